@@ -1,0 +1,258 @@
+"""The accountant's vocabulary: offices, people, organizations, documents.
+
+Plain dataclasses. `storage/` maps them onto tables imperatively, so nothing here
+knows about a database or a messaging platform.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class OfficeRole(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+class AccessLevel(StrEnum):
+    """What a client person may do in their organization, weakest first."""
+
+    VIEWER = "viewer"
+    UPLOADER = "uploader"
+    INCOME = "income"
+    FULL = "full"
+
+    @property
+    def rank(self) -> int:
+        return list(AccessLevel).index(self)
+
+    def at_least(self, other: AccessLevel) -> bool:
+        return self.rank >= other.rank
+
+
+class VatFrequency(StrEnum):
+    MONTHLY = "monthly"
+    BIMONTHLY = "bimonthly"
+
+
+class DealerType(StrEnum):
+    LICENSED = "licensed"
+    EXEMPT = "exempt"
+    COMPANY = "company"
+    NONPROFIT = "nonprofit"
+
+
+class Direction(StrEnum):
+    EXPENSE = "expense"
+    INCOME = "income"
+
+
+class DocumentKind(StrEnum):
+    UNKNOWN = "unknown"
+    TAX_INVOICE = "tax_invoice"
+    TAX_INVOICE_RECEIPT = "tax_invoice_receipt"
+    RECEIPT = "receipt"
+    PROFORMA = "proforma"
+    CREDIT_NOTE = "credit_note"
+    INVOICE = "invoice"  # foreign invoice
+    PAYSLIP = "payslip"
+    BANK_STATEMENT = "bank_statement"
+    CHEQUE = "cheque"
+    CARD_SLIP = "card_slip"
+    OTHER = "other"
+
+
+class DocumentState(StrEnum):
+    RECEIVED = "received"  # stored, waiting to be read (or for the client to pick an org)
+    TO_FILE = "to_file"  # read, waiting for the accountant
+    NEEDS_MANUAL = "needs_manual"  # reading failed for good; the accountant types it in
+    RETURNED = "returned"  # sent back to the client
+    FILED = "filed"
+    WITHDRAWN = "withdrawn"
+    DUPLICATE = "duplicate"  # the same file was already sent for this organization
+    MERGED = "merged"  # became pages of another document
+
+
+OPEN_STATES = frozenset(
+    {DocumentState.RECEIVED, DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL,
+     DocumentState.RETURNED}
+)
+
+
+class InviteKind(StrEnum):
+    OFFICE_OWNER = "office_owner"  # makes whoever opens it the owner of an office
+    OFFICE_MEMBER = "office_member"  # joins the office team with a role
+    ORG_MEMBER = "org_member"  # joins a client organization with an access level
+    OFFICE_SELF_JOIN = "office_self_join"  # a client creates their own organization
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(eq=False)
+class Office:
+    name: str
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Person:
+    display_name: str
+    language: str = "he"
+    reachable: bool = True
+    current_org_id: int | None = None
+    current_org_at: datetime | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Identity:
+    """A person's address on one messaging platform."""
+
+    person_id: int
+    platform: str
+    external_id: int
+    chat_id: int
+    username: str | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class OfficeMember:
+    office_id: int
+    person_id: int
+    role: OfficeRole
+    removed_at: datetime | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Organization:
+    name: str
+    business_number: str | None = None
+    dealer_type: DealerType | None = None
+    vat_frequency: VatFrequency = VatFrequency.MONTHLY
+    email: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class OrganizationMember:
+    organization_id: int
+    person_id: int
+    access: AccessLevel
+    removed_at: datetime | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class OfficeAccess:
+    """An organization's grant of access to a whole office."""
+
+    office_id: int
+    organization_id: int
+    granted_by: int | None = None
+    revoked_at: datetime | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Invite:
+    kind: InviteKind
+    token_hash: str
+    expires_at: datetime
+    created_by: int | None = None
+    office_id: int | None = None
+    organization_id: int | None = None
+    role: OfficeRole | None = None
+    access: AccessLevel | None = None
+    max_uses: int | None = 1  # None: reusable until it expires or is revoked
+    uses: int = 0
+    revoked_at: datetime | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Document:
+    uploaded_by: int
+    batch: str  # one upload: a single file, or every part of an album
+    source_platform: str
+    source_chat_id: int
+    source_message_id: int
+    organization_id: int | None = None
+    direction: Direction = Direction.EXPENSE
+    kind: DocumentKind = DocumentKind.UNKNOWN
+    state: DocumentState = DocumentState.RECEIVED
+    fields: dict[str, Any] = field(default_factory=dict)
+    confidence: float | None = None
+    duplicate_of_id: int | None = None
+    merged_into_id: int | None = None
+    caption: str | None = None
+    id: int | None = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    read_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class StoredFile:
+    document_id: int
+    sha256: str
+    mime_type: str
+    size: int
+    page_order: int = 0
+    original_name: str | None = None
+    platform_file_id: str | None = None
+    platform_unique_id: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class Job:
+    kind: str
+    payload: dict[str, Any]
+    state: JobState = JobState.QUEUED
+    document_id: int | None = None
+    attempts: int = 0
+    max_attempts: int = 5
+    run_after: datetime | None = None
+    lease_until: datetime | None = None
+    leased_by: str | None = None
+    last_error: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class AuditEntry:
+    action: str
+    actor_id: int | None = None
+    office_id: int | None = None
+    organization_id: int | None = None
+    document_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    at: datetime | None = None

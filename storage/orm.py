@@ -1,0 +1,33 @@
+"""Maps the core's dataclasses onto the tables (cosmicpython's classical mapping)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import registry
+
+from core import domain
+from storage import tables
+
+mapper_registry = registry(metadata=tables.metadata)
+_started = False
+
+
+def start_mappers() -> None:
+    """Idempotent: the bot, the worker and every test may call it."""
+    global _started
+    if _started:
+        return
+    _started = True
+    m = mapper_registry.map_imperatively
+    m(domain.Office, tables.offices)
+    m(domain.Person, tables.people)
+    m(domain.Identity, tables.identities)
+    m(domain.OfficeMember, tables.office_members)
+    m(domain.Organization, tables.organizations)
+    m(domain.OrganizationMember, tables.organization_members)
+    m(domain.OfficeAccess, tables.office_access)
+    m(domain.Invite, tables.invites)
+    # The version column makes a stale write fail instead of silently winning.
+    m(domain.Document, tables.documents, version_id_col=tables.documents.c.version)
+    m(domain.StoredFile, tables.stored_files)
+    m(domain.Job, tables.jobs)
+    m(domain.AuditEntry, tables.audit_log)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+
+from core.domain import Job, JobState
+from storage import tables
+from storage.repositories.base import Repository
+
+_j = tables.jobs.c
+
+
+class JobRepository(Repository):
+    """A durable queue in the database: the jobs survive restarts and crashes."""
+
+    async def enqueue(self, job: Job) -> Job:
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def get(self, job_id: int) -> Job | None:
+        return await self.session.get(Job, job_id)
+
+    async def for_document(self, document_id: int) -> list[Job]:
+        result = await self.session.scalars(
+            select(Job).where(_j.document_id == document_id).order_by(_j.id)
+        )
+        return list(result)
+
+    async def claim(
+        self, *, worker: str, now: datetime, lease: timedelta, kinds: list[str] | None = None
+    ) -> Job | None:
+        """Take the oldest runnable job, or one whose lease ran out, for `lease`."""
+        runnable = or_(
+            (_j.state == JobState.QUEUED.value)
+            & (or_(_j.run_after.is_(None), _j.run_after <= now)),
+            (_j.state == JobState.RUNNING.value) & (_j.lease_until < now),
+        )
+        candidate = select(_j.id).where(runnable).order_by(_j.id).limit(1)
+        if kinds:
+            candidate = candidate.where(_j.kind.in_(kinds))
+        if self.session.bind.dialect.name == "postgresql":
+            # Several workers never wait on or take the same row.
+            candidate = candidate.with_for_update(skip_locked=True)
+        # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so this is atomic.
+        job_id = await self.session.scalar(candidate)
+        if job_id is None:
+            return None
+        await self.session.execute(
+            update(tables.jobs)
+            .where(_j.id == job_id)
+            .values(
+                state=JobState.RUNNING.value,
+                lease_until=now + lease,
+                leased_by=worker,
+                attempts=_j.attempts + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        job = await self.session.get(Job, job_id, populate_existing=True)
+        return job
+
+    async def count(self, state: JobState) -> int:
+        return int(
+            await self.session.scalar(select(func.count()).where(_j.state == state.value)) or 0
+        )

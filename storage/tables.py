@@ -1,0 +1,242 @@
+"""Table definitions. Kept apart from the domain classes, which `orm.py` maps onto them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+from core.domain import (
+    AccessLevel,
+    DealerType,
+    Direction,
+    DocumentKind,
+    DocumentState,
+    InviteKind,
+    JobState,
+    OfficeRole,
+    VatFrequency,
+)
+from storage.types import EnumText, UtcDateTime, utcnow
+
+# Stable constraint names, so migrations can drop and alter them on every dialect.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _created() -> Column[object]:
+    return Column(
+        "created_at", UtcDateTime(), nullable=False, default=utcnow, server_default=func.now()
+    )
+
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    _created(),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("language", String(8), nullable=False, server_default="he"),
+    Column("reachable", Boolean, nullable=False, server_default="1"),
+    Column("current_org_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("current_org_at", UtcDateTime(), nullable=True),
+    _created(),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    Column("platform", String(20), nullable=False),
+    # Telegram ids do not fit 32 bits.
+    Column("external_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("username", String(100), nullable=True),
+    UniqueConstraint("platform", "external_id", name="uq_identities_platform_external"),
+)
+
+office_members = Table(
+    "office_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    Column("role", EnumText(OfficeRole), nullable=False),
+    Column("removed_at", UtcDateTime(), nullable=True),
+    _created(),
+    Index("ix_office_members_office", "office_id", "person_id"),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("business_number", String(9), nullable=True, index=True),
+    Column("dealer_type", EnumText(DealerType), nullable=True),
+    Column("vat_frequency", EnumText(VatFrequency), nullable=False, server_default="monthly"),
+    Column("email", String(320), nullable=True),
+    _created(),
+)
+
+organization_members = Table(
+    "organization_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    Column("access", EnumText(AccessLevel), nullable=False),
+    Column("removed_at", UtcDateTime(), nullable=True),
+    _created(),
+    Index("ix_organization_members_org", "organization_id", "person_id"),
+)
+
+office_access = Table(
+    "office_access",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("granted_by", Integer, ForeignKey("people.id"), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    _created(),
+    Index("ix_office_access_office", "office_id", "organization_id"),
+    Index("ix_office_access_org", "organization_id"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", EnumText(InviteKind), nullable=False),
+    # Only the token's SHA-256 is kept: a leaked database does not leak live links.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("created_by", Integer, ForeignKey("people.id"), nullable=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("role", EnumText(OfficeRole), nullable=True),
+    Column("access", EnumText(AccessLevel), nullable=True),
+    Column("max_uses", Integer, nullable=True),
+    Column("uses", Integer, nullable=False, server_default="0"),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    _created(),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("uploaded_by", Integer, ForeignKey("people.id"), nullable=False),
+    Column("batch", String(32), nullable=False, index=True),
+    Column("source_platform", String(20), nullable=False),
+    Column("source_chat_id", BigInteger, nullable=False),
+    Column("source_message_id", BigInteger, nullable=False),
+    Column("direction", EnumText(Direction), nullable=False),
+    Column("kind", EnumText(DocumentKind), nullable=False),
+    Column("state", EnumText(DocumentState), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("confidence", Float, nullable=True),
+    Column("duplicate_of_id", Integer, ForeignKey("documents.id"), nullable=True),
+    Column("merged_into_id", Integer, ForeignKey("documents.id"), nullable=True),
+    Column("caption", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    _created(),
+    Column(
+        "updated_at",
+        UtcDateTime(),
+        nullable=False,
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=func.now(),
+    ),
+    Column("read_at", UtcDateTime(), nullable=True),
+    # A message delivered twice must never make a second document.
+    UniqueConstraint(
+        "source_platform", "source_chat_id", "source_message_id", name="uq_documents_source"
+    ),
+    Index("ix_documents_org_state_created", "organization_id", "state", "created_at"),
+)
+
+stored_files = Table(
+    "stored_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("mime_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("page_order", Integer, nullable=False, server_default="0"),
+    Column("original_name", String(255), nullable=True),
+    Column("platform_file_id", String(255), nullable=True),
+    Column("platform_unique_id", String(128), nullable=True),
+    _created(),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", EnumText(JobState), nullable=False),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False, server_default="5"),
+    Column("run_after", UtcDateTime(), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("leased_by", String(100), nullable=True),
+    Column("last_error", Text, nullable=True),
+    _created(),
+    Column(
+        "updated_at",
+        UtcDateTime(),
+        nullable=False,
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=func.now(),
+    ),
+    Index("ix_jobs_claim", "state", "run_after"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime(), nullable=False, default=utcnow, server_default=func.now()),
+    Column("actor_id", Integer, ForeignKey("people.id"), nullable=True),
+    Column("action", String(50), nullable=False),
+    Column("office_id", Integer, nullable=True),
+    Column("organization_id", Integer, nullable=True, index=True),
+    Column("document_id", Integer, nullable=True, index=True),
+    Column("details", JSON, nullable=False),
+)

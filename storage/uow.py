@@ -1,0 +1,75 @@
+"""The unit of work: one transaction's worth of repositories, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.documents import DocumentRepository
+from storage.repositories.invites import InviteRepository
+from storage.repositories.jobs import JobRepository
+from storage.repositories.offices import OfficeRepository
+from storage.repositories.organizations import OrganizationRepository
+from storage.repositories.people import PeopleRepository
+
+
+class SqlUnitOfWork:
+    people: PeopleRepository
+    offices: OfficeRepository
+    organizations: OrganizationRepository
+    invites: InviteRepository
+    documents: DocumentRepository
+    jobs: JobRepository
+    audit: AuditRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.session: AsyncSession | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        session = self._sessions()
+        self.session = session
+        self.people = PeopleRepository(session)
+        self.offices = OfficeRepository(session)
+        self.organizations = OrganizationRepository(session)
+        self.invites = InviteRepository(session)
+        self.documents = DocumentRepository(session)
+        self.jobs = JobRepository(session)
+        self.audit = AuditRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self.session is not None
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+            self.session = None
+
+    async def commit(self) -> None:
+        assert self.session is not None
+        await self.session.commit()
+
+    async def release(self) -> None:
+        """End the current transaction without writing, before slow I/O such as a download.
+
+        SQLite holds its write lock for a whole transaction; a download inside one would
+        make every other update wait.
+        """
+        assert self.session is not None
+        await self.session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions)
