@@ -6,15 +6,10 @@ knows about a database or a messaging platform.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
-
-
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
 
 
 class OfficeRole(StrEnum):

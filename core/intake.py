@@ -1,0 +1,275 @@
+"""A client's file reaches us: where it goes, storing it, and queueing it to be read.
+
+The flow is split in two so that no database transaction stays open while the file is
+downloaded: `plan_upload` decides (and refuses early), `store_upload` writes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from core.domain import (
+    AuditEntry,
+    Direction,
+    Document,
+    DocumentState,
+    Job,
+    Person,
+    StoredFile,
+)
+from core.errors import NotAllowed
+from core.files import check_declared_type, check_file, check_size
+from core.permissions import Action, may, upload_destinations
+from core.ports import FileStore, UnitOfWork
+
+READ_JOB = "read_document"
+# A choice of organization is remembered this long, so an album or a few photos in a row
+# do not ask again.
+REMEMBER_CHOICE = timedelta(minutes=15)
+_INCOME_WORDS = re.compile(r"(#?income\b|#?הכנסה|הכנסות|חשבונית\s+ש(?:הוצאתי|הנפקתי))", re.I)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the messaging platform tells us about a file, before it is downloaded."""
+
+    platform: str
+    chat_id: int
+    message_id: int
+    file_id: str
+    file_unique_id: str | None
+    file_size: int | None
+    mime_type: str | None
+    file_name: str | None
+    caption: str | None = None
+    media_group_id: str | None = None
+
+
+class PlanOutcome(StrEnum):
+    STORE = "store"
+    ALREADY_HAVE = "already_have"  # the same message delivered again
+    NO_ORGANIZATION = "no_organization"
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    outcome: PlanOutcome
+    organization_id: int | None = None  # None with STORE: ask the client which one
+    destinations: list[int] = field(default_factory=list)
+    existing: Document | None = None
+
+
+def new_batch() -> str:
+    return secrets.token_hex(8)
+
+
+def wants_income(caption: str | None) -> bool:
+    return bool(caption and _INCOME_WORDS.search(caption))
+
+
+async def plan_upload(
+    uow: UnitOfWork, person: Person, upload: Upload, now: datetime
+) -> UploadPlan:
+    assert person.id is not None
+    existing = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
+    if existing is not None:
+        return UploadPlan(PlanOutcome.ALREADY_HAVE, existing.organization_id, existing=existing)
+    destinations = await upload_destinations(uow, person.id)
+    if not destinations:
+        return UploadPlan(PlanOutcome.NO_ORGANIZATION)
+    check_size(upload.file_size)
+    check_declared_type(upload.mime_type, upload.file_name)
+    return UploadPlan(PlanOutcome.STORE, _remembered_choice(person, destinations, now),
+                      destinations)
+
+
+def _remembered_choice(person: Person, destinations: list[int], now: datetime) -> int | None:
+    if len(destinations) == 1:
+        return destinations[0]
+    if (
+        person.current_org_id in destinations
+        and person.current_org_at is not None
+        and now - person.current_org_at <= REMEMBER_CHOICE
+    ):
+        return person.current_org_id
+    return None
+
+
+@dataclass(frozen=True)
+class Stored:
+    document: Document
+    duplicate_of: Document | None
+    queued: bool
+
+
+async def store_upload(
+    uow: UnitOfWork,
+    files: FileStore,
+    *,
+    person: Person,
+    upload: Upload,
+    data: bytes,
+    plan: UploadPlan,
+    batch: str,
+    now: datetime,
+) -> Stored:
+    """Checks and stores the file, creates the document and its read job, and commits."""
+    assert person.id is not None
+    checked = check_file(data)
+    # The bytes reach the disk before the row that points at them.
+    sha256 = await files.put(data)
+    document = Document(
+        uploaded_by=person.id,
+        batch=batch,
+        source_platform=upload.platform,
+        source_chat_id=upload.chat_id,
+        source_message_id=upload.message_id,
+        organization_id=plan.organization_id,
+        caption=upload.caption,
+        created_at=now,
+        updated_at=now,
+    )
+    if wants_income(upload.caption) and plan.organization_id is not None and await may(
+        uow, person.id, Action.UPLOAD_INCOME, plan.organization_id
+    ):
+        document.direction = Direction.INCOME
+    duplicate_of = await _place(uow, document, sha256, now)
+    await uow.documents.add(document)
+    assert document.id is not None
+    await uow.documents.add_file(
+        StoredFile(
+            document_id=document.id,
+            sha256=sha256,
+            mime_type=checked.mime_type,
+            size=len(data),
+            original_name=upload.file_name,
+            platform_file_id=upload.file_id,
+            platform_unique_id=upload.file_unique_id,
+        )
+    )
+    queued = await _queue_if_placed(uow, document)
+    await uow.audit.add(
+        AuditEntry(action="document.received", actor_id=person.id,
+                   organization_id=document.organization_id, document_id=document.id,
+                   details={"sha256": sha256, "mime": checked.mime_type, "size": len(data),
+                            "duplicate_of": duplicate_of.id if duplicate_of else None})
+    )
+    await uow.commit()
+    return Stored(document, duplicate_of, queued)
+
+
+async def _place(
+    uow: UnitOfWork, document: Document, sha256: str, now: datetime
+) -> Document | None:
+    """Flags the document a duplicate when its organization already has the same file."""
+    if document.organization_id is None:
+        return None
+    original = await uow.documents.original_of(document.organization_id, sha256)
+    if original is not None and original.id != document.id:
+        document.state = DocumentState.DUPLICATE
+        document.duplicate_of_id = original.id
+        document.updated_at = now
+    return original
+
+
+async def _queue_if_placed(uow: UnitOfWork, document: Document) -> bool:
+    if document.organization_id is None or document.state is not DocumentState.RECEIVED:
+        return False
+    await uow.jobs.enqueue(
+        Job(kind=READ_JOB, payload={"document_id": document.id}, document_id=document.id)
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class BatchPlaced:
+    documents: list[Document]
+    duplicates: int
+
+
+async def choose_organization(
+    uow: UnitOfWork, person: Person, batch: str, organization_id: int, now: datetime
+) -> BatchPlaced:
+    """The client picked the organization for an upload that was waiting for it."""
+    assert person.id is not None
+    if not await may(uow, person.id, Action.UPLOAD, organization_id):
+        raise NotAllowed()
+    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    if not documents:
+        raise NotAllowed()
+    duplicates = 0
+    for document in documents:
+        if document.organization_id is not None or document.state is not DocumentState.RECEIVED:
+            continue
+        document.organization_id = organization_id
+        document.updated_at = now
+        files = await uow.documents.files(document.id)  # type: ignore[arg-type]
+        if files and await _place(uow, document, files[0].sha256, now) is not None:
+            duplicates += 1
+        await _queue_if_placed(uow, document)
+    person.current_org_id = organization_id
+    person.current_org_at = now
+    await uow.audit.add(
+        AuditEntry(action="document.organization_chosen", actor_id=person.id,
+                   organization_id=organization_id, details={"batch": batch})
+    )
+    await uow.commit()
+    return BatchPlaced(documents, duplicates)
+
+
+async def mark_income(uow: UnitOfWork, person: Person, batch: str, now: datetime) -> int:
+    """The client says the upload is an invoice they issued, not an expense."""
+    assert person.id is not None
+    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    changed = 0
+    for document in documents:
+        if document.organization_id is not None and not await may(
+            uow, person.id, Action.UPLOAD_INCOME, document.organization_id
+        ):
+            raise NotAllowed("intake.income_not_allowed")
+        if document.direction is not Direction.INCOME:
+            document.direction = Direction.INCOME
+            document.updated_at = now
+            changed += 1
+    if not documents:
+        raise NotAllowed()
+    await uow.audit.add(AuditEntry(action="document.marked_income", actor_id=person.id,
+                                   details={"batch": batch, "count": changed}))
+    await uow.commit()
+    return changed
+
+
+async def join_as_pages(uow: UnitOfWork, person: Person, batch: str, now: datetime) -> Document:
+    """Album parts become the pages of the first part, in the order they were sent."""
+    assert person.id is not None
+    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    live = [d for d in documents if d.state in (DocumentState.RECEIVED, DocumentState.TO_FILE)]
+    if len(live) < 2:
+        raise NotAllowed("intake.nothing_to_join")
+    primary, rest = live[0], live[1:]
+    assert primary.id is not None
+    page = len(await uow.documents.files(primary.id))
+    for document in rest:
+        assert document.id is not None
+        for stored in await uow.documents.files(document.id):
+            stored.document_id = primary.id
+            stored.page_order = page
+            page += 1
+        document.state = DocumentState.MERGED
+        document.merged_into_id = primary.id
+        document.updated_at = now
+    # Read again as one document: its fields may span pages.
+    primary.state = DocumentState.RECEIVED
+    primary.updated_at = now
+    await _queue_if_placed(uow, primary)
+    await uow.audit.add(
+        AuditEntry(action="document.pages_joined", actor_id=person.id,
+                   organization_id=primary.organization_id, document_id=primary.id,
+                   details={"merged": [d.id for d in rest]})
+    )
+    await uow.commit()
+    return primary

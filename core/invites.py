@@ -1,0 +1,142 @@
+"""Invite links: random tokens kept only as hashes, expiring, single use by default."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.domain import (
+    AccessLevel,
+    AuditEntry,
+    Invite,
+    InviteKind,
+    OfficeMember,
+    OfficeRole,
+    OrganizationMember,
+    Person,
+)
+from core.errors import InviteError
+from core.ports import UnitOfWork
+
+DEFAULT_TTL = timedelta(days=14)
+_TOKEN_BYTES = 24  # 192 bits; 32 URL-safe characters fit Telegram's 64-character payload
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(text: str) -> bool:
+    return 16 <= len(text) <= 64 and all(c.isalnum() or c in "-_" for c in text)
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    invite: Invite
+    token: str  # shown once; never stored or logged
+
+
+async def issue(
+    uow: UnitOfWork,
+    *,
+    kind: InviteKind,
+    now: datetime,
+    created_by: int | None = None,
+    office_id: int | None = None,
+    organization_id: int | None = None,
+    role: OfficeRole | None = None,
+    access: AccessLevel | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+    reusable: bool = False,
+) -> IssuedInvite:
+    token = new_token()
+    invite = Invite(
+        kind=kind,
+        token_hash=hash_token(token),
+        expires_at=now + ttl,
+        created_by=created_by,
+        office_id=office_id,
+        organization_id=organization_id,
+        role=role,
+        access=access,
+        max_uses=None if reusable else 1,
+    )
+    await uow.invites.add(invite)
+    await uow.audit.add(
+        AuditEntry(action="invite.issued", actor_id=created_by, office_id=office_id,
+                   organization_id=organization_id, details={"kind": kind.value})
+    )
+    return IssuedInvite(invite=invite, token=token)
+
+
+async def _valid_invite(uow: UnitOfWork, token: str, now: datetime) -> Invite:
+    if not looks_like_token(token):
+        raise InviteError("invite.unknown")
+    wanted = hash_token(token)
+    invite = await uow.invites.by_hash(wanted)
+    # The lookup is by hash; the comparison is constant-time all the same.
+    if invite is None or not hmac.compare_digest(invite.token_hash, wanted):
+        raise InviteError("invite.unknown")
+    if invite.revoked_at is not None:
+        raise InviteError("invite.revoked")
+    if invite.expires_at <= now:
+        raise InviteError("invite.expired")
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        raise InviteError("invite.used")
+    return invite
+
+
+@dataclass(frozen=True)
+class Joined:
+    kind: InviteKind
+    office_id: int | None
+    organization_id: int | None
+    already_member: bool = False
+
+
+async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> Joined:
+    invite = await _valid_invite(uow, token, now)
+    assert person.id is not None
+    already = False
+    if invite.kind in (InviteKind.OFFICE_OWNER, InviteKind.OFFICE_MEMBER):
+        assert invite.office_id is not None
+        role = OfficeRole.OWNER if invite.kind is InviteKind.OFFICE_OWNER else invite.role
+        existing = await uow.offices.membership(invite.office_id, person.id)
+        if existing is None:
+            await uow.offices.add_member(
+                OfficeMember(office_id=invite.office_id, person_id=person.id,
+                             role=role or OfficeRole.STAFF)
+            )
+        else:
+            already = True
+    elif invite.kind is InviteKind.ORG_MEMBER:
+        assert invite.organization_id is not None
+        existing_org = await uow.organizations.membership(invite.organization_id, person.id)
+        if existing_org is None:
+            await uow.organizations.add_member(
+                OrganizationMember(organization_id=invite.organization_id, person_id=person.id,
+                                   access=invite.access or AccessLevel.UPLOADER)
+            )
+            person.current_org_id = invite.organization_id
+            person.current_org_at = now
+        else:
+            already = True
+    else:
+        # The self-join flow needs the client's answers first; it has its own use case.
+        raise InviteError("invite.unknown")
+    if not already:
+        invite.uses += 1
+    await uow.audit.add(
+        AuditEntry(action="invite.redeemed", actor_id=person.id, office_id=invite.office_id,
+                   organization_id=invite.organization_id,
+                   details={"kind": invite.kind.value, "already_member": already})
+    )
+    await uow.commit()
+    return Joined(invite.kind, invite.office_id, invite.organization_id, already)

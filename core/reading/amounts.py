@@ -1,0 +1,73 @@
+"""Money amounts as printed: 1,234.50 / 1.234,50 / 1 234,50 / -12.00 / (12.00)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Grouped thousands or plain digits, then a 2-digit decimal part; a sign may precede or follow.
+AMOUNT_RE = re.compile(
+    r"(?<![\d.,/:])(?P<sign>-\s?)?"
+    r"(?P<num>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{2})?|\d+[.,]\d{2}|\d+)"
+    r"(?P<trail>-)?(?![\d/:]|[.,]\d)"
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    start: int
+    end: int
+    has_decimals: bool
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """'1,234.50' -> 1234.50; '1.234,50' -> 1234.50; '-12' -> -12.00; None if not one amount."""
+    text = text.strip().replace("₪", "").replace("$", "").replace("€", "").strip()
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip()
+    if text.startswith("-") or text.endswith("-"):
+        negative, text = True, text.strip("-").strip()
+    match = AMOUNT_RE.fullmatch(text)
+    if not match:
+        return None
+    value = _to_decimal(match.group("num"))
+    if value is None:
+        return None
+    return -value if negative else value
+
+
+def _to_decimal(num: str) -> Decimal | None:
+    decimals = ""
+    if len(num) > 3 and num[-3] in ".,":
+        # The last separator before two digits is the decimal point, whatever the locale.
+        num, decimals = num[:-3], num[-2:]
+    digits = re.sub(r"[,.']", "", num)
+    if not digits.isdigit():
+        return None
+    try:
+        return Decimal(f"{digits}.{decimals or '00'}")
+    except InvalidOperation:
+        return None
+
+
+def find_amounts(text: str, *, decimals_only: bool = False) -> list[Amount]:
+    found: list[Amount] = []
+    for match in AMOUNT_RE.finditer(text):
+        num = match.group("num")
+        has_decimals = len(num) > 3 and num[-3] in ".,"
+        if decimals_only and not has_decimals:
+            continue
+        value = _to_decimal(num)
+        if value is None:
+            continue
+        if match.group("sign") or match.group("trail"):
+            value = -value
+        found.append(Amount(value, match.start(), match.end(), has_decimals))
+    return found
+
+
+def format_amount(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'))}"
