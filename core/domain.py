@@ -78,8 +78,12 @@ class DocumentState(StrEnum):
 
 
 OPEN_STATES = frozenset(
-    {DocumentState.RECEIVED, DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL,
-     DocumentState.RETURNED}
+    {
+        DocumentState.RECEIVED,
+        DocumentState.TO_FILE,
+        DocumentState.NEEDS_MANUAL,
+        DocumentState.RETURNED,
+    }
 )
 
 

@@ -28,3 +28,9 @@ class NotAllowed(TayukError):
 
 class NotFound(TayukError):
     key = "error.not_found"
+
+
+class Conflict(TayukError):
+    """The same thing was written twice at once, e.g. one message delivered twice."""
+
+    key = "error.stale"

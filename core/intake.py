@@ -83,8 +83,9 @@ async def plan_upload(
         return UploadPlan(PlanOutcome.NO_ORGANIZATION)
     check_size(upload.file_size)
     check_declared_type(upload.mime_type, upload.file_name)
-    return UploadPlan(PlanOutcome.STORE, _remembered_choice(person, destinations, now),
-                      destinations)
+    return UploadPlan(
+        PlanOutcome.STORE, _remembered_choice(person, destinations, now), destinations
+    )
 
 
 def _remembered_choice(person: Person, destinations: list[int], now: datetime) -> int | None:
@@ -133,8 +134,10 @@ async def store_upload(
         created_at=now,
         updated_at=now,
     )
-    if wants_income(upload.caption) and plan.organization_id is not None and await may(
-        uow, person.id, Action.UPLOAD_INCOME, plan.organization_id
+    if (
+        wants_income(upload.caption)
+        and plan.organization_id is not None
+        and await may(uow, person.id, Action.UPLOAD_INCOME, plan.organization_id)
     ):
         document.direction = Direction.INCOME
     duplicate_of = await _place(uow, document, sha256, now)
@@ -153,10 +156,18 @@ async def store_upload(
     )
     queued = await _queue_if_placed(uow, document)
     await uow.audit.add(
-        AuditEntry(action="document.received", actor_id=person.id,
-                   organization_id=document.organization_id, document_id=document.id,
-                   details={"sha256": sha256, "mime": checked.mime_type, "size": len(data),
-                            "duplicate_of": duplicate_of.id if duplicate_of else None})
+        AuditEntry(
+            action="document.received",
+            actor_id=person.id,
+            organization_id=document.organization_id,
+            document_id=document.id,
+            details={
+                "sha256": sha256,
+                "mime": checked.mime_type,
+                "size": len(data),
+                "duplicate_of": duplicate_of.id if duplicate_of else None,
+            },
+        )
     )
     await uow.commit()
     return Stored(document, duplicate_of, queued)
@@ -214,8 +225,12 @@ async def choose_organization(
     person.current_org_id = organization_id
     person.current_org_at = now
     await uow.audit.add(
-        AuditEntry(action="document.organization_chosen", actor_id=person.id,
-                   organization_id=organization_id, details={"batch": batch})
+        AuditEntry(
+            action="document.organization_chosen",
+            actor_id=person.id,
+            organization_id=organization_id,
+            details={"batch": batch},
+        )
     )
     await uow.commit()
     return BatchPlaced(documents, duplicates)
@@ -237,8 +252,13 @@ async def mark_income(uow: UnitOfWork, person: Person, batch: str, now: datetime
             changed += 1
     if not documents:
         raise NotAllowed()
-    await uow.audit.add(AuditEntry(action="document.marked_income", actor_id=person.id,
-                                   details={"batch": batch, "count": changed}))
+    await uow.audit.add(
+        AuditEntry(
+            action="document.marked_income",
+            actor_id=person.id,
+            details={"batch": batch, "count": changed},
+        )
+    )
     await uow.commit()
     return changed
 
@@ -267,9 +287,13 @@ async def join_as_pages(uow: UnitOfWork, person: Person, batch: str, now: dateti
     primary.updated_at = now
     await _queue_if_placed(uow, primary)
     await uow.audit.add(
-        AuditEntry(action="document.pages_joined", actor_id=person.id,
-                   organization_id=primary.organization_id, document_id=primary.id,
-                   details={"merged": [d.id for d in rest]})
+        AuditEntry(
+            action="document.pages_joined",
+            actor_id=person.id,
+            organization_id=primary.organization_id,
+            document_id=primary.id,
+            details={"merged": [d.id for d in rest]},
+        )
     )
     await uow.commit()
     return primary

@@ -70,8 +70,13 @@ async def issue(
     )
     await uow.invites.add(invite)
     await uow.audit.add(
-        AuditEntry(action="invite.issued", actor_id=created_by, office_id=office_id,
-                   organization_id=organization_id, details={"kind": kind.value})
+        AuditEntry(
+            action="invite.issued",
+            actor_id=created_by,
+            office_id=office_id,
+            organization_id=organization_id,
+            details={"kind": kind.value},
+        )
     )
     return IssuedInvite(invite=invite, token=token)
 
@@ -111,8 +116,9 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
         existing = await uow.offices.membership(invite.office_id, person.id)
         if existing is None:
             await uow.offices.add_member(
-                OfficeMember(office_id=invite.office_id, person_id=person.id,
-                             role=role or OfficeRole.STAFF)
+                OfficeMember(
+                    office_id=invite.office_id, person_id=person.id, role=role or OfficeRole.STAFF
+                )
             )
         else:
             already = True
@@ -121,8 +127,11 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
         existing_org = await uow.organizations.membership(invite.organization_id, person.id)
         if existing_org is None:
             await uow.organizations.add_member(
-                OrganizationMember(organization_id=invite.organization_id, person_id=person.id,
-                                   access=invite.access or AccessLevel.UPLOADER)
+                OrganizationMember(
+                    organization_id=invite.organization_id,
+                    person_id=person.id,
+                    access=invite.access or AccessLevel.UPLOADER,
+                )
             )
             person.current_org_id = invite.organization_id
             person.current_org_at = now
@@ -134,9 +143,13 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
     if not already:
         invite.uses += 1
     await uow.audit.add(
-        AuditEntry(action="invite.redeemed", actor_id=person.id, office_id=invite.office_id,
-                   organization_id=invite.organization_id,
-                   details={"kind": invite.kind.value, "already_member": already})
+        AuditEntry(
+            action="invite.redeemed",
+            actor_id=person.id,
+            office_id=invite.office_id,
+            organization_id=invite.organization_id,
+            details={"kind": invite.kind.value, "already_member": already},
+        )
     )
     await uow.commit()
     return Joined(invite.kind, invite.office_id, invite.organization_id, already)

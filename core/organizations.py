@@ -43,8 +43,9 @@ def dealer_type_of(business_number: str) -> DealerType | None:
 async def create_office(uow: UnitOfWork, name: str, now: datetime) -> tuple[Office, IssuedInvite]:
     office = await uow.offices.add(Office(name=name.strip()))
     invite = await issue(uow, kind=InviteKind.OFFICE_OWNER, office_id=office.id, now=now)
-    await uow.audit.add(AuditEntry(action="office.created", office_id=office.id,
-                                   details={"name": office.name}))
+    await uow.audit.add(
+        AuditEntry(action="office.created", office_id=office.id, details={"name": office.name})
+    )
     await uow.commit()
     return office, invite
 
@@ -75,8 +76,13 @@ async def create_organization(
         OfficeAccess(office_id=office_id, organization_id=organization.id, granted_by=created_by)
     )
     await uow.audit.add(
-        AuditEntry(action="organization.created", actor_id=created_by, office_id=office_id,
-                   organization_id=organization.id, details={"name": organization.name})
+        AuditEntry(
+            action="organization.created",
+            actor_id=created_by,
+            office_id=office_id,
+            organization_id=organization.id,
+            details={"name": organization.name},
+        )
     )
     await uow.commit()
     return organization

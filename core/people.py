@@ -37,8 +37,9 @@ async def identify(uow: UnitOfWork, sender: Sender) -> tuple[Person, bool]:
             identity.chat_id = sender.chat_id
             identity.username = sender.username
         return person, False
-    person = Person(display_name=sender.display_name[:200] or "?",
-                    language=language_for(sender.language_code))
+    person = Person(
+        display_name=sender.display_name[:200] or "?", language=language_for(sender.language_code)
+    )
     identity = Identity(
         person_id=0,
         platform=sender.platform,

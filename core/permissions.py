@@ -33,8 +33,15 @@ _CLIENT: dict[AccessLevel, frozenset[Action]] = {
 # Access granted to an office reaches every active member, whatever their role.
 _OFFICE: dict[OfficeRole, frozenset[Action]] = {
     role: frozenset(
-        {Action.VIEW, Action.UPLOAD, Action.UPLOAD_INCOME, Action.REVIEW, Action.APPROVE,
-         Action.RETURN, Action.INVITE}
+        {
+            Action.VIEW,
+            Action.UPLOAD,
+            Action.UPLOAD_INCOME,
+            Action.REVIEW,
+            Action.APPROVE,
+            Action.RETURN,
+            Action.INVITE,
+        }
     )
     for role in OfficeRole
 }

@@ -42,7 +42,5 @@ async def autogenerate(engine: AsyncEngine, message: str) -> None:
     """For developers: write a new revision from the difference to `storage.tables`."""
     async with engine.begin() as conn:
         await conn.run_sync(
-            lambda sync: command.revision(
-                alembic_config(sync), message=message, autogenerate=True
-            )
+            lambda sync: command.revision(alembic_config(sync), message=message, autogenerate=True)
         )

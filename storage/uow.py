@@ -64,7 +64,12 @@ class SqlUnitOfWork:
         make every other update wait.
         """
         assert self.session is not None
-        await self.session.rollback()
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("release() with unsaved changes: commit them first")
+        # A commit of nothing: unlike rollback it leaves loaded objects usable
+        # (expire_on_commit is off), and it ends the transaction all the same.
+        await session.commit()
 
 
 class SqlUnitOfWorkFactory:

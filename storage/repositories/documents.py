@@ -4,8 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.domain import Document, DocumentState, StoredFile
+from core.errors import Conflict
 from storage import tables
 from storage.repositories.base import Repository
 
@@ -19,7 +21,11 @@ class DocumentRepository(Repository):
 
     async def add(self, document: Document) -> Document:
         self.session.add(document)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            # Only the source constraint can clash here: one message delivered twice at once.
+            raise Conflict("document.duplicate_delivery") from exc
         return document
 
     async def by_source(self, platform: str, chat_id: int, message_id: int) -> Document | None:

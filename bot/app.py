@@ -1,0 +1,127 @@
+"""The composition root: everything the bot needs, built in one place from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.types import BotCommand
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.albums import AlbumCollector
+from bot.middlewares import UnitOfWorkMiddleware
+from bot.settings import Settings
+from bot.telegram_session import make_session
+from core.clock import SystemClock
+from core.ports import Clock
+from handlers import errors, fallback, intake, language, start, status
+from handlers.texts import Texts
+from storage import migrate
+from storage.database import create_engine, session_factory
+from storage.files import DiskFileStore
+from storage.orm import start_mappers
+from storage.uow import SqlUnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "status", "help", "lang")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory
+    files: DiskFileStore
+    clock: Clock
+    bot: Bot
+    dispatcher: Dispatcher
+    albums: AlbumCollector[Any]
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.albums.flush()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database.url
+
+
+def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Dispatcher:
+    dispatcher = Dispatcher(uow_factory=uow_factory, **services)
+    middleware = UnitOfWorkMiddleware(uow_factory)
+    dispatcher.message.middleware(middleware)
+    dispatcher.callback_query.middleware(middleware)
+    dispatcher.include_routers(
+        start.router,
+        language.router,
+        status.router,
+        intake.router,
+        fallback.router,
+        errors.router,
+    )
+    return dispatcher
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    start_mappers()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url(settings), echo=settings.database.echo)
+    uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
+    files = DiskFileStore(settings.files_dir)
+    token = settings.telegram.token
+    if token is None:
+        raise SystemExit(
+            "TAYUK_TELEGRAM_TOKEN is not set. Put your bot's token in .env "
+            "(see .env.example), or try Tayuk with the local Bot API server (README)."
+        )
+    bot = Bot(
+        token.get_secret_value(),
+        session=make_session(settings.telegram.api_url),
+        default=DefaultBotProperties(link_preview_is_disabled=True),
+    )
+    albums: AlbumCollector[Any] = AlbumCollector()
+    the_clock = clock or SystemClock()
+    dispatcher = build_dispatcher(
+        uow_factory, files=files, clock=the_clock, albums=albums, settings=settings
+    )
+    return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums)
+
+
+async def set_commands(bot: Bot) -> None:
+    for code in ("he", "en"):
+        t = Texts(code)
+        commands = [
+            BotCommand(command=c, description=t(f"commands.{c}").lstrip("\u200f"))
+            for c in COMMANDS
+        ]
+        await bot.set_my_commands(commands, language_code=code)
+    await bot.set_my_commands(
+        [
+            BotCommand(command=c, description=Texts("he")(f"commands.{c}").lstrip("\u200f"))
+            for c in COMMANDS
+        ]
+    )
+
+
+async def prepare(app: App) -> None:
+    await migrate.upgrade(app.engine)
+
+
+async def run_polling(app: App) -> None:
+    """Migrate, then poll until cancelled."""
+    await prepare(app)
+    try:
+        await set_commands(app.bot)
+    except Exception:
+        log.warning("could not set the command list", exc_info=True)
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await app.dispatcher.start_polling(app.bot, handle_signals=False, close_bot_session=False)

@@ -1,0 +1,185 @@
+"""The `tayuk` command: run the bot, migrate, and set up offices, organizations and invites."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.settings import Settings
+from core import invites
+from core.clock import SystemClock
+from core.domain import AccessLevel, InviteKind, VatFrequency
+from core.errors import TayukError
+from core.organizations import create_office, create_organization
+from handlers.texts import Texts
+from storage import migrate
+from storage.database import create_engine, session_factory
+from storage.orm import start_mappers
+from storage.uow import SqlUnitOfWorkFactory
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tayuk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling), migrating the database first")
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", default=None)
+
+    office = sub.add_parser("office", help="offices")
+    office_sub = office.add_subparsers(dest="action", required=True)
+    create = office_sub.add_parser("create", help="create an office; prints the owner's link")
+    create.add_argument("--name", required=True)
+
+    org = sub.add_parser("org", help="client organizations")
+    org_sub = org.add_subparsers(dest="action", required=True)
+    org_create = org_sub.add_parser("create", help="create a client organization")
+    org_create.add_argument("--office", required=True, type=int, help="office id")
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--business-number")
+    org_create.add_argument(
+        "--vat", choices=[v.value for v in VatFrequency], default=VatFrequency.MONTHLY.value
+    )
+
+    invite = sub.add_parser("invite", help="print a client invite link for an organization")
+    invite.add_argument("--org", required=True, type=int, help="organization id")
+    invite.add_argument(
+        "--access", choices=[a.value for a in AccessLevel], default=AccessLevel.FULL.value
+    )
+    invite.add_argument("--reusable", action="store_true")
+    invite.add_argument("--days", type=int, default=None, help="days until it expires")
+
+    local = sub.add_parser("local-api", help="run the local Telegram Bot API server")
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=8081)
+    return parser
+
+
+async def _with_uow(settings: Settings, work: Callable[[Any], Awaitable[None]]) -> None:
+    start_mappers()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database.url)
+    try:
+        await migrate.upgrade(engine)
+        async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
+            await work(uow)
+    finally:
+        await engine.dispose()
+
+
+async def bot_username(settings: Settings) -> str:
+    if settings.telegram.bot_username:
+        return settings.telegram.bot_username
+    if settings.telegram.token is None:
+        raise SystemExit("set TAYUK_TELEGRAM_BOT_USERNAME or TAYUK_TELEGRAM_TOKEN to print links")
+    from aiogram import Bot
+
+    from bot.telegram_session import make_session
+
+    bot = Bot(
+        settings.telegram.token.get_secret_value(), session=make_session(settings.telegram.api_url)
+    )
+    try:
+        me = await bot.get_me()
+    finally:
+        await bot.session.close()
+    return me.username or ""
+
+
+def link(username: str, token: str) -> str:
+    return f"https://t.me/{username}?start={token}"
+
+
+async def _command(args: argparse.Namespace, settings: Settings) -> int:
+    clock = SystemClock()
+    if args.command == "db":
+        start_mappers()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.database.url)
+        try:
+            if args.action == "upgrade":
+                await migrate.upgrade(engine, args.revision or "head")
+            elif args.action == "downgrade":
+                await migrate.downgrade(engine, args.revision or "-1")
+            print(await migrate.current(engine) or "(empty)")
+        finally:
+            await engine.dispose()
+        return 0
+    if args.command == "office":
+        username = await bot_username(settings)
+
+        async def make_office(uow: Any) -> None:
+            office, issued = await create_office(uow, args.name, clock.now())
+            print(f"office {office.id}: {office.name}")
+            print("owner link (one use):", link(username, issued.token))
+
+        await _with_uow(settings, make_office)
+        return 0
+    if args.command == "org":
+
+        async def make_org(uow: Any) -> None:
+            org = await create_organization(
+                uow,
+                office_id=args.office,
+                name=args.name,
+                now=clock.now(),
+                business_number=args.business_number,
+                vat_frequency=VatFrequency(args.vat),
+            )
+            print(f"organization {org.id}: {org.name} {org.business_number or ''}".rstrip())
+
+        await _with_uow(settings, make_org)
+        return 0
+    if args.command == "invite":
+        username = await bot_username(settings)
+
+        async def make_invite(uow: Any) -> None:
+            if await uow.organizations.get(args.org) is None:
+                raise TayukError("error.not_found")
+            days = args.days or settings.invite_ttl_days
+            issued = await invites.issue(
+                uow,
+                kind=InviteKind.ORG_MEMBER,
+                organization_id=args.org,
+                now=clock.now(),
+                access=AccessLevel(args.access),
+                ttl=timedelta(days=days),
+                reusable=args.reusable,
+            )
+            await uow.commit()
+            print(link(username, issued.token))
+
+        await _with_uow(settings, make_invite)
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "local-api":
+        from bot.local_api.server import main as local_api_main
+
+        return local_api_main(["--host", args.host, "--port", str(args.port)])
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "run":
+        from bot.runner import run
+
+        return run(settings)
+    try:
+        return asyncio.run(_command(args, settings))
+    except TayukError as error:
+        print(Texts("en")(error.key, **error.params), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

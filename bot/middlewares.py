@@ -1,0 +1,50 @@
+"""Per-update dependencies: one unit of work, the person behind the update, their texts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+
+from core.people import Sender, identify
+from handlers.texts import Texts
+from storage.uow import SqlUnitOfWorkFactory
+
+PLATFORM = "telegram"
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """Inner middleware: only updates a handler matched open a transaction.
+
+    The unit of work rolls back unless the use case committed.
+    """
+
+    def __init__(self, uow_factory: SqlUnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.uow_factory() as uow:
+            data["uow"] = uow
+            user: User | None = data.get("event_from_user")
+            chat = data.get("event_chat")
+            if user is not None and not user.is_bot:
+                sender = Sender(
+                    platform=PLATFORM,
+                    external_id=user.id,
+                    chat_id=chat.id if chat is not None else user.id,
+                    display_name=user.full_name,
+                    username=user.username,
+                    language_code=user.language_code,
+                )
+                person, _ = await identify(uow, sender)
+                # A person who writes to us can be written to again.
+                person.reachable = True
+                # Ends the short first transaction, so the handler starts with no lock held.
+                await uow.commit()
+                data["person"] = person
+                data["t"] = Texts(person.language)
+            return await handler(event, data)

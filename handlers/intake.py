@@ -1,0 +1,305 @@
+"""Photos, albums and files from clients: translate to `core.intake` and answer."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+
+from bot.albums import AlbumCollector
+from core import intake
+from core.clock import Clock
+from core.domain import Direction, DocumentState, Person
+from core.errors import Conflict, FileRejected, NotAllowed
+from core.files import MAX_FILE_BYTES
+from core.permissions import Action, may, upload_destinations
+from core.ports import FileStore
+from handlers import keyboards
+from handlers.callbacks import BatchAction
+from handlers.texts import Texts
+from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One album part's fate, kept until the album's single reply is sent."""
+
+    stored: bool = False
+    duplicate: bool = False
+    rejected: str | None = None  # a locale key
+    no_organization: bool = False
+
+
+def upload_of(message: Message) -> intake.Upload:
+    if message.photo:
+        photo = message.photo[-1]  # smallest first; the last is the full picture
+        return intake.Upload(
+            platform=PLATFORM,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            file_id=photo.file_id,
+            file_unique_id=photo.file_unique_id,
+            file_size=photo.file_size,
+            mime_type="image/jpeg",
+            file_name=None,
+            caption=message.caption,
+            media_group_id=message.media_group_id,
+        )
+    document = message.document
+    assert document is not None
+    return intake.Upload(
+        platform=PLATFORM,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        file_id=document.file_id,
+        file_unique_id=document.file_unique_id,
+        file_size=document.file_size,
+        mime_type=document.mime_type,
+        file_name=document.file_name,
+        caption=message.caption,
+        media_group_id=message.media_group_id,
+    )
+
+
+def batch_of(upload: intake.Upload) -> str:
+    if upload.media_group_id is None:
+        return intake.new_batch()
+    # Every part of an album lands in the same batch without any coordination.
+    key = f"{upload.platform}:{upload.chat_id}:{upload.media_group_id}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+async def download(bot: Bot, file_id: str) -> bytes:
+    try:
+        buffer = await bot.download(file_id, destination=io.BytesIO())
+    except TelegramBadRequest as error:
+        if "too big" in error.message.lower():
+            raise FileRejected("file.too_big", limit_mb=MAX_FILE_BYTES // 2**20) from error
+        raise FileRejected("file.download_failed") from error
+    except TelegramAPIError as error:
+        raise FileRejected("file.download_failed") from error
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue()
+
+
+@router.message(F.photo | F.document)
+async def on_file(
+    message: Message,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    uow_factory: SqlUnitOfWorkFactory,
+    person: Person,
+    t: Texts,
+    files: FileStore,
+    clock: Clock,
+    albums: AlbumCollector[PartResult],
+) -> None:
+    upload = upload_of(message)
+    batch = batch_of(upload)
+    album = upload.media_group_id is not None
+
+    async def answer(result: PartResult, text: str) -> None:
+        if album:
+            albums.add(
+                batch,
+                result,
+                lambda parts: send_album_summary(
+                    bot, uow_factory, message.chat.id, person, batch, parts
+                ),
+            )
+        else:
+            await message.reply(text)
+
+    try:
+        plan = await intake.plan_upload(uow, person, upload, clock.now())
+        if plan.outcome is intake.PlanOutcome.ALREADY_HAVE:
+            log.info("message %s delivered again; already stored", upload.message_id)
+            return
+        if plan.outcome is intake.PlanOutcome.NO_ORGANIZATION:
+            await answer(PartResult(no_organization=True), t("intake.no_organization"))
+            return
+        await uow.release()
+        data = await download(bot, upload.file_id)
+        stored = await intake.store_upload(
+            uow,
+            files,
+            person=person,
+            upload=upload,
+            data=data,
+            plan=plan,
+            batch=batch,
+            now=clock.now(),
+        )
+    except FileRejected as error:
+        await answer(PartResult(rejected=error.key), t(error.key, **error.params))
+        return
+    except Conflict:
+        log.info("message %s stored by a concurrent delivery", upload.message_id)
+        return
+    if album:
+        await answer(PartResult(stored=True, duplicate=stored.duplicate_of is not None), "")
+        return
+    await reply_stored(message, uow, person, t, stored, batch, plan.destinations)
+
+
+async def reply_stored(
+    message: Message,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    stored: intake.Stored,
+    batch: str,
+    destinations: list[int],
+) -> None:
+    document = stored.document
+    if document.organization_id is None:
+        organizations = [o for o in [await uow.organizations.get(i) for i in destinations] if o]
+        await message.reply(
+            t("intake.choose_org"),
+            reply_markup=keyboards.choose_organization(batch, organizations),
+        )
+        return
+    org = await uow.organizations.get(document.organization_id)
+    name = org.name if org else "?"
+    if stored.duplicate_of is not None:
+        original = stored.duplicate_of
+        date = original.created_at.strftime("%d.%m.%Y") if original.created_at else ""
+        await message.reply(t("intake.duplicate", org=name, original=original.id, date=date))
+        return
+    income = document.direction is Direction.INCOME
+    offer_income = not income and await may(
+        uow, person.id or 0, Action.UPLOAD_INCOME, document.organization_id
+    )
+    await message.reply(
+        t("intake.received_income" if income else "intake.received", id=document.id, org=name),
+        reply_markup=keyboards.after_upload(t, batch, offer_income=offer_income, offer_join=False),
+    )
+
+
+async def send_album_summary(
+    bot: Bot,
+    uow_factory: SqlUnitOfWorkFactory,
+    chat_id: int,
+    person: Person,
+    batch: str,
+    parts: list[PartResult],
+) -> None:
+    t = Texts(person.language)
+    if any(p.no_organization for p in parts):
+        await bot.send_message(chat_id, t("intake.no_organization"))
+        return
+    lines: list[str] = []
+    markup = None
+    async with uow_factory() as uow:
+        documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+        stored = sum(1 for p in parts if p.stored)
+        if stored:
+            org_ids = {d.organization_id for d in documents}
+            if None in org_ids:
+                destinations = await upload_destinations(uow, person.id or 0)
+                organizations = [
+                    o for o in [await uow.organizations.get(i) for i in destinations] if o
+                ]
+                lines.append(t("intake.choose_org_album", count=stored))
+                markup = keyboards.choose_organization(batch, organizations)
+            else:
+                org = await uow.organizations.get(next(iter(org_ids)) or 0)
+                lines.append(
+                    t("intake.album_received", count=stored, org=org.name if org else "?")
+                )
+                duplicates = sum(1 for p in parts if p.duplicate)
+                if duplicates:
+                    lines.append(t("intake.album_duplicates", count=duplicates))
+                live = sum(1 for d in documents if d.state is DocumentState.RECEIVED)
+                org_id = documents[0].organization_id if documents else None
+                offer_income = org_id is not None and await may(
+                    uow, person.id or 0, Action.UPLOAD_INCOME, org_id
+                )
+                markup = keyboards.after_upload(
+                    t, batch, offer_income=offer_income, offer_join=live >= 2
+                )
+    rejected = [p.rejected for p in parts if p.rejected]
+    if rejected:
+        reasons = "; ".join(
+            dict.fromkeys(t(key, limit_mb=MAX_FILE_BYTES // 2**20, limit=50) for key in rejected)
+        )
+        lines.append(t("intake.album_rejected", count=len(rejected), reasons=reasons))
+    await bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
+
+
+@router.callback_query(BatchAction.filter(F.action == "org"))
+async def on_choose_organization(
+    query: CallbackQuery,
+    callback_data: BatchAction,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+) -> None:
+    placed = await intake.choose_organization(
+        uow, person, callback_data.batch, callback_data.org, clock.now()
+    )
+    org = await uow.organizations.get(callback_data.org)
+    text = t("intake.org_chosen", org=org.name if org else "?", count=len(placed.documents))
+    if placed.duplicates:
+        text += "\n" + t("intake.org_chosen_duplicates", count=placed.duplicates)
+    await query.answer()
+    await edit_or_send(query, text)
+
+
+@router.callback_query(BatchAction.filter(F.action == "inc"))
+async def on_mark_income(
+    query: CallbackQuery,
+    callback_data: BatchAction,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+) -> None:
+    await intake.mark_income(uow, person, callback_data.batch, clock.now())
+    await query.answer(t("intake.marked_income"))
+    await edit_or_send(query, None)
+
+
+@router.callback_query(BatchAction.filter(F.action == "join"))
+async def on_join_pages(
+    query: CallbackQuery,
+    callback_data: BatchAction,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+) -> None:
+    try:
+        primary = await intake.join_as_pages(uow, person, callback_data.batch, clock.now())
+    except NotAllowed as error:
+        await query.answer(t(error.key), show_alert=True)
+        return
+    assert primary.id is not None
+    pages = len(await uow.documents.files(primary.id))
+    await query.answer()
+    await edit_or_send(query, t("intake.joined", count=pages, id=primary.id))
+
+
+async def edit_or_send(query: CallbackQuery, text: str | None) -> None:
+    """Replaces the buttons' message; a double tap ("not modified") is not an error."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        if text is None:
+            await message.edit_reply_markup(reply_markup=None)
+        else:
+            await message.edit_text(text, reply_markup=None)
+    except TelegramBadRequest as error:
+        if "not modified" not in error.message:
+            raise

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from core.domain import Person
+from core.people import LANGUAGES, set_language
+from handlers import keyboards
+from handlers.callbacks import LanguageChoice
+from handlers.texts import Texts
+from storage.uow import SqlUnitOfWork
+
+router = Router(name=__name__)
+
+
+@router.message(Command("lang"))
+async def choose(message: Message, person: Person, t: Texts) -> None:
+    await message.answer(t("lang.choose"), reply_markup=keyboards.languages(person.language))
+
+
+@router.callback_query(LanguageChoice.filter(F.language.in_(LANGUAGES)))
+async def chosen(
+    query: CallbackQuery, callback_data: LanguageChoice, uow: SqlUnitOfWork, person: Person
+) -> None:
+    await set_language(uow, person, callback_data.language)
+    t = Texts(callback_data.language)
+    await query.answer(t("lang.changed"))
+    if query.message is not None and hasattr(query.message, "edit_text"):
+        await query.message.edit_text(t("lang.changed"))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import migrate
+from storage.database import create_engine, session_factory
+from storage.files import DiskFileStore
+from storage.orm import start_mappers
+from storage.uow import SqlUnitOfWorkFactory
+
+POSTGRES_URL = os.environ.get("TAYUK_TEST_DATABASE_URL")
+
+
+def database_params() -> list[object]:
+    params: list[object] = [pytest.param("sqlite", id="sqlite")]
+    params.append(
+        pytest.param(
+            "postgres",
+            id="postgres",
+            marks=pytest.mark.skipif(
+                not POSTGRES_URL,
+                reason="TAYUK_TEST_DATABASE_URL is not set (CI points it at PostgreSQL)",
+            ),
+        )
+    )
+    return params
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def fresh_database_url(kind: str, tmp_path: Path) -> str:
+    if kind == "postgres":
+        assert POSTGRES_URL
+        await reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'tayuk.db'}"
+
+
+@pytest.fixture(params=database_params())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return await fresh_database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    start_mappers()
+    engine = create_engine(database_url)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(session_factory(engine))
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> DiskFileStore:
+    return DiskFileStore(tmp_path / "files")

@@ -1,0 +1,55 @@
+"""Small files made on the fly for intake tests."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+
+def png(width: int = 320, height: int = 200, label: str = "receipt") -> bytes:
+    image = Image.new("RGB", (width, height), "white")
+    ImageDraw.Draw(image).text((10, 10), label, fill="black")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg(width: int = 320, height: int = 200, label: str = "receipt") -> bytes:
+    image = Image.new("RGB", (width, height), "white")
+    ImageDraw.Draw(image).text((10, 10), label, fill="black")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def pdf(pages: int = 1, label: str = "invoice") -> bytes:
+    images = [Image.new("RGB", (300, 400), "white") for _ in range(pages)]
+    for number, image in enumerate(images):
+        ImageDraw.Draw(image).text((10, 10), f"{label} {number}", fill="black")
+    out = io.BytesIO()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf())))
+    writer.encrypt("secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def image_bomb() -> bytes:
+    """A tiny PNG that claims to be 20000 x 20000 pixels."""
+    image = Image.new("1", (20000, 20000), 0)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg(640, 480)
+    return data[: len(data) // 2]
