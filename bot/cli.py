@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tayuk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling), migrating the database first")
+    sub.add_parser("worker", help="run only the reading worker (more can run side by side)")
 
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
@@ -174,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runner import run
 
         return run(settings)
+    if args.command == "worker":
+        from bot.runner import run_worker
+
+        return run_worker(settings)
     try:
         return asyncio.run(_command(args, settings))
     except TayukError as error:

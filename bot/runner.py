@@ -47,7 +47,7 @@ async def serve(app: App) -> None:
         await run_polling(app)
 
 
-async def _main(settings: Settings) -> None:
+async def _main(settings: Settings, *, worker_only: bool = False) -> None:
     app = build_app(settings)
     token = settings.telegram.token
     log_redaction.install(token.get_secret_value() if token else "")
@@ -58,7 +58,13 @@ async def _main(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, main_task.cancel)
     try:
-        await serve(app)
+        if worker_only:
+            from bot.worker import start_worker
+
+            await prepare(app)
+            await start_worker(app)
+        else:
+            await serve(app)
     except asyncio.CancelledError:
         log.info("stopping")
     finally:
@@ -67,4 +73,9 @@ async def _main(settings: Settings) -> None:
 
 def run(settings: Settings) -> int:
     asyncio.run(_main(settings))
+    return 0
+
+
+def run_worker(settings: Settings) -> int:
+    asyncio.run(_main(settings, worker_only=True))
     return 0

@@ -47,11 +47,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self.session is not None
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
-            self.session = None
+        # Closing rolls back whatever was not committed. Unlike rollback() it does not
+        # expire the loaded objects, so callers may still read what they got.
+        await self.session.close()
+        self.session = None
 
     async def commit(self) -> None:
         assert self.session is not None

@@ -53,3 +53,19 @@ def image_bomb() -> bytes:
 def truncated_jpeg() -> bytes:
     data = jpeg(640, 480)
     return data[: len(data) // 2]
+
+
+def english_receipt(total: str = "118.00", vat: str = "18.00") -> bytes:
+    """A plain, large-type receipt Tesseract reads without trouble."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    lines = ["ACME Office Supplies", "Tax Invoice No. 4711", "Date: 05/03/2026",
+             "Subtotal 100.00", f"VAT 18% {vat}", f"TOTAL {total}"]
+    image = Image.new("RGB", (700, 60 * len(lines) + 60), "white")
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((40, 30 + 60 * number), line, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

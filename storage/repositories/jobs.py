@@ -66,3 +66,31 @@ class JobRepository(Repository):
         return int(
             await self.session.scalar(select(func.count()).where(_j.state == state.value)) or 0
         )
+
+    async def complete(self, job_id: int, *, worker: str, now: datetime) -> bool:
+        """Marks the job done only if this worker still holds it; False if the lease was lost."""
+        result = await self.session.execute(
+            update(tables.jobs)
+            .where(_j.id == job_id, _j.leased_by == worker, _j.state == JobState.RUNNING.value)
+            .values(state=JobState.DONE.value, lease_until=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def fail(
+        self, job_id: int, *, worker: str, now: datetime, error: str, retry_at: datetime | None
+    ) -> bool:
+        """Back to the queue at `retry_at`, or failed for good when it is None."""
+        values: dict[str, object] = {"last_error": error[:2000], "lease_until": None,
+                                     "updated_at": now}
+        if retry_at is None:
+            values["state"] = JobState.FAILED.value
+        else:
+            values.update(state=JobState.QUEUED.value, run_after=retry_at)
+        result = await self.session.execute(
+            update(tables.jobs)
+            .where(_j.id == job_id, _j.leased_by == worker, _j.state == JobState.RUNNING.value)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

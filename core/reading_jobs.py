@@ -1,0 +1,147 @@
+"""What happens to a document once it has been read, or could not be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from core.domain import AuditEntry, Document, DocumentKind, DocumentState, Job
+from core.permissions import Action, may, upload_destinations
+from core.ports import UnitOfWork
+from core.reading.result import (
+    BLANK,
+    BLURRY,
+    CARD_SLIP,
+    DARK,
+    NO_TEXT,
+    SEVERAL_DOCUMENTS,
+    Reading,
+)
+
+# Problems the client can fix at once with a better photo, while the paper is in hand.
+RETAKE_PROBLEMS = (BLANK, BLURRY, DARK, NO_TEXT, SEVERAL_DOCUMENTS, CARD_SLIP)
+BACKOFF = (
+    timedelta(seconds=10),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+)
+
+
+class ReadOutcome(StrEnum):
+    TO_FILE = "to_file"
+    RETAKE = "retake"  # ask the client for a better photo
+    SKIPPED = "skipped"  # the document moved on meanwhile (merged, withdrawn)
+    LEASE_LOST = "lease_lost"  # another worker owns the job now
+
+
+@dataclass(frozen=True)
+class Applied:
+    outcome: ReadOutcome
+    document: Document | None = None
+    problem: str | None = None
+    moved_from: int | None = None  # organization the client chose, when the invoice said otherwise
+
+
+def fields_of(reading: Reading) -> dict[str, dict[str, object]]:
+    return {
+        name: {"value": f.value, "confidence": round(f.confidence, 3), "reason": f.reason}
+        for name, f in reading.fields.items()
+    }
+
+
+async def apply_reading(
+    uow: UnitOfWork, job: Job, reading: Reading, *, worker: str, now: datetime
+) -> Applied:
+    """Stores what was read and closes the job in one transaction: a result lands once."""
+    assert job.id is not None and job.document_id is not None
+    document = await uow.documents.get(job.document_id)
+    if not await uow.jobs.complete(job.id, worker=worker, now=now):
+        return Applied(ReadOutcome.LEASE_LOST)
+    if document is None or document.state is not DocumentState.RECEIVED:
+        await uow.commit()
+        return Applied(ReadOutcome.SKIPPED, document)
+    document.fields = fields_of(reading)
+    document.kind = reading.kind
+    document.confidence = reading.confidence
+    document.read_at = now
+    document.updated_at = now
+    problem = next((p for p in reading.problems if p in RETAKE_PROBLEMS), None)
+    if reading.kind is DocumentKind.CARD_SLIP:
+        problem = CARD_SLIP
+    moved_from = None
+    if problem is not None:
+        document.state = DocumentState.RETURNED
+        document.fields["_return"] = {"reason": "unreadable", "problem": problem, "auto": True}
+    else:
+        document.state = DocumentState.TO_FILE
+        moved_from = await _route_by_buyer(uow, document, reading.value("customer_id"))
+    await uow.audit.add(
+        AuditEntry(
+            action="document.read",
+            organization_id=document.organization_id,
+            document_id=document.id,
+            details={
+                "kind": reading.kind.value,
+                "confidence": reading.confidence,
+                "problems": reading.problems,
+                "seconds": reading.seconds,
+                "moved_from": moved_from,
+            },
+        )
+    )
+    await uow.commit()
+    outcome = ReadOutcome.RETAKE if problem else ReadOutcome.TO_FILE
+    return Applied(outcome, document, problem, moved_from)
+
+
+async def _route_by_buyer(
+    uow: UnitOfWork, document: Document, buyer_number: str | None
+) -> int | None:
+    """The invoice names its buyer: if that is another of the sender's organizations, move it."""
+    if not buyer_number:
+        return None
+    for organization_id in await upload_destinations(uow, document.uploaded_by):
+        if organization_id == document.organization_id:
+            continue
+        organization = await uow.organizations.get(organization_id)
+        if (
+            organization is not None
+            and organization.business_number == buyer_number
+            and await may(uow, document.uploaded_by, Action.UPLOAD, organization_id)
+        ):
+            previous = document.organization_id
+            document.organization_id = organization_id
+            return previous
+    return None
+
+
+async def fail_reading(
+    uow: UnitOfWork, job: Job, error: str, *, worker: str, now: datetime
+) -> Document | None:
+    """Retries with backoff; after the last attempt the accountant types it in by hand.
+
+    Returns the document when it was given up on (so the office and client can be told).
+    """
+    assert job.id is not None
+    last = job.attempts >= job.max_attempts
+    retry_at = None if last else now + BACKOFF[min(job.attempts - 1, len(BACKOFF) - 1)]
+    if not await uow.jobs.fail(job.id, worker=worker, now=now, error=error, retry_at=retry_at):
+        return None
+    document = None
+    if last and job.document_id is not None:
+        document = await uow.documents.get(job.document_id)
+        if document is not None and document.state is DocumentState.RECEIVED:
+            document.state = DocumentState.NEEDS_MANUAL
+            document.updated_at = now
+            await uow.audit.add(
+                AuditEntry(
+                    action="document.needs_manual",
+                    document_id=document.id,
+                    organization_id=document.organization_id,
+                    details={"error": error[:500], "attempts": job.attempts},
+                )
+            )
+    await uow.commit()
+    return document

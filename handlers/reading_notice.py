@@ -1,0 +1,84 @@
+"""Tells the client, in their chat, what was read from their document."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import ReplyParameters
+
+from core.domain import Document
+from core.people import mark_unreachable
+from core.reading_jobs import Applied, ReadOutcome
+from handlers.texts import Texts
+from storage.uow import SqlUnitOfWorkFactory
+
+SHOWN = ("vendor_name", "vendor_id", "date", "total", "vat")
+UNSURE_BELOW = 0.6
+_LINE = {
+    "vendor_name": "read.vendor",
+    "vendor_id": "read.vendor_id",
+    "date": "read.date",
+    "total": "read.total",
+    "vat": "read.vat",
+}
+
+
+def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
+    lines = [t("read.title", id=document.id), t("read.kind", kind=t(f"kind.{document.kind}"))]
+    missing = []
+    for name in SHOWN:
+        field: dict[str, Any] = document.fields.get(name) or {}
+        value = field.get("value")
+        if value is None:
+            missing.append(t(f"field.{name}"))
+            continue
+        if name in ("total", "vat"):
+            currency = (document.fields.get("currency") or {}).get("value") or "ILS"
+            value = f"{value} {'₪' if currency == 'ILS' else currency}"
+        line = t(_LINE[name], value=value)
+        if float(field.get("confidence") or 0) < UNSURE_BELOW:
+            line += " " + t("read.unsure")
+        lines.append(line)
+    if missing:
+        lines.append(t("read.missing", fields=", ".join(missing)))
+    if moved_to:
+        lines.append(t("read.moved", org=moved_to))
+    lines.append(t("read.sent_to_office"))
+    return "\n".join(lines)
+
+
+def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied], Awaitable[None]]:
+    async def announce(applied: Applied) -> None:
+        document = applied.document
+        if document is None:
+            return
+        async with uow_factory() as uow:
+            person = await uow.people.get(document.uploaded_by)
+            if person is None or not person.reachable:
+                return
+            t = Texts(person.language)
+            if applied.outcome is ReadOutcome.RETAKE:
+                text = t(f"retake.{applied.problem}", id=document.id)
+            else:
+                moved_to = None
+                if applied.moved_from is not None and document.organization_id is not None:
+                    org = await uow.organizations.get(document.organization_id)
+                    moved_to = org.name if org else None
+                text = render_reading(t, document, moved_to)
+            try:
+                await bot.send_message(
+                    document.source_chat_id,
+                    text,
+                    reply_parameters=ReplyParameters(
+                        message_id=document.source_message_id, allow_sending_without_reply=True
+                    ),
+                )
+            except TelegramForbiddenError:
+                await mark_unreachable(uow, document.uploaded_by)
+            except TelegramBadRequest:
+                await bot.send_message(document.source_chat_id, text)
+
+    return announce
