@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs the linter and the whole test suite.
+# PostgreSQL tests run when TAYUK_TEST_DATABASE_URL is set, or when a server answers on
+# 127.0.0.1:5432 (database "test").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ -z "${TAYUK_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null \
+   && pg_isready -q -h 127.0.0.1 -p 5432; then
+  export TAYUK_TEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+fi
+.venv/bin/ruff check .
+exec .venv/bin/pytest -q "$@"
