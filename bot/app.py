@@ -61,12 +61,8 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
     dispatcher.message.middleware(middleware)
     dispatcher.callback_query.middleware(middleware)
     dispatcher.include_routers(
-        start.router,
-        language.router,
-        status.router,
-        intake.router,
-        fallback.router,
-        errors.router,
+        *(module.build_router() for module in (start, language, status, intake, fallback,
+                                               errors))
     )
     return dispatcher
 

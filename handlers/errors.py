@@ -13,11 +13,9 @@ from core.people import language_for, mark_unreachable
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, uow_factory: SqlUnitOfWorkFactory) -> None:
     update = event.update
     user = None
@@ -68,3 +66,10 @@ async def _mark_unreachable(uow_factory: SqlUnitOfWorkFactory, user_id: int | No
         if found is not None and found[0].id is not None:
             await mark_unreachable(uow, found[0].id)
             log.info("person %s blocked the bot; marked unreachable", found[0].id)
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.errors.register(on_error)
+    return router

@@ -7,19 +7,23 @@ from aiogram.types import CallbackQuery, Message
 
 from handlers.texts import Texts
 
-router = Router(name=__name__)
 
-
-@router.message(F.text)
 async def text(message: Message, t: Texts) -> None:
     await message.answer(t("intake.text_not_command"))
 
 
-@router.message()
 async def unsupported(message: Message, t: Texts) -> None:
     await message.reply(t("file.unsupported"))
 
 
-@router.callback_query()
 async def stale_button(query: CallbackQuery, t: Texts) -> None:
     await query.answer(t("error.stale"), show_alert=True)
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.message.register(text, F.text)
+    router.message.register(unsupported)
+    router.callback_query.register(stale_button)
+    return router

@@ -24,7 +24,6 @@ from handlers.callbacks import BatchAction
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 
@@ -91,7 +90,6 @@ async def download(bot: Bot, file_id: str) -> bytes:
     return buffer.getvalue()
 
 
-@router.message(F.photo | F.document)
 async def on_file(
     message: Message,
     bot: Bot,
@@ -236,7 +234,6 @@ async def send_album_summary(
     await bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
 
 
-@router.callback_query(BatchAction.filter(F.action == "org"))
 async def on_choose_organization(
     query: CallbackQuery,
     callback_data: BatchAction,
@@ -256,7 +253,6 @@ async def on_choose_organization(
     await edit_or_send(query, text)
 
 
-@router.callback_query(BatchAction.filter(F.action == "inc"))
 async def on_mark_income(
     query: CallbackQuery,
     callback_data: BatchAction,
@@ -270,7 +266,6 @@ async def on_mark_income(
     await edit_or_send(query, None)
 
 
-@router.callback_query(BatchAction.filter(F.action == "join"))
 async def on_join_pages(
     query: CallbackQuery,
     callback_data: BatchAction,
@@ -303,3 +298,13 @@ async def edit_or_send(query: CallbackQuery, text: str | None) -> None:
     except TelegramBadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.message.register(on_file, F.photo | F.document)
+    router.callback_query.register(on_choose_organization, BatchAction.filter(F.action == "org"))
+    router.callback_query.register(on_mark_income, BatchAction.filter(F.action == "inc"))
+    router.callback_query.register(on_join_pages, BatchAction.filter(F.action == "join"))
+    return router

@@ -11,15 +11,11 @@ from handlers.callbacks import LanguageChoice
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
-router = Router(name=__name__)
 
-
-@router.message(Command("lang"))
 async def choose(message: Message, person: Person, t: Texts) -> None:
     await message.answer(t("lang.choose"), reply_markup=keyboards.languages(person.language))
 
 
-@router.callback_query(LanguageChoice.filter(F.language.in_(LANGUAGES)))
 async def chosen(
     query: CallbackQuery, callback_data: LanguageChoice, uow: SqlUnitOfWork, person: Person
 ) -> None:
@@ -28,3 +24,11 @@ async def chosen(
     await query.answer(t("lang.changed"))
     if query.message is not None and hasattr(query.message, "edit_text"):
         await query.message.edit_text(t("lang.changed"))
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.message.register(choose, Command("lang"))
+    router.callback_query.register(chosen, LanguageChoice.filter(F.language.in_(LANGUAGES)))
+    return router

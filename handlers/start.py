@@ -13,10 +13,7 @@ from core.errors import InviteError
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
-router = Router(name=__name__)
 
-
-@router.message(CommandStart(deep_link=True))
 async def start_with_token(
     message: Message,
     command: CommandObject,
@@ -44,7 +41,6 @@ async def start_with_token(
         )
 
 
-@router.message(CommandStart())
 async def start(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
     assert person.id is not None
     has_orgs = await uow.organizations.client_memberships(person.id)
@@ -55,6 +51,14 @@ async def start(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) 
         await message.answer(t("start.no_invite"))
 
 
-@router.message(Command("help"))
 async def help_(message: Message, t: Texts) -> None:
     await message.answer(t("help.text"))
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.message.register(start_with_token, CommandStart(deep_link=True))
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    return router

@@ -10,10 +10,7 @@ from core.status import month_status
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
-router = Router(name=__name__)
 
-
-@router.message(Command("status"))
 async def status(
     message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, clock: Clock
 ) -> None:
@@ -31,3 +28,10 @@ async def status(
                     t("status.line", state=t(f"state.{state.value}"), count=org.counts[state])
                 )
     await message.answer("\n".join(lines))
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.message.register(status, Command("status"))
+    return router

@@ -8,8 +8,19 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "core"
-FORBIDDEN = {"aiogram", "sqlalchemy", "fastapi", "apscheduler", "pytesseract", "alembic",
-             "uvicorn", "aiohttp", "storage", "handlers", "bot"}
+FORBIDDEN = {
+    "aiogram",
+    "sqlalchemy",
+    "fastapi",
+    "apscheduler",
+    "pytesseract",
+    "alembic",
+    "uvicorn",
+    "aiohttp",
+    "storage",
+    "handlers",
+    "bot",
+}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -22,6 +33,8 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-@pytest.mark.parametrize("path", sorted(CORE.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE)))
+@pytest.mark.parametrize(
+    "path", sorted(CORE.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE))
+)
 def test_core_module_imports_no_framework(path: Path) -> None:
     assert imported_roots(path) & FORBIDDEN == set()

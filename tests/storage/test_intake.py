@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from core import intake
-from core.domain import DocumentState, Direction, JobState
+from core.domain import Direction, DocumentState, JobState
 from core.errors import Conflict, FileRejected
 from storage.files import DiskFileStore
 from storage.uow import SqlUnitOfWorkFactory
@@ -14,13 +14,26 @@ from tests.scenario import NOW
 
 
 def upload(message_id: int, chat_id: int = 1001, caption: str | None = None) -> intake.Upload:
-    return intake.Upload(platform="telegram", chat_id=chat_id, message_id=message_id,
-                         file_id=f"f{message_id}", file_unique_id=f"u{message_id}",
-                         file_size=None, mime_type="image/png", file_name=None, caption=caption)
+    return intake.Upload(
+        platform="telegram",
+        chat_id=chat_id,
+        message_id=message_id,
+        file_id=f"f{message_id}",
+        file_unique_id=f"u{message_id}",
+        file_size=None,
+        mime_type="image/png",
+        file_name=None,
+        caption=caption,
+    )
 
 
-async def send(uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore, person_id: int,
-               up: intake.Upload, data: bytes) -> intake.Stored | intake.UploadPlan:
+async def send(
+    uow_factory: SqlUnitOfWorkFactory,
+    files: DiskFileStore,
+    person_id: int,
+    up: intake.Upload,
+    data: bytes,
+) -> intake.Stored | intake.UploadPlan:
     async with uow_factory() as uow:
         person = await uow.people.get(person_id)
         assert person is not None
@@ -28,8 +41,16 @@ async def send(uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore, person_i
         if plan.outcome is not intake.PlanOutcome.STORE:
             return plan
         await uow.release()
-        return await intake.store_upload(uow, files, person=person, upload=up, data=data,
-                                         plan=plan, batch=intake.new_batch(), now=NOW)
+        return await intake.store_upload(
+            uow,
+            files,
+            person=person,
+            upload=up,
+            data=data,
+            plan=plan,
+            batch=intake.new_batch(),
+            now=NOW,
+        )
 
 
 @pytest.fixture
@@ -78,13 +99,29 @@ async def test_a_concurrent_second_delivery_is_a_conflict_not_a_second_document(
         assert person is not None
         plan = await intake.plan_upload(first, person, upload(9), NOW)
         await first.release()
-        await intake.store_upload(first, files, person=person, upload=upload(9),
-                                  data=images.png(), plan=plan, batch="b1", now=NOW)
+        await intake.store_upload(
+            first,
+            files,
+            person=person,
+            upload=upload(9),
+            data=images.png(),
+            plan=plan,
+            batch="b1",
+            now=NOW,
+        )
         person2 = await second.people.get(client_id)
         assert person2 is not None
         with pytest.raises(Conflict):
-            await intake.store_upload(second, files, person=person2, upload=upload(9),
-                                      data=images.png(), plan=plan, batch="b2", now=NOW)
+            await intake.store_upload(
+                second,
+                files,
+                person=person2,
+                upload=upload(9),
+                data=images.png(),
+                plan=plan,
+                batch="b2",
+                now=NOW,
+            )
 
 
 async def test_the_same_file_sent_again_is_flagged_a_duplicate_and_not_queued(
@@ -141,7 +178,10 @@ async def test_a_person_in_no_organization_stores_nothing(
     ids=["empty", "text", "truncated", "bomb", "encrypted", "broken-pdf"],
 )
 async def test_a_bad_file_is_refused_with_its_reason_and_nothing_is_kept(
-    uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore, client_id: int, data: bytes,
+    uow_factory: SqlUnitOfWorkFactory,
+    files: DiskFileStore,
+    client_id: int,
+    data: bytes,
     key: str,
 ) -> None:
     with pytest.raises(FileRejected) as refused:

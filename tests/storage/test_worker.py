@@ -34,8 +34,9 @@ def pool() -> Iterator[ProcessPoolExecutor]:
     executor.shutdown()
 
 
-async def queued_document(uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore,
-                          data: bytes) -> int:
+async def queued_document(
+    uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore, data: bytes
+) -> int:
     office = await scenario.office(uow_factory)
     org = await scenario.organization(uow_factory, office.id or 0)
     person = await scenario.person(uow_factory, 42)
@@ -45,15 +46,30 @@ async def queued_document(uow_factory: SqlUnitOfWorkFactory, files: DiskFileStor
         assert me is not None
         up = intake.Upload("telegram", 42, 1, "f", "u", None, "image/png", None)
         plan = await intake.plan_upload(uow, me, up, scenario.NOW)
-        stored = await intake.store_upload(uow, files, person=me, upload=up, data=data,
-                                           plan=plan, batch="b", now=scenario.NOW)
+        stored = await intake.store_upload(
+            uow, files, person=me, upload=up, data=data, plan=plan, batch="b", now=scenario.NOW
+        )
     return stored.document.id or 0
 
 
-def worker(uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore, clock: Clock,
-           pool: ProcessPoolExecutor, name: str, **kwargs: object) -> Worker:
-    return Worker(uow_factory, files, clock, pool, read_in_worker, name=name,
-                  lease=timedelta(seconds=30), **kwargs)  # type: ignore[arg-type]
+def worker(
+    uow_factory: SqlUnitOfWorkFactory,
+    files: DiskFileStore,
+    clock: Clock,
+    pool: ProcessPoolExecutor,
+    name: str,
+    **kwargs: object,
+) -> Worker:
+    return Worker(
+        uow_factory,
+        files,
+        clock,
+        pool,
+        read_in_worker,
+        name=name,
+        lease=timedelta(seconds=30),
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 async def reads_of(uow_factory: SqlUnitOfWorkFactory, document_id: int) -> int:
@@ -63,9 +79,15 @@ async def reads_of(uow_factory: SqlUnitOfWorkFactory, document_id: int) -> int:
 
     async with uow_factory() as uow:
         assert uow.session is not None
-        return int(await uow.session.scalar(
-            select(func.count()).where(tables.audit_log.c.document_id == document_id,
-                                       tables.audit_log.c.action == "document.read")) or 0)
+        return int(
+            await uow.session.scalar(
+                select(func.count()).where(
+                    tables.audit_log.c.document_id == document_id,
+                    tables.audit_log.c.action == "document.read",
+                )
+            )
+            or 0
+        )
 
 
 async def test_a_queued_receipt_is_read_and_waits_for_the_accountant(
@@ -96,8 +118,9 @@ async def test_a_worker_that_dies_mid_job_loses_nothing_and_the_document_is_read
     document_id = await queued_document(uow_factory, files, images.english_receipt())
     # The first worker claims the job and then dies before finishing it.
     async with uow_factory() as uow:
-        dead_job = await uow.jobs.claim(worker="dead", now=clock.now(),
-                                        lease=timedelta(seconds=30))
+        dead_job = await uow.jobs.claim(
+            worker="dead", now=clock.now(), lease=timedelta(seconds=30)
+        )
         await uow.commit()
     assert dead_job is not None
     survivor = worker(uow_factory, files, clock, pool, "alive")
@@ -107,7 +130,8 @@ async def test_a_worker_that_dies_mid_job_loses_nothing_and_the_document_is_read
     # The dead worker's late result, had it come back, is refused.
     async with uow_factory() as uow:
         late = await reading_jobs.apply_reading(
-            uow, dead_job, Reading.__new__(Reading), worker="dead", now=clock.now())
+            uow, dead_job, Reading.__new__(Reading), worker="dead", now=clock.now()
+        )
     assert late.outcome is reading_jobs.ReadOutcome.LEASE_LOST
     assert await reads_of(uow_factory, document_id) == 1
 
@@ -117,8 +141,9 @@ async def test_reading_that_keeps_failing_ends_in_needs_manual_not_lost(
 ) -> None:
     clock = Clock()
     document_id = await queued_document(uow_factory, files, images.english_receipt())
-    broken = Worker(uow_factory, files, clock, pool, _explode, name="w",
-                    lease=timedelta(seconds=30))
+    broken = Worker(
+        uow_factory, files, clock, pool, _explode, name="w", lease=timedelta(seconds=30)
+    )
     for _ in range(5):
         assert await broken.run_once()
         clock.moment += timedelta(hours=1)
@@ -149,9 +174,16 @@ async def test_two_workers_on_one_queue_never_take_the_same_job(
             assert me is not None
             up = intake.Upload("telegram", 7, n, "f", "u", None, "image/png", None)
             plan = await intake.plan_upload(uow, me, up, scenario.NOW)
-            stored = await intake.store_upload(uow, files, person=me, upload=up,
-                                               data=images.english_receipt(total=f"{n}18.00"),
-                                               plan=plan, batch=f"b{n}", now=scenario.NOW)
+            stored = await intake.store_upload(
+                uow,
+                files,
+                person=me,
+                upload=up,
+                data=images.english_receipt(total=f"{n}18.00"),
+                plan=plan,
+                batch=f"b{n}",
+                now=scenario.NOW,
+            )
             ids.append(stored.document.id or 0)
     a = worker(uow_factory, files, clock, pool, "a")
     b = worker(uow_factory, files, clock, pool, "b")

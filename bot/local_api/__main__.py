@@ -1,0 +1,5 @@
+"""`python -m bot.local_api --port 8081`"""
+
+from .server import main
+
+raise SystemExit(main())
