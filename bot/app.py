@@ -61,8 +61,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
     dispatcher.message.middleware(middleware)
     dispatcher.callback_query.middleware(middleware)
     dispatcher.include_routers(
-        *(module.build_router() for module in (start, language, status, intake, fallback,
-                                               errors))
+        *(module.build_router() for module in (start, language, status, intake, fallback, errors))
     )
     return dispatcher
 

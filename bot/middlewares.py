@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -10,11 +11,13 @@ from aiogram.types import TelegramObject, User
 
 from core.people import Sender, identify
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWorkFactory
+from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 PLATFORM = "telegram"
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+# The update's unit of work, so a Bot API call can end a read-only transaction first.
+CURRENT_UOW: ContextVar[SqlUnitOfWork | None] = ContextVar("current_uow", default=None)
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -28,6 +31,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.uow_factory() as uow:
+            CURRENT_UOW.set(uow)
             data["uow"] = uow
             user: User | None = data.get("event_from_user")
             chat = data.get("event_chat")

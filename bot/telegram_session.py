@@ -17,6 +17,8 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
+from bot.middlewares import CURRENT_UOW
+
 log = logging.getLogger(__name__)
 
 
@@ -31,6 +33,10 @@ class RetryAfter(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        # SQLite holds its lock for a whole transaction: never across a network call.
+        uow = CURRENT_UOW.get()
+        if uow is not None:
+            await uow.release_if_clean()
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.documents import DocumentRepository
@@ -56,6 +59,23 @@ class SqlUnitOfWork:
         assert self.session is not None
         await self.session.commit()
 
+    def holds_unsaved_writes(self) -> bool:
+        session = self.session
+        if session is None:
+            return False
+        return bool(
+            session.new
+            or session.dirty
+            or session.deleted
+            or session.sync_session.info.get("flushed")
+        )
+
+    async def release_if_clean(self) -> None:
+        """Ends a transaction that only read, so no lock is held across a network call."""
+        session = self.session
+        if session is not None and session.in_transaction() and not self.holds_unsaved_writes():
+            await session.commit()
+
     async def release(self) -> None:
         """End the current transaction without writing, before slow I/O such as a download.
 
@@ -64,7 +84,7 @@ class SqlUnitOfWork:
         """
         assert self.session is not None
         session = self.session
-        if session.new or session.dirty or session.deleted:
+        if self.holds_unsaved_writes():
             raise RuntimeError("release() with unsaved changes: commit them first")
         # A commit of nothing: unlike rollback it leaves loaded objects usable
         # (expire_on_commit is off), and it ends the transaction all the same.
@@ -77,3 +97,15 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
+
+
+# Remember that a transaction has written (flushed) something, until it ends.
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info["flushed"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("flushed", None)

@@ -81,8 +81,11 @@ class JobRepository(Repository):
         self, job_id: int, *, worker: str, now: datetime, error: str, retry_at: datetime | None
     ) -> bool:
         """Back to the queue at `retry_at`, or failed for good when it is None."""
-        values: dict[str, object] = {"last_error": error[:2000], "lease_until": None,
-                                     "updated_at": now}
+        values: dict[str, object] = {
+            "last_error": error[:2000],
+            "lease_until": None,
+            "updated_at": now,
+        }
         if retry_at is None:
             values["state"] = JobState.FAILED.value
         else:
