@@ -13,7 +13,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.albums import AlbumCollector
-from bot.middlewares import UnitOfWorkMiddleware
+from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
 from bot.settings import Settings
 from bot.telegram_session import make_session
 from core.clock import SystemClock
@@ -57,6 +57,7 @@ def database_url(settings: Settings) -> str:
 
 def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Dispatcher:
     dispatcher = Dispatcher(uow_factory=uow_factory, **services)
+    dispatcher.update.outer_middleware(ChatOrderMiddleware())
     middleware = UnitOfWorkMiddleware(uow_factory)
     dispatcher.message.middleware(middleware)
     dispatcher.callback_query.middleware(middleware)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -52,3 +53,30 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 data["person"] = person
                 data["t"] = Texts(person.language)
             return await handler(event, data)
+
+
+class ChatOrderMiddleware(BaseMiddleware):
+    """Handles one chat's updates one at a time, in the order they came.
+
+    aiogram handles updates concurrently; without this, a photo sent right after
+    `/start <invite>` could be handled before the person has joined.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat = data.get("event_chat")
+        if chat is None:
+            return await handler(event, data)
+        key = chat.id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]

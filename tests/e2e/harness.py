@@ -30,6 +30,22 @@ class Harness:
     app: App
     api: LocalApiClient
     username: str
+    polling: asyncio.Task[None] | None = None
+
+    def start_polling(self) -> None:
+        self.polling = asyncio.create_task(
+            self.app.dispatcher.start_polling(
+                self.app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
+            )
+        )
+
+    async def stop_polling(self) -> None:
+        """Updates sent while stopped reach the bot together, in one batch, on restart."""
+        if self.polling is not None:
+            self.polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.polling
+            self.polling = None
 
     async def office_and_org(self, name: str = "Falafel Ltd") -> tuple[int, int]:
         office = await scenario.office(self.app.uow_factory)
@@ -114,19 +130,14 @@ async def running_bot(tmp_path: Path, database_url: str, **worker: Any) -> Async
         app = build_app(test_settings(tmp_path, base_url, database_url, **worker))
         app.albums.quiet = 0.4
         await prepare(app)
-        polling = asyncio.create_task(
-            app.dispatcher.start_polling(
-                app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
-            )
-        )
+        harness = Harness(app, api, "tayuk_test_bot")
+        harness.start_polling()
         if worker.get("enabled"):
             from bot.worker import start_worker
 
             app.tasks.append(start_worker(app))
         try:
-            yield Harness(app, api, "tayuk_test_bot")
+            yield harness
         finally:
-            polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling
+            await harness.stop_polling()
             await app.close()

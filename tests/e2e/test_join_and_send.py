@@ -187,3 +187,20 @@ async def test_income_caption_and_button(harness: Harness) -> None:
     rows = await documents(harness)
     assert [r["direction"] for r in rows] == ["income", "income"]
     assert all(r["state"] == DocumentState.RECEIVED.value for r in rows)
+
+
+async def test_a_photo_sent_right_after_the_invite_lands_in_the_organization(
+    harness: Harness,
+) -> None:
+    _, org_id = await harness.office_and_org()
+    token = await harness.invite_token(org_id)
+    # Both updates are waiting when the bot polls: one chat's updates keep their order.
+    await harness.stop_polling()
+    await harness.api.send_text(JOHN, f"/start {token}")
+    await harness.api.send_photo(JOHN, images.png(label="right away"))
+    harness.start_polling()
+    messages = await harness.api.wait_for_messages(JOHN.id, 2, timeout=10)
+    assert "joined" in (messages[0].text or "")
+    assert "Received ✓" in (messages[1].text or "")
+    [row] = await documents(harness)
+    assert row["organization_id"] == org_id
