@@ -59,3 +59,7 @@ class OcrEngine(Protocol):
     def image_to_text(
         self, image: Image.Image, *, lang: str = DEFAULT_LANG, psm: int = 3
     ) -> OcrText: ...
+
+    def orientation(self, image: Image.Image) -> tuple[int, float] | None:
+        """(degrees to rotate counter-clockwise so text is upright, confidence), or None."""
+        ...

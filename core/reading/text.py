@@ -32,3 +32,25 @@ def hebrew_share(text: str) -> float:
     hebrew = len(_HEBREW.findall(text))
     latin = len(_LATIN.findall(text))
     return hebrew / (hebrew + latin) if hebrew + latin else 0.0
+
+
+_FINAL_LETTERS = "ךםןףץ"
+_LTR_RUN = re.compile(r"[0-9A-Za-z.,:/%@_+\-]*[0-9A-Za-z][0-9A-Za-z.,:/%@_+\-]*")
+_MIRROR = str.maketrans("()[]{}<>", ")(][}{><")
+
+
+def fix_visual_order(text: str) -> str:
+    """Some PDF producers store Hebrew in visual order (reversed); put it back in logical order.
+
+    A final letter (ך ם ן ף ץ) can only end a word, so finals at word starts give it away.
+    """
+    words = re.findall(r"[\u05D0-\u05EA]{2,}", text)
+    starts = sum(1 for w in words if w[0] in _FINAL_LETTERS)
+    ends = sum(1 for w in words if w[-1] in _FINAL_LETTERS)
+    if starts <= ends or starts < 3:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        flipped = line[::-1].translate(_MIRROR)
+        lines.append(_LTR_RUN.sub(lambda m: m.group(0)[::-1], flipped))
+    return "\n".join(lines)

@@ -1,0 +1,230 @@
+"""Extraction benchmark: read every labelled sample and score it field by field.
+
+    .venv/bin/python bench/extraction.py DIR [DIR...] [--out bench/results/extraction.json]
+
+Label format and scoring rule: see the samples' README (amounts by Decimal equality, ids
+digits only, vendor names fuzzily). Prints per folder and overall accuracy per field, kind
+accuracy, seconds per document and the time against bare Tesseract; the last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+MIME = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+}
+AMOUNTS = {"total", "vat", "net"}
+IDS = {"vendor_id", "customer_id", "allocation_number"}
+CONFIDENT = 0.9
+
+
+def same(field: str, expected: Any, got: str | None) -> bool:
+    if expected is None or got is None:
+        return expected is None and got is None
+    expected = str(expected)
+    if field in AMOUNTS:
+        try:
+            return Decimal(expected) == Decimal(got)
+        except InvalidOperation:
+            return False
+    if field in IDS:
+        return re.sub(r"\D", "", expected) == re.sub(r"\D", "", got)
+    if field == "doc_number":
+        return _alnum(expected) == _alnum(got)
+    if field == "vendor_name":
+        a, b = _alnum(expected, keep_spaces=True), _alnum(got, keep_spaces=True)
+        if not a or not b:
+            return False
+        return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= 0.8
+    return expected == got
+
+
+def _alnum(text: str, keep_spaces: bool = False) -> str:
+    text = text.casefold()
+    if keep_spaces:
+        return " ".join(re.sub(r"[\W_]+", " ", text).split())
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _bare_image(data: bytes, mime: str) -> Any:
+    """The picture bare Tesseract gets: the file itself, or a PDF's first page at 200 dpi."""
+    import io
+
+    from PIL import Image
+
+    if mime == "application/pdf":
+        import pypdfium2 as pdfium
+
+        try:
+            document = pdfium.PdfDocument(data)
+            return document[0].render(scale=200 / 72).to_pil().convert("RGB")
+        except pdfium.PdfiumError:
+            return None
+    if mime.startswith("image/"):
+        return Image.open(io.BytesIO(data))
+    return None
+
+
+def run_one(path: str, today_iso: str, bare: bool) -> dict[str, Any]:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    from bot.ocr.tesseract import TesseractEngine
+    from core.reading import read_document
+
+    engine = TesseractEngine()
+    data = Path(path).read_bytes()
+    mime = MIME[Path(path).suffix.lower()]
+    started = time.perf_counter()
+    reading = read_document(data, mime, engine=engine, today=date.fromisoformat(today_iso))
+    seconds = time.perf_counter() - started
+    bare_seconds = None
+    image = _bare_image(data, mime) if bare else None
+    if image is not None:
+        started = time.perf_counter()
+        engine.image_to_string(image)
+        bare_seconds = time.perf_counter() - started
+    return {
+        "kind": str(reading.kind),
+        "kind_confidence": reading.kind_confidence,
+        "fields": {
+            k: {"value": v.value, "confidence": v.confidence, "reason": v.reason}
+            for k, v in reading.fields.items()
+        },
+        "problems": reading.problems,
+        "pages": reading.pages,
+        "seconds": seconds,
+        "bare_seconds": bare_seconds,
+        "steps": reading.steps,
+    }
+
+
+def collect(folders: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(group, file path, label) for every main file and every extra format."""
+    jobs = []
+    for folder in folders:
+        root = Path(folder)
+        name = root.name
+        for label_path in sorted(root.glob("*.json")):
+            label = json.loads(label_path.read_text())
+            if "file" not in label:
+                continue
+            main = root / label["file"]
+            jobs.append((name, str(main), label))
+            for extra in label.get("also", []):
+                ext = Path(extra).suffix.lstrip(".").lower()
+                if ext != main.suffix.lstrip(".").lower():
+                    jobs.append((f"{name}/{ext}", str(root / extra), label))
+    return jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("folders", nargs="+")
+    parser.add_argument("--out", default="bench/results/extraction.json")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--today", default=date.today().isoformat())
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare Tesseract run")
+    args = parser.parse_args()
+
+    jobs = collect(args.folders)
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(run_one, path, args.today, not args.no_bare) for _, path, _ in jobs]
+        outputs = [f.result() for f in futures]
+
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    documents = []
+    for (group, path, label), got in zip(jobs, outputs, strict=True):
+        scored = {}
+        for field, expected in label.get("fields", {}).items():
+            reading = got["fields"].get(field, {"value": None, "confidence": 0.0})
+            scored[field] = {
+                "expected": expected,
+                "got": reading["value"],
+                "confidence": reading["confidence"],
+                "reason": reading.get("reason"),
+                "ok": same(field, expected, reading["value"]),
+            }
+        doc = {
+            "group": group,
+            "file": path,
+            "kind_expected": label.get("kind"),
+            "kind_got": got["kind"],
+            "kind_ok": label.get("kind") == got["kind"],
+            "fields": scored,
+            "problems": got["problems"],
+            "seconds": got["seconds"],
+            "bare_seconds": got["bare_seconds"],
+            "steps": got["steps"],
+        }
+        groups[group].append(doc)
+        documents.append(doc)
+
+    summary: dict[str, Any] = {}
+    confident_wrong = confident = fields_total = 0
+    for group, docs in groups.items():
+        per_field: dict[str, list[bool]] = defaultdict(list)
+        for doc in docs:
+            for field, s in doc["fields"].items():
+                per_field[field].append(s["ok"])
+                fields_total += 1
+                if s["confidence"] >= CONFIDENT:
+                    confident += 1
+                    confident_wrong += not s["ok"]
+        seconds = sum(d["seconds"] for d in docs)
+        bare = [d for d in docs if d["bare_seconds"]]
+        ratio = (
+            sum(d["seconds"] for d in bare) / sum(d["bare_seconds"] for d in bare)
+            if bare
+            else None
+        )
+        summary[group] = {
+            "n": len(docs),
+            "fields": {f: round(sum(v) / len(v), 3) for f, v in sorted(per_field.items())},
+            "kind": round(sum(d["kind_ok"] for d in docs) / len(docs), 3),
+            "sec_per_doc": round(seconds / len(docs), 3),
+            "vs_tesseract": round(ratio, 2) if ratio else None,
+        }
+
+    for group, s in summary.items():
+        print(
+            f"\n{group}: n={s['n']} kind={s['kind']:.2f} sec/doc={s['sec_per_doc']:.2f} "
+            f"vs bare Tesseract={s['vs_tesseract']}"
+        )
+        for field, accuracy in s["fields"].items():
+            print(f"  {field:18} {accuracy:.3f}")
+    rate = confident_wrong / fields_total if fields_total else 0.0
+    print(
+        f"\nconfident (>= {CONFIDENT}) fields: {confident} of {fields_total}, wrong: "
+        f"{confident_wrong} ({confident_wrong / max(1, confident):.3f} of the confident)"
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {"summary": summary, "documents": documents}, ensure_ascii=False, indent=1, default=str
+        )
+    )
+    print(f"per-document results: {out}")
+    print(json.dumps({"folders": summary, "confident_wrong_rate": round(rate, 4)}))
+
+
+if __name__ == "__main__":
+    main()

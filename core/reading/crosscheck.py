@@ -1,0 +1,127 @@
+"""Cross-checks between fields: they raise confidence when the numbers agree, lower it if not."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from core.domain import DocumentKind
+from core.reading.amounts import format_amount
+from core.reading.result import FieldReading
+from core.reading.tax_rules import allocation_threshold, vat_rate
+
+CENT = Decimal("0.01")
+# Kinds on which Israel Invoices may require an allocation number.
+ALLOCATION_KINDS = {
+    DocumentKind.TAX_INVOICE, DocumentKind.TAX_INVOICE_RECEIPT, DocumentKind.CREDIT_NOTE,
+}
+
+
+def _decimal(reading: FieldReading | None) -> Decimal | None:
+    return Decimal(reading.value) if reading and reading.value is not None else None
+
+
+def _date(reading: FieldReading | None) -> date | None:
+    return date.fromisoformat(reading.value) if reading and reading.value else None
+
+
+def _set(fields: dict[str, FieldReading], name: str, value: Decimal, conf: float,
+         reason: str) -> None:
+    fields[name] = FieldReading(format_amount(value), conf, reason)
+
+
+def _vat_matches(net: Decimal, vat: Decimal, rate: Decimal) -> bool:
+    # Documents round VAT per line or on the sum: allow a few agorot.
+    return abs(abs(net) * rate - abs(vat)) <= Decimal("0.05") and net * vat >= 0
+
+
+def _find_triple(amounts: list[Decimal], rate: Decimal,
+                 total: Decimal | None = None) -> tuple[Decimal, Decimal, Decimal] | None:
+    """(net, vat, total) among the printed amounts with vat = net x rate; largest total wins."""
+    values = sorted({a for a in amounts if a}, key=abs)
+    present = set(values)
+    best: tuple[Decimal, Decimal, Decimal] | None = None
+    for net in values:
+        for vat in values:
+            if abs(vat) >= abs(net) or not _vat_matches(net, vat, rate):
+                continue
+            gross = net + vat
+            wanted = gross in present and (total is None or gross == total)
+            if wanted and (best is None or abs(gross) > abs(best[2])):
+                best = (net, vat, gross)
+    return best
+
+
+def check_amounts(fields: dict[str, FieldReading], amounts: list[Decimal],
+                  *, israeli: bool) -> None:
+    total, vat, net = (_decimal(fields.get(n)) for n in ("total", "vat", "net"))
+    doc_date = _date(fields.get("date"))
+    rate = vat_rate(doc_date) if doc_date and israeli else None
+    pct = f"{rate * 100:.0f}%" if rate is not None else ""
+
+    if total is not None and vat is not None and net is not None and net + vat == total:
+        if rate is not None and _vat_matches(net, vat, rate):
+            reason, conf = f"total = net + VAT at {pct}", 0.97
+        else:
+            reason, conf = "total = net + VAT", 0.93
+        for name, value in (("total", total), ("vat", vat), ("net", net)):
+            _set(fields, name, value, max(fields[name].confidence, conf), reason)
+        return
+    if rate is not None:
+        triple = _find_triple(amounts, rate, total) or (
+            _find_triple(amounts, rate) if total is None else None
+        )
+        if triple:
+            reason = f"total = net + VAT at {pct} (found among printed amounts)"
+            conf = 0.95 if total is not None else 0.85
+            for name, value in zip(("net", "vat", "total"), triple, strict=True):
+                _set(fields, name, value, conf, reason)
+            return
+    if (total is not None and vat is not None and net is None and rate is not None
+            and _vat_matches(total - vat, vat, rate)):
+        _set(fields, "net", total - vat, 0.9, f"total - VAT, VAT at {pct}")
+        fields["total"].confidence = max(fields["total"].confidence, 0.9)
+        fields["vat"].confidence = max(fields["vat"].confidence, 0.9)
+        return
+    if total is not None and vat is not None and net is not None:
+        # Parts that do not add up: one of them is misread.
+        for name in ("total", "vat", "net"):
+            if fields.get(name) and fields[name].value is not None:
+                fields[name].confidence = round(min(fields[name].confidence, 0.5), 3)
+                fields[name].reason += ", does not add up with the other amounts"
+
+
+def check_credit_note(fields: dict[str, FieldReading], kind: DocumentKind) -> None:
+    """Credit notes are negative expenses, whether or not the paper prints a minus."""
+    if kind != DocumentKind.CREDIT_NOTE:
+        return
+    for name in ("total", "vat", "net"):
+        value = _decimal(fields.get(name))
+        if value is not None and value > 0:
+            fields[name].value = format_amount(-value)
+            fields[name].reason += ", negative on a credit note"
+
+
+def check_allocation(fields: dict[str, FieldReading], kind: DocumentKind,
+                     *, text_layer: bool, label_printed: bool) -> None:
+    reading = fields["allocation_number"]
+    if reading.value is not None:
+        return
+    net = _decimal(fields.get("net"))
+    doc_date = _date(fields.get("date"))
+    threshold = allocation_threshold(doc_date) if doc_date else None
+    if label_printed:
+        fields["allocation_number"] = FieldReading(None, 0.1, "label printed, number not read")
+    elif kind not in ALLOCATION_KINDS:
+        fields["allocation_number"] = FieldReading(None, 0.9, f"not expected on a {kind}")
+    elif net is None or threshold is None:
+        fields["allocation_number"] = FieldReading(None, 0.5, "none read")
+    elif abs(net) > threshold:
+        fields["allocation_number"] = FieldReading(
+            None, 0.2, f"none read, but required above {threshold} before VAT on this date"
+        )
+    else:
+        conf = 0.95 if text_layer else 0.85
+        fields["allocation_number"] = FieldReading(
+            None, conf, f"none read, not required up to {threshold} before VAT"
+        )

@@ -1,0 +1,342 @@
+"""First readings of each field from a laid-out page, before the cross-checks."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+from core.reading import labels as L
+from core.reading.amounts import find_amounts, format_amount
+from core.reading.candidates import Candidate, anywhere, labelled, ocr_factor
+from core.reading.dates import find_dates
+from core.reading.ids import is_valid_business_number, nine_digit_numbers
+from core.reading.layout import Layout, Segment
+from core.reading.result import FieldReading
+
+NONE = FieldReading(None, 0.0, "not found")
+
+
+def _amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
+    found = []
+    for amount in find_amounts(text, decimals_only=True):
+        if text[amount.end : amount.end + 2].strip().startswith("%"):
+            continue  # a rate, not money
+        found.append((amount.value, amount.start, amount.end))
+    return found
+
+
+def _best_amount(cands: list[Candidate[Decimal]], *, last: bool) -> Candidate[Decimal] | None:
+    """Of the strongest label's amounts, the first (or last: "VAT 17% on 100.00 17.00")."""
+    if not cands:
+        return None
+    top = max(c.strength for c in cands)
+    best = [c for c in cands if c.strength >= top - 1e-9]
+    first = best[0]
+    same_line = [c for c in best if c.segment is first.segment and c.where == "same"]
+    return same_line[-1] if last and same_line else first
+
+
+def _amount_field(cand: Candidate[Decimal] | None, label: str) -> FieldReading:
+    if cand is None:
+        return NONE
+    conf = (0.5 + 0.3 * cand.strength) * ocr_factor(cand.ocr_conf)
+    return FieldReading(format_amount(cand.value), round(conf, 3), f"{label} label ({cand.where})")
+
+
+def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
+    """The amount near the strongest total label, preferring one the payment lines confirm
+    (cash, card, cash minus change); the largest when still tied. Also every amount printed."""
+    cands = list(
+        labelled(layout, lambda t: L.label_strength(t, L.TOTAL_LABELS, L.NOT_TOTAL),
+                 _amount_reader)
+    )
+    everything = [c.value for c in anywhere(layout, _amount_reader)]
+    paid = [c.value for c in labelled(layout, lambda t: _flag(L.PAYMENT_LABELS, t),
+                                      _amount_reader)]
+    change = [c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t),
+                                        _amount_reader)]
+    confirmed = set(paid) | {p - c for p in paid for c in change if p > c > 0}
+    counts = Counter(everything)
+    # A rounding line turns one total into the final one: total + rounding = final total.
+    rounding = [c.value for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t),
+                                          _amount_reader) if abs(c.value) < 1]
+    values = {c.value for c in cands}
+    rounded = {v + r for v in values for r in rounding if r and v + r in values}
+
+    def support(cand: Candidate[Decimal]) -> float:
+        if cand.value in rounded:
+            return 0.8  # the final total after rounding outranks the one before
+        return 0.35 if cand.value in confirmed or counts[cand.value] >= 2 else 0.0
+
+    if not cands:
+        derived = sorted({p - c for p in paid for c in change if p > c > 0})
+        if len(derived) == 1:
+            return FieldReading(format_amount(derived[0]), 0.4, "payment minus change"), everything
+        return NONE, everything
+    best = max(cands, key=lambda c: (c.strength + support(c), abs(c.value)))
+    conf = (0.5 + 0.3 * best.strength + (0.1 if support(best) else 0.0)) * ocr_factor(
+        best.ocr_conf)
+    reason = f"total label ({best.where})" + (", confirmed by another line" if support(best)
+                                              else "")
+    return FieldReading(format_amount(best.value), round(min(conf, 0.9), 3), reason), everything
+
+
+def _flag(pattern: re.Pattern[str], text: str) -> tuple[float, int]:
+    match = pattern.search(text)
+    return (1.0, match.end()) if match else (0.0, -1)
+
+
+def read_vat(layout: Layout) -> FieldReading:
+    cands = list(
+        labelled(layout, lambda t: L.label_strength(t, L.VAT_LABELS, L.NOT_VAT), _amount_reader)
+    )
+    return _amount_field(_best_amount(cands, last=True), "VAT")
+
+
+def read_net(layout: Layout) -> FieldReading:
+    cands = list(labelled(layout, lambda t: L.label_strength(t, L.NET_LABELS), _amount_reader))
+    return _amount_field(_best_amount(cands, last=False), "before-VAT")
+
+
+def _date_reader(month_first: bool):  # type: ignore[no-untyped-def]
+    def read(text: str) -> list[tuple[date, int, int]]:
+        return [(d.value, d.start, d.end) for d in find_dates(text, month_first=month_first)]
+
+    return read
+
+
+def month_first_evidence(text: str) -> bool:
+    """True when the numeric dates on the page can only be month-first (US style)."""
+    day_first = month_first = 0
+    for match in re.finditer(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})(?!\d)", text):
+        a, b = int(match.group(1)), int(match.group(2))
+        if a > 12 >= b:
+            day_first += 1
+        elif b > 12 >= a:
+            month_first += 1
+    return month_first > day_first
+
+
+def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
+    month_first = not hebrew and month_first_evidence(layout.text)
+    read = _date_reader(month_first)
+    cands = list(
+        labelled(layout, lambda t: L.label_strength(t, L.DATE_LABELS, L.NOT_DATE), read)
+    )
+    if not cands:
+        cands = [c for c in anywhere(layout, read) if not L.NOT_DATE.search(c.segment.text)]
+    if not cands:
+        return NONE
+    top = max(c.strength for c in cands)
+    best = min((c for c in cands if c.strength >= top - 1e-9), key=lambda c: c.order)
+    conf = (0.55 + 0.35 * best.strength) * ocr_factor(best.ocr_conf)
+    reason = "date label" if best.strength else "first date printed"
+    value: date = best.value
+    if value > today:
+        conf *= 0.3
+        reason += ", in the future"
+    elif (today - value).days > 2 * 366:
+        conf *= 0.6
+        reason += ", more than two years old"
+    text = best.segment.text
+    ambiguous = any(d.ambiguous for d in find_dates(text) if d.value == value)
+    if ambiguous and not hebrew:
+        conf *= 0.85
+        reason += ", day and month could be swapped"
+    return FieldReading(value.isoformat(), round(conf, 3), reason)
+
+
+_DOC_NO = re.compile(r"(?<![\w/])#?\s?([A-Za-z]{0,6}[#/_-]?\d[\w/_-]*)")
+
+
+def _doc_number_reader(text: str) -> list[tuple[str, int, int]]:
+    found = []
+    for match in _DOC_NO.finditer(text):
+        token = match.group(1).strip("-/_")
+        if find_dates(token) or len(re.sub(r"\D", "", token)) < 2:
+            continue
+        found.append((token, match.start(1), match.end(1)))
+    return found[:1]
+
+
+def read_doc_number(layout: Layout) -> FieldReading:
+    cands = list(
+        labelled(layout, lambda t: L.label_strength(t, L.DOC_NUMBER_LABELS), _doc_number_reader,
+                 below_lines=2.0)
+    )
+    if not cands:
+        return NONE
+    top = max(c.strength for c in cands)
+    best = min((c for c in cands if c.strength >= top - 1e-9), key=lambda c: c.order)
+    conf = (0.5 + 0.35 * best.strength) * ocr_factor(best.ocr_conf)
+    return FieldReading(best.value, round(conf, 3), f"number label ({best.where})")
+
+
+def _nine_digits(text: str) -> list[tuple[str, int, int]]:
+    return [(digits, start, start + 9) for digits, start in nine_digit_numbers(text)]
+
+
+def _near_label(layout: Layout, seg: Segment, pattern: re.Pattern[str], lines: float) -> bool:
+    if pattern.search(seg.text):
+        return True
+    for other in layout.segments:
+        if pattern.search(other.text) and seg in layout.below(other, max_lines=lines):
+            return True
+    return False
+
+
+def read_ids(layout: Layout, found: dict[str, Segment] | None = None
+             ) -> dict[str, FieldReading]:
+    """Vendor, customer and allocation numbers: 9-digit runs told apart by their labels.
+    `found` receives the segment each id came from, for re-reading."""
+    allocation: Candidate[str] | None = None
+    customer: Candidate[str] | None = None
+    vendor: list[Candidate[str]] = []
+    for cand in anywhere(layout, _nine_digits):
+        seg = cand.segment
+        if L.PHONE_LABELS.search(seg.text) and not L.ID_LABEL.search(seg.text):
+            continue
+        if _near_label(layout, seg, L.ALLOCATION_LABELS, 1.5):
+            allocation = allocation or cand
+        elif _near_label(layout, seg, L.CUSTOMER_LABELS, 4.0):
+            cand.strength = 1.0
+            customer = customer or cand
+        else:
+            strength, _ = L.label_strength(seg.text, L.VENDOR_ID_LABELS)
+            if not strength:
+                strength = 1.0 if _near_label(layout, seg, L.ID_LABEL, 1.5) else 0.3
+            cand.strength = strength
+            vendor.append(cand)
+    if found is not None:
+        ranked = sorted(vendor, key=lambda c: (-c.strength, c.order))
+        if ranked:
+            found["vendor_id"] = ranked[0].segment
+        if customer:
+            found["customer_id"] = customer.segment
+    return {
+        "vendor_id": _pick_business_number(vendor),
+        "customer_id": _pick_business_number([customer] if customer else []),
+        "allocation_number": _allocation(allocation),
+    }
+
+
+def _pick_business_number(cands: list[Candidate[str]]) -> FieldReading:
+    """The strongest candidate whose check digit holds; a failing one only as a weak guess."""
+    ordered = sorted(cands, key=lambda c: (-c.strength, c.order))
+    for cand in ordered:
+        if is_valid_business_number(cand.value):
+            conf = (0.6 + 0.35 * cand.strength) * max(0.85, ocr_factor(cand.ocr_conf))
+            skipped = ordered.index(cand)
+            reason = "check digit ok" + (f", after {skipped} failing" if skipped else "")
+            if not cand.strength >= 1.0:
+                reason += ", no label"
+            return FieldReading(cand.value, round(conf, 3), reason)
+    if ordered:
+        return FieldReading(ordered[0].value, 0.15, "check digit fails: probably misread")
+    return NONE
+
+
+def _allocation(cand: Candidate[str] | None) -> FieldReading:
+    if cand is None:
+        return FieldReading(None, 0.0, "no allocation number read")
+    conf = 0.9 * ocr_factor(cand.ocr_conf)
+    return FieldReading(cand.value, round(conf, 3), "allocation label")
+
+
+_CURRENCIES: list[tuple[str, re.Pattern[str]]] = [
+    ("ILS", re.compile(r"₪|ש\"ח|(?<![\u0590-\u05FF])שח(?![\u0590-\u05FF])|\bNIS\b|\bILS\b|שקל")),
+    ("USD", re.compile(r"\$|\bUSD\b|US\s*Dollars?", re.I)),
+    ("EUR", re.compile(r"€|\bEUR\b|\beuros?\b", re.I)),
+    ("GBP", re.compile(r"£|\bGBP\b")),
+    ("INR", re.compile(r"₹|\bINR\b|\bRs\.?\s?\d|\bRupees?\b", re.I)),
+    ("PLN", re.compile(r"\bzł|\bPLN\b|\bzl\b", re.I)),
+    ("MYR", re.compile(r"\bRM\s?\d|\bMYR\b|\bRM\b")),
+]
+
+
+def read_currency(text: str, *, hebrew: bool) -> FieldReading:
+    counts = Counter({code: len(p.findall(text)) for code, p in _CURRENCIES})
+    ranked = [(code, n) for code, n in counts.most_common() if n]
+    if ranked:
+        code, n = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0
+        conf = 0.95 if n >= 2 and n >= 3 * runner_up else 0.75 if n > runner_up else 0.5
+        return FieldReading(code, conf, f"'{code}' signs printed {n} times")
+    if hebrew:
+        return FieldReading("ILS", 0.8, "Hebrew document without a currency sign")
+    return FieldReading(None, 0.0, "no currency sign")
+
+
+_COMPANY = re.compile(
+    r"בע\"?מ|\b(?:ltd|limited|inc|llc|gmbh|ag|b\.?v|s\.?a|sarl|s[doua]n\.?\s*bhd|bhd|enterprise|"
+    r"trading|restaurant|corp|services|store|mart|hardware|spółka|s/b)\b",
+    re.I,
+)
+_NOT_NAME = re.compile(
+    r"חשבונית|קבלה|מקור|העתק|עוסק|(?<![\u0590-\u05FF])(?:ח\.?פ|טל)(?![\u0590-\u05EA])|invoice|receipt|tax|page|date|bill\s*to|"
+    r"company\s*(?:no|reg)|gst\s*(?:id|reg)|^\W*(?:tel|fax)\b|"
+    r"\d{5,}|www\.|@|^\W*$",
+    re.I,
+)
+
+
+def _head(layout: Layout, rows: int = 7) -> list[Segment]:
+    """The segments at the top of the first page, top to bottom (OCR block order is not)."""
+    if not layout.segments:
+        return []
+    first = layout.segments[0].line
+    if not layout.has_boxes:
+        return [s for s in layout.segments if s.line <= first + rows][:12]
+    page = [s for s in layout.segments if s.top < 10_000]  # merge() shifts later pages down
+    ordered = sorted(page, key=lambda s: (s.top, -s.right))
+    limit = ordered[0].top + rows * layout.line_height * 1.5 if ordered else 0
+    return [s for s in ordered if s.top <= limit][:12]
+
+
+def read_vendor_name(layout: Layout) -> FieldReading:
+    """A company name near the top (בע"מ, Ltd, Sdn Bhd...), else the first line that reads
+    like a name rather than an address or a label."""
+    names: list[tuple[str, Segment]] = []
+    for seg in _head(layout):
+        letters = re.findall(r"[A-Za-z\u0590-\u05FF]", seg.text)
+        if len(letters) < 4 or _NOT_NAME.search(seg.text) or _ADDRESS.search(seg.text):
+            continue
+        name = _clean_name(seg.text)
+        if len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) >= 4 and _mean_conf(seg) >= 0.5:
+            names.append((name, seg))
+    for name, seg in names[:4]:
+        if _COMPANY.search(name):
+            return FieldReading(name, round(0.75 * ocr_factor(seg.conf()), 3),
+                                "company name at the top")
+    if names:
+        name, seg = names[0]
+        return FieldReading(name, round(0.5 * ocr_factor(seg.conf()), 3),
+                            "first line that reads like a name")
+    return NONE
+
+
+_ADDRESS = re.compile(r"^\W*(?:lot|no\.?\s*\d|jalan|\d+\s*,|tel|fax)|\bjalan\b|\btaman\b|"
+                      r"רחוב|\bst\.|\bstreet\b|\broad\b|\bave\b", re.I)
+
+
+def _mean_conf(seg: Segment) -> float:
+    return sum(c for _, _, c in seg.spans) / len(seg.spans) if seg.spans else 1.0
+
+
+def _clean_name(text: str) -> str:
+    text = re.split(r"\s{2,}|חשבונית|קבלה", text)[0]
+    # Company registration numbers printed after the name: (519537-X), (139386 X)
+    text = re.sub(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?)?\s*\d{4,}[\s:-]*[A-Z]?\s*\)?\s*$",
+                  "", text, flags=re.I)
+    return text.strip(" :-|.,")
+
+
+def read_cheque_amount(layout: Layout) -> FieldReading:
+    """A cheque prints its amount once, beside the payee, usually with the shekel sign."""
+    for cand in anywhere(layout, _amount_reader):
+        if "₪" in cand.segment.text or "ש\"ח" in cand.segment.text:
+            conf = 0.7 * ocr_factor(cand.ocr_conf)
+            return FieldReading(format_amount(cand.value), round(conf, 3), "amount on a cheque")
+    return NONE

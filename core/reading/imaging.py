@@ -1,0 +1,174 @@
+"""Image loading, quality measures, orientation and clean-up for OCR (Pillow, numpy, OpenCV)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# A phone photo is about 12 Mpx; anything far above is a scan at silly DPI or a bomb.
+MAX_SIDE = 3000
+WORK_SIDE = 800  # quality measures run on a copy this size
+SKEW_SIDE = 1400  # skew needs the lines of small receipt print resolved
+
+
+class ImageTooLarge(Exception):
+    pass
+
+
+class NotAnImage(Exception):
+    pass
+
+
+def load_image(data: bytes) -> Image.Image:
+    """Decoded, EXIF-rotated, RGB, at most MAX_SIDE pixels on a side."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between 1x and 2x MAX_IMAGE_PIXELS: treat it as the error it is.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageTooLarge(str(error)) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise NotAnImage(str(error)) from error
+    image = ImageOps.exif_transpose(image) or image
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, "white")
+        image = Image.alpha_composite(background, image)
+    image = image.convert("RGB")
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("L"))
+
+
+def small_gray(image: Image.Image, side: int = WORK_SIDE) -> np.ndarray:
+    gray = to_gray(image)
+    scale = side / max(gray.shape)
+    if scale < 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return gray
+
+
+@dataclass(frozen=True)
+class Quality:
+    brightness: float  # mean grey level 0..255
+    contrast: float  # standard deviation of grey levels
+    sharpness: float  # variance of the Laplacian at WORK_SIDE, higher is sharper
+    ink: float  # share of pixels darker than the local background
+
+
+def measure(image: Image.Image) -> Quality:
+    gray = small_gray(image)
+    background = cv2.medianBlur(gray, 31)
+    ink = float(np.mean(gray.astype(np.int16) < background.astype(np.int16) - 40))
+    return Quality(
+        brightness=float(gray.mean()),
+        contrast=float(gray.std()),
+        sharpness=float(cv2.Laplacian(gray, cv2.CV_64F).var()),
+        ink=ink,
+    )
+
+
+def _text_points(gray: np.ndarray, limit: int = 30_000) -> np.ndarray:
+    """Coordinates of ink pixels (dark on the local background), centred."""
+    background = cv2.medianBlur(gray, 31)
+    ink = gray.astype(np.int16) < background.astype(np.int16) - 30
+    ys, xs = np.nonzero(ink)
+    points = np.stack([xs, ys], axis=1).astype(np.float32)
+    if len(points) > limit:
+        points = points[np.random.default_rng(0).choice(len(points), limit, replace=False)]
+    return points - points.mean(axis=0) if len(points) else points
+
+
+def _profile_score(points: np.ndarray, degrees: float) -> float:
+    """How peaky the ink is along lines tilted by `degrees`: text lines give sharp peaks."""
+    theta = np.deg2rad(degrees)
+    projected = points[:, 1] * np.cos(theta) - points[:, 0] * np.sin(theta)
+    counts = np.bincount((projected - projected.min()).astype(np.int64))
+    # Sum of squares grows as the ink's extent shrinks; times the extent, a flat profile is 1.
+    occupied = np.count_nonzero(counts)
+    return float(np.sum(counts.astype(np.float64) ** 2)) * occupied / max(1, len(points)) ** 2
+
+
+def estimate_skew(image: Image.Image, *, limit: float = 15.0) -> tuple[float, float]:
+    """(degrees to rotate counter-clockwise so text lines are level, peak over level score)."""
+    points = _text_points(small_gray(image, SKEW_SIDE), limit=60_000)
+    if len(points) < 200:
+        return 0.0, 0.0
+    coarse = [a / 2 for a in range(int(-2 * limit), int(2 * limit) + 1)]
+    scores = {a: _profile_score(points, a) for a in coarse}
+    best = max(scores, key=lambda a: scores[a])
+    fine = [best + step / 10 for step in range(-5, 6)]
+    scores.update({a: _profile_score(points, a) for a in fine})
+    best = max(fine, key=lambda a: scores[a])
+    return best, scores[best] / max(1e-12, scores[0.0])
+
+
+def rotate(image: Image.Image, degrees: float) -> Image.Image:
+    if abs(degrees) < 1e-6:
+        return image
+    if abs(degrees % 90) < 1e-6:
+        return image.rotate(degrees, expand=True)
+    return image.rotate(degrees, expand=True, resample=Image.Resampling.BICUBIC,
+                        fillcolor=(255, 255, 255))
+
+
+def text_height(image: Image.Image) -> float:
+    """Median height of ink blobs in pixels of the full image: tells if upscaling pays."""
+    gray = to_gray(image)
+    scale = min(1.0, 1600 / max(gray.shape))
+    if scale < 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights > 3) & (heights < 200)]
+    return float(np.median(heights)) / scale if len(heights) else 0.0
+
+
+def paper_unevenness(image: Image.Image) -> float:
+    """How much the paper's brightness varies across the picture: 0 for a scan, 0.3+ for a
+    photo lit from one side."""
+    gray = small_gray(image, 400).astype(np.float32)
+    paper = cv2.GaussianBlur(cv2.dilate(gray, np.ones((5, 5), np.uint8)), (0, 0), sigmaX=10)
+    low, high = np.percentile(paper, [5, 95])
+    return float((high - low) / max(high, 1.0))
+
+
+def flatten_background(gray: Image.Image) -> Image.Image:
+    """Divide by the paper's own brightness so shade and uneven light do not reach Tesseract's
+    global threshold (which drops whole shaded regions otherwise)."""
+    pixels = np.asarray(gray).astype(np.float32)
+    kernel = np.ones((7, 7), np.uint8)
+    paper = cv2.GaussianBlur(cv2.dilate(pixels, kernel), (0, 0), sigmaX=25)
+    flat = np.clip(pixels / np.maximum(paper, 1.0) * 255.0, 0, 255).astype(np.uint8)
+    return Image.fromarray(flat)
+
+
+def prepare_for_ocr(image: Image.Image, *, min_text_height: float,
+                    target_text_height: float, flatten: bool = True
+                    ) -> tuple[Image.Image, list[str]]:
+    """Greyscale, background flattened, upscaled when the letters are too small."""
+    notes: list[str] = []
+    gray = image.convert("L")
+    if flatten:
+        gray = flatten_background(gray)
+        notes.append("flattened background")
+    height = text_height(image)
+    if 0 < height < min_text_height:
+        factor = min(3.0, target_text_height / height)
+        gray = gray.resize((round(gray.width * factor), round(gray.height * factor)),
+                           Image.Resampling.LANCZOS)
+        notes.append(f"upscaled x{factor:.1f}")
+    return gray, notes
+

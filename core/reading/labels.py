@@ -1,0 +1,111 @@
+"""Printed labels that announce each field, Hebrew and foreign, strongest first.
+
+Patterns run on normalised text (Hebrew quotes turned into ASCII `"`), case-insensitive.
+"""
+
+from __future__ import annotations
+
+import re
+
+Q = r"[\"'`]?"  # a quote OCR may drop or change: סה"כ, סה''כ, סהכ
+
+# Hebrew letters do not count as word characters for \b next to quotes, so spell the edge.
+HB = r"(?<![\u0590-\u05FFA-Za-z])"
+
+
+def _compile(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# (pattern, strength): strength ranks competing labels for one field.
+TOTAL_LABELS: list[tuple[re.Pattern[str], float]] = [
+    (_compile(rf"סה{Q}כ\s*ל?תשלום", r"סה.{0,2}כ\s*לתשלום", rf"סה{Q}כ\s*כולל\s*מע{Q}מ",
+              r"grand\s*total", r"total\s*amount\s*due", r"amount\s*due", r"balance\s*due",
+              r"total\s*due", r"total\s*ttc", r"net\s*[àa]\s*payer", r"do\s*zap[łl]aty",
+              r"gesamtbetrag", r"rechnungsbetrag", r"endbetrag", r"total\s*payable",
+              r"total\s*(?:amount\s*)?\(?incl", r"rounded\s*total", r"total\s*rounded",
+              r"nett\s*total", r"total\s*sales\s*\(?incl"), 1.0),
+    (_compile(r"לתשלום", r"סך\s*הכל", rf"סה{Q}כ\s*כללי", r"total\s*amount", r"totaal",
+              r"razem", r"summe", r"montant\s*total", r"total\s*sales",
+              r"total\s*\(rm\)", r"total\s*rm"), 0.8),
+    (_compile(rf"{HB}סה{Q}כ(?![\u0590-\u05FF])", r"\btotal\b", r"\bamount\b"), 0.6),
+]
+# Labels that contain a total word but name something else.
+NOT_TOTAL = _compile(
+    r"sub\s*-?\s*total", r"total\s*ht\b", r"total\s*excl", r"total\s*(?:tax|gst|vat|qty|quantity)",
+    r"total\s*items?", r"total\s*discount", r"total\s*savings?", r"total\s*net",
+    rf"לפני\s*מע{Q}מ", r"סכום\s*ביניים", rf"סה{Q}כ\s*(?:ברוטו|ניכויים|חובה|זכות|הנחה)",
+    r"excl", r"without", r"^\W*net\s*(?:amount|price|value)", r"netto", r"tax\s*amount",
+    r"gst\s*summary",
+    r"total\s*gst", r"change", r"cash", r"tendered",
+)
+
+VAT_LABELS: list[tuple[re.Pattern[str], float]] = [
+    (_compile(rf"{HB}מע{Q}מ(?![\u0590-\u05FF])", rf"{HB}מעמ", r"\bvat\b", r"\btva\b",
+              r"\bbtw\b", r"\bmwst\b", r"\bust\b", r"\bgst\b", r"\bsst\b", r"\btax\b",
+              r"\bvat\s*amount", r"\bpodatek\b", r"\bsales\s*tax"), 1.0),
+]
+NOT_VAT = _compile(
+    rf"לפני\s*מע{Q}מ", rf"כולל\s*מע{Q}מ", rf"ללא\s*מע{Q}מ", r"incl", r"excl", r"exclusief",
+    r"tax\s*invoice", r"gst\s*(?:reg|id|no)", r"vat\s*(?:reg|id|no|number|/tin)",
+    r"tva\s*(?:intra|f\d)", r"btw\s*nl", r"btw\s*(?:nr|nummer)", r"ust\s*-?id",
+    r"mwst\s*-?nr", r"not\s*a\s*vat", r"subtotal", r"total\s*ht", r"\bnet\b",
+    r"סכום\s*ביניים", r"before\s*tax", r"tax\s*\(0%\)",
+)
+
+NET_LABELS: list[tuple[re.Pattern[str], float]] = [
+    (_compile(rf"לפני\s*מע{Q}מ", r"סכום\s*ביניים", rf"ללא\s*מע{Q}מ", r"sub\s*-?\s*total",
+              r"total\s*ht\b", r"total\s*excl", r"exclusief\s*btw", r"amount\s*before",
+              r"total\s*net", r"net\s*amount", r"nettobetrag", r"netto", r"total\s*excluding",
+              r"before\s*tax", r"excl\.?\s*(?:vat|tax|gst)"), 1.0),
+]
+
+DATE_LABELS: list[tuple[re.Pattern[str], float]] = [
+    (_compile(r"תאריך\s*(?:הפקה|מסמך|חשבונית|הוצאה)", r"invoice\s*date", r"date\s*of\s*issue",
+              r"issue\s*date", r"bill\s*date", r"receipt\s*date", r"factuurdatum",
+              r"rechnungsdatum", r"data\s*wystawienia", r"date\s*de\s*facture"), 1.0),
+    (_compile(r"תאריך", r"\bdate\b", r"\bdatum\b", r"\bdated\b", r"\bdata\b"), 0.8),
+]
+NOT_DATE = _compile(
+    r"due", r"order\s*date", r"orderdatum", r"פירעון", r"ערך", r"delivery", r"period",
+    r"expiry", r"valid", r"לחודש", r"הופק", r"תקופ",
+)
+
+DOC_NUMBER_LABELS: list[tuple[re.Pattern[str], float]] = [
+    (_compile(r"מספר\s*מסמך", rf"מס{Q}\s*מסמך", rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
+              rf"מס{Q}\s*חשבונית", r"מספר\s*חשבונית", rf"קבלה\s*מס{Q}\s", r"מספר\s*קבלה",
+              r"invoice\s*(?:no|number|num|nr|#)\.?", r"receipt\s*(?:no|number|#)\.?",
+              r"bill\s*(?:no|number|#)\.?", r"document\s*(?:no|number)\.?",
+              r"inv\.?\s*(?:no|#)\.?", r"facture\s*n[°o]", r"factuurnummer", r"rechnungsnr",
+              r"rechnungsnummer", r"faktura\s*(?:vat\s*)?nr", r"\bcs\s*no\b",
+              r"doc(?:ument)?\s*no"), 1.0),
+    (_compile(r"invoice\s*#", r"\bno\s*:", r"\bref(?:erence)?\s*(?:no|#)"), 0.6),
+]
+
+VENDOR_ID_LABELS: list[tuple[re.Pattern[str], float]] = [
+    (_compile(r"עוסק\s*מורשה", rf"{HB}ח\s*[.\"]?\s*פ\b", rf"{HB}ח\.?\s*פ[.:\s]",
+              rf"{HB}ע\s*[.\"]\s*מ(?![\u0590-\u05FF])", r"מספר\s*עוסק", rf"מס{Q}\s*עוסק",
+              r"עוסק\s*פטור", r"מלכ\"ר"), 1.0),
+]
+ID_LABEL = _compile(rf"{HB}ת\s*[.\"]?\s*ז", r"ח\.?\s*פ", r"עוסק")
+CUSTOMER_LABELS = _compile(r"לכבוד", r"שם\s*הלקוח", r"bill\s*to", r"\bcustomer\b")
+PAYMENT_LABELS = _compile(r"\bcash\b", r"payment", r"\bpaid\b", r"tendered", r"\bvisa\b",
+                          r"master\s*card", r"credit\s*card", r"שולם", r"מזומן")
+CHANGE_LABELS = _compile(r"\bchange\b", r"עודף")
+ROUNDING_LABELS = _compile(r"round", r"עיגול")
+ALLOCATION_LABELS = _compile(r"מספר\s*הקצאה", rf"מס{Q}\s*הקצאה", r"allocation\s*(?:no|number)")
+PHONE_LABELS = _compile(rf"{HB}טל(?![\u0590-\u05EA])", r"פקס", r"נייד", r"\btel\b", r"phone",
+                        r"\bfax\b", r"mobile")
+
+
+def label_strength(
+    text: str, labels: list[tuple[re.Pattern[str], float]], exclude: re.Pattern[str] | None = None
+) -> tuple[float, int]:
+    """(strength, end of the label in `text`) of the strongest label, (0, -1) when none."""
+    if exclude is not None and exclude.search(text):
+        return 0.0, -1
+    for pattern, strength in labels:
+        match = pattern.search(text)
+        if match:
+            return strength, match.end()
+    return 0.0, -1

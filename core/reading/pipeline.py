@@ -1,0 +1,102 @@
+"""An ordered list of small steps over one context (after Paperless-ngx's consumer plugins).
+
+Each step says whether it applies, runs, and cleans up; clean-up always runs for every step
+that started. A step stops the pipeline by raising `Stop` with a usability problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.domain import DocumentKind
+from core.reading.layout import Layout, Segment
+from core.reading.ports import OcrEngine
+from core.reading.result import FieldReading
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+log = logging.getLogger(__name__)
+
+
+class Stop(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+@dataclass
+class Page:
+    image: Image.Image | None = None  # to be OCR'd
+    text: str | None = None  # a text layer, exact
+    layout: Layout | None = None
+    ocr_conf: float | None = None  # mean word confidence 0..100 when OCR'd
+    ocr_image: Image.Image | None = None  # the picture the layout's boxes refer to
+
+
+@dataclass
+class Context:
+    data: bytes
+    mime_type: str
+    engine: OcrEngine
+    today: date
+    pages: list[Page] = field(default_factory=list)
+    layout: Layout | None = None
+    hebrew: bool = False
+    kind: DocumentKind = DocumentKind.UNKNOWN
+    kind_confidence: float = 0.0
+    kind_reason: str = ""
+    fields: dict[str, FieldReading] = field(default_factory=dict)
+    amounts: list[Any] = field(default_factory=list)
+    number_segments: dict[str, Segment] = field(default_factory=dict)  # where ids were read
+    problems: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    resources: list[Any] = field(default_factory=list)  # closed by the steps' clean-up
+
+    def problem(self, name: str) -> None:
+        if name not in self.problems:
+            self.problems.append(name)
+
+    @property
+    def text_layer(self) -> bool:
+        return bool(self.pages) and all(p.text is not None for p in self.pages)
+
+
+class Step(Protocol):
+    name: str
+
+    def applies(self, ctx: Context) -> bool: ...
+
+    def run(self, ctx: Context) -> None: ...
+
+    def cleanup(self, ctx: Context) -> None: ...
+
+
+def run_pipeline(steps: list[Step], ctx: Context) -> Context:
+    started: list[Step] = []
+    try:
+        for step in steps:
+            if not step.applies(ctx):
+                continue
+            started.append(step)
+            ctx.steps.append(step.name)
+            begun = time.perf_counter()
+            try:
+                step.run(ctx)
+            except Stop as stop:
+                ctx.problem(stop.problem)
+                ctx.steps.append(f"stopped: {stop.problem}")
+                break
+            finally:
+                ctx.steps.append(f"  {step.name} took {time.perf_counter() - begun:.2f}s")
+    finally:
+        for step in reversed(started):
+            try:
+                step.cleanup(ctx)
+            except Exception:  # a failing clean-up must not hide the reading
+                log.exception("clean-up of %s failed", step.name)
+    return ctx

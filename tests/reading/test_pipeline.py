@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+from PIL import Image
+
+from core.domain import DocumentKind
+from core.reading import read_document
+from core.reading.pipeline import Context, Stop, run_pipeline
+from core.reading.ports import OcrText, OcrWord
+from tests import receipt_factory as factory
+
+CORE = Path(__file__).resolve().parents[2] / "core"
+FORBIDDEN = {"pytesseract", "aiogram", "sqlalchemy", "fastapi", "apscheduler"}
+
+
+class FakeEngine:
+    """Returns fixed words; counts calls so tests can see what the pipeline asked for."""
+
+    def __init__(self, lines: list[str], conf: float = 95.0,
+                 confs: list[float] | None = None) -> None:
+        self.lines, self.conf, self.calls = lines, conf, 0
+        self.confs = confs or []  # per call, when a test needs reads of varying quality
+
+    def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+        self.calls += 1
+        conf = self.confs[self.calls - 1] if self.confs else self.conf
+        words = []
+        for number, line in enumerate(self.lines):
+            x = 1000
+            for word in line.split():
+                width = 12 * len(word)
+                words.append(OcrWord(word, x - width, 40 * number, width, 20, conf,
+                                     (1, 1, 1, number)))
+                x -= width + 10
+        return OcrText(words)
+
+    def orientation(self, image: Image.Image) -> tuple[int, float] | None:
+        return None
+
+
+class Recorder:
+    def __init__(self, name: str, log: list[str], *, stop: str | None = None,
+                 applies: bool = True) -> None:
+        self.name, self.log, self.stop, self._applies = name, log, stop, applies
+
+    def applies(self, ctx: Context) -> bool:
+        return self._applies
+
+    def run(self, ctx: Context) -> None:
+        self.log.append(f"run {self.name}")
+        if self.stop:
+            raise Stop(self.stop)
+
+    def cleanup(self, ctx: Context) -> None:
+        self.log.append(f"cleanup {self.name}")
+
+
+def test_a_stopping_step_ends_the_pipeline_and_every_started_step_cleans_up() -> None:
+    log: list[str] = []
+    ctx = Context(b"", "image/png", FakeEngine([]), date(2026, 3, 1))
+    steps = [Recorder("a", log), Recorder("skip", log, applies=False),
+             Recorder("b", log, stop="blank"), Recorder("c", log)]
+    run_pipeline(steps, ctx)  # type: ignore[arg-type]
+    assert log == ["run a", "run b", "cleanup b", "cleanup a"]
+    assert ctx.problems == ["blank"]
+    assert "skip" not in ctx.steps and "c" not in ctx.steps
+
+
+def test_fields_are_read_from_ocr_words_with_a_fake_engine() -> None:
+    engine = FakeEngine([
+        "דלתא סחר בע\"מ",
+        "עוסק מורשה: 301102703",
+        "חשבונית מס מס' 4411",
+        "תאריך: 05/03/2026",
+        "סה\"כ לפני מע\"מ 1,000.00",
+        "מע\"מ 18% 180.00",
+        "סה\"כ לתשלום 1,180.00 ₪",
+    ])
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert reading.kind == DocumentKind.TAX_INVOICE
+    assert reading.value("vendor_id") == "301102703"
+    assert reading.value("doc_number") == "4411"
+    assert reading.value("date") == "2026-03-05"
+    assert (reading.value("net"), reading.value("vat"), reading.value("total")) == (
+        "1000.00", "180.00", "1180.00")
+    assert reading.fields["total"].confidence >= 0.95
+    assert engine.calls == 1  # a confident read is not retried
+
+
+def test_a_poor_read_is_probed_each_way_round_and_the_best_turn_read_again() -> None:
+    # first read, probes at 0, 180, 90, 270, then the full read turned 180
+    engine = FakeEngine(["סה\"כ לתשלום 10.00"], confs=[30, 30, 85, 20, 20, 90])
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert engine.calls == 6
+    assert "turned 180: 30 -> 90" in reading.steps
+
+
+def test_a_poor_read_that_no_turn_improves_is_kept() -> None:
+    engine = FakeEngine(["סה\"כ לתשלום 10.00"], conf=30.0)
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert engine.calls == 5
+    assert not any(step.startswith("turned") for step in reading.steps)
+
+
+def test_a_plain_text_file_is_read_without_ocr() -> None:
+    text = "Faktura nr: F 12/2021\nData wystawienia: 2021-01-01\nDo zapłaty: 316,83 PLN\n"
+    engine = FakeEngine([])
+    reading = read_document(text.encode(), "text/plain", engine=engine, today=date(2021, 2, 1))
+    assert engine.calls == 0
+    assert reading.value("total") == "316.83"
+    assert reading.value("currency") == "PLN"
+    assert reading.value("date") == "2021-01-01"
+
+
+def test_an_unknown_file_type_is_a_problem() -> None:
+    reading = read_document(b"PK\x03\x04", "application/zip", engine=FakeEngine([]),
+                            today=date(2026, 3, 1))
+    assert reading.problems == ["unsupported_file"]
+    assert reading.confidence == 0.0
+
+
+def test_a_decompression_bomb_is_a_problem_not_a_crash() -> None:
+    huge = Image.new("1", (20_000, 20_000))  # 400 Mpx, tiny as a PNG
+    reading = read_document(factory.png_bytes(huge), "image/png", engine=FakeEngine([]),
+                            today=date(2026, 3, 1))
+    assert reading.problems == ["too_large"]
+
+
+def test_core_imports_no_frameworks_or_tesseract() -> None:
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[0].lower() in FORBIDDEN]
+    assert offenders == []
