@@ -18,7 +18,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -135,7 +134,7 @@ async def main(clients: int) -> dict[str, object]:
                 "bot.cli",
                 "run",
             ]
-        bot = subprocess.Popen(command, env=env, cwd=workdir)
+        bot = await asyncio.create_subprocess_exec(*command, env=env, cwd=workdir)
         memory = PeakMemory(bot.pid)
         watcher = asyncio.create_task(memory.watch())
         try:
@@ -156,7 +155,7 @@ async def main(clients: int) -> dict[str, object]:
                 finished = time.time()
         finally:
             bot.send_signal(signal.SIGINT)
-            bot.wait(timeout=30)
+            await asyncio.wait_for(bot.wait(), 30)
             watcher.cancel()
     latencies = []
     for emitted, messages in zip(sent, replies, strict=True):
