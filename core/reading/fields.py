@@ -300,12 +300,13 @@ def read_vendor_name(layout: Layout) -> FieldReading:
     like a name rather than an address or a label."""
     names: list[tuple[str, Segment]] = []
     for seg in _head(layout):
-        letters = re.findall(r"[A-Za-z\u0590-\u05FF]", seg.text)
-        if len(letters) < 4 or _NOT_NAME.search(seg.text) or _ADDRESS.search(seg.text):
-            continue
         name = _clean_name(seg.text)
-        if len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) >= 4 and _mean_conf(seg) >= 0.5:
-            names.append((name, seg))
+        if (len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) < 4 or _NOT_NAME.search(name)
+                or _mean_conf(seg) < 0.5):
+            continue
+        if _ADDRESS.search(name) and not _COMPANY.search(name):
+            continue
+        names.append((name, seg))
     for name, seg in names[:4]:
         if _COMPANY.search(name):
             return FieldReading(name, round(0.75 * ocr_factor(seg.conf()), 3),
