@@ -145,6 +145,27 @@ def paper_unevenness(image: Image.Image) -> float:
     return float((high - low) / max(high, 1.0))
 
 
+def unread_regions(image: Image.Image, read_boxes: list[tuple[int, int, int, int]],
+                   *, limit: int = 4) -> list[tuple[int, int, int, int]]:
+    """Boxes of ink that OCR returned no words for (Tesseract's layout analysis drops framed
+    or shaded boxes as pictures), largest first."""
+    gray = np.asarray(image.convert("L"))
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    covered = np.zeros_like(binary)
+    for left, top, right, bottom in read_boxes:
+        covered[top:bottom, left:right] = 1
+    merged = cv2.dilate(binary, np.ones((9, 31), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
+    found = []
+    for x, y, w, h, _ in stats[1:]:
+        if not (15 <= h <= 200 and w >= 100):
+            continue
+        ink = binary[y : y + h, x : x + w] > 0
+        if ink.sum() and (covered[y : y + h, x : x + w][ink]).mean() < 0.2:
+            found.append((int(x), int(y), int(x + w), int(y + h)))
+    return sorted(found, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)[:limit]
+
+
 def flatten_background(gray: Image.Image) -> Image.Image:
     """Divide by the paper's own brightness so shade and uneven light do not reach Tesseract's
     global threshold (which drops whole shaded regions otherwise)."""
@@ -164,7 +185,7 @@ def prepare_for_ocr(image: Image.Image, *, min_text_height: float,
     if flatten:
         gray = flatten_background(gray)
         notes.append("flattened background")
-    height = text_height(image)
+    height = text_height(image) if min_text_height > 0 else 0.0
     if 0 < height < min_text_height:
         factor = min(3.0, target_text_height / height)
         gray = gray.resize((round(gray.width * factor), round(gray.height * factor)),

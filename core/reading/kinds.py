@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from core.domain import DocumentKind
-from core.reading.labels import Q
 
 K = DocumentKind
 
@@ -29,14 +28,13 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
 _CARD_SLIP = re.compile(
     r"עסקה\s*אושרה|כרטיס\s*אשראי|(?<![\u0590-\u05FF])שובר|מסוף|אישור\s*עסקה|"
     r"העתק\s*(?:ל)?לקוח|approval\s*code|card\s*holder|cardholder\s*copy|"
-    r"merchant\s*copy|terminal\s*id"
-    , re.I,
+    r"merchant\s*copy|terminal\s*id",
+    re.I,
 )
 _INVOICE_WORDS = re.compile(r"חשבונית|קבלה|invoice|receipt|faktur|factu|rechnung", re.I)
 _FOREIGN_INVOICE = re.compile(r"invoice|faktura|factuur|facture|rechnung|fattura", re.I)
 _FOREIGN_RECEIPT = re.compile(r"receipt|cash\s*bill|\bcashier\b|\bchange\b|\bcash\b|"
                               r"\bqty\b|\bitem", re.I)
-_ = Q
 
 
 def classify(text: str, *, hebrew: bool) -> tuple[DocumentKind, float, str]:

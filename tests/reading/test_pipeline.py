@@ -78,6 +78,7 @@ def test_fields_are_read_from_ocr_words_with_a_fake_engine() -> None:
         "סה\"כ לפני מע\"מ 1,000.00",
         "מע\"מ 18% 180.00",
         "סה\"כ לתשלום 1,180.00 ₪",
+        "מספר הקצאה: 123456782",
     ])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
@@ -88,7 +89,23 @@ def test_fields_are_read_from_ocr_words_with_a_fake_engine() -> None:
     assert (reading.value("net"), reading.value("vat"), reading.value("total")) == (
         "1000.00", "180.00", "1180.00")
     assert reading.fields["total"].confidence >= 0.95
-    assert engine.calls == 1  # a confident read is not retried
+    assert reading.value("allocation_number") == "123456782"
+    assert engine.calls == 1  # a confident, complete read is not retried
+
+
+def test_an_allocation_number_in_a_box_ocr_skipped_is_recovered() -> None:
+    class SkipsTheBox(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3
+                          ) -> OcrText:
+            if psm == 6:  # the recovery step reads the skipped regions as blocks
+                self.lines = ["מספר הקצאה: 123456782"]
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = SkipsTheBox(["חשבונית מס מס' 4411", "סה\"כ לתשלום 1,180.00 ₪"])
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert reading.value("allocation_number") == "123456782"
+    assert "framed box" in reading.fields["allocation_number"].reason
 
 
 def test_a_poor_read_is_probed_each_way_round_and_the_best_turn_read_again() -> None:
@@ -104,7 +121,7 @@ def test_a_poor_read_that_no_turn_improves_is_kept() -> None:
     engine = FakeEngine(["סה\"כ לתשלום 10.00"], conf=30.0)
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
-    assert engine.calls == 5
+    assert any(step.startswith("probed turns: 0=30, 180=30") for step in reading.steps)
     assert not any(step.startswith("turned") for step in reading.steps)
 
 
@@ -144,3 +161,43 @@ def test_core_imports_no_frameworks_or_tesseract() -> None:
             offenders += [f"{path.name}: {n}" for n in names
                           if n.split(".")[0].lower() in FORBIDDEN]
     assert offenders == []
+
+
+def test_a_business_number_failing_its_check_digit_is_read_again() -> None:
+    class MisreadsOnce(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3
+                          ) -> OcrText:
+            if psm == 7:  # the enlarged single line
+                self.lines = ["עוסק מורשה: 301102703"]
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = MisreadsOnce(["עוסק מורשה: 301102708", "קבלה מס' 12", "סה\"כ לתשלום 10.00"])
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert reading.value("vendor_id") == "301102703"
+    assert reading.fields["vendor_id"].reason == "check digit ok after re-reading the line"
+    assert reading.fields["vendor_id"].confidence < 0.9
+
+
+def test_a_business_number_that_stays_wrong_keeps_a_low_confidence() -> None:
+    engine = FakeEngine(["עוסק מורשה: 301102708", "קבלה מס' 12", "סה\"כ לתשלום 10.00"])
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert reading.fields["vendor_id"].confidence < 0.3
+    assert "check digit fails" in reading.fields["vendor_id"].reason
+
+
+def test_an_unconfirmed_total_is_read_again_enlarged() -> None:
+    class SharperWhenEnlarged(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3
+                          ) -> OcrText:
+            if psm == 7:
+                self.lines = ["TOTAL 9.00"]
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = SharperWhenEnlarged(["SHOP LTD", "Date: 05/03/2026", "TOTAL 9.60"], conf=70.0)
+    image = factory.png_bytes(factory.render(factory.english_receipt()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
+    assert reading.value("total") == "9.00"
+    assert reading.fields["total"].reason == "total label, on an enlarged re-read"
+    assert reading.fields["total"].confidence < 0.9
