@@ -82,6 +82,16 @@ async def seed(url: str, clients: int) -> None:
     await engine.dispose()
 
 
+async def reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
 async def count_documents(url: str) -> int:
     engine = create_engine(url)
     async with engine.connect() as conn:
@@ -107,9 +117,11 @@ class PeakMemory:
             await asyncio.sleep(0.02)
 
 
-async def main(clients: int) -> dict[str, object]:
+async def main(clients: int, database_url: str | None = None) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix="tayuk-bench-"))
-    url = f"sqlite+aiosqlite:///{workdir / 'tayuk.db'}"
+    url = database_url or f"sqlite+aiosqlite:///{workdir / 'tayuk.db'}"
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
     await seed(url, clients)
     photos = [photo(n) for n in range(clients)]
     async with local_server() as server:
@@ -145,6 +157,7 @@ async def main(clients: int) -> dict[str, object]:
                         break
                     await asyncio.sleep(0.05)
                 users = [TgUser(id=FIRST_USER + n, first_name=f"C{n}") for n in range(clients)]
+                cpu_before = psutil.Process(bot.pid).cpu_times()
                 started = time.time()
                 sent = await asyncio.gather(
                     *(api.send_photo(u, photos[n]) for n, u in enumerate(users))
@@ -153,6 +166,10 @@ async def main(clients: int) -> dict[str, object]:
                     *(api.wait_for_messages(u.id, 1, timeout=60) for u in users)
                 )
                 finished = time.time()
+                cpu_after = psutil.Process(bot.pid).cpu_times()
+                bot_cpu = (cpu_after.user + cpu_after.system) - (
+                    cpu_before.user + cpu_before.system
+                )
         finally:
             bot.send_signal(signal.SIGINT)
             await asyncio.wait_for(bot.wait(), 30)
@@ -173,6 +190,7 @@ async def main(clients: int) -> dict[str, object]:
         "lost": clients - stored,
         "docs_per_s": round(stored / max(last_reply - started, 1e-9), 1),
         "peak_rss_mb": round(memory.peak / 2**20, 1),
+        "bot_cpu_ms_per_doc": round(bot_cpu * 1000 / clients, 1),
     }
     print(f"clients {clients}: replies {len(latencies)}, stored {stored}")
     print(f"update -> reply: median {result['p50_s']} s, p99 {result['p99_s']} s")
@@ -183,5 +201,9 @@ async def main(clients: int) -> dict[str, object]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file; a PostgreSQL database given here is emptied first",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.clients))))
+    print(json.dumps(asyncio.run(main(args.clients, args.database_url))))

@@ -7,12 +7,9 @@ import contextlib
 import logging
 import signal
 
-import uvicorn
-
 from bot import log_redaction
 from bot.app import App, build_app, prepare, run_polling, set_commands
 from bot.settings import Settings
-from bot.web import build_web
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +17,11 @@ log = logging.getLogger(__name__)
 async def serve(app: App) -> None:
     settings = app.settings
     if settings.http.enabled:
+        # Imported only when used: the web stack costs memory a polling bot may not need.
+        import uvicorn
+
+        from bot.web import build_web
+
         server = uvicorn.Server(
             uvicorn.Config(
                 build_web(app),

@@ -20,8 +20,7 @@ from typing import Any
 from core import reading_jobs
 from core.intake import READ_JOB
 from core.ports import Clock, FileStore
-from core.reading import Reading
-from core.reading.result import FieldReading
+from core.reading.result import FieldReading, Reading
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """A process pool for reading documents off the event loop.
 
-    pool = build_pool()
-    reading = await loop.run_in_executor(pool, read_in_worker, data, mime, today.isoformat())
+pool = build_pool()
+reading = await loop.run_in_executor(pool, read_in_worker, data, mime, today.isoformat())
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
-from core.reading import Reading, read_document
+from core.reading.result import Reading
 
 _engine = None
 
@@ -34,4 +34,6 @@ def read_in_worker(data: bytes, mime: str, today_iso: str) -> Reading:
         from bot.ocr.tesseract import TesseractEngine
 
         _engine = TesseractEngine()
+    from core.reading.reader import read_document
+
     return read_document(data, mime, engine=_engine, today=date.fromisoformat(today_iso))

@@ -1,36 +1,26 @@
 """Reading receipts and invoices: file bytes in, fields with confidences out.
 
-`read_document` is synchronous and CPU bound; the worker runs it in a process pool.
+`read_document` is synchronous and CPU bound; the worker runs it in a process pool. It is
+imported lazily: the bot process handles results but never runs the pipeline, and the
+imaging libraries behind it cost about 30 MB of memory.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from core.domain import DocumentKind
-from core.reading.pipeline import Context, run_pipeline
 from core.reading.ports import OcrEngine, OcrText, OcrWord
-from core.reading.result import FIELD_NAMES, FieldReading, Reading
-from core.reading.steps import default_steps
+from core.reading.result import FieldReading, Reading
+
+if TYPE_CHECKING:
+    from core.reading.reader import read_document
 
 __all__ = ["FieldReading", "OcrEngine", "OcrText", "OcrWord", "Reading", "read_document"]
 
 
-def read_document(data: bytes, mime_type: str, *, engine: OcrEngine, today: date) -> Reading:
-    started = time.perf_counter()
-    ctx = run_pipeline(default_steps(), Context(data, mime_type.lower(), engine, today))
-    fields = {
-        name: ctx.fields.get(name) or FieldReading(None, 0.0, "not read") for name in FIELD_NAMES
-    }
-    text = ctx.layout.text if ctx.layout else ""
-    return Reading(
-        kind=ctx.kind if ctx.fields else DocumentKind.UNKNOWN,
-        kind_confidence=ctx.kind_confidence,
-        fields=fields,
-        problems=ctx.problems,
-        text=text,
-        pages=len(ctx.pages),
-        seconds=round(time.perf_counter() - started, 3),
-        steps=ctx.steps,
-    )
+def __getattr__(name: str) -> Any:
+    if name == "read_document":
+        from core.reading.reader import read_document
+
+        return read_document
+    raise AttributeError(name)

@@ -1,0 +1,31 @@
+"""The whole pipeline over one file."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from core.domain import DocumentKind
+from core.reading.pipeline import Context, run_pipeline
+from core.reading.ports import OcrEngine
+from core.reading.result import FIELD_NAMES, FieldReading, Reading
+from core.reading.steps import default_steps
+
+
+def read_document(data: bytes, mime_type: str, *, engine: OcrEngine, today: date) -> Reading:
+    started = time.perf_counter()
+    ctx = run_pipeline(default_steps(), Context(data, mime_type.lower(), engine, today))
+    fields = {
+        name: ctx.fields.get(name) or FieldReading(None, 0.0, "not read") for name in FIELD_NAMES
+    }
+    text = ctx.layout.text if ctx.layout else ""
+    return Reading(
+        kind=ctx.kind if ctx.fields else DocumentKind.UNKNOWN,
+        kind_confidence=ctx.kind_confidence,
+        fields=fields,
+        problems=ctx.problems,
+        text=text,
+        pages=len(ctx.pages),
+        seconds=round(time.perf_counter() - started, 3),
+        steps=ctx.steps,
+    )
