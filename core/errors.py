@@ -34,3 +34,11 @@ class Conflict(TayukError):
     """The same thing was written twice at once, e.g. one message delivered twice."""
 
     key = "error.stale"
+
+
+class MailNotConfigured(TayukError):
+    key = "mail.not_configured"
+
+
+class MailFailed(TayukError):
+    key = "mail.failed"

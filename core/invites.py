@@ -81,6 +81,11 @@ async def issue(
     return IssuedInvite(invite=invite, token=token)
 
 
+async def valid_invite(uow: UnitOfWork, token: str, now: datetime) -> Invite:
+    """The live invite behind a token, or an `InviteError` saying why it is not usable."""
+    return await _valid_invite(uow, token, now)
+
+
 async def _valid_invite(uow: UnitOfWork, token: str, now: datetime) -> Invite:
     if not looks_like_token(token):
         raise InviteError("invite.unknown")
@@ -104,6 +109,8 @@ class Joined:
     office_id: int | None
     organization_id: int | None
     already_member: bool = False
+    # A self-join link is not used up here: the client answers some questions first.
+    needs_answers: bool = False
 
 
 async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> Joined:
@@ -139,7 +146,7 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
             already = True
     else:
         # The self-join flow needs the client's answers first; it has its own use case.
-        raise InviteError("invite.unknown")
+        return Joined(invite.kind, invite.office_id, None, needs_answers=True)
     if not already:
         invite.uses += 1
     await uow.audit.add(

@@ -14,3 +14,34 @@ class BatchAction(CallbackData, prefix="b"):
 
 class LanguageChoice(CallbackData, prefix="lang"):
     language: str
+
+
+class TeamAction(CallbackData, prefix="tm"):
+    action: str  # "add" (invite a member with `role`) or "rm" (remove `person`)
+    office: int
+    person: int = 0
+    role: str = ""
+
+
+class NewOrgChoice(CallbackData, prefix="no"):
+    field: str  # "type", "vat" or "mail" (skip the e-mail)
+    value: str = ""
+
+
+class OrgSwitch(CallbackData, prefix="org"):
+    org: int
+
+
+class InviteFlow(CallbackData, prefix="inv"):
+    org: int
+    level: str = ""
+    reuse: int = -1  # -1: not chosen yet
+
+
+class InviteRevoke(CallbackData, prefix="ir"):
+    invite: int
+
+
+class AccessRevoke(CallbackData, prefix="ar"):
+    org: int
+    office: int

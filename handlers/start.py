@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from core import invites
 from core.clock import Clock
 from core.domain import InviteKind, Person
 from core.errors import InviteError
+from handlers.organizations import begin_self_join
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -21,13 +23,18 @@ async def start_with_token(
     person: Person,
     t: Texts,
     clock: Clock,
+    state: FSMContext,
 ) -> None:
     try:
         joined = await invites.redeem(uow, person, command.args or "", clock.now())
     except InviteError as error:
         await message.answer(t(error.key))
         return
-    if joined.already_member:
+    if joined.needs_answers:
+        office = await uow.offices.get(joined.office_id or 0)
+        name = office.name if office else "?"
+        await begin_self_join(message, t, state, name, command.args or "")
+    elif joined.already_member:
         await message.answer(t("start.already_member"))
     elif joined.kind is InviteKind.ORG_MEMBER:
         org = await uow.organizations.get(joined.organization_id or 0)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
 
 from core.domain import Invite
 from storage.repositories.base import Repository
@@ -15,3 +18,32 @@ class InviteRepository(Repository):
     async def by_hash(self, token_hash: str) -> Invite | None:
         # Looked up by the hash of the token: timing reveals nothing about live tokens.
         return await self.session.scalar(select(Invite).where(Invite.token_hash == token_hash))
+
+    async def get(self, invite_id: int) -> Invite | None:
+        return await self.session.get(Invite, invite_id)
+
+    async def active(
+        self,
+        now: datetime,
+        *,
+        office_id: int | None = None,
+        organization_ids: list[int] | None = None,
+    ) -> list[Invite]:
+        """Unrevoked, unexpired invites of an office and/or some organizations."""
+        scope: list[Any] = []
+        if office_id is not None:
+            scope.append(Invite.office_id == office_id)
+        if organization_ids:
+            scope.append(Invite.organization_id.in_(organization_ids))  # type: ignore[union-attr]
+        if not scope:
+            return []
+        result = await self.session.scalars(
+            select(Invite)
+            .where(
+                or_(*scope),
+                Invite.revoked_at.is_(None),  # type: ignore[union-attr]
+                Invite.expires_at > now,
+            )
+            .order_by(Invite.id)
+        )
+        return [i for i in result if i.max_uses is None or i.uses < i.max_uses]

@@ -90,3 +90,17 @@ class OrganizationRepository(Repository):
             )
         )
         return list(result)
+
+    async def for_office(self, office_id: int) -> list[Organization]:
+        """Organizations whose grant to this office is in force."""
+        result = await self.session.scalars(
+            select(Organization)
+            .join(OfficeAccess, OfficeAccess.organization_id == Organization.id)  # type: ignore[arg-type]
+            .where(
+                OfficeAccess.office_id == office_id,
+                OfficeAccess.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+            .distinct()
+            .order_by(Organization.name, Organization.id)
+        )
+        return list(result)
