@@ -13,12 +13,16 @@ from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.albums import AlbumCollector
+from bot.mailer import SmtpMailer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
+from bot.notifier import TelegramNotifier
 from bot.settings import Settings
 from bot.telegram_session import make_session
 from core.clock import SystemClock
 from core.ports import Clock
-from handlers import errors, fallback, intake, language, start, status
+from handlers import access as access_handlers
+from handlers import deadlines as deadline_handlers
+from handlers import errors, fallback, intake, language, organizations, start, status, team
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
@@ -27,7 +31,21 @@ from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "status", "help", "lang")
+COMMANDS = (
+    "start",
+    "status",
+    "help",
+    "lang",
+    "org",
+    "invite",
+    "invites",
+    "access",
+    "team",
+    "neworg",
+    "joinlink",
+    "deadlines",
+    "filed",
+)
 
 
 @dataclass
@@ -62,7 +80,21 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
     dispatcher.message.middleware(middleware)
     dispatcher.callback_query.middleware(middleware)
     dispatcher.include_routers(
-        *(module.build_router() for module in (start, language, status, intake, fallback, errors))
+        *(
+            module.build_router()
+            for module in (
+                start,
+                language,
+                status,
+                team,
+                organizations,
+                access_handlers,
+                deadline_handlers,
+                intake,
+                fallback,
+                errors,
+            )
+        )
     )
     return dispatcher
 
@@ -87,7 +119,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     albums: AlbumCollector[Any] = AlbumCollector()
     the_clock = clock or SystemClock()
     dispatcher = build_dispatcher(
-        uow_factory, files=files, clock=the_clock, albums=albums, settings=settings
+        uow_factory,
+        files=files,
+        clock=the_clock,
+        albums=albums,
+        settings=settings,
+        mailer=SmtpMailer(settings.smtp),
+        notifier=TelegramNotifier(bot, uow_factory),
     )
     return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums)
 

@@ -36,6 +36,9 @@ async def serve(app: App) -> None:
         from bot.worker import start_worker
 
         app.tasks.append(start_worker(app))
+    from bot.scheduler import start_scheduler  # reminders and digests (issue 6)
+
+    app.tasks.append(start_scheduler(app))
     if settings.telegram.webhook_url:
         await prepare(app)
         await set_commands(app.bot)

@@ -255,3 +255,76 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
     at: datetime | None = None
+
+
+# --- reporting deadlines (issue 6) ---------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ReportingSettings:
+    """An organization's reporting profile; None means "derive it" (see core.reporting)."""
+
+    organization_id: int
+    detailed_vat: bool | None = None
+    has_employees: bool | None = None
+    is_company: bool | None = None  # None: from the dealer type
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class DueDateOverride:
+    """One period's due date moved by the accountant (an extension by decree)."""
+
+    organization_id: int
+    kind: str  # core.deadlines.ReportKind value
+    period: str  # core.deadlines.Period label
+    due: str  # ISO date
+    set_by: int | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class FiledReport:
+    organization_id: int
+    kind: str  # core.deadlines.ReportKind value
+    period: str  # core.deadlines.Period label
+    filed_at: datetime
+    filed_by: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class SentNotice:
+    """A reminder or digest that went out (or is going out), by its stable key."""
+
+    key: str
+    person_id: int
+    sent_at: datetime
+    organization_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class OfficeSchedule:
+    """An office's reminder, digest and quiet-hour times (Israel time, "HH:MM")."""
+
+    office_id: int
+    cutoff_days: int = 5
+    reminder_offsets: str = "7,3,1"
+    reminder_at: str = "09:00"
+    digest_at: str = "08:30"
+    quiet_from: str = "21:00"
+    quiet_until: str = "08:00"
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a reminder or a digest goes to, and where."""
+
+    person_id: int
+    chat_id: int
+    language: str
+    organization_id: int | None = None  # a client's organization
+    office_id: int | None = None  # an accountant's office

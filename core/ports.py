@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from core.domain import (
+from core.domain import (  # reporting deadlines
     AccessLevel,
     AuditEntry,
     Document,
     DocumentState,
+    DueDateOverride,
+    FiledReport,
     Identity,
     Invite,
     Job,
@@ -17,9 +19,13 @@ from core.domain import (
     Office,
     OfficeAccess,
     OfficeMember,
+    OfficeSchedule,
     Organization,
     OrganizationMember,
     Person,
+    Recipient,
+    ReportingSettings,
+    SentNotice,
     StoredFile,
 )
 
@@ -59,11 +65,20 @@ class OrganizationsPort(Protocol):
     async def through_offices(self, person_id: int) -> list[Organization]: ...
     async def grant_office(self, grant: OfficeAccess) -> OfficeAccess: ...
     async def offices_with_access(self, organization_id: int) -> list[OfficeAccess]: ...
+    async def for_office(self, office_id: int) -> list[Organization]: ...
 
 
 class InvitesPort(Protocol):
     async def add(self, invite: Invite) -> Invite: ...
     async def by_hash(self, token_hash: str) -> Invite | None: ...
+    async def get(self, invite_id: int) -> Invite | None: ...
+    async def active(
+        self,
+        now: datetime,
+        *,
+        office_id: int | None = None,
+        organization_ids: list[int] | None = None,
+    ) -> list[Invite]: ...
 
 
 class DocumentsPort(Protocol):
@@ -105,6 +120,7 @@ class UnitOfWork(Protocol):
     documents: DocumentsPort
     jobs: JobsPort
     audit: AuditPort
+    reporting: ReportingPort
 
     async def commit(self) -> None: ...
     async def release(self) -> None: ...
@@ -115,7 +131,42 @@ class FileStore(Protocol):
     async def get(self, sha256: str) -> bytes: ...
 
 
+class Mailer(Protocol):
+    """Sends one plain-text e-mail; raises `MailNotConfigured` or `MailFailed`."""
+
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
 class Notifier(Protocol):
     """Sends a message to a person on whatever platform they use."""
 
     async def notify(self, person_id: int, text_key: str, **params: Any) -> bool: ...
+
+
+class ReportingPort(Protocol):
+    """Reporting profiles, due-date overrides, filed reports and the sent-notice log."""
+
+    async def settings_for(self, organization_ids: list[int]) -> dict[int, ReportingSettings]: ...
+    async def save_settings(self, settings: ReportingSettings) -> None: ...
+    async def overrides_for(self, organization_ids: list[int]) -> list[DueDateOverride]: ...
+    async def add_override(self, override: DueDateOverride) -> None: ...
+    async def filed_for(self, organization_ids: list[int]) -> list[FiledReport]: ...
+    async def add_filed(self, report: FiledReport) -> bool: ...
+    async def schedules_for(self, office_ids: list[int]) -> dict[int, OfficeSchedule]: ...
+    async def save_schedule(self, schedule: OfficeSchedule) -> None: ...
+    async def sent_keys(self, since: datetime) -> set[str]: ...
+    async def claim(self, notices: list[SentNotice]) -> set[str]: ...
+    async def unclaim(self, keys: list[str]) -> None: ...
+    async def client_recipients(
+        self, organization_ids: list[int] | None = None
+    ) -> list[Recipient]: ...
+    async def office_recipients(self) -> list[Recipient]: ...
+    async def office_organizations(
+        self, organization_ids: list[int] | None = None
+    ) -> dict[int, list[Organization]]: ...
+    async def document_counts(
+        self, organization_ids: list[int], since: datetime | None = None
+    ) -> dict[tuple[int, DocumentState], int]: ...
+    async def returned_before(
+        self, organization_ids: list[int], before: datetime
+    ) -> dict[int, int]: ...

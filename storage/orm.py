@@ -31,3 +31,9 @@ def start_mappers() -> None:
     m(domain.StoredFile, tables.stored_files)
     m(domain.Job, tables.jobs)
     m(domain.AuditEntry, tables.audit_log)
+    # Reporting deadlines (issue 6).
+    m(domain.ReportingSettings, tables.reporting_settings)
+    m(domain.DueDateOverride, tables.due_date_overrides)
+    m(domain.FiledReport, tables.filed_reports)
+    m(domain.SentNotice, tables.sent_notices)
+    m(domain.OfficeSchedule, tables.office_schedules)

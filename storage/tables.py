@@ -240,3 +240,67 @@ audit_log = Table(
     Column("document_id", Integer, nullable=True, index=True),
     Column("details", JSON, nullable=False),
 )
+
+# --- reporting deadlines (issue 6) ---------------------------------------------------------
+
+reporting_settings = Table(
+    "reporting_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "organization_id", Integer, ForeignKey("organizations.id"), nullable=False, unique=True
+    ),
+    Column("detailed_vat", Boolean, nullable=True),
+    Column("has_employees", Boolean, nullable=True),
+    Column("is_company", Boolean, nullable=True),
+)
+
+due_date_overrides = Table(
+    "due_date_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("due", String(10), nullable=False),  # ISO date
+    Column("set_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    UniqueConstraint("organization_id", "kind", "period", name="uq_due_date_overrides_report"),
+)
+
+filed_reports = Table(
+    "filed_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("filed_at", UtcDateTime(), nullable=False),
+    Column("filed_by", Integer, ForeignKey("people.id"), nullable=True),
+    UniqueConstraint("organization_id", "kind", "period", name="uq_filed_reports_report"),
+)
+
+# One row per reminder or digest a person was sent: the unique key is what makes a restart,
+# or a second bot process, unable to send the same one twice.
+sent_notices = Table(
+    "sent_notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(160), nullable=False, unique=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("organization_id", Integer, nullable=True),
+    Column("sent_at", UtcDateTime(), nullable=False, index=True),
+)
+
+office_schedules = Table(
+    "office_schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False, unique=True),
+    Column("cutoff_days", Integer, nullable=False, server_default="5"),
+    Column("reminder_offsets", String(40), nullable=False, server_default="7,3,1"),
+    Column("reminder_at", String(5), nullable=False, server_default="09:00"),
+    Column("digest_at", String(5), nullable=False, server_default="08:30"),
+    Column("quiet_from", String(5), nullable=False, server_default="21:00"),
+    Column("quiet_until", String(5), nullable=False, server_default="08:00"),
+)

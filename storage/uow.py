@@ -16,6 +16,7 @@ from storage.repositories.jobs import JobRepository
 from storage.repositories.offices import OfficeRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.reporting import ReportingRepository
 
 
 class SqlUnitOfWork:
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
     documents: DocumentRepository
     jobs: JobRepository
     audit: AuditRepository
+    reporting: ReportingRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
         self.documents = DocumentRepository(session)
         self.jobs = JobRepository(session)
         self.audit = AuditRepository(session)
+        self.reporting = ReportingRepository(session)
         return self
 
     async def __aexit__(
