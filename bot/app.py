@@ -22,7 +22,18 @@ from core.clock import SystemClock
 from core.ports import Clock
 from handlers import access as access_handlers
 from handlers import deadlines as deadline_handlers
-from handlers import errors, fallback, intake, language, organizations, start, status, team
+from handlers import (
+    due_dates,
+    errors,
+    fallback,
+    intake,
+    language,
+    organizations,
+    start,
+    status,
+    team,
+)
+from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
@@ -45,6 +56,9 @@ COMMANDS = (
     "joinlink",
     "deadlines",
     "filed",
+    "duedate",
+    "schedule",
+    "tofile",
 )
 
 
@@ -90,6 +104,8 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 organizations,
                 access_handlers,
                 deadline_handlers,
+                due_dates,
+                review_handlers,  # before intake: a photo answering a return is not an upload
                 intake,
                 fallback,
                 errors,

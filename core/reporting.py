@@ -38,6 +38,7 @@ from core.domain import (
     AuditEntry,
     DealerType,
     DocumentState,
+    DueDateOverride,
     FiledReport,
     OfficeSchedule,
     Organization,
@@ -45,8 +46,8 @@ from core.domain import (
     ReportingSettings,
     SentNotice,
 )
-from core.errors import NotFound
-from core.permissions import Action, may, require
+from core.errors import NotFound, TayukError
+from core.permissions import Action, may, may_in_office, require, require_in_office
 from core.ports import UnitOfWork
 
 # What the office still has to work on (brief: received, to file, typed in by hand).
@@ -303,6 +304,207 @@ async def mark_filed(
     clients = await uow.reporting.client_recipients([organization_id])
     await uow.commit()
     return Filed(org, obligation, newly=True, clients=clients)
+
+
+# --- due dates the accountant moved, and the office's schedule ------------------------------
+
+EXTENSION_LIMIT = timedelta(days=400)  # an override later than this after the period: a typo
+PERIODS_OFFERED = 4
+CUTOFF_DAYS_MAX = 20
+
+
+def parse_day(text: str) -> date | None:
+    """DD.MM.YYYY or D.M.YY (dots, slashes or dashes); None when it is not a real date."""
+    parts = text.strip().replace("/", ".").replace("-", ".").split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    day, month, year = (int(p) for p in parts)
+    if len(parts[2]) == 2:
+        year += 2000
+    elif len(parts[2]) != 4:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+async def due_date_choices(
+    uow: UnitOfWork, person_id: int, organization_id: int, now: datetime
+) -> list[tuple[Obligation, DueDate]]:
+    """Per report kind, the current and next few periods whose due date may be moved."""
+    await require(uow, person_id, Action.APPROVE, organization_id)
+    org = await uow.organizations.get(organization_id)
+    if org is None or org.id is None:
+        raise NotFound()
+    today = local_day(now)
+    books = await _books(uow, [org])
+    found = sorted(
+        (
+            (o, due)
+            for o, due in books.obligations(org.id, today - LOOK_BACK, today + timedelta(days=200))
+            if due.date >= today - OVERDUE_SHOWN and not books.is_filed(org.id, o)
+        ),
+        key=lambda pair: (list(ReportKind).index(pair[0].kind), pair[0].period.start),
+    )
+    kept: list[tuple[Obligation, DueDate]] = []
+    for obligation, due in found:
+        if sum(1 for o, _ in kept if o.kind is obligation.kind) < PERIODS_OFFERED:
+            kept.append((obligation, due))
+    return kept
+
+
+def _obligation(kind: str, period: str) -> Obligation:
+    try:
+        return Obligation(Period.parse(period), ReportKind(kind))
+    except ValueError:
+        raise NotFound() from None
+
+
+async def set_due_date_override(
+    uow: UnitOfWork, person_id: int, organization_id: int, kind: str, period: str, day: date
+) -> Obligation:
+    """Moves one period's due date (an extension by decree). Commits."""
+    await require(uow, person_id, Action.APPROVE, organization_id)
+    obligation = _obligation(kind, period)
+    if await uow.organizations.get(organization_id) is None:
+        raise NotFound()
+    if not obligation.period.end < day <= obligation.period.end + EXTENSION_LIMIT:
+        raise TayukError("duedate.out_of_range", end=f"{obligation.period.end:%d.%m.%Y}")
+    existing = await uow.reporting.override(
+        organization_id, obligation.kind.value, obligation.period.label
+    )
+    previous = existing.due if existing else None
+    if existing is None:
+        await uow.reporting.add_override(
+            DueDateOverride(
+                organization_id=organization_id,
+                kind=obligation.kind.value,
+                period=obligation.period.label,
+                due=day.isoformat(),
+                set_by=person_id,
+            )
+        )
+    else:
+        existing.due, existing.set_by = day.isoformat(), person_id
+        await uow.reporting.add_override(existing)
+    await uow.audit.add(
+        AuditEntry(
+            action="due_date.set",
+            actor_id=person_id,
+            organization_id=organization_id,
+            details={
+                "kind": obligation.kind.value,
+                "period": obligation.period.label,
+                "due": day.isoformat(),
+                "previous": previous,
+            },
+        )
+    )
+    await uow.commit()
+    return obligation
+
+
+async def clear_due_date_override(
+    uow: UnitOfWork, person_id: int, organization_id: int, kind: str, period: str
+) -> bool:
+    """Back to the published (or computed) date. False when nothing was moved. Commits."""
+    await require(uow, person_id, Action.APPROVE, organization_id)
+    obligation = _obligation(kind, period)
+    existing = await uow.reporting.override(
+        organization_id, obligation.kind.value, obligation.period.label
+    )
+    if existing is None:
+        return False
+    previous = existing.due
+    await uow.reporting.remove_override(existing)
+    await uow.audit.add(
+        AuditEntry(
+            action="due_date.cleared",
+            actor_id=person_id,
+            organization_id=organization_id,
+            details={
+                "kind": obligation.kind.value,
+                "period": obligation.period.label,
+                "previous": previous,
+            },
+        )
+    )
+    await uow.commit()
+    return True
+
+
+async def offices_to_schedule(uow: UnitOfWork, person_id: int) -> list[int]:
+    """Offices whose schedule the person may change (owners and admins)."""
+    return [
+        m.office_id
+        for m in await uow.offices.memberships(person_id)
+        if await may_in_office(uow, person_id, Action.MANAGE_TEAM, m.office_id)
+    ]
+
+
+async def office_schedule(uow: UnitOfWork, person_id: int, office_id: int) -> OfficeSchedule:
+    """The office's schedule as in force: the saved row, or the defaults."""
+    await require_in_office(uow, person_id, Action.MANAGE_TEAM, office_id)
+    saved = (await uow.reporting.schedules_for([office_id])).get(office_id)
+    return saved or OfficeSchedule(office_id=office_id)
+
+
+def parse_clock(text: str) -> str | None:
+    """ "21:00", "21.00" or "7:30" as "HH:MM"; None otherwise."""
+    parts = text.strip().replace(".", ":").split(":")
+    if len(parts) != 2 or not all(p.isdigit() and 1 <= len(p) <= 2 for p in parts):
+        return None
+    hours, minutes = int(parts[0]), int(parts[1])
+    if hours > 23 or minutes > 59:
+        return None
+    return f"{hours:02d}:{minutes:02d}"
+
+
+async def update_office_schedule(
+    uow: UnitOfWork,
+    person_id: int,
+    office_id: int,
+    *,
+    cutoff_days: int | None = None,
+    quiet_from: str | None = None,
+    quiet_until: str | None = None,
+) -> OfficeSchedule:
+    """Changes the cutoff and the night's quiet hours of one office. Commits."""
+    await require_in_office(uow, person_id, Action.MANAGE_TEAM, office_id)
+    if cutoff_days is not None and not 0 <= cutoff_days <= CUTOFF_DAYS_MAX:
+        raise TayukError("schedule.bad_cutoff", most=CUTOFF_DAYS_MAX)
+    night = [parse_clock(t) if t is not None else None for t in (quiet_from, quiet_until)]
+    if (quiet_from is None) != (quiet_until is None) or (
+        quiet_from is not None and (None in night or night[0] == night[1])
+    ):
+        raise TayukError("schedule.bad_quiet")
+    saved = (await uow.reporting.schedules_for([office_id])).get(office_id)
+    schedule = saved or OfficeSchedule(office_id=office_id)
+    changes: dict[str, object] = {}
+    if cutoff_days is not None and cutoff_days != schedule.cutoff_days:
+        changes["cutoff_days"] = [schedule.cutoff_days, cutoff_days]
+        schedule.cutoff_days = cutoff_days
+    if night[0] is not None and night[1] is not None:
+        if (night[0], night[1]) != (schedule.quiet_from, schedule.quiet_until):
+            changes["quiet"] = [
+                f"{schedule.quiet_from}-{schedule.quiet_until}",
+                f"{night[0]}-{night[1]}",
+            ]
+        schedule.quiet_from, schedule.quiet_until = night[0], night[1]
+    if not changes:
+        return schedule
+    await uow.reporting.save_schedule(schedule)
+    await uow.audit.add(
+        AuditEntry(
+            action="office.schedule_changed",
+            actor_id=person_id,
+            office_id=office_id,
+            details=changes,
+        )
+    )
+    await uow.commit()
+    return schedule
 
 
 # --- reminders and digests -----------------------------------------------------------------

@@ -45,3 +45,22 @@ class InviteRevoke(CallbackData, prefix="ir"):
 class AccessRevoke(CallbackData, prefix="ar"):
     org: int
     office: int
+
+
+class ReviewOrg(CallbackData, prefix="rvo"):
+    org: int = 0  # 0: the report itself, at `page`
+    page: int = 0
+
+
+class ReviewAct(CallbackData, prefix="rva"):
+    # "ok" approve, "ed" edit menu, "f" edit `x`, "rt" return menu, "r" reason `x`,
+    # "nn" return without a note, "sk" skip, "bk" back to the report
+    a: str
+    d: int
+    v: int
+    x: str = ""
+
+
+class ClientAct(CallbackData, prefix="rc"):
+    a: str  # "new" (send a new photo), "exp" (explain), "wd" (withdraw)
+    d: int

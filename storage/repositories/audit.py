@@ -15,3 +15,11 @@ class AuditRepository(Repository):
             select(AuditEntry).where(AuditEntry.document_id == document_id).order_by(AuditEntry.id)
         )
         return list(result)
+
+    async def last_for_document(self, document_id: int) -> AuditEntry | None:
+        return await self.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.document_id == document_id)
+            .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )

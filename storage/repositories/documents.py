@@ -3,16 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.domain import Document, DocumentState, StoredFile
 from core.errors import Conflict
+from core.review import ReportRow
 from storage import tables
 from storage.repositories.base import Repository
 
 _d = tables.documents.c
 _f = tables.stored_files.c
+_REVIEW = [DocumentState.TO_FILE.value, DocumentState.NEEDS_MANUAL.value]
 
 
 class DocumentRepository(Repository):
@@ -86,3 +89,65 @@ class DocumentRepository(Repository):
             select(StoredFile).where(_f.document_id == document_id).order_by(_f.page_order, _f.id)
         )
         return list(result)
+
+    # --- review (issue 4) ---
+
+    async def save(self, document: Document) -> None:
+        """Flushes a change; a concurrent write (stale version) becomes `Conflict`."""
+        self.session.add(document)
+        try:
+            await self.session.flush()
+        except StaleDataError as exc:
+            await self.session.rollback()
+            raise Conflict("review.already_handled") from exc
+
+    async def review_report(self, person_id: int) -> list[ReportRow]:
+        """One grouped query over the organizations the person's offices reach."""
+        o = tables.organizations.c
+        a = tables.office_access.c
+        m = tables.office_members.c
+        p = tables.people.c
+        reachable_orgs = (
+            select(a.organization_id)
+            .join(tables.office_members, m.office_id == a.office_id)
+            .where(m.person_id == person_id, m.removed_at.is_(None), a.revoked_at.is_(None))
+        )
+        waiting = _d.state.in_(_REVIEW)
+        returned = _d.state == DocumentState.RETURNED.value
+        query = (
+            select(
+                _d.organization_id,
+                o.name,
+                func.sum(case((waiting, 1), else_=0)),
+                func.min(case((waiting, _d.created_at))),
+                func.sum(case((returned, 1), else_=0)),
+                func.max(case((returned & p.reachable.is_(False), 1), else_=0)),
+            )
+            .join(tables.organizations, o.id == _d.organization_id)
+            .join(tables.people, p.id == _d.uploaded_by)
+            .where(
+                _d.organization_id.in_(reachable_orgs),
+                _d.state.in_([*_REVIEW, DocumentState.RETURNED.value]),
+            )
+            .group_by(_d.organization_id, o.name)
+        )
+        rows = await self.session.execute(query)
+        return [
+            ReportRow(org, name, int(count or 0), oldest, int(back or 0), bool(lost))
+            for org, name, count, oldest, back, lost in rows
+        ]
+
+    async def next_to_file(self, organization_id: int, after_id: int | None) -> Document | None:
+        query: Any = (
+            select(Document)
+            .where(_d.organization_id == organization_id, _d.state.in_(_REVIEW))
+            .order_by(_d.created_at, _d.id)
+            .limit(1)
+        )
+        if after_id is not None:
+            # Oldest first by (created_at, id); skipping continues after that position.
+            after = select(_d.created_at).where(_d.id == after_id).scalar_subquery()
+            query = query.where(
+                (_d.created_at > after) | ((_d.created_at == after) & (_d.id > after_id))
+            )
+        return await self.session.scalar(query)

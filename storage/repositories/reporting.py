@@ -52,6 +52,21 @@ class ReportingRepository(Repository):
         self.session.add(override)
         await self.session.flush()
 
+    async def override(
+        self, organization_id: int, kind: str, period: str
+    ) -> DueDateOverride | None:
+        c = tables.due_date_overrides.c
+        result = await self.session.scalars(
+            select(DueDateOverride).where(
+                c.organization_id == organization_id, c.kind == kind, c.period == period
+            )
+        )
+        return result.first()
+
+    async def remove_override(self, override: DueDateOverride) -> None:
+        await self.session.delete(override)
+        await self.session.flush()
+
     async def filed_for(self, organization_ids: list[int]) -> list[FiledReport]:
         c = tables.filed_reports.c
         result = await self.session.scalars(

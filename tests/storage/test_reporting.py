@@ -18,7 +18,7 @@ from core.domain import (
     ReportingSettings,
     SentNotice,
 )
-from core.errors import NotAllowed
+from core.errors import NotAllowed, TayukError
 from storage.uow import SqlUnitOfWorkFactory
 from tests.deadline_world import MONTHLY_CLIENT_CHAT, add_document, at, build
 
@@ -153,3 +153,129 @@ def test_an_exempt_dealer_owes_no_periodic_vat() -> None:
     period = Period.month(2026, 11)
     assert not reporting.owes(exempt, Obligation(period, ReportKind.VAT))
     assert reporting.owes(exempt, Obligation(period, ReportKind.ADVANCES))
+
+
+async def _stranger(uow_factory: SqlUnitOfWorkFactory) -> int:
+    """The owner of another office, which serves none of the world's organizations."""
+    from core.domain import OfficeMember, OfficeRole
+    from tests import scenario
+
+    other = await scenario.office(uow_factory, name="Levi CPA")
+    someone = await scenario.person(uow_factory, 999, "Other", "en")
+    assert other.id is not None and someone.id is not None
+    async with uow_factory() as uow:
+        await uow.offices.add_member(
+            OfficeMember(office_id=other.id, person_id=someone.id, role=OfficeRole.OWNER)
+        )
+        await uow.commit()
+    return someone.id
+
+
+async def _audit(uow_factory: SqlUnitOfWorkFactory, action: str) -> list[AuditEntry]:
+    async with uow_factory() as uow:
+        assert uow.session is not None
+        return list(
+            await uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action)  # type: ignore[arg-type]
+            )
+        )
+
+
+async def test_a_due_date_override_is_set_cleared_audited_and_refused_to_outsiders(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    world = await build(uow_factory)
+    stranger = await _stranger(uow_factory)
+    day = date(2026, 12, 24)
+    for person in (world.monthly_client, stranger):
+        async with uow_factory() as uow:
+            with pytest.raises(NotAllowed):
+                await reporting.set_due_date_override(
+                    uow, person, world.monthly_org, "vat", "2026-11", day
+                )
+            with pytest.raises(NotAllowed):
+                await reporting.clear_due_date_override(
+                    uow, person, world.monthly_org, "vat", "2026-11"
+                )
+    async with uow_factory() as uow:
+        with pytest.raises(TayukError):  # before the period ends
+            await reporting.set_due_date_override(
+                uow, world.accountant, world.monthly_org, "vat", "2026-11", date(2026, 11, 10)
+            )
+    for moved in (date(2026, 12, 21), day):  # set, then moved again: one row
+        async with uow_factory() as uow:
+            await reporting.set_due_date_override(
+                uow, world.accountant, world.monthly_org, "vat", "2026-11", moved
+            )
+    async with uow_factory() as uow:
+        choices = await reporting.due_date_choices(uow, world.accountant, world.monthly_org, NOW)
+        assert len(await uow.reporting.overrides_for([world.monthly_org])) == 1
+    vat = {o.period.label: due for o, due in choices if o.kind is ReportKind.VAT}
+    assert vat["2026-11"].date == day
+    assert len(vat) == reporting.PERIODS_OFFERED
+    entries = await _audit(uow_factory, "due_date.set")
+    assert [(e.actor_id, e.details["due"], e.details["previous"]) for e in entries] == [
+        (world.accountant, "2026-12-21", None),
+        (world.accountant, "2026-12-24", "2026-12-21"),
+    ]
+    async with uow_factory() as uow:
+        assert await reporting.clear_due_date_override(
+            uow, world.accountant, world.monthly_org, "vat", "2026-11"
+        )
+    async with uow_factory() as uow:
+        assert await uow.reporting.overrides_for([world.monthly_org]) == []
+    assert len(await _audit(uow_factory, "due_date.cleared")) == 1
+
+
+async def test_only_the_offices_owner_changes_its_schedule_and_it_is_audited(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    world = await build(uow_factory)
+    stranger = await _stranger(uow_factory)
+    for person in (world.monthly_client, stranger):
+        async with uow_factory() as uow:
+            with pytest.raises(NotAllowed):
+                await reporting.update_office_schedule(uow, person, world.office_id, cutoff_days=7)
+            with pytest.raises(NotAllowed):
+                await reporting.office_schedule(uow, person, world.office_id)
+    async with uow_factory() as uow:
+        assert await reporting.offices_to_schedule(uow, world.accountant) == [world.office_id]
+        for bad in ({"cutoff_days": 21}, {"quiet_from": "25:00", "quiet_until": "08:00"}):
+            with pytest.raises(TayukError):
+                await reporting.update_office_schedule(
+                    uow,
+                    world.accountant,
+                    world.office_id,
+                    **bad,  # type: ignore[arg-type]
+                )
+    async with uow_factory() as uow:
+        await reporting.update_office_schedule(
+            uow,
+            world.accountant,
+            world.office_id,
+            cutoff_days=7,
+            quiet_from="22:00",
+            quiet_until="7:30",
+        )
+    async with uow_factory() as uow:
+        schedule = await reporting.office_schedule(uow, world.accountant, world.office_id)
+    assert (schedule.cutoff_days, schedule.quiet_from, schedule.quiet_until) == (
+        7,
+        "22:00",
+        "07:30",
+    )
+    entries = await _audit(uow_factory, "office.schedule_changed")
+    assert [(e.actor_id, e.office_id, e.details) for e in entries] == [
+        (
+            world.accountant,
+            world.office_id,
+            {"cutoff_days": [5, 7], "quiet": ["21:00-08:00", "22:00-07:30"]},
+        )
+    ]
+
+
+def test_typed_dates_are_read_in_both_forms() -> None:
+    assert reporting.parse_day("24.12.2026") == date(2026, 12, 24)
+    assert reporting.parse_day("4.1.27") == date(2027, 1, 4)
+    assert reporting.parse_day("31.02.2026") is None
+    assert reporting.parse_day("tomorrow") is None

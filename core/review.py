@@ -1,0 +1,292 @@
+"""The accountant's filing work: the to-file report, one document at a time, and the
+actions on it (approve, edit a field, return to the client), plus the client's answers.
+
+Every action re-checks permission against the database and the document's version, so a
+forged button or a second accountant acting on the same document loses cleanly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from stdnum.il import hp, idnr
+
+from core.domain import AuditEntry, Document, DocumentState, StoredFile
+from core.errors import Conflict, NotAllowed, NotFound, TayukError
+from core.permissions import Action, may, require
+from core.ports import UnitOfWork
+
+REVIEW_STATES = (DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL)
+RETURN_REASONS = (
+    "unreadable",
+    "not_recognized",
+    "needs_clarification",
+    "not_tax_invoice",
+    "allocation_missing",
+    "duplicate",
+    "wrong_organization",
+)
+EDITABLE = (
+    "vendor_name",
+    "vendor_id",
+    "customer_id",
+    "doc_number",
+    "date",
+    "total",
+    "vat",
+    "allocation_number",
+)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    organization_id: int
+    name: str
+    to_file: int
+    oldest: datetime | None  # when the oldest document waiting for the office arrived
+    returned: int  # returned and still waiting for the client
+    unreachable: bool  # a client with a returned document has blocked the bot
+
+
+class InvalidValue(TayukError):
+    key = "review.invalid"
+
+
+async def to_file_report(uow: UnitOfWork, person_id: int) -> list[ReportRow]:
+    """Organizations the person's offices reach, with work waiting; oldest waiting first."""
+    rows = await uow.documents.review_report(person_id)
+    far = datetime.max.replace(tzinfo=None)
+    return sorted(
+        rows,
+        key=lambda r: (r.oldest is None, r.oldest.replace(tzinfo=None) if r.oldest else far),
+    )
+
+
+async def next_document(
+    uow: UnitOfWork, person_id: int, organization_id: int, after_id: int | None = None
+) -> Document | None:
+    """The oldest document to file; `after_id` skips up to and including that one."""
+    await require(uow, person_id, Action.REVIEW, organization_id)
+    return await uow.documents.next_to_file(organization_id, after_id)
+
+
+async def _load(
+    uow: UnitOfWork, person_id: int, document_id: int, version: int, action: Action
+) -> Document:
+    document = await uow.documents.get(document_id)
+    if document is None or document.organization_id is None:
+        raise NotFound()
+    await require(uow, person_id, action, document.organization_id)
+    if document.version != version or document.state not in REVIEW_STATES:
+        raise await _conflict(uow, document_id)
+    return document
+
+
+async def _conflict(uow: UnitOfWork, document_id: int) -> Conflict:
+    """ "Already handled by ...": the actor of the document's last audit entry."""
+    last = await uow.audit.last_for_document(document_id)
+    name = "?"
+    if last is not None and last.actor_id is not None:
+        actor = await uow.people.get(last.actor_id)
+        name = actor.display_name if actor else "?"
+    return Conflict("review.already_handled", name=name)
+
+
+async def _save(
+    uow: UnitOfWork,
+    document: Document,
+    person_id: int,
+    action: str,
+    now: datetime,
+    details: dict[str, Any],
+) -> Document:
+    document.updated_at = now
+    await uow.audit.add(
+        AuditEntry(
+            action=action,
+            actor_id=person_id,
+            organization_id=document.organization_id,
+            document_id=document.id,
+            details=details,
+            at=now,
+        )
+    )
+    document_id = document.id
+    assert document_id is not None
+    try:
+        # Flushes with the version check; someone else's write in between fails here.
+        await uow.documents.save(document)
+    except Conflict:
+        raise await _conflict(uow, document_id) from None
+    await uow.commit()
+    return document
+
+
+async def approve(
+    uow: UnitOfWork, person_id: int, document_id: int, version: int, now: datetime
+) -> Document:
+    document = await _load(uow, person_id, document_id, version, Action.APPROVE)
+    before = document.state
+    document.state = DocumentState.FILED
+    return await _save(
+        uow, document, person_id, "document.filed", now, {"from": before.value, "to": "filed"}
+    )
+
+
+async def return_to_client(
+    uow: UnitOfWork,
+    person_id: int,
+    document_id: int,
+    version: int,
+    reason: str,
+    note: str | None,
+    now: datetime,
+) -> Document:
+    if reason not in RETURN_REASONS:
+        raise InvalidValue("review.invalid_reason")
+    document = await _load(uow, person_id, document_id, version, Action.RETURN)
+    note = (note or "").strip()[:500] or None
+    # A new dict: the JSON column only notices reassignment, not mutation in place.
+    document.fields = {
+        **document.fields,
+        "_return": {"reason": reason, "note": note, "by": person_id, "at": now.isoformat()},
+    }
+    document.state = DocumentState.RETURNED
+    return await _save(
+        uow, document, person_id, "document.returned", now, {"reason": reason, "note": note}
+    )
+
+
+def validate(field: str, raw: str) -> str:
+    """The value to store, normalised; InvalidValue with a locale key when it is wrong."""
+    value = raw.strip()
+    if field not in EDITABLE:
+        raise InvalidValue("review.invalid_field")
+    if not value:
+        raise InvalidValue("review.invalid_empty")
+    if field == "date":
+        return _date(value).isoformat()
+    if field in ("total", "vat"):
+        try:
+            amount = Decimal(value.replace(",", "").replace("₪", "").strip())
+        except InvalidOperation:
+            raise InvalidValue("review.invalid_amount") from None
+        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
+            raise InvalidValue("review.invalid_amount")
+        return str(amount.quantize(Decimal("0.01")))
+    if field in ("vendor_id", "customer_id"):
+        digits = re.sub(r"[\s-]", "", value)
+        if not (hp.is_valid(digits) or idnr.is_valid(digits)):
+            raise InvalidValue("review.invalid_business_number")
+        return digits.zfill(9)
+    if field == "allocation_number":
+        digits = re.sub(r"[\s-]", "", value)
+        if not re.fullmatch(r"\d{9}", digits):
+            raise InvalidValue("review.invalid_allocation")
+        return digits
+    return value[:200]
+
+
+def _date(value: str) -> date:
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value)
+        match = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", value)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+    except ValueError:
+        pass
+    raise InvalidValue("review.invalid_date")
+
+
+async def edit_field(
+    uow: UnitOfWork,
+    person_id: int,
+    document_id: int,
+    version: int,
+    field: str,
+    raw_value: str,
+    now: datetime,
+) -> Document:
+    value = validate(field, raw_value)  # before touching the database: a typo costs nothing
+    document = await _load(uow, person_id, document_id, version, Action.REVIEW)
+    old = (document.fields.get(field) or {}).get("value")
+    document.fields = {
+        **document.fields,
+        field: {"value": value, "confidence": 1.0, "reason": "edited", "by": person_id},
+    }
+    return await _save(
+        uow,
+        document,
+        person_id,
+        "document.field_edited",
+        now,
+        {"field": field, "old": old, "new": value},
+    )
+
+
+# --- the client's side ---------------------------------------------------------------------
+
+
+async def _returned_for_client(uow: UnitOfWork, person_id: int, document_id: int) -> Document:
+    document = await uow.documents.get(document_id)
+    if document is None or document.organization_id is None:
+        raise NotFound()
+    if document.uploaded_by != person_id and not await may(
+        uow, person_id, Action.UPLOAD, document.organization_id
+    ):
+        raise NotAllowed()
+    if document.state is not DocumentState.RETURNED:
+        raise Conflict("review.not_returned")
+    return document
+
+
+def _answered(document: Document, answer: dict[str, Any]) -> None:
+    answers = list(document.fields.get("_answers") or [])
+    answers.append(answer)
+    document.fields = {**document.fields, "_answers": answers, "_answered": True}
+    document.state = DocumentState.TO_FILE
+
+
+async def withdraw(uow: UnitOfWork, person_id: int, document_id: int, now: datetime) -> Document:
+    document = await _returned_for_client(uow, person_id, document_id)
+    document.state = DocumentState.WITHDRAWN
+    return await _save(uow, document, person_id, "document.withdrawn", now, {})
+
+
+async def answer_text(
+    uow: UnitOfWork, person_id: int, document_id: int, text: str, now: datetime
+) -> Document:
+    document = await _returned_for_client(uow, person_id, document_id)
+    text = text.strip()[:2000]
+    _answered(document, {"kind": "text", "text": text, "by": person_id, "at": now.isoformat()})
+    return await _save(uow, document, person_id, "document.answered", now, {"text": text})
+
+
+async def answer_file(
+    uow: UnitOfWork, person_id: int, document_id: int, stored: StoredFile, now: datetime
+) -> Document:
+    """A new picture from the client becomes the next page of the same document."""
+    document = await _returned_for_client(uow, person_id, document_id)
+    assert document.id is not None
+    pages = await uow.documents.files(document.id)
+    stored.document_id = document.id
+    stored.page_order = max((p.page_order for p in pages), default=-1) + 1
+    await uow.documents.add_file(stored)
+    _answered(
+        document,
+        {"kind": "file", "sha256": stored.sha256, "by": person_id, "at": now.isoformat()},
+    )
+    return await _save(
+        uow,
+        document,
+        person_id,
+        "document.answered",
+        now,
+        {"sha256": stored.sha256, "page": stored.page_order},
+    )

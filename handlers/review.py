@@ -1,0 +1,550 @@
+"""The accountant's /tofile work and the client's answers to a returned document.
+
+Thin: every decision (access, versions, validation) is in `core.review`; buttons carry
+only ids and the version the accountant saw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from core import review
+from core.clock import Clock
+from core.domain import Document, Person, StoredFile
+from core.errors import NotAllowed
+from core.files import check_file
+from core.people import mark_unreachable
+from core.permissions import Action, may_on_document
+from core.ports import FileStore
+from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
+from handlers.intake import download, upload_of
+from handlers.reading_notice import UNSURE_BELOW
+from handlers.texts import Texts
+from storage.uow import SqlUnitOfWork
+
+PAGE = 10
+CAPTION_LIMIT = 1024
+
+
+class ReviewFlow(StatesGroup):
+    value = State()  # the accountant types a field's value
+    note = State()  # the accountant types a note for a return
+
+
+class ClientFlow(StatesGroup):
+    photo = State()  # the client sends a new photo of a returned document
+    text = State()  # the client types an explanation
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def report_text(t: Texts, rows: list[review.ReportRow], now: datetime, page: int) -> str:
+    if not rows:
+        return t("review.nothing")
+    lines = [t("review.report_title")]
+    for row in rows[page * PAGE : (page + 1) * PAGE]:
+        days = (now - row.oldest).days if row.oldest else 0
+        line = t("review.report_line", org=row.name, count=row.to_file, days=days)
+        if row.returned:
+            line += " " + t("review.report_returned", count=row.returned)
+        if row.unreachable:
+            line += " " + t("review.report_unreachable")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def report_keyboard(rows: list[review.ReportRow], page: int) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    shown = [r for r in rows[page * PAGE : (page + 1) * PAGE] if r.to_file]
+    for row in shown:
+        builder.button(
+            text=f"{row.name} ({row.to_file})", callback_data=ReviewOrg(org=row.organization_id)
+        )
+    pages = math.ceil(len(rows) / PAGE)
+    if page > 0:
+        builder.button(text="«", callback_data=ReviewOrg(page=page - 1))
+    if page + 1 < pages:
+        builder.button(text="»", callback_data=ReviewOrg(page=page + 1))
+    builder.adjust(*([1] * len(shown)), 2)
+    return builder.as_markup() if shown or pages > 1 else None
+
+
+def card_caption(t: Texts, document: Document, org: str) -> str:
+    """The fields read, the doubtful ones first and marked."""
+    fields = [
+        (name, f)
+        for name, f in document.fields.items()
+        if not name.startswith("_") and isinstance(f, dict) and f.get("value") is not None
+    ]
+    fields.sort(key=lambda item: float(item[1].get("confidence") or 0) >= UNSURE_BELOW)
+    lines = [
+        t("review.card_title", id=document.id, org=org),
+        t("read.kind", kind=t(f"kind.{document.kind}")),
+    ]
+    for name, f in fields:
+        label = t(f"field.{name}") if name in review.EDITABLE or name == "currency" else name
+        doubtful = float(f.get("confidence") or 0) < UNSURE_BELOW
+        lines.append(("⚠️ " if doubtful else "") + f"{label}: {f['value']}")
+    if document.fields.get("_answered"):
+        lines.append(t("review.card_answered"))
+        for answer in document.fields.get("_answers") or []:
+            if answer.get("kind") == "text":
+                lines.append("💬 " + str(answer.get("text")))
+    return "\n".join(lines)[:CAPTION_LIMIT]
+
+
+def card_keyboard(t: Texts, document: Document) -> InlineKeyboardMarkup:
+    d, v = document.id or 0, document.version
+    builder = InlineKeyboardBuilder()
+    for action, key in (("ok", "approve"), ("ed", "edit"), ("rt", "return"), ("sk", "skip")):
+        builder.button(text=t(f"review.button_{key}"), callback_data=ReviewAct(a=action, d=d, v=v))
+    builder.button(text=t("review.button_back"), callback_data=ReviewAct(a="bk", d=d, v=v))
+    builder.adjust(1, 3, 1)
+    return builder.as_markup()
+
+
+async def send_file(
+    bot: Bot,
+    chat_id: int,
+    stored: StoredFile | None,
+    data: bytes | None,
+    caption: str,
+    markup: InlineKeyboardMarkup | None,
+) -> Message:
+    if stored is None or data is None:
+        return await bot.send_message(chat_id, caption, reply_markup=markup)
+    if stored.mime_type.startswith("image/"):
+        photo = BufferedInputFile(data, filename=f"document-{stored.document_id}.jpg")
+        return await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
+    pdf = BufferedInputFile(
+        data, filename=stored.original_name or f"document-{stored.document_id}.pdf"
+    )
+    return await bot.send_document(chat_id, pdf, caption=caption, reply_markup=markup)
+
+
+async def _latest_file(
+    uow: SqlUnitOfWork, files: FileStore, document_id: int
+) -> tuple[StoredFile | None, bytes | None]:
+    pages = await uow.documents.files(document_id)
+    if not pages:
+        return None, None
+    stored = pages[-1]  # the newest page: after an answer, the client's new photo
+    return stored, await files.get(stored.sha256)
+
+
+# --- the accountant ----------------------------------------------------------------------------
+
+
+async def show_report(
+    bot: Bot,
+    chat_id: int,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    now: datetime,
+    page: int = 0,
+) -> None:
+    rows = await review.to_file_report(uow, person.id or 0)
+    page = max(0, min(page, max(0, math.ceil(len(rows) / PAGE) - 1)))
+    await bot.send_message(
+        chat_id, report_text(t, rows, now, page), reply_markup=report_keyboard(rows, page)
+    )
+
+
+async def show_next(
+    bot: Bot,
+    chat_id: int,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    organization_id: int,
+    after_id: int | None = None,
+) -> None:
+    document = await review.next_document(uow, person.id or 0, organization_id, after_id)
+    org = await uow.organizations.get(organization_id)
+    name = org.name if org else "?"
+    if document is None:
+        await bot.send_message(chat_id, t("review.org_done", org=name))
+        return
+    await show_card(bot, chat_id, uow, files, t, document, name)
+
+
+async def show_card(
+    bot: Bot,
+    chat_id: int,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    t: Texts,
+    document: Document,
+    org: str,
+) -> None:
+    stored, data = await _latest_file(uow, files, document.id or 0)
+    caption, markup = card_caption(t, document, org), card_keyboard(t, document)
+    await uow.release_if_clean()
+    await send_file(bot, chat_id, stored, data, caption, markup)
+
+
+async def drop(query: CallbackQuery) -> None:
+    """Removes the card a button was on; already gone (a double tap) is fine."""
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.delete()
+
+
+async def on_tofile(
+    message: Message,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    await state.clear()
+    await show_report(bot, message.chat.id, uow, person, t, clock.now())
+
+
+async def on_report_button(
+    query: CallbackQuery,
+    callback_data: ReviewOrg,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+) -> None:
+    await query.answer()
+    chat_id = query.from_user.id if query.message is None else query.message.chat.id
+    if callback_data.org == 0:
+        await drop(query)
+        await show_report(bot, chat_id, uow, person, t, clock.now(), callback_data.page)
+        return
+    await show_next(bot, chat_id, uow, files, person, t, callback_data.org)
+
+
+async def on_review_button(
+    query: CallbackQuery,
+    callback_data: ReviewAct,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    pid, d, v, a = person.id or 0, callback_data.d, callback_data.v, callback_data.a
+    # Every button re-asks the database; the callback data is only a pointer.
+    if not await may_on_document(uow, pid, Action.REVIEW, d):
+        raise NotAllowed()
+    document = await uow.documents.get(d)
+    assert document is not None and document.organization_id is not None
+    org_id = document.organization_id
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    now = clock.now()
+    if a in ("ed", "rt"):
+        await query.answer()
+        await _set_markup(query, _edit_menu(t, d, v) if a == "ed" else _reason_menu(t, d, v))
+        return
+    if a == "f":
+        await state.set_state(ReviewFlow.value)
+        await state.set_data({"d": d, "v": v, "field": callback_data.x, "org": org_id})
+        await query.answer()
+        await bot.send_message(
+            chat_id, t("review.type_value", field=t(f"field.{callback_data.x}"))
+        )
+        return
+    if a == "r":
+        await state.set_state(ReviewFlow.note)
+        await state.set_data({"d": d, "v": v, "reason": callback_data.x, "org": org_id})
+        await query.answer()
+        markup = InlineKeyboardBuilder()
+        markup.button(
+            text=t("review.button_no_note"),
+            callback_data=ReviewAct(a="nn", d=d, v=v, x=callback_data.x),
+        )
+        await _set_markup(query, markup.as_markup())
+        await bot.send_message(chat_id, t("review.type_note"))
+        return
+    if a == "nn":
+        await state.clear()
+        await _return(bot, uow, files, person, t, d, v, callback_data.x, None, now)
+    elif a == "ok":
+        await review.approve(uow, pid, d, v, now)
+    elif a == "bk":
+        await query.answer()
+        await drop(query)
+        await show_report(bot, chat_id, uow, person, t, now)
+        return
+    await query.answer(t("review.done_" + ("skip" if a == "sk" else "ok")))
+    await drop(query)
+    await show_next(bot, chat_id, uow, files, person, t, org_id, d if a == "sk" else None)
+
+
+async def _set_markup(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):  # "not modified" on a double tap
+            await query.message.edit_reply_markup(reply_markup=markup)
+
+
+def _edit_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for name in review.EDITABLE:
+        builder.button(text=t(f"field.{name}"), callback_data=ReviewAct(a="f", d=d, v=v, x=name))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def _reason_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for reason in review.RETURN_REASONS:
+        builder.button(
+            text=t(f"return.{reason}"), callback_data=ReviewAct(a="r", d=d, v=v, x=reason)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def _return(
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    d: int,
+    v: int,
+    reason: str,
+    note: str | None,
+    now: datetime,
+) -> None:
+    document = await review.return_to_client(uow, person.id or 0, d, v, reason, note, now)
+    await notify_client(bot, uow, files, document)
+
+
+async def on_note(
+    message: Message,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    data: dict[str, Any] = await state.get_data()
+    await state.clear()
+    await _return(
+        bot,
+        uow,
+        files,
+        person,
+        t,
+        data["d"],
+        data["v"],
+        data["reason"],
+        message.text or "",
+        clock.now(),
+    )
+    await message.answer(t("review.done_ok"))
+    await show_next(bot, message.chat.id, uow, files, person, t, data["org"])
+
+
+async def on_value(
+    message: Message,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    data: dict[str, Any] = await state.get_data()
+    try:
+        document = await review.edit_field(
+            uow,
+            person.id or 0,
+            data["d"],
+            data["v"],
+            data["field"],
+            message.text or "",
+            clock.now(),
+        )
+    except review.InvalidValue as error:
+        # Stay in the state: the accountant just types it again.
+        await message.answer(
+            t(error.key) + "\n" + t("review.type_value", field=t(f"field.{data['field']}"))
+        )
+        return
+    await state.clear()
+    org = await uow.organizations.get(data["org"])
+    await show_card(bot, message.chat.id, uow, files, t, document, org.name if org else "?")
+
+
+# --- the client -------------------------------------------------------------------------------
+
+
+async def notify_client(
+    bot: Bot, uow: SqlUnitOfWork, files: FileStore, document: Document
+) -> bool:
+    """The returned document goes back to its sender, in their language, with answers to tap."""
+    person = await uow.people.get(document.uploaded_by)
+    if person is None or person.id is None:
+        return False
+    t = Texts(person.language)
+    back = document.fields.get("_return") or {}
+    lines = [
+        t("return.title", id=document.id),
+        t("return.reason", reason=t(f"return.{back.get('reason')}")),
+    ]
+    if back.get("note"):
+        lines.append(t("return.note", note=back["note"]))
+    lines.append(t("return.what_now"))
+    builder = InlineKeyboardBuilder()
+    for action in ("new", "exp", "wd"):
+        builder.button(
+            text=t(f"return.button_{action}"),
+            callback_data=ClientAct(a=action, d=document.id or 0),
+        )
+    builder.adjust(1)
+    stored, data = await _latest_file(uow, files, document.id or 0)
+    await uow.release_if_clean()
+    try:
+        await send_file(
+            bot,
+            document.source_chat_id,
+            stored,
+            data,
+            "\n".join(lines)[:CAPTION_LIMIT],
+            builder.as_markup(),
+        )
+    except TelegramForbiddenError:
+        # Blocked: the document stays returned and /tofile shows the client unreachable.
+        await mark_unreachable(uow, person.id)
+        return False
+    return True
+
+
+class RepliesToReturn(Filter):
+    """A message replying to one of our "returned" messages: gives the document id."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, Any]:
+        replied = message.reply_to_message
+        if replied is None or replied.reply_markup is None:
+            return False
+        for row in replied.reply_markup.inline_keyboard:
+            for button in row:
+                data = button.callback_data or ""
+                if data.startswith(ClientAct.__prefix__ + ":"):
+                    return {"returned_id": ClientAct.unpack(data).d}
+        return False
+
+
+async def on_client_button(
+    query: CallbackQuery,
+    callback_data: ClientAct,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    d = callback_data.d
+    if callback_data.a == "wd":
+        await review.withdraw(uow, person.id or 0, d, clock.now())
+        await query.answer(t("return.withdrawn"))
+        await _set_markup(query, InlineKeyboardMarkup(inline_keyboard=[]))
+        return
+    # Check now, not only when the answer arrives: a forged id is refused at once.
+    document = await uow.documents.get(d)
+    if document is None or document.uploaded_by != person.id:
+        raise NotAllowed()
+    await state.set_state(ClientFlow.photo if callback_data.a == "new" else ClientFlow.text)
+    await state.set_data({"d": d})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(t(f"return.ask_{callback_data.a}"))
+
+
+async def _document_of_answer(state: FSMContext, returned_id: int | None) -> int:
+    if returned_id is not None:
+        return returned_id
+    data: dict[str, Any] = await state.get_data()
+    return int(data["d"])
+
+
+async def on_client_text(
+    message: Message,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+    returned_id: int | None = None,
+) -> None:
+    d = await _document_of_answer(state, returned_id)
+    await review.answer_text(uow, person.id or 0, d, message.text or "", clock.now())
+    await state.clear()
+    await message.reply(t("return.answered", id=d))
+
+
+async def on_client_file(
+    message: Message,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+    returned_id: int | None = None,
+) -> None:
+    d = await _document_of_answer(state, returned_id)
+    upload = upload_of(message)
+    await uow.release()  # no transaction open across the download
+    data = await download(bot, upload.file_id)
+    checked = check_file(data)
+    sha256 = await files.put(data)
+    stored = StoredFile(
+        document_id=d,
+        sha256=sha256,
+        mime_type=checked.mime_type,
+        size=len(data),
+        original_name=upload.file_name,
+        platform_file_id=upload.file_id,
+        platform_unique_id=upload.file_unique_id,
+    )
+    await review.answer_file(uow, person.id or 0, d, stored, clock.now())
+    await state.clear()
+    await message.reply(t("return.answered", id=d))
+
+
+def build_router() -> Router:
+    # A fresh router per dispatcher: aiogram attaches a router to one parent only.
+    router = Router(name=__name__)
+    router.message.register(on_tofile, Command("tofile"))
+    router.callback_query.register(on_report_button, ReviewOrg.filter())
+    router.callback_query.register(on_review_button, ReviewAct.filter())
+    router.callback_query.register(on_client_button, ClientAct.filter())
+    router.message.register(on_note, StateFilter(ReviewFlow.note), F.text)
+    router.message.register(on_value, StateFilter(ReviewFlow.value), F.text)
+    files = F.photo | F.document
+    router.message.register(on_client_file, files, RepliesToReturn())
+    router.message.register(on_client_file, files, StateFilter(ClientFlow.photo))
+    router.message.register(on_client_text, F.text, RepliesToReturn())
+    router.message.register(on_client_text, F.text, StateFilter(ClientFlow.text))
+    return router
