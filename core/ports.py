@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.domain import (  # reporting deadlines
@@ -101,6 +102,16 @@ class DocumentsPort(Protocol):
     async def next_to_file(
         self, organization_id: int, after_id: int | None
     ) -> Document | None: ...
+    async def returned_to(self, uploaded_by: int, limit: int) -> list[Document]: ...
+
+
+class CategoriesPort(Protocol):
+    async def office_shares(self, office_id: int) -> dict[str, Fraction]: ...
+    async def set_office_share(self, office_id: int, key: str, share: Fraction) -> None: ...
+    async def for_vendor(self, organization_id: int, vendor_key: str) -> str | None: ...
+    async def remember_vendor(
+        self, organization_id: int, vendor_key: str, category: str, person_id: int
+    ) -> None: ...
 
 
 class JobsPort(Protocol):
@@ -131,6 +142,7 @@ class UnitOfWork(Protocol):
     jobs: JobsPort
     audit: AuditPort
     reporting: ReportingPort
+    categories: CategoriesPort
 
     async def commit(self) -> None: ...
     async def release(self) -> None: ...

@@ -11,13 +11,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from stdnum.il import hp, idnr
 
+from core import categories
 from core.domain import AuditEntry, Document, DocumentState, StoredFile
 from core.errors import Conflict, NotAllowed, NotFound, TayukError
-from core.permissions import Action, may, require
+from core.permissions import Action, may, require, require_in_office
 from core.ports import UnitOfWork
 
 REVIEW_STATES = (DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL)
@@ -131,10 +133,15 @@ async def approve(
 ) -> Document:
     document = await _load(uow, person_id, document_id, version, Action.APPROVE)
     before = document.state
+    details: dict[str, Any] = {"from": before.value, "to": "filed"}
+    if "_category" not in document.fields:
+        # Filing a document of a known vendor is one tap: the suggestion is taken.
+        suggested = await suggested_category(uow, document)
+        if suggested is not None:
+            document.fields = {**document.fields, "_category": suggested}
+            details["category"] = suggested
     document.state = DocumentState.FILED
-    return await _save(
-        uow, document, person_id, "document.filed", now, {"from": before.value, "to": "filed"}
-    )
+    return await _save(uow, document, person_id, "document.filed", now, details)
 
 
 async def return_to_client(
@@ -230,6 +237,75 @@ async def edit_field(
     )
 
 
+async def choose_category(
+    uow: UnitOfWork,
+    person_id: int,
+    document_id: int,
+    version: int,
+    category: str,
+    now: datetime,
+) -> Document:
+    """Sets the document's expense category and remembers it for the vendor."""
+    if category not in categories.CATEGORIES:
+        raise InvalidValue("review.invalid_category")
+    document = await _load(uow, person_id, document_id, version, Action.REVIEW)
+    vendor = categories.vendor_key(document)
+    if vendor is not None and document.organization_id is not None:
+        # Before the document changes: this write must not flush the document early, its
+        # version check belongs to `_save`. A lost race rolls this back with the rest.
+        await uow.categories.remember_vendor(document.organization_id, vendor, category, person_id)
+    old = document.fields.get("_category")
+    document.fields = {**document.fields, "_category": category}
+    return await _save(
+        uow,
+        document,
+        person_id,
+        "document.category_set",
+        now,
+        {"old": old, "new": category, "vendor": vendor},
+    )
+
+
+async def suggested_category(uow: UnitOfWork, document: Document) -> str | None:
+    """The chosen category, else the one last chosen for this vendor of the organization."""
+    chosen = document.fields.get("_category")
+    if isinstance(chosen, str) and chosen in categories.CATEGORIES:
+        return chosen
+    vendor = categories.vendor_key(document)
+    if vendor is None or document.organization_id is None:
+        return None
+    return await uow.categories.for_vendor(document.organization_id, vendor)
+
+
+async def office_chart(uow: UnitOfWork, office_id: int) -> dict[str, Fraction]:
+    return categories.chart(await uow.categories.office_shares(office_id))
+
+
+async def set_vat_share(
+    uow: UnitOfWork, person_id: int, office_id: int, category: str, raw_share: str, now: datetime
+) -> Fraction:
+    """An office changes the deductible VAT share of a category (its managers only)."""
+    await require_in_office(uow, person_id, Action.MANAGE_TEAM, office_id)
+    if category not in categories.CATEGORIES:
+        raise InvalidValue("review.invalid_category")
+    try:
+        share = categories.parse_share(raw_share)
+    except (ValueError, ZeroDivisionError):
+        raise InvalidValue("review.invalid_share") from None
+    await uow.categories.set_office_share(office_id, category, share)
+    await uow.audit.add(
+        AuditEntry(
+            action="office.category_share_set",
+            actor_id=person_id,
+            office_id=office_id,
+            details={"office": office_id, "category": category, "share": str(share)},
+            at=now,
+        )
+    )
+    await uow.commit()
+    return share
+
+
 # --- the client's side ---------------------------------------------------------------------
 
 
@@ -244,6 +320,11 @@ async def _returned_for_client(uow: UnitOfWork, person_id: int, document_id: int
     if document.state is not DocumentState.RETURNED:
         raise Conflict("review.not_returned")
     return document
+
+
+async def returned_to_me(uow: UnitOfWork, person_id: int, limit: int = 10) -> list[Document]:
+    """The client's returned documents still waiting for an answer (for /status)."""
+    return await uow.documents.returned_to(person_id, limit)
 
 
 def _answered(document: Document, answer: dict[str, Any]) -> None:

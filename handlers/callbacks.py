@@ -54,7 +54,8 @@ class ReviewOrg(CallbackData, prefix="rvo"):
 
 class ReviewAct(CallbackData, prefix="rva"):
     # "ok" approve, "ed" edit menu, "f" edit `x`, "rt" return menu, "r" reason `x`,
-    # "nn" return without a note, "sk" skip, "bk" back to the report
+    # "nn" return without a note, "sk" skip, "bk" back to the report,
+    # "ct" category menu, "c" category `x`
     a: str
     d: int
     v: int

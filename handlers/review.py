@@ -20,6 +20,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import review
+from core.categories import CATEGORIES
 from core.clock import Clock
 from core.domain import Document, Person, StoredFile
 from core.errors import NotAllowed
@@ -81,8 +82,8 @@ def report_keyboard(rows: list[review.ReportRow], page: int) -> InlineKeyboardMa
     return builder.as_markup() if shown or pages > 1 else None
 
 
-def card_caption(t: Texts, document: Document, org: str) -> str:
-    """The fields read, the doubtful ones first and marked."""
+def card_caption(t: Texts, document: Document, org: str, category: str | None = None) -> str:
+    """The fields read, the doubtful ones first and marked; the (suggested) category."""
     fields = [
         (name, f)
         for name, f in document.fields.items()
@@ -97,6 +98,10 @@ def card_caption(t: Texts, document: Document, org: str) -> str:
         label = t(f"field.{name}") if name in review.EDITABLE or name == "currency" else name
         doubtful = float(f.get("confidence") or 0) < UNSURE_BELOW
         lines.append(("⚠️ " if doubtful else "") + f"{label}: {f['value']}")
+    if category is not None:
+        chosen = document.fields.get("_category") == category
+        key = "review.card_category" if chosen else "review.card_suggested"
+        lines.append(t(key, category=t(f"category.{category}")))
     if document.fields.get("_answered"):
         lines.append(t("review.card_answered"))
         for answer in document.fields.get("_answers") or []:
@@ -108,10 +113,17 @@ def card_caption(t: Texts, document: Document, org: str) -> str:
 def card_keyboard(t: Texts, document: Document) -> InlineKeyboardMarkup:
     d, v = document.id or 0, document.version
     builder = InlineKeyboardBuilder()
-    for action, key in (("ok", "approve"), ("ed", "edit"), ("rt", "return"), ("sk", "skip")):
+    buttons = (
+        ("ok", "approve"),
+        ("ed", "edit"),
+        ("ct", "category"),
+        ("rt", "return"),
+        ("sk", "skip"),
+    )
+    for action, key in buttons:
         builder.button(text=t(f"review.button_{key}"), callback_data=ReviewAct(a=action, d=d, v=v))
     builder.button(text=t("review.button_back"), callback_data=ReviewAct(a="bk", d=d, v=v))
-    builder.adjust(1, 3, 1)
+    builder.adjust(1, 2, 2, 1)
     return builder.as_markup()
 
 
@@ -192,7 +204,8 @@ async def show_card(
     org: str,
 ) -> None:
     stored, data = await _latest_file(uow, files, document.id or 0)
-    caption, markup = card_caption(t, document, org), card_keyboard(t, document)
+    category = await review.suggested_category(uow, document)
+    caption, markup = card_caption(t, document, org, category), card_keyboard(t, document)
     await uow.release_if_clean()
     await send_file(bot, chat_id, stored, data, caption, markup)
 
@@ -256,9 +269,17 @@ async def on_review_button(
     org_id = document.organization_id
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     now = clock.now()
-    if a in ("ed", "rt"):
+    if a in ("ed", "rt", "ct"):
+        menus = {"ed": _edit_menu, "rt": _reason_menu, "ct": _category_menu}
         await query.answer()
-        await _set_markup(query, _edit_menu(t, d, v) if a == "ed" else _reason_menu(t, d, v))
+        await _set_markup(query, menus[a](t, d, v))
+        return
+    if a == "c":
+        document = await review.choose_category(uow, pid, d, v, callback_data.x, now)
+        await query.answer(t("review.done_ok"))
+        await drop(query)
+        org = await uow.organizations.get(org_id)
+        await show_card(bot, chat_id, uow, files, t, document, org.name if org else "?")
         return
     if a == "f":
         await state.set_state(ReviewFlow.value)
@@ -305,6 +326,14 @@ def _edit_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for name in review.EDITABLE:
         builder.button(text=t(f"field.{name}"), callback_data=ReviewAct(a="f", d=d, v=v, x=name))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def _category_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for key in CATEGORIES:
+        builder.button(text=t(f"category.{key}"), callback_data=ReviewAct(a="c", d=d, v=v, x=key))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -398,14 +427,8 @@ async def on_value(
 # --- the client -------------------------------------------------------------------------------
 
 
-async def notify_client(
-    bot: Bot, uow: SqlUnitOfWork, files: FileStore, document: Document
-) -> bool:
-    """The returned document goes back to its sender, in their language, with answers to tap."""
-    person = await uow.people.get(document.uploaded_by)
-    if person is None or person.id is None:
-        return False
-    t = Texts(person.language)
+def returned_message(t: Texts, document: Document) -> tuple[str, InlineKeyboardMarkup]:
+    """Why the office returned it, and the client's three answers (also used by /status)."""
     back = document.fields.get("_return") or {}
     lines = [
         t("return.title", id=document.id),
@@ -421,17 +444,21 @@ async def notify_client(
             callback_data=ClientAct(a=action, d=document.id or 0),
         )
     builder.adjust(1)
+    return "\n".join(lines)[:CAPTION_LIMIT], builder.as_markup()
+
+
+async def notify_client(
+    bot: Bot, uow: SqlUnitOfWork, files: FileStore, document: Document
+) -> bool:
+    """The returned document goes back to its sender, in their language, with answers to tap."""
+    person = await uow.people.get(document.uploaded_by)
+    if person is None or person.id is None:
+        return False
+    caption, markup = returned_message(Texts(person.language), document)
     stored, data = await _latest_file(uow, files, document.id or 0)
     await uow.release_if_clean()
     try:
-        await send_file(
-            bot,
-            document.source_chat_id,
-            stored,
-            data,
-            "\n".join(lines)[:CAPTION_LIMIT],
-            builder.as_markup(),
-        )
+        await send_file(bot, document.source_chat_id, stored, data, caption, markup)
     except TelegramForbiddenError:
         # Blocked: the document stays returned and /tofile shows the client unreachable.
         await mark_unreachable(uow, person.id)

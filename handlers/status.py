@@ -6,7 +6,9 @@ from aiogram.types import Message
 
 from core.clock import Clock
 from core.domain import DocumentState, Person
-from core.status import month_status
+from core.review import returned_to_me
+from core.status import OrganizationStatus, month_status
+from handlers.review import returned_message
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -15,9 +17,19 @@ async def status(
     message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, clock: Clock
 ) -> None:
     organizations = await month_status(uow, person, clock.now())
+    returned = await returned_to_me(uow, person.id or 0)
+    await uow.release_if_clean()
     if not organizations:
         await message.answer(t("status.empty"))
-        return
+    else:
+        await message.answer(month_text(t, organizations))
+    # Each returned document with the same answers as the message that returned it.
+    for document in returned:
+        text, markup = returned_message(t, document)
+        await message.answer(text, reply_markup=markup)
+
+
+def month_text(t: Texts, organizations: list[OrganizationStatus]) -> str:
     lines = [t("status.title")]
     for org in organizations:
         lines.append("")
@@ -27,7 +39,7 @@ async def status(
                 lines.append(
                     t("status.line", state=t(f"state.{state.value}"), count=org.counts[state])
                 )
-    await message.answer("\n".join(lines))
+    return "\n".join(lines)
 
 
 def build_router() -> Router:

@@ -304,3 +304,27 @@ office_schedules = Table(
     Column("quiet_from", String(5), nullable=False, server_default="21:00"),
     Column("quiet_until", String(5), nullable=False, server_default="08:00"),
 )
+
+# Expense categories (issue 4): an office's own VAT share for a category of the default chart.
+office_categories = Table(
+    "office_categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("vat_share", String(20), nullable=False),  # a fraction: "2/3"
+    UniqueConstraint("office_id", "key", name="uq_office_categories_key"),
+)
+
+# The category last chosen for a vendor of an organization: suggested for its next document.
+vendor_categories = Table(
+    "vendor_categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("vendor_key", String(128), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("chosen_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    UniqueConstraint("organization_id", "vendor_key", name="uq_vendor_categories_vendor"),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.categories import CategoryRepository
 from storage.repositories.documents import DocumentRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.jobs import JobRepository
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     jobs: JobRepository
     audit: AuditRepository
     reporting: ReportingRepository
+    categories: CategoryRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         self.jobs = JobRepository(session)
         self.audit = AuditRepository(session)
         self.reporting = ReportingRepository(session)
+        self.categories = CategoryRepository(session)
         return self
 
     async def __aexit__(

@@ -151,3 +151,13 @@ class DocumentRepository(Repository):
                 (_d.created_at > after) | ((_d.created_at == after) & (_d.id > after_id))
             )
         return await self.session.scalar(query)
+
+    async def returned_to(self, uploaded_by: int, limit: int) -> list[Document]:
+        """Documents returned to this sender and still waiting for their answer, oldest first."""
+        result = await self.session.scalars(
+            select(Document)
+            .where(_d.uploaded_by == uploaded_by, _d.state == DocumentState.RETURNED.value)
+            .order_by(_d.updated_at, _d.id)
+            .limit(limit)
+        )
+        return list(result)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import asyncio
+
+from sqlalchemy import select, update
 
 from bot.local_api.client import ChatMessage, TgUser
 from core.domain import DocumentState, OfficeMember, OfficeRole
@@ -148,3 +150,127 @@ async def test_a_return_to_a_client_who_blocked_the_bot_shows_unreachable(
     report = await harness.say(ALICE, "/tofile")
     assert "1 returned to the client" in (report.text or "")
     assert "client unreachable" in (report.text or "")
+
+
+async def make_read(harness: Harness) -> None:
+    """Every document not yet filed becomes a read receipt of the same vendor."""
+    async with harness.app.uow_factory() as uow:
+        assert uow.session is not None
+        await uow.session.execute(
+            update(tables.documents)
+            .where(tables.documents.c.state != "filed")
+            .values(
+                state="to_file",
+                kind="receipt",
+                fields={
+                    "total": {"value": "50.00", "confidence": 0.95, "reason": ""},
+                    "vendor_id": {"value": "51530305", "confidence": 0.9, "reason": ""},
+                },
+            )
+        )
+        await uow.commit()
+
+
+async def test_a_category_is_chosen_remembered_and_suggested_for_the_vendor(
+    harness: Harness,
+) -> None:
+    await received(harness)
+    card = await open_first(harness)
+    assert "category" not in (card.caption or "").lower()
+    await harness.edited(ALICE, harness.api.click(ALICE, card, "🏷 Category"), card)
+    card = await latest(harness, ALICE, card)
+    card = await harness.after(ALICE, harness.api.click(ALICE, card, "Fuel"))
+    assert "Category: Fuel" in (card.caption or "")
+    await harness.after(ALICE, harness.api.click(ALICE, card, "✅ Approve"))
+
+    # The next receipt of the same vendor comes with the category suggested.
+    await harness.after(DANA, harness.api.send_photo(DANA, images.jpeg(label="second receipt")))
+    await make_read(harness)
+    card = await open_first(harness)
+    assert "Suggested category: Fuel" in (card.caption or "")
+
+
+async def returned_unreadable(harness: Harness) -> ChatMessage:
+    """Alice returns the receipt as unreadable; the client's "returned" message."""
+    card = await open_first(harness)
+    await harness.edited(ALICE, harness.api.click(ALICE, card, "↩️ Return"), card)
+    card = await latest(harness, ALICE, card)
+    await harness.after(ALICE, harness.api.click(ALICE, card, "The document is unreadable"))
+    card = await latest(harness, ALICE, card)
+    return await harness.after(DANA, harness.api.click(ALICE, card, "No note"))
+
+
+async def test_the_client_sees_returned_documents_in_status_with_the_same_buttons(
+    harness: Harness,
+) -> None:
+    await received(harness)
+    await returned_unreadable(harness)
+    summary, returned = await harness.after(DANA, harness.api.send_text(DANA, "/status"), count=2)
+    assert "Falafel Ltd" in (summary.text or "")
+    assert "המסמך אינו קריא" in (returned.text or "")
+    # Explaining from the /status message attaches to the same document.
+    await harness.after(DANA, harness.api.click(DANA, returned, "💬 השבה בהסבר"))
+    thanks = await harness.say(DANA, "It is the parking receipt from Monday")
+    assert "תודה" in (thanks.text or "")
+    _, state, fields, _ = await the_document(harness)
+    assert state is DocumentState.TO_FILE and fields["_answered"] is True
+
+    # Returned again, then withdrawn from /status.
+    await returned_unreadable(harness)
+    _, returned = await harness.after(DANA, harness.api.send_text(DANA, "/status"), count=2)
+    await harness.edited(DANA, harness.api.click(DANA, returned, "🗑 ביטול המסמך"), returned)
+    assert (await the_document(harness))[1] is DocumentState.WITHDRAWN
+    after = await harness.say(DANA, "/status")
+    assert "המסמך אינו קריא" not in (after.text or "")
+    assert len(await harness.quiet(DANA)) == 0
+
+
+BOB = TgUser(id=5_000_000_104, first_name="Bob", language_code="en")
+
+
+async def test_two_accountants_racing_on_one_document(harness: Harness) -> None:
+    await received(harness)
+    async with harness.app.uow_factory() as uow:
+        assert uow.session is not None
+        office_id = await uow.session.scalar(select(tables.offices.c.id).order_by("id").limit(1))
+    await accountant(harness, BOB, office_id or 0)
+    alice_card = await open_first(harness)
+    report = await harness.say(BOB, "/tofile")
+    bob_card = await harness.after(BOB, harness.api.click(BOB, report, "Falafel Ltd (1)"))
+
+    # Both press Approve at about the same moment.
+    pressed = await asyncio.gather(
+        harness.api.press_button(ALICE, alice_card.message_id, button_text="✅ Approve"),
+        harness.api.press_button(BOB, bob_card.message_id, button_text="✅ Approve"),
+    )
+    answers = [
+        await harness.api.wait_for_callback_answer(p.callback_query_id or "") for p in pressed
+    ]
+    texts = [str((a or {}).get("text", "")) for a in answers]
+    assert sorted(texts)[0] == "Done ✓", texts
+    # The loser is told who won.
+    winner = "Alice" if texts[0] == "Done ✓" else "Bob"
+    assert sorted(texts)[1] == f"This document was already handled by {winner}.", texts
+    assert (await the_document(harness))[1] is DocumentState.FILED
+    async with harness.app.uow_factory() as uow:
+        assert uow.session is not None
+        filed = (
+            await uow.session.execute(
+                tables.audit_log.select().where(tables.audit_log.c.action == "document.filed")
+            )
+        ).all()
+        assert len(filed) == 1
+
+    # The winner moves on to the next document (none left); the loser's chat stays as it was.
+    await harness.quiet(ALICE)
+    await harness.quiet(BOB)
+    winner_user, loser_user = (ALICE, BOB) if winner == "Alice" else (BOB, ALICE)
+    last = (await harness.api.messages(winner_user.id))[-1]
+    assert "No more documents to file for Falafel Ltd" in (last.text or "")
+    loser_card = alice_card if loser_user is ALICE else bob_card
+    assert (await harness.api.messages(loser_user.id))[-1].message_id == loser_card.message_id
+
+    # Nothing broke: both can go on working.
+    for user in (ALICE, BOB):
+        report = await harness.say(user, "/tofile")
+        assert "Nothing to file" in (report.text or "")
