@@ -21,8 +21,8 @@ from bot.telegram_session import make_session
 from core.clock import SystemClock
 from core.ports import Clock
 from handlers import access as access_handlers
-from handlers import deadlines as deadline_handlers
 from handlers import (
+    categories,
     due_dates,
     errors,
     fallback,
@@ -33,6 +33,7 @@ from handlers import (
     status,
     team,
 )
+from handlers import deadlines as deadline_handlers
 from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
@@ -59,6 +60,7 @@ COMMANDS = (
     "duedate",
     "schedule",
     "tofile",
+    "categories",
 )
 
 
@@ -106,6 +108,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 deadline_handlers,
                 due_dates,
                 review_handlers,  # before intake: a photo answering a return is not an upload
+                categories,
                 intake,
                 fallback,
                 errors,

@@ -65,3 +65,11 @@ class ReviewAct(CallbackData, prefix="rva"):
 class ClientAct(CallbackData, prefix="rc"):
     a: str  # "new" (send a new photo), "exp" (explain), "wd" (withdraw)
     d: int
+
+
+class CategoryAct(CallbackData, prefix="cg"):
+    # "" show the office's chart, "pk" pick category `c` to type its share,
+    # "rs" reset category `c` to the default share
+    office: int
+    a: str = ""
+    c: str = ""
