@@ -30,6 +30,7 @@ from core.domain import DocumentState, OfficeRole  # noqa: E402
 from storage import migrate, tables  # noqa: E402
 from storage.database import create_engine, session_factory  # noqa: E402
 from storage.orm import start_mappers  # noqa: E402
+from storage.scratch import empty_postgres  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
 
 # Most of an office's history is filed; a tenth waits for the accountant.
@@ -151,17 +152,12 @@ async def measure(url: str, orgs: int, documents: int, rounds: int) -> dict[str,
 
 
 async def reset_postgres(url: str) -> bool:
-    engine = create_engine(url)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        await empty_postgres(url)
         return True
     except (OSError, Exception) as error:  # the server may simply not be there
         print(f"postgres skipped: {error}")
         return False
-    finally:
-        await engine.dispose()
 
 
 async def main(args: argparse.Namespace) -> dict[str, object]:

@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
+from bot.aiogram_lean import keep_response_model
 from bot.middlewares import CURRENT_UOW
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class RetryAfter(BaseRequestMiddleware):
         uow = CURRENT_UOW.get()
         if uow is not None:
             await uow.release_if_clean()
+        keep_response_model(method.__returning__)
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)

@@ -6,6 +6,7 @@ downloaded: `plan_upload` decides (and refuses early), `store_upload` writes.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -105,6 +106,9 @@ class Stored:
     document: Document
     duplicate_of: Document | None
     queued: bool
+    # What the answer to the client needs, read while the transaction was open anyway.
+    organization_name: str | None = None
+    may_mark_income: bool = False
 
 
 async def store_upload(
@@ -120,7 +124,9 @@ async def store_upload(
 ) -> Stored:
     """Checks and stores the file, creates the document and its read job, and commits."""
     assert person.id is not None
-    checked = check_file(data)
+    # Decoding a picture to prove it whole is real work; off the event loop it overlaps
+    # other updates (Pillow lets go of the GIL while it decodes).
+    checked = await asyncio.to_thread(check_file, data)
     # The bytes reach the disk before the row that points at them.
     sha256 = await files.put(data)
     document = Document(
@@ -134,11 +140,12 @@ async def store_upload(
         created_at=now,
         updated_at=now,
     )
-    if (
-        wants_income(upload.caption)
-        and plan.organization_id is not None
-        and await may(uow, person.id, Action.UPLOAD_INCOME, plan.organization_id)
-    ):
+    organization = None
+    may_income = False
+    if plan.organization_id is not None:
+        organization = await uow.organizations.get(plan.organization_id)
+        may_income = await may(uow, person.id, Action.UPLOAD_INCOME, plan.organization_id)
+    if wants_income(upload.caption) and may_income:
         document.direction = Direction.INCOME
     duplicate_of = await _place(uow, document, sha256, now)
     await uow.documents.add(document)
@@ -170,7 +177,13 @@ async def store_upload(
         )
     )
     await uow.commit()
-    return Stored(document, duplicate_of, queued)
+    return Stored(
+        document,
+        duplicate_of,
+        queued,
+        organization_name=organization.name if organization else None,
+        may_mark_income=may_income,
+    )
 
 
 async def _place(

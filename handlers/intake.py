@@ -146,13 +146,12 @@ async def on_file(
     if album:
         await answer(PartResult(stored=True, duplicate=stored.duplicate_of is not None), "")
         return
-    await reply_stored(message, uow, person, t, stored, batch, plan.destinations)
+    await reply_stored(message, uow, t, stored, batch, plan.destinations)
 
 
 async def reply_stored(
     message: Message,
     uow: SqlUnitOfWork,
-    person: Person,
     t: Texts,
     stored: intake.Stored,
     batch: str,
@@ -166,17 +165,14 @@ async def reply_stored(
             reply_markup=keyboards.choose_organization(batch, organizations),
         )
         return
-    org = await uow.organizations.get(document.organization_id)
-    name = org.name if org else "?"
+    name = stored.organization_name or "?"
     if stored.duplicate_of is not None:
         original = stored.duplicate_of
         date = original.created_at.strftime("%d.%m.%Y") if original.created_at else ""
         await message.reply(t("intake.duplicate", org=name, original=original.id, date=date))
         return
     income = document.direction is Direction.INCOME
-    offer_income = not income and await may(
-        uow, person.id or 0, Action.UPLOAD_INCOME, document.organization_id
-    )
+    offer_income = not income and stored.may_mark_income
     await message.reply(
         t("intake.received_income" if income else "intake.received", id=document.id, org=name),
         reply_markup=keyboards.after_upload(t, batch, offer_income=offer_income, offer_join=False),

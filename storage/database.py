@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,11 +12,27 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_inline import STATEMENT_BUSY_MS, InlineConnection, inline_creator
+
+# Seconds a transaction waits for another process's write lock before it fails.
+SQLITE_LOCK_TIMEOUT = 30.0
+
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # One connection, statements run inline (see storage.sqlite_inline): every
+        # transaction takes SQLite's single write lock anyway, so more connections only
+        # add waiting; the pool's queue hands the connection out in order instead.
+        kwargs.update(
+            async_creator=inline_creator(database, lock_timeout=SQLITE_LOCK_TIMEOUT),
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_LOCK_TIMEOUT * 2,
+        )
+    elif url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": SQLITE_LOCK_TIMEOUT}
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
@@ -40,7 +56,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    inline = isinstance(getattr(dbapi_connection, "_connection", None), InlineConnection)
+    # Inline statements must not block the loop for long; BEGIN waits asynchronously.
+    busy_ms = STATEMENT_BUSY_MS if inline else int(SQLITE_LOCK_TIMEOUT * 1000)
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
 
 

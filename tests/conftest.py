@@ -5,13 +5,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.files import DiskFileStore
 from storage.orm import start_mappers
+from storage.scratch import empty_postgres
 from storage.uow import SqlUnitOfWorkFactory
 
 POSTGRES_URL = os.environ.get("TAYUK_TEST_DATABASE_URL")
@@ -32,18 +32,10 @@ def database_params() -> list[object]:
     return params
 
 
-async def reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 async def fresh_database_url(kind: str, tmp_path: Path) -> str:
     if kind == "postgres":
         assert POSTGRES_URL
-        await reset_postgres(POSTGRES_URL)
+        await empty_postgres(POSTGRES_URL)
         return POSTGRES_URL
     return f"sqlite+aiosqlite:///{tmp_path / 'tayuk.db'}"
 
