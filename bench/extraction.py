@@ -84,16 +84,31 @@ def _bare_image(data: bytes, mime: str) -> Any:
     return None
 
 
-def run_one(path: str, today_iso: str, bare: bool) -> dict[str, Any]:
+_engines: dict[str | None, Any] = {}
+
+
+def _worker_engines(latin: str | None) -> tuple[Any, Any]:
+    """One Tesseract and one Latin engine per benchmark process, as the bot's workers keep."""
+    if latin not in _engines:
+        from bot.ocr.pool import latin_engine
+        from bot.ocr.tesseract import TesseractEngine
+
+        _engines[latin] = (TesseractEngine(), latin_engine(latin))
+    return _engines[latin]
+
+
+def run_one(path: str, today_iso: str, bare: bool, latin: str | None = None) -> dict[str, Any]:
+    import resource
+
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    from bot.ocr.tesseract import TesseractEngine
     from core.reading import read_document
 
-    engine = TesseractEngine()
+    engine, latin_engine = _worker_engines(latin)
     data = Path(path).read_bytes()
     mime = MIME[Path(path).suffix.lower()]
     started = time.perf_counter()
-    reading = read_document(data, mime, engine=engine, today=date.fromisoformat(today_iso))
+    reading = read_document(data, mime, engine=engine, today=date.fromisoformat(today_iso),
+                            latin_engine=latin_engine)
     seconds = time.perf_counter() - started
     bare_seconds = None
     image = _bare_image(data, mime) if bare else None
@@ -113,6 +128,9 @@ def run_one(path: str, today_iso: str, bare: bool) -> dict[str, Any]:
         "seconds": seconds,
         "bare_seconds": bare_seconds,
         "steps": reading.steps,
+        # Peak resident memory so far of this worker process (Tesseract runs as a child).
+        "worker_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
@@ -142,11 +160,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--today", default=date.today().isoformat())
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Tesseract run")
+    parser.add_argument("--latin-engine", choices=["rapidocr", "tesseract"], default=None,
+                        help="engine for Latin pages; default TAYUK_OCR_LATIN_ENGINE as the bot")
     args = parser.parse_args()
 
     jobs = collect(args.folders)
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(run_one, path, args.today, not args.no_bare) for _, path, _ in jobs]
+        futures = [pool.submit(run_one, path, args.today, not args.no_bare, args.latin_engine)
+                   for _, path, _ in jobs]
         outputs = [f.result() for f in futures]
 
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -201,12 +222,14 @@ def main() -> None:
             "kind": round(sum(d["kind_ok"] for d in docs) / len(docs), 3),
             "sec_per_doc": round(seconds / len(docs), 3),
             "vs_tesseract": round(ratio, 2) if ratio else None,
+            # Every sample holds one document: any flag here is a false alarm.
+            "several_documents": sum("several_documents" in d["problems"] for d in docs),
         }
 
     for group, s in summary.items():
         print(
             f"\n{group}: n={s['n']} kind={s['kind']:.2f} sec/doc={s['sec_per_doc']:.2f} "
-            f"vs bare Tesseract={s['vs_tesseract']}"
+            f"vs bare Tesseract={s['vs_tesseract']} several_documents={s['several_documents']}"
         )
         for field, accuracy in s["fields"].items():
             print(f"  {field:18} {accuracy:.3f}")
@@ -223,7 +246,13 @@ def main() -> None:
         )
     )
     print(f"per-document results: {out}")
-    print(json.dumps({"folders": summary, "confident_wrong_rate": round(rate, 4)}))
+    memory = {
+        "worker_peak_rss_mb": round(max(o["worker_rss_mb"] for o in outputs)),
+        "tesseract_peak_rss_mb": round(max(o["child_rss_mb"] for o in outputs)),
+        "latin_pages_by_second_engine": sum(
+            any(s.startswith("read with ") for s in o["steps"]) for o in outputs),
+    }
+    print(json.dumps({"folders": summary, "confident_wrong_rate": round(rate, 4), **memory}))
 
 
 if __name__ == "__main__":

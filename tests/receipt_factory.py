@@ -343,6 +343,21 @@ def _perspective_coeffs(source: list[tuple[float, float]],
     return list(np.linalg.solve(matrix, vector))
 
 
+def side_by_side(*images: Image.Image, gap: int = 80, margin: int = 40,
+                 table: tuple[int, int, int] = (200, 200, 200),
+                 stagger: int = 0) -> Image.Image:
+    """Several documents lying next to each other on a table, as one photo would hold them;
+    `stagger` shifts every second one down."""
+    width = sum(i.width for i in images) + gap * (len(images) - 1) + 2 * margin
+    height = max(i.height for i in images) + 2 * margin + stagger
+    out = Image.new("RGB", (width, height), table)
+    x = margin
+    for number, image in enumerate(images):
+        out.paste(image.convert("RGB"), (x, margin + (stagger if number % 2 else 0)))
+        x += image.width + gap
+    return out
+
+
 def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")

@@ -53,6 +53,22 @@ def _to_decimal(num: str) -> Decimal | None:
         return None
 
 
+# A minus before the currency: "Rounding: -RM0.02", "-$5.00".
+_SIGN_BEFORE_CURRENCY = re.compile(r"(?<![\w.,])-\s?(?:RM|\$|€|£|₪|USD|EUR|NIS)\s?$", re.I)
+# Receipt print OCR'd with the decimal point lost or spaced: "RM8 60", "6 00", "20. 40".
+_DECIMAL_GAP = re.compile(r"(?<![\d.,])(\d{1,5})(?:\s?([.,])\s|\s)(\d{2})(?![\d.,%])")
+
+
+def close_decimal_gaps(text: str) -> str:
+    """'Total RM8 60' -> 'Total RM8.60 ', keeping every other character where it was."""
+
+    def closed(match: re.Match[str]) -> str:
+        joined = f"{match.group(1)}{match.group(2) or '.'}{match.group(3)}"
+        return joined.ljust(len(match.group(0)))
+
+    return _DECIMAL_GAP.sub(closed, text)
+
+
 def find_amounts(text: str, *, decimals_only: bool = False) -> list[Amount]:
     found: list[Amount] = []
     for match in AMOUNT_RE.finditer(text):
@@ -63,7 +79,8 @@ def find_amounts(text: str, *, decimals_only: bool = False) -> list[Amount]:
         value = _to_decimal(num)
         if value is None:
             continue
-        if match.group("sign") or match.group("trail"):
+        signed = match.group("sign") or match.group("trail")
+        if signed or _SIGN_BEFORE_CURRENCY.search(text[max(0, match.start() - 6):match.start()]):
             value = -value
         found.append(Amount(value, match.start(), match.end(), has_decimals))
     return found

@@ -32,6 +32,10 @@ _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tr
 NUMERIC_RE = re.compile(
     r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d]|[.,]\d)"
 )
+# OCR drops the second separator of receipt print now and then: "09- 06 2018".
+SPACED_RE = re.compile(
+    r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s(\d{4})(?![\d]|[.,]\d)"
+)
 ISO_RE = re.compile(r"(?<![\d.,/-])(\d{4})([./-])(\d{1,2})\2(\d{1,2})(?![\d])")
 DAY_MONTH_RE = re.compile(
     rf"(?<![\w])(\d{{1,2}})\.?\s*(?:de\s+)?({_MONTH_ALT})\.?,?\s*(\d{{4}}|'\d{{2}})(?!\d)",
@@ -66,7 +70,10 @@ def _make(year: int, month: int, day: int) -> date | None:
 def find_dates(text: str, *, month_first: bool = False) -> list[FoundDate]:
     """Every date in `text`; day-first unless `month_first` (US documents) or impossible."""
     found: list[FoundDate] = []
-    for match in NUMERIC_RE.finditer(text):
+    numeric = list(NUMERIC_RE.finditer(text))
+    numeric += [m for m in SPACED_RE.finditer(text)
+                if not any(n.start() <= m.start() < n.end() for n in numeric)]
+    for match in numeric:
         a, b, year = int(match.group(1)), int(match.group(3)), _year(match.group(4))
         first, second = (b, a) if month_first else (a, b)
         value = _make(year, second, first) or _make(year, first, second)

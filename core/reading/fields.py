@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.reading import labels as L
-from core.reading.amounts import find_amounts, format_amount
+from core.reading.amounts import close_decimal_gaps, find_amounts, format_amount
 from core.reading.candidates import Candidate, anywhere, labelled, ocr_factor
 from core.reading.dates import find_dates
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
@@ -26,6 +26,12 @@ def _amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
             continue  # a rate, not money
         found.append((amount.value, amount.start, amount.end))
     return found
+
+
+def _money_line_reader(text: str) -> list[tuple[Decimal, int, int]]:
+    """Amounts on a total or payment line, where receipt print often loses its decimal point
+    to OCR ("RM8 60", "6 00"): read as printed first, closing the gap only if nothing reads."""
+    return _amount_reader(text) or _amount_reader(close_decimal_gaps(text))
 
 
 def _best_amount(cands: list[Candidate[Decimal]], *, last: bool) -> Candidate[Decimal] | None:
@@ -49,13 +55,15 @@ def _amount_field(cand: Candidate[Decimal] | None, label: str) -> FieldReading:
 def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
     """The amount near the strongest total label, preferring one the payment lines confirm
     (cash, card, cash minus change); the largest when still tied. Also every amount printed."""
-    cands = list(
-        labelled(layout, lambda t: L.label_strength(t, L.TOTAL_LABELS, L.NOT_TOTAL),
-                 _amount_reader)
-    )
+    cands = [
+        c for c in labelled(layout, lambda t: L.label_strength(t, L.TOTAL_LABELS, L.NOT_TOTAL),
+                            _money_line_reader)
+        # A bare "Amount" above a number heads a column (tax summaries), not the total.
+        if not (c.where == "below" and c.strength < L.BARE_AMOUNT + 1e-9)
+    ]
     everything = [c.value for c in anywhere(layout, _amount_reader)]
     paid = [c.value for c in labelled(layout, lambda t: _flag(L.PAYMENT_LABELS, t),
-                                      _amount_reader)]
+                                      _money_line_reader)]
     change = [c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t),
                                         _amount_reader)]
     confirmed = set(paid) | {p - c for p in paid for c in change if p > c > 0}
@@ -69,19 +77,44 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
     def support(cand: Candidate[Decimal]) -> float:
         if cand.value in rounded:
             return 0.8  # the final total after rounding outranks the one before
-        return 0.35 if cand.value in confirmed or counts[cand.value] >= 2 else 0.0
+        if cand.value in confirmed:
+            return 0.35
+        # Printed twice is weaker: tax summaries repeat sub-totals ("Total 0% supplies").
+        return 0.2 if counts[cand.value] >= 2 else 0.0
 
     if not cands:
         derived = sorted({p - c for p in paid for c in change if p > c > 0})
         if len(derived) == 1:
             return FieldReading(format_amount(derived[0]), 0.4, "payment minus change"), everything
+        # No total line read, but the payment matches the sub-total (tax included, no change).
+        subtotals = {c.value for c in labelled(
+            layout, lambda t: L.label_strength(t, L.NET_LABELS), _money_line_reader)}
+        matching = sorted(subtotals & set(paid))
+        if len(matching) == 1 and matching[0] > 0:
+            return (FieldReading(format_amount(matching[0]), 0.4,
+                                 "payment equal to the sub-total, no total line read"),
+                    everything)
         return NONE, everything
     best = max(cands, key=lambda c: (c.strength + support(c), abs(c.value)))
+    if not support(best):
+        # Paid minus change is the total too: two lines agreeing on a value one digit away
+        # from the total line's mean that line was misread (5 read as 3, 0 as 8).
+        derived = {p - c for p in paid for c in change if p > c >= 0} - {best.value}
+        near = [d for d in derived if _one_digit_apart(d, best.value)]
+        if len(near) == 1:
+            return (FieldReading(format_amount(near[0]), 0.6,
+                                 "payment minus change, the total line read one digit off"),
+                    everything)
     conf = (0.5 + 0.3 * best.strength + (0.1 if support(best) else 0.0)) * ocr_factor(
         best.ocr_conf)
     reason = f"total label ({best.where})" + (", confirmed by another line" if support(best)
                                               else "")
     return FieldReading(format_amount(best.value), round(min(conf, 0.9), 3), reason), everything
+
+
+def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    x, y = format_amount(a), format_amount(b)
+    return len(x) == len(y) and sum(p != q for p, q in zip(x, y, strict=True)) == 1
 
 
 def _flag(pattern: re.Pattern[str], text: str) -> tuple[float, int]:
@@ -131,7 +164,8 @@ def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
     if not cands:
         return NONE
     top = max(c.strength for c in cands)
-    best = min((c for c in cands if c.strength >= top - 1e-9), key=lambda c: c.order)
+    best = min((c for c in cands if c.strength >= top - 1e-9),
+               key=lambda c: (*(() if top else _issue_date_rank(c, today)), c.order))
     conf = (0.55 + 0.35 * best.strength) * ocr_factor(best.ocr_conf)
     reason = "date label" if best.strength else "first date printed"
     value: date = best.value
@@ -147,6 +181,18 @@ def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
         conf *= 0.85
         reason += ", day and month could be swapped"
     return FieldReading(value.isoformat(), round(conf, 3), reason)
+
+
+_TIME_AFTER = re.compile(r"^[\s,]{1,3}\d{1,2}\s?[:.]\s?\d{2}(?![./-]\d)")
+
+
+def _issue_date_rank(cand: Candidate[date], today: date) -> tuple[bool, bool]:
+    """Without a label, a receipt's date is not in the future and is printed with the time
+    of sale: "24-01-16 11:44" rather than a product code that parses as a date."""
+    text = cand.segment.text
+    with_time = any(found.value == cand.value and _TIME_AFTER.search(text[found.end:])
+                    for found in find_dates(text))
+    return cand.value > today, not with_time
 
 
 _DOC_NO = re.compile(r"(?<![\w/])#?\s?([A-Za-z]{0,6}[#/_-]?\d[\w/_-]*)")
@@ -275,12 +321,12 @@ def read_currency(text: str, *, hebrew: bool) -> FieldReading:
 
 _COMPANY = re.compile(
     r"בע\"?מ|\b(?:ltd|limited|inc|llc|gmbh|ag|b\.?v|s\.?a|sarl|s[doua]n\.?\s*bhd|bhd|enterprise|"
-    r"trading|restaurant|corp|services|store|mart|hardware|spółka|s/b)\b",
+    r"trading|restaurant|corp|services|store|mart|hardware|spółka|s/b|s[doua]n\.?\s*b[a-z]{1,2}d)\b",
     re.I,
 )
 _NOT_NAME = re.compile(
     r"חשבונית|קבלה|מקור|העתק|עוסק|(?<![\u0590-\u05FF])(?:ח\.?פ|טל)(?![\u0590-\u05EA])|invoice|receipt|tax|page|date|bill\s*to|"
-    r"company\s*(?:no|reg)|gst\s*(?:id|reg)|^\W*(?:tel|fax)\b|"
+    r"company\s*(?:no|reg)|gst\s*(?:id|reg|ref|no)|^\W*(?:tel|fax)\b|"
     r"\d{5,}|www\.|@|^\W*$",
     re.I,
 )

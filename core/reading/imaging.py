@@ -111,6 +111,10 @@ def estimate_skew(image: Image.Image, *, limit: float = 15.0) -> tuple[float, fl
     fine = [best + step / 10 for step in range(-5, 6)]
     scores.update({a: _profile_score(points, a) for a in fine})
     best = max(fine, key=lambda a: scores[a])
+    if abs(best) > limit - 1:
+        # A peak at the edge of the search is no peak: big print or a logo pulled the profile
+        # there (a straight SROIE receipt was turned 15.5 degrees and lost all its text).
+        return 0.0, 1.0
     return best, scores[best] / max(1e-12, scores[0.0])
 
 
@@ -176,20 +180,47 @@ def flatten_background(gray: Image.Image) -> Image.Image:
     return Image.fromarray(flat)
 
 
+def densest_band(image: Image.Image, height: int) -> tuple[int, int, int, int]:
+    """The full-width strip `height` pixels tall that holds the most ink: a sample of the
+    page's text for a quick look (which script it is printed in)."""
+    gray = to_gray(image)
+    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    rows = binary.sum(axis=1).astype(np.float64)
+    height = max(1, min(height, len(rows)))
+    window = np.convolve(rows, np.ones(height), mode="valid")
+    top = int(np.argmax(window))
+    return 0, top, image.width, top + height
+
+
+def binarise(image: Image.Image) -> Image.Image:
+    """Black ink on white by each pixel's neighbourhood: coloured print on grey paper
+    photographed on a dark table defeats Tesseract's one global threshold."""
+    gray = np.asarray(image.convert("L"))
+    block = max(15, (min(gray.shape) // 40) | 1)
+    return Image.fromarray(cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15))
+
+
+MAX_OCR_PIXELS = 9_000_000  # upscaling stops here: Tesseract's time grows with the area
+
+
 def prepare_for_ocr(image: Image.Image, *, min_text_height: float,
-                    target_text_height: float, flatten: bool = True
-                    ) -> tuple[Image.Image, list[str]]:
+                    target_text_height: float, flatten: bool = True,
+                    height: float | None = None) -> tuple[Image.Image, list[str]]:
     """Greyscale, background flattened, upscaled when the letters are too small."""
     notes: list[str] = []
     gray = image.convert("L")
     if flatten:
         gray = flatten_background(gray)
         notes.append("flattened background")
-    height = text_height(image) if min_text_height > 0 else 0.0
+    if height is None:
+        height = text_height(image) if min_text_height > 0 else 0.0
     if 0 < height < min_text_height:
-        factor = min(3.0, target_text_height / height)
-        gray = gray.resize((round(gray.width * factor), round(gray.height * factor)),
-                           Image.Resampling.LANCZOS)
-        notes.append(f"upscaled x{factor:.1f}")
+        factor = min(3.0, target_text_height / height,
+                     (MAX_OCR_PIXELS / (gray.width * gray.height)) ** 0.5)
+        if factor > 1.05:
+            gray = gray.resize((round(gray.width * factor), round(gray.height * factor)),
+                               Image.Resampling.LANCZOS)
+            notes.append(f"upscaled x{factor:.1f}")
     return gray, notes
 

@@ -17,6 +17,8 @@ def _compile(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+BARE_AMOUNT = 0.55
+
 # (pattern, strength): strength ranks competing labels for one field.
 TOTAL_LABELS: list[tuple[re.Pattern[str], float]] = [
     (_compile(rf"סה{Q}כ\s*ל?תשלום", r"סה.{0,2}כ\s*לתשלום", rf"סה{Q}כ\s*כולל\s*מע{Q}מ",
@@ -28,7 +30,9 @@ TOTAL_LABELS: list[tuple[re.Pattern[str], float]] = [
     (_compile(r"לתשלום", r"סך\s*הכל", rf"סה{Q}כ\s*כללי", r"total\s*amount", r"totaal",
               r"razem", r"summe", r"montant\s*total", r"total\s*sales",
               r"total\s*\(rm\)", r"total\s*rm"), 0.8),
-    (_compile(rf"{HB}סה{Q}כ(?![\u0590-\u05FF])", r"\btotal\b", r"\bamount\b"), 0.6),
+    (_compile(rf"{HB}סה{Q}כ(?![\u0590-\u05FF])", r"\btotal\b"), 0.6),
+    # Alone, mostly a column header on receipts ("Amount (RM)  Tax (RM)"): see read_total.
+    (_compile(r"\bamount\b"), BARE_AMOUNT),
 ]
 # Labels that contain a total word but name something else.
 NOT_TOTAL = _compile(
@@ -38,6 +42,10 @@ NOT_TOTAL = _compile(
     r"excl", r"without", r"^\W*net\s*(?:amount|price|value)", r"netto", r"tax\s*amount",
     r"gst\s*summary",
     r"total\s*gst", r"change", r"cash", r"tendered",
+    # The tax inside a total, and tax-summary tables: "GST @6% included in total RM 3.01",
+    # "TAX TOTAL: 6.23", "Tax Code  Amount  Tax".
+    r"(?:tax|gst|vat|sst)\s*total", r"included\s*in\s*(?:the\s*)?total", r"total\s*includes",
+    r"tax\s*code", r"amount\s*\(?\s*\w{0,3}\s*\)?\s*tax",
 )
 
 VAT_LABELS: list[tuple[re.Pattern[str], float]] = [

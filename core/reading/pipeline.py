@@ -36,6 +36,8 @@ class Page:
     layout: Layout | None = None
     ocr_conf: float | None = None  # mean word confidence 0..100 when OCR'd
     ocr_image: Image.Image | None = None  # the picture the layout's boxes refer to
+    ocr_scale: float = 1.0  # how much OCR enlarged the page before reading it
+    latin_engine_read: bool = False  # read by `Context.latin_engine`, not Tesseract
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Context:
     mime_type: str
     engine: OcrEngine
     today: date
+    # Reads pages the script probe judged Latin instead of `engine` (RapidOCR); None: `engine`.
+    latin_engine: OcrEngine | None = None
     pages: list[Page] = field(default_factory=list)
     layout: Layout | None = None
     hebrew: bool = False
