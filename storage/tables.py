@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 from core.domain import (
@@ -151,6 +152,16 @@ invites = Table(
     _created(),
 )
 
+# Documents waiting for the office or for the client. A query must repeat this predicate
+# as literals (see `open_states` in storage.repositories.documents) for the planner to
+# use the partial index.
+OPEN_STATES = (
+    DocumentState.TO_FILE.value,
+    DocumentState.NEEDS_MANUAL.value,
+    DocumentState.RETURNED.value,
+)
+OPEN_STATES_SQL = "state IN ({})".format(", ".join(f"'{state}'" for state in OPEN_STATES))
+
 documents = Table(
     "documents",
     metadata,
@@ -185,6 +196,16 @@ documents = Table(
         "source_platform", "source_chat_id", "source_message_id", name="uq_documents_source"
     ),
     Index("ix_documents_org_state_created", "organization_id", "state", "created_at"),
+    # The few documents that still need someone: the /tofile report reads this alone.
+    Index(
+        "ix_documents_open",
+        "organization_id",
+        "state",
+        "created_at",
+        "uploaded_by",
+        postgresql_where=text(OPEN_STATES_SQL),
+        sqlite_where=text(OPEN_STATES_SQL),
+    ),
 )
 
 stored_files = Table(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, String, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,6 +16,19 @@ from storage.repositories.base import Repository
 _d = tables.documents.c
 _f = tables.stored_files.c
 _REVIEW = [DocumentState.TO_FILE.value, DocumentState.NEEDS_MANUAL.value]
+
+
+def open_states() -> ColumnElement[bool]:
+    """The partial index's predicate, as literals so that the planner can match it."""
+    return _d.state.in_(
+        bindparam(
+            "open_states",
+            list(tables.OPEN_STATES),
+            expanding=True,
+            type_=String(),
+            literal_execute=True,
+        )
+    )
 
 
 class DocumentRepository(Repository):
@@ -114,23 +127,37 @@ class DocumentRepository(Repository):
         )
         waiting = _d.state.in_(_REVIEW)
         returned = _d.state == DocumentState.RETURNED.value
-        query = (
+        # Counted from the (organization, state, created_at) index alone; people are joined
+        # only for the few returned documents, to find clients we cannot reach.
+        counts = (
             select(
-                _d.organization_id,
-                o.name,
-                func.sum(case((waiting, 1), else_=0)),
-                func.min(case((waiting, _d.created_at))),
-                func.sum(case((returned, 1), else_=0)),
-                func.max(case((returned & p.reachable.is_(False), 1), else_=0)),
+                _d.organization_id.label("org"),
+                func.sum(case((waiting, 1), else_=0)).label("waiting"),
+                func.min(case((waiting, _d.created_at))).label("oldest"),
+                func.sum(case((returned, 1), else_=0)).label("returned"),
             )
-            .join(tables.organizations, o.id == _d.organization_id)
+            .where(_d.organization_id.in_(reachable_orgs), open_states())
+            .group_by(_d.organization_id)
+            .subquery()
+        )
+        unreachable = (
+            select(_d.organization_id)
             .join(tables.people, p.id == _d.uploaded_by)
             .where(
+                open_states(),
+                returned,
+                p.reachable.is_(False),
                 _d.organization_id.in_(reachable_orgs),
-                _d.state.in_([*_REVIEW, DocumentState.RETURNED.value]),
             )
-            .group_by(_d.organization_id, o.name)
         )
+        query = select(
+            counts.c.org,
+            o.name,
+            counts.c.waiting,
+            counts.c.oldest,
+            counts.c.returned,
+            counts.c.org.in_(unreachable),
+        ).join(tables.organizations, o.id == counts.c.org)
         rows = await self.session.execute(query)
         return [
             ReportRow(org, name, int(count or 0), oldest, int(back or 0), bool(lost))
