@@ -292,7 +292,11 @@ async def set_vat_share(
         share = categories.parse_share(raw_share)
     except (ValueError, ZeroDivisionError):
         raise InvalidValue("review.invalid_share") from None
-    await uow.categories.set_office_share(office_id, category, share)
+    if share == categories.DEFAULT_CHART[category]:
+        # Back to the default: no override left, so a later change of the default applies.
+        await uow.categories.clear_office_share(office_id, category)
+    else:
+        await uow.categories.set_office_share(office_id, category, share)
     await uow.audit.add(
         AuditEntry(
             action="office.category_share_set",

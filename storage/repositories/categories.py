@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from storage import tables
 from storage.repositories.base import Repository
@@ -32,6 +32,11 @@ class CategoryRepository(Repository):
                     office_id=office_id, key=key, vat_share=str(share)
                 )
             )
+
+    async def clear_office_share(self, office_id: int, key: str) -> None:
+        await self.session.execute(
+            delete(tables.office_categories).where(_oc.office_id == office_id, _oc.key == key)
+        )
 
     async def for_vendor(self, organization_id: int, vendor_key: str) -> str | None:
         return await self.session.scalar(

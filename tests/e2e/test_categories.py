@@ -125,6 +125,7 @@ async def test_the_owner_changes_the_fuel_share_and_puts_it_back(harness: Harnes
     assert (reset.text or "").startswith("Fuel is back to the default: 2/3.")
     assert "• Fuel: 2/3\n" in (reset.text or "") and "✏️" not in (reset.text or "")
     assert (await chart(harness, office_id))["fuel"] == Fraction(2, 3)
+    assert await saved_shares(harness, office_id) == {}  # no override left behind
     assert len(await share_changes(harness)) == 2
 
 
@@ -143,13 +144,15 @@ async def test_an_invalid_share_is_explained_and_changes_nothing(harness: Harnes
     # Still asking: the next, right answer (a percentage) is taken.
     done = await harness.say(RACHEL, "66.67%")
     assert (done.text or "").startswith("Saved ✓ Fuel: 2/3")
-    assert await saved_shares(harness, office_id) == {"fuel": Fraction(2, 3)}
+    assert await saved_shares(harness, office_id) == {}  # the default: nothing to override
+    assert len(await share_changes(harness)) == 1
     # /cancel leaves the question: text typed afterwards changes nothing.
     shown = await harness.say(RACHEL, "/categories")
     await harness.edited(RACHEL, harness.api.click(RACHEL, shown, "Rent · 100%"), shown)
     await harness.say(RACHEL, "/cancel")
     await harness.say(RACHEL, "0")
-    assert await saved_shares(harness, office_id) == {"fuel": Fraction(2, 3)}
+    assert await saved_shares(harness, office_id) == {}
+    assert len(await share_changes(harness)) == 1
 
 
 async def test_a_staff_accountant_sees_it_read_only_and_a_forged_press_changes_nothing(
