@@ -93,8 +93,8 @@ class DocumentRepository(Repository):
         return {(org, DocumentState(state)): count for org, state, count in rows}
 
     async def add_file(self, stored: StoredFile) -> StoredFile:
+        # Written with the rest at commit (or at the next query): one flush, not one each.
         self.session.add(stored)
-        await self.session.flush()
         return stored
 
     async def files(self, document_id: int) -> list[StoredFile]:

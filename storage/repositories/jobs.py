@@ -15,8 +15,8 @@ class JobRepository(Repository):
     """A durable queue in the database: the jobs survive restarts and crashes."""
 
     async def enqueue(self, job: Job) -> Job:
+        # Written with the rest at commit (or at the next query): one flush, not one each.
         self.session.add(job)
-        await self.session.flush()
         return job
 
     async def get(self, job_id: int) -> Job | None:
