@@ -128,9 +128,8 @@ def run_one(path: str, today_iso: str, bare: bool, latin: str | None = None) -> 
         "seconds": seconds,
         "bare_seconds": bare_seconds,
         "steps": reading.steps,
-        # Peak resident memory so far of this worker process (Tesseract runs as a child).
+        # Peak resident memory so far of this process; Tesseract runs apart, as a child.
         "worker_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
@@ -248,7 +247,6 @@ def main() -> None:
     print(f"per-document results: {out}")
     memory = {
         "worker_peak_rss_mb": round(max(o["worker_rss_mb"] for o in outputs)),
-        "tesseract_peak_rss_mb": round(max(o["child_rss_mb"] for o in outputs)),
         "latin_pages_by_second_engine": sum(
             any(s.startswith("read with ") for s in o["steps"]) for o in outputs),
     }

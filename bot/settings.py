@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +59,14 @@ class WorkerSettings(BaseSettings):
     max_attempts: int = 5
 
 
+class OcrSettings(BaseSettings):
+    model_config = _section("TAYUK_OCR_")
+
+    # Pages that are not Hebrew print: RapidOCR reads their digits and dates better than
+    # Tesseract (falls back to Tesseract, with a warning, when it is not installed).
+    latin_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+
+
 class Settings(BaseSettings):
     model_config = _section("TAYUK_")
 
@@ -71,6 +80,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
 
     @property
     def files_dir(self) -> Path:

@@ -36,6 +36,11 @@ NUMERIC_RE = re.compile(
 SPACED_RE = re.compile(
     r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s(\d{4})(?![\d]|[.,]\d)"
 )
+# A date run into the time after it ("16-03-201812:07:10"): RapidOCR reads receipt print
+# with the space between them lost. Four-digit years only, so the split is certain.
+GLUED_TIME_RE = re.compile(
+    r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4})(?=[0-2]?\d:[0-5]\d)"
+)
 ISO_RE = re.compile(r"(?<![\d.,/-])(\d{4})([./-])(\d{1,2})\2(\d{1,2})(?![\d])")
 DAY_MONTH_RE = re.compile(
     rf"(?<![\w])(\d{{1,2}})\.?\s*(?:de\s+)?({_MONTH_ALT})\.?,?\s*(\d{{4}}|'\d{{2}})(?!\d)",
@@ -71,8 +76,9 @@ def find_dates(text: str, *, month_first: bool = False) -> list[FoundDate]:
     """Every date in `text`; day-first unless `month_first` (US documents) or impossible."""
     found: list[FoundDate] = []
     numeric = list(NUMERIC_RE.finditer(text))
-    numeric += [m for m in SPACED_RE.finditer(text)
-                if not any(n.start() <= m.start() < n.end() for n in numeric)]
+    for pattern in (SPACED_RE, GLUED_TIME_RE):
+        numeric += [m for m in pattern.finditer(text)
+                    if not any(n.start() <= m.start() < n.end() for n in numeric)]
     for match in numeric:
         a, b, year = int(match.group(1)), int(match.group(3)), _year(match.group(4))
         first, second = (b, a) if month_first else (a, b)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,6 +104,15 @@ def test_boxes_of_one_row_become_one_line_read_left_to_right() -> None:
     assert [s.text for s in page.beside(total)] == ["19.60"]
 
 
+def test_a_tall_title_does_not_pull_the_small_print_under_the_name_into_its_row() -> None:
+    boxes = [[[40, 30], [300, 30], [300, 70], [40, 70]],  # Sammy Maystone
+             [[700, 28], [950, 28], [950, 100], [700, 100]],  # INVOICE, twice as tall
+             [[40, 76], [260, 76], [260, 96], [40, 96]]]  # the e-mail under the name
+    texts = ["Sammy Maystone", "INVOICE", "sammy@example.com"]
+    ocr = rapid.boxes_to_words(boxes, texts, [0.99] * 3, [()] * 3)
+    assert ocr.text.split("\n") == ["Sammy Maystone INVOICE", "sammy@example.com"]
+
+
 def test_latin_engine_falls_back_to_tesseract_when_rapidocr_is_missing(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(rapid, "available", lambda: False)
@@ -111,7 +121,8 @@ def test_latin_engine_falls_back_to_tesseract_when_rapidocr_is_missing(
     assert "read with Tesseract" in caplog.text
 
 
-def test_latin_engine_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_latin_engine_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no developer's .env
     monkeypatch.setattr(rapid, "available", lambda: True)
     monkeypatch.setenv("TAYUK_OCR_LATIN_ENGINE", "tesseract")
     assert pool.latin_engine() is None

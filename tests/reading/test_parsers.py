@@ -66,6 +66,13 @@ def test_month_first_only_when_asked_and_when_the_day_allows() -> None:
     assert not month_first_evidence("26/09/2025")
 
 
+def test_a_date_run_into_its_time_is_read() -> None:
+    # RapidOCR loses the space between a receipt's date and time.
+    assert parse_date("Date :16-03-201812:07:10") == date(2018, 3, 16)
+    assert parse_date("29/12/201711:41") == date(2017, 12, 29)
+    assert parse_date("Ref 16-03-20181234") is None  # digits, not a time
+
+
 def test_impossible_dates_are_not_dates() -> None:
     assert parse_date("31/02/2026") is None
     assert parse_date("99.99.99") is None
