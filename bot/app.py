@@ -13,6 +13,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.aiogram_lean import warm_up
 from bot.albums import AlbumCollector
 from bot.mailer import SmtpMailer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
@@ -121,6 +122,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
 
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     start_mappers()
+    warm_up()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(database_url(settings), echo=settings.database.echo)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))

@@ -39,7 +39,9 @@ class RateLimiter:
     """Hands out send slots: `per_second` overall, one per `per_chat` seconds to a chat.
 
     Slots are reserved under a lock and waited for outside it, so many senders queue up
-    in order without holding each other.
+    in order without holding each other. A last gate spaces the actual releases too: when
+    the event loop stalls, the senders whose slots passed meanwhile would otherwise all
+    leave at once, a burst the server counts against us.
     """
 
     def __init__(
@@ -59,6 +61,8 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self._next_slot = 0.0
         self._chat_free_at: dict[int, float] = {}
+        self._gate = asyncio.Lock()
+        self._last_release = float("-inf")
 
     async def wait(self, chat_id: int) -> None:
         async with self._lock:
@@ -70,6 +74,11 @@ class RateLimiter:
                 self._chat_free_at = {c: t for c, t in self._chat_free_at.items() if t > now}
         if at > now:
             await self._sleep(at - now)
+        async with self._gate:  # held for one interval at most
+            gap = self._last_release + self.interval - self._monotonic()
+            if gap > 0:
+                await self._sleep(gap)
+            self._last_release = self._monotonic()
 
 
 class TelegramSender:

@@ -155,3 +155,20 @@ async def test_the_limiter_spaces_sends_overall_and_per_chat() -> None:
     await limiter.wait(7)
     await limiter.wait(7)
     assert now[0] - before >= 1.0 - 1e-9  # the same chat twice: a second apart
+
+
+async def test_a_stalled_event_loop_does_not_release_a_burst() -> None:
+    limiter = RateLimiter(per_second=50, per_chat=0.0)
+    released: list[float] = []
+
+    async def send(chat: int) -> None:
+        await limiter.wait(chat)
+        released.append(time.monotonic())
+
+    senders = [asyncio.create_task(send(chat)) for chat in range(20)]
+    await asyncio.sleep(0.05)  # all have reserved their slots and sleep
+    time.sleep(0.3)  # noqa: ASYNC251 - the point: the loop stalls, many slots pass meanwhile
+    await asyncio.gather(*senders)
+    gaps = [b - a for a, b in itertools.pairwise(sorted(released))]
+    assert len(released) == 20
+    assert min(gaps) >= 0.02 * 0.9  # still one send per interval after the stall
