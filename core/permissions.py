@@ -58,13 +58,11 @@ _IN_OFFICE: dict[OfficeRole, frozenset[Action]] = {
 
 async def abilities(uow: UnitOfWork, person_id: int, organization_id: int) -> frozenset[Action]:
     allowed: set[Action] = set()
-    membership = await uow.organizations.membership(organization_id, person_id)
-    if membership is not None:
-        allowed |= _CLIENT[membership.access]
-    for grant in await uow.organizations.offices_with_access(organization_id):
-        office_member = await uow.offices.membership(grant.office_id, person_id)
-        if office_member is not None:
-            allowed |= _OFFICE[office_member.role]
+    access, office_roles = await uow.organizations.standing_of(organization_id, person_id)
+    if access is not None:
+        allowed |= _CLIENT[access]
+    for role in office_roles:
+        allowed |= _OFFICE[role]
     return frozenset(allowed)
 
 

@@ -20,6 +20,7 @@ from core.domain import (  # reporting deadlines
     Office,
     OfficeAccess,
     OfficeMember,
+    OfficeRole,
     OfficeSchedule,
     Organization,
     OrganizationMember,
@@ -69,6 +70,9 @@ class OrganizationsPort(Protocol):
     async def through_offices(self, person_id: int) -> list[Organization]: ...
     async def grant_office(self, grant: OfficeAccess) -> OfficeAccess: ...
     async def offices_with_access(self, organization_id: int) -> list[OfficeAccess]: ...
+    async def standing_of(
+        self, organization_id: int, person_id: int
+    ) -> tuple[AccessLevel | None, list[OfficeRole]]: ...
     async def for_office(self, office_id: int) -> list[Organization]: ...
 
 

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import String, literal, select, type_coerce, union_all
 
 from core.domain import (
     AccessLevel,
     OfficeAccess,
     OfficeMember,
+    OfficeRole,
     Organization,
     OrganizationMember,
 )
+from storage import tables
 from storage.repositories.base import Repository
 
 
@@ -81,6 +83,40 @@ class OrganizationRepository(Repository):
         self.session.add(grant)
         await self.session.flush()
         return grant
+
+    async def standing_of(
+        self, organization_id: int, person_id: int
+    ) -> tuple[AccessLevel | None, list[OfficeRole]]:
+        """In one query: the person's client access, and their roles in offices with access."""
+        om = tables.organization_members.c
+        oa = tables.office_access.c
+        fm = tables.office_members.c
+        as_client = select(
+            literal("client").label("kind"), type_coerce(om.access, String).label("value")
+        ).where(
+            om.organization_id == organization_id,
+            om.person_id == person_id,
+            om.removed_at.is_(None),
+        )
+        through_office = (
+            select(literal("office").label("kind"), type_coerce(fm.role, String).label("value"))
+            .select_from(tables.office_access)
+            .join(tables.office_members, fm.office_id == oa.office_id)
+            .where(
+                oa.organization_id == organization_id,
+                oa.revoked_at.is_(None),
+                fm.person_id == person_id,
+                fm.removed_at.is_(None),
+            )
+        )
+        access: AccessLevel | None = None
+        roles: list[OfficeRole] = []
+        for kind, value in await self.session.execute(union_all(as_client, through_office)):
+            if kind == "client":
+                access = AccessLevel(value)
+            else:
+                roles.append(OfficeRole(value))
+        return access, roles
 
     async def offices_with_access(self, organization_id: int) -> list[OfficeAccess]:
         result = await self.session.scalars(
