@@ -46,8 +46,10 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                     language_code=user.language_code,
                 )
                 person, _ = await identify(uow, sender)
-                # A person who writes to us can be written to again.
-                person.reachable = True
+                # A person who writes to us can be written to again. (Only set when it
+                # changes: an untouched session commits without a flush.)
+                if not person.reachable:
+                    person.reachable = True
                 # Ends the short first transaction, so the handler starts with no lock held.
                 await uow.commit()
                 data["person"] = person
