@@ -118,6 +118,15 @@ def estimate_skew(image: Image.Image, *, limit: float = 15.0) -> tuple[float, fl
     return best, scores[best] / max(1e-12, scores[0.0])
 
 
+def level_sharpness(image: Image.Image, *, limit: float = 15.0) -> float:
+    """How sharply the ink falls into level lines at the best small angle (not a ratio: the
+    same page turned 90 degrees can be compared with it)."""
+    points = _text_points(small_gray(image, SKEW_SIDE), limit=60_000)
+    if len(points) < 200:
+        return 0.0
+    return max(_profile_score(points, a / 2) for a in range(int(-2 * limit), int(2 * limit) + 1))
+
+
 def rotate(image: Image.Image, degrees: float) -> Image.Image:
     if abs(degrees) < 1e-6:
         return image

@@ -146,6 +146,10 @@ class Deskew(BaseStep):
 
     name = "deskew"
     min_angle = 0.4
+    # A hand-held photo is rarely tilted this much: more often the page is on its side and
+    # the "angle" is noise from vertical lines of text. Then compare with the page turned.
+    sideways_above = 8.0
+    sideways_margin = 1.03
 
     def applies(self, ctx: Context) -> bool:
         return bool(_image_pages(ctx))
@@ -154,6 +158,15 @@ class Deskew(BaseStep):
         for page in _image_pages(ctx):
             assert page.image is not None
             angle, _ = imaging.estimate_skew(page.image)
+            if abs(angle) >= self.sideways_above:
+                turned = page.image.rotate(90, expand=True)
+                if imaging.level_sharpness(turned) > (
+                    imaging.level_sharpness(page.image) * self.sideways_margin
+                ):
+                    # Which way up is left to the OCR step's orientation check.
+                    page.image = turned
+                    angle, _ = imaging.estimate_skew(turned)
+                    ctx.steps.append("on its side: turned 90")
             if abs(angle) >= self.min_angle:
                 page.image = imaging.rotate(page.image, angle)
                 ctx.steps.append(f"deskewed {angle:.1f}")
