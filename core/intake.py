@@ -111,6 +111,39 @@ class Stored:
     may_mark_income: bool = False
 
 
+@dataclass(frozen=True)
+class KeptFile:
+    """A file checked and written to the store, before a document row points at it."""
+
+    sha256: str
+    mime_type: str
+    size: int
+    upload: Upload
+
+    def attach(self, document_id: int) -> StoredFile:
+        return StoredFile(
+            document_id=document_id,
+            sha256=self.sha256,
+            mime_type=self.mime_type,
+            size=self.size,
+            original_name=self.upload.file_name,
+            platform_file_id=self.upload.file_id,
+            platform_unique_id=self.upload.file_unique_id,
+        )
+
+
+async def keep_file(files: FileStore, upload: Upload, data: bytes) -> KeptFile:
+    """Checks the bytes (FileRejected when unusable) and writes them, before any transaction.
+
+    Decoding a picture to prove it whole is real work; off the event loop it overlaps other
+    updates (Pillow lets go of the GIL while it decodes).
+    """
+    checked = await asyncio.to_thread(check_file, data)
+    # The bytes reach the disk before the row that points at them.
+    sha256 = await files.put(data)
+    return KeptFile(sha256, checked.mime_type, len(data), upload)
+
+
 async def store_upload(
     uow: UnitOfWork,
     files: FileStore,
@@ -124,11 +157,7 @@ async def store_upload(
 ) -> Stored:
     """Checks and stores the file, creates the document and its read job, and commits."""
     assert person.id is not None
-    # Decoding a picture to prove it whole is real work; off the event loop it overlaps
-    # other updates (Pillow lets go of the GIL while it decodes).
-    checked = await asyncio.to_thread(check_file, data)
-    # The bytes reach the disk before the row that points at them.
-    sha256 = await files.put(data)
+    kept = await keep_file(files, upload, data)
     document = Document(
         uploaded_by=person.id,
         batch=batch,
@@ -147,20 +176,10 @@ async def store_upload(
         may_income = await may(uow, person.id, Action.UPLOAD_INCOME, plan.organization_id)
     if wants_income(upload.caption) and may_income:
         document.direction = Direction.INCOME
-    duplicate_of = await _place(uow, document, sha256, now)
+    duplicate_of = await _place(uow, document, kept.sha256, now)
     await uow.documents.add(document)
     assert document.id is not None
-    await uow.documents.add_file(
-        StoredFile(
-            document_id=document.id,
-            sha256=sha256,
-            mime_type=checked.mime_type,
-            size=len(data),
-            original_name=upload.file_name,
-            platform_file_id=upload.file_id,
-            platform_unique_id=upload.file_unique_id,
-        )
-    )
+    await uow.documents.add_file(kept.attach(document.id))
     queued = await _queue_if_placed(uow, document)
     await uow.audit.add(
         AuditEntry(
@@ -169,9 +188,9 @@ async def store_upload(
             organization_id=document.organization_id,
             document_id=document.id,
             details={
-                "sha256": sha256,
-                "mime": checked.mime_type,
-                "size": len(data),
+                "sha256": kept.sha256,
+                "mime": kept.mime_type,
+                "size": kept.size,
                 "duplicate_of": duplicate_of.id if duplicate_of else None,
             },
         )

@@ -19,12 +19,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core import review
+from core import intake, review
 from core.categories import CATEGORIES
 from core.clock import Clock
 from core.domain import Document, Person, StoredFile
 from core.errors import NotAllowed
-from core.files import check_file
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore
@@ -543,19 +542,8 @@ async def on_client_file(
     d = await _document_of_answer(state, returned_id)
     upload = upload_of(message)
     await uow.release()  # no transaction open across the download
-    data = await download(bot, upload.file_id)
-    checked = check_file(data)
-    sha256 = await files.put(data)
-    stored = StoredFile(
-        document_id=d,
-        sha256=sha256,
-        mime_type=checked.mime_type,
-        size=len(data),
-        original_name=upload.file_name,
-        platform_file_id=upload.file_id,
-        platform_unique_id=upload.file_unique_id,
-    )
-    await review.answer_file(uow, person.id or 0, d, stored, clock.now())
+    kept = await intake.keep_file(files, upload, await download(bot, upload.file_id))
+    await review.answer_file(uow, person.id or 0, d, kept.attach(d), clock.now())
     await state.clear()
     await message.reply(t("return.answered", id=d))
 
