@@ -21,6 +21,7 @@ from core.errors import NotAllowed, TayukError
 from core.permissions import Action, may_in_office, require_in_office
 from core.ports import Clock
 from handlers.callbacks import CategoryAct
+from handlers.editing import edit_in_place
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -91,13 +92,6 @@ async def _chart_screen(
     return "\n".join(lines), builder.as_markup()
 
 
-async def _edit(
-    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-
-
 async def categories_start(
     message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
 ) -> None:
@@ -153,7 +147,7 @@ async def categories_chosen(
         builder.adjust(1)
         await state.set_state(CategoryFlow.share)
         await state.set_data({"office": data.office, "category": data.c})
-        await _edit(
+        await edit_in_place(
             query,
             t(
                 "categories.ask_share",
@@ -170,11 +164,11 @@ async def categories_chosen(
         await state.clear()
         text, markup = await _chart_screen(uow, person.id, data.office, t)
         done = t("categories.reset_done", category=_name(t, data.c), share=share_text(default))
-        await _edit(query, done + "\n\n" + text, markup)
+        await edit_in_place(query, done + "\n\n" + text, markup)
     elif not data.a:
         text, markup = await _chart_screen(uow, person.id, data.office, t)
         await state.clear()
-        await _edit(query, text, markup)
+        await edit_in_place(query, text, markup)
     else:
         raise NotAllowed()
     await query.answer()

@@ -18,6 +18,7 @@ from core.domain import Person
 from core.people import mark_unreachable
 from core.ports import Clock
 from core.reporting import Deadline, DigestNotice, Notice, ReminderNotice
+from handlers.editing import edit_in_place
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -199,9 +200,11 @@ async def chosen(
         org = await uow.organizations.get(callback_data.org)
         name = org.name if org else "?"
         if not reports:
-            await _edit(query, t("filed.no_reports", org=name))
+            await edit_in_place(query, t("filed.no_reports", org=name))
         else:
-            await _edit(query, t("filed.choose_report", org=name), _reports_keyboard(t, reports))
+            await edit_in_place(
+                query, t("filed.choose_report", org=name), _reports_keyboard(t, reports)
+            )
         await query.answer()
         return
     filed = await reporting.mark_filed(
@@ -212,7 +215,7 @@ async def chosen(
         "period": period_text(filed.obligation.period),
     }
     key = "filed.done" if filed.newly else "filed.already"
-    await _edit(query, t(key, report=t(f"report.{filed.obligation.kind.value}"), **names))
+    await edit_in_place(query, t(key, report=t(f"report.{filed.obligation.kind.value}"), **names))
     await query.answer()
     for client in filed.clients:
         ct = Texts(client.language)
@@ -246,13 +249,6 @@ def _reports_keyboard(t: Texts, reports: list[Deadline]) -> InlineKeyboardMarkup
         )
     builder.adjust(1)
     return builder.as_markup()
-
-
-async def _edit(
-    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    if query.message is not None and hasattr(query.message, "edit_text"):
-        await query.message.edit_text(text, reply_markup=markup)
 
 
 def build_router() -> Router:

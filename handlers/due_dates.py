@@ -17,6 +17,7 @@ from core.domain import OfficeSchedule, Person
 from core.errors import NotAllowed, TayukError
 from core.ports import Clock
 from handlers.deadlines import day_text, period_text
+from handlers.editing import edit_in_place
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -45,13 +46,6 @@ class ScheduleFlow(StatesGroup):
 
 CUTOFF_CHOICES = ("3", "5", "7", "10")
 QUIET_CHOICES = ("2100-0800", "2000-0800", "2200-0700")
-
-
-async def _edit(
-    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
 
 
 # --- /duedate ------------------------------------------------------------------------------
@@ -94,7 +88,7 @@ async def due_date_chosen(
         )
         await state.clear()
         key = "duedate.cleared" if cleared else "duedate.nothing_to_clear"
-        await _edit(query, t(key, org=name, **_names(t, data.kind, data.period)))
+        await edit_in_place(query, t(key, org=name, **_names(t, data.kind, data.period)))
     elif not data.kind:
         kinds = list(dict.fromkeys(o.kind for o, _ in choices))
         for kind in kinds:
@@ -104,7 +98,7 @@ async def due_date_chosen(
             )
         builder.adjust(1)
         key = "duedate.choose_kind" if kinds else "duedate.no_reports"
-        await _edit(query, t(key, org=name), builder.as_markup() if kinds else None)
+        await edit_in_place(query, t(key, org=name), builder.as_markup() if kinds else None)
     elif not data.period:
         for obligation, due in choices:
             if obligation.kind.value != data.kind:
@@ -121,7 +115,7 @@ async def due_date_chosen(
             )
         builder.adjust(1)
         report = t(f"report.{data.kind}") if data.kind in _kinds() else "?"
-        await _edit(
+        await edit_in_place(
             query, t("duedate.choose_period", org=name, report=report), builder.as_markup()
         )
     else:
@@ -147,7 +141,7 @@ async def due_date_chosen(
                     org=data.org, kind=data.kind, period=data.period, clear=True
                 ),
             )
-        await _edit(
+        await edit_in_place(
             query,
             t(
                 "duedate.ask_date",
@@ -277,7 +271,7 @@ async def schedule_chosen(
             uow, person.id, data.office, cutoff_days=int(data.value)
         )
         await state.clear()
-        await _edit(query, _schedule_text(t, schedule), _schedule_markup(t, data.office))
+        await edit_in_place(query, _schedule_text(t, schedule), _schedule_markup(t, data.office))
     elif data.field == "quiet" and data.value:
         start, _, end = data.value.partition("-")
         schedule = await reporting.update_office_schedule(
@@ -288,7 +282,7 @@ async def schedule_chosen(
             quiet_until=f"{end[:2]}:{end[2:]}",
         )
         await state.clear()
-        await _edit(query, _schedule_text(t, schedule), _schedule_markup(t, data.office))
+        await edit_in_place(query, _schedule_text(t, schedule), _schedule_markup(t, data.office))
     elif data.field == "cut":
         for value in CUTOFF_CHOICES:
             builder.button(
@@ -298,7 +292,7 @@ async def schedule_chosen(
         builder.adjust(4)
         await state.set_state(ScheduleFlow.cutoff)
         await state.set_data({"office": data.office})
-        await _edit(
+        await edit_in_place(
             query,
             t("schedule.ask_cutoff", most=reporting.CUTOFF_DAYS_MAX),
             builder.as_markup(),
@@ -313,9 +307,9 @@ async def schedule_chosen(
         builder.adjust(1)
         await state.set_state(ScheduleFlow.quiet)
         await state.set_data({"office": data.office})
-        await _edit(query, t("schedule.ask_quiet"), builder.as_markup())
+        await edit_in_place(query, t("schedule.ask_quiet"), builder.as_markup())
     else:
-        await _edit(query, _schedule_text(t, schedule), _schedule_markup(t, data.office))
+        await edit_in_place(query, _schedule_text(t, schedule), _schedule_markup(t, data.office))
     await query.answer()
 
 

@@ -21,6 +21,7 @@ from core.permissions import Action, may, upload_destinations
 from core.ports import FileStore
 from handlers import keyboards
 from handlers.callbacks import BatchAction
+from handlers.editing import edit_in_place
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
@@ -246,7 +247,7 @@ async def on_choose_organization(
     if placed.duplicates:
         text += "\n" + t("intake.org_chosen_duplicates", count=placed.duplicates)
     await query.answer()
-    await edit_or_send(query, text)
+    await edit_in_place(query, text)
 
 
 async def on_mark_income(
@@ -259,7 +260,7 @@ async def on_mark_income(
 ) -> None:
     await intake.mark_income(uow, person, callback_data.batch, clock.now())
     await query.answer(t("intake.marked_income"))
-    await edit_or_send(query, None)
+    await edit_in_place(query, None)
 
 
 async def on_join_pages(
@@ -278,22 +279,7 @@ async def on_join_pages(
     assert primary.id is not None
     pages = len(await uow.documents.files(primary.id))
     await query.answer()
-    await edit_or_send(query, t("intake.joined", count=pages, id=primary.id))
-
-
-async def edit_or_send(query: CallbackQuery, text: str | None) -> None:
-    """Replaces the buttons' message; a double tap ("not modified") is not an error."""
-    message = query.message
-    if not isinstance(message, Message):
-        return
-    try:
-        if text is None:
-            await message.edit_reply_markup(reply_markup=None)
-        else:
-            await message.edit_text(text, reply_markup=None)
-    except TelegramBadRequest as error:
-        if "not modified" not in error.message:
-            raise
+    await edit_in_place(query, t("intake.joined", count=pages, id=primary.id))
 
 
 def build_router() -> Router:

@@ -8,6 +8,7 @@ from core.domain import Person
 from core.people import LANGUAGES, set_language
 from handlers import keyboards
 from handlers.callbacks import LanguageChoice
+from handlers.editing import edit_in_place
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -22,8 +23,7 @@ async def chosen(
     await set_language(uow, person, callback_data.language)
     t = Texts(callback_data.language)
     await query.answer(t("lang.changed"))
-    if query.message is not None and hasattr(query.message, "edit_text"):
-        await query.message.edit_text(t("lang.changed"))
+    await edit_in_place(query, t("lang.changed"))
 
 
 def build_router() -> Router:

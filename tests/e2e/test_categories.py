@@ -215,3 +215,22 @@ async def test_a_member_of_two_offices_picks_the_office_first(harness: Harness) 
     )
     assert forged_text == Texts("en")("error.not_allowed")
     assert await saved_shares(harness, other_id) == {}
+
+
+async def test_a_double_tap_on_back_to_the_chart_is_harmless(harness: Harness) -> None:
+    office_id, _ = await two_offices(harness)
+    shown = await harness.say(RACHEL, "/categories")
+    # "Back to the chart" on the chart itself asks for the very same edit, as a second tap
+    # does: Telegram refuses it as "not modified".
+    pressed = await harness.api.press_button(
+        RACHEL, shown.message_id, CategoryAct(office=office_id).pack()
+    )
+    answer = await harness.api.wait_for_callback_answer(pressed.callback_query_id or "")
+    assert answer is not None and not answer.get("text")  # answered, with no error shown
+    assert await harness.quiet(RACHEL) == []  # and no error message either
+    refused = [c for c in await harness.api.calls("editMessageText") if c.status == 400]
+    assert refused  # the edit really was refused as not modified
+    current = next(
+        m for m in await harness.api.messages(RACHEL.id) if m.message_id == shown.message_id
+    )
+    assert current.text == shown.text
