@@ -148,11 +148,10 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
+        """aiosqlite's forced close; here the same as closing, and safe to repeat."""
         if self._connection is not None:
             self._connection = None
             self._conn.close()
