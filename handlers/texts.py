@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import string
 import tomllib
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,40 @@ class Texts:
                 for line in text.split("\n")
             )
         return text
+
+    def date(self, day: date | datetime | str | None) -> str:
+        """The one way a date reaches a user: 26.09.2026 in Hebrew, 26 Sep 2026 in English."""
+        return format_date(day, self.language)
+
+    def amount(
+        self, value: Decimal | float | int | str | None, currency: str | None = "ILS"
+    ) -> str:
+        """The one way an amount reaches a user: ₪ 1,234.50 (the document's own currency)."""
+        return format_amount(value, currency)
+
+
+CURRENCY_SIGNS = {"ILS": "₪", "USD": "$", "EUR": "€", "GBP": "£"}
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(day: date | datetime | str | None, language: str = DEFAULT) -> str:
+    if day is None or day == "":
+        return ""
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    if language == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day:%d.%m.%Y}"
+
+
+def format_amount(value: Decimal | float | int | str | None, currency: str | None = "ILS") -> str:
+    if value is None or value == "":
+        return ""
+    number = Decimal(str(value))
+    code = (currency or "").upper()
+    sign = CURRENCY_SIGNS.get(code, code)
+    text = f"{number:,.2f}"
+    return f"{sign} {text}" if sign else text
 
 
 def _starts_hebrew(line: str) -> bool:
