@@ -304,6 +304,10 @@ async def join_as_pages(uow: UnitOfWork, person: Person, batch: str, now: dateti
         raise NotAllowed("intake.nothing_to_join")
     primary, rest = live[0], live[1:]
     assert primary.id is not None
+    if primary.organization_id is not None and not await may(
+        uow, person.id, Action.UPLOAD, primary.organization_id
+    ):
+        raise NotAllowed()
     page = len(await uow.documents.files(primary.id))
     for document in rest:
         assert document.id is not None

@@ -313,11 +313,13 @@ async def set_vat_share(
 # --- the client's side ---------------------------------------------------------------------
 
 
-async def _returned_for_client(uow: UnitOfWork, person_id: int, document_id: int) -> Document:
+async def returned_for_client(uow: UnitOfWork, person_id: int, document_id: int) -> Document:
+    """A returned document its sender may answer or withdraw: theirs, and only while they
+    still may send to its organization (a revoked grant ends it, uploader or not)."""
     document = await uow.documents.get(document_id)
     if document is None or document.organization_id is None:
         raise NotFound()
-    if document.uploaded_by != person_id and not await may(
+    if document.uploaded_by != person_id or not await may(
         uow, person_id, Action.UPLOAD, document.organization_id
     ):
         raise NotAllowed()
@@ -327,8 +329,15 @@ async def _returned_for_client(uow: UnitOfWork, person_id: int, document_id: int
 
 
 async def returned_to_me(uow: UnitOfWork, person_id: int, limit: int = 10) -> list[Document]:
-    """The client's returned documents still waiting for an answer (for /status)."""
-    return await uow.documents.returned_to(person_id, limit)
+    """The client's returned documents still waiting for an answer (for /status), of the
+    organizations they may still send to."""
+    found = await uow.documents.returned_to(person_id, limit)
+    allowed = {
+        org_id
+        for org_id in {d.organization_id for d in found}
+        if org_id is not None and await may(uow, person_id, Action.UPLOAD, org_id)
+    }
+    return [d for d in found if d.organization_id in allowed]
 
 
 def _answered(document: Document, answer: dict[str, Any]) -> None:
@@ -339,7 +348,7 @@ def _answered(document: Document, answer: dict[str, Any]) -> None:
 
 
 async def withdraw(uow: UnitOfWork, person_id: int, document_id: int, now: datetime) -> Document:
-    document = await _returned_for_client(uow, person_id, document_id)
+    document = await returned_for_client(uow, person_id, document_id)
     document.state = DocumentState.WITHDRAWN
     return await _save(uow, document, person_id, "document.withdrawn", now, {})
 
@@ -347,7 +356,7 @@ async def withdraw(uow: UnitOfWork, person_id: int, document_id: int, now: datet
 async def answer_text(
     uow: UnitOfWork, person_id: int, document_id: int, text: str, now: datetime
 ) -> Document:
-    document = await _returned_for_client(uow, person_id, document_id)
+    document = await returned_for_client(uow, person_id, document_id)
     text = text.strip()[:2000]
     _answered(document, {"kind": "text", "text": text, "by": person_id, "at": now.isoformat()})
     return await _save(uow, document, person_id, "document.answered", now, {"text": text})
@@ -357,7 +366,7 @@ async def answer_file(
     uow: UnitOfWork, person_id: int, document_id: int, stored: StoredFile, now: datetime
 ) -> Document:
     """A new picture from the client becomes the next page of the same document."""
-    document = await _returned_for_client(uow, person_id, document_id)
+    document = await returned_for_client(uow, person_id, document_id)
     assert document.id is not None
     pages = await uow.documents.files(document.id)
     stored.document_id = document.id

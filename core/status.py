@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from core.domain import DocumentState, Person
+from core.permissions import Action, may
 from core.ports import UnitOfWork
 
 ISRAEL = ZoneInfo("Asia/Jerusalem")
@@ -34,6 +35,9 @@ async def month_status(uow: UnitOfWork, person: Person, now: datetime) -> list[O
         by_org.setdefault(org_id, {})[state] = count
     result = []
     for org_id, states in sorted(by_org.items(), key=lambda item: item[0] or 0):
+        # Documents sent to an organization the person no longer reaches are not theirs to see.
+        if org_id is not None and not await may(uow, person.id, Action.VIEW, org_id):
+            continue
         org = await uow.organizations.get(org_id) if org_id is not None else None
         result.append(OrganizationStatus(org_id, org.name if org else None, states))
     return result

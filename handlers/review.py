@@ -496,9 +496,7 @@ async def on_client_button(
         await _set_markup(query, InlineKeyboardMarkup(inline_keyboard=[]))
         return
     # Check now, not only when the answer arrives: a forged id is refused at once.
-    document = await uow.documents.get(d)
-    if document is None or document.uploaded_by != person.id:
-        raise NotAllowed()
+    await review.returned_for_client(uow, person.id or 0, d)
     await state.set_state(ClientFlow.photo if callback_data.a == "new" else ClientFlow.text)
     await state.set_data({"d": d})
     await query.answer()
@@ -541,6 +539,7 @@ async def on_client_file(
 ) -> None:
     d = await _document_of_answer(state, returned_id)
     upload = upload_of(message)
+    await review.returned_for_client(uow, person.id or 0, d)  # refused before the download
     await uow.release()  # no transaction open across the download
     kept = await intake.keep_file(files, upload, await download(bot, upload.file_id))
     await review.answer_file(uow, person.id or 0, d, kept.attach(d), clock.now())
