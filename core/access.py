@@ -20,7 +20,14 @@ from core.domain import (
     VatFrequency,
 )
 from core.errors import InviteError, NotAllowed, NotFound
-from core.invites import DEFAULT_TTL, IssuedInvite, issue, valid_invite
+from core.invites import (
+    DEFAULT_TTL,
+    SELF_JOINED,
+    IssuedInvite,
+    issue,
+    self_joined_through,
+    valid_invite,
+)
 from core.organizations import add_organization
 from core.permissions import Action, may, may_in_office, require, require_in_office
 from core.ports import Notifier, UnitOfWork
@@ -201,7 +208,13 @@ async def self_join(
     office's team hears of it."""
     office = await self_join_office(uow, token, now)
     invite = await valid_invite(uow, token, now)
-    assert person.id is not None and office.id is not None
+    assert person.id is not None and office.id is not None and invite.id is not None
+    # One organization per person per link: opening it again does not make another one,
+    # nor tell the whole team again.
+    if await self_joined_through(uow, person.id, invite.id):
+        raise InviteError("invite.self_join_done")
+    if not await uow.invites.take_use(invite.id, now):
+        raise InviteError("invite.used")
     organization = await add_organization(
         uow,
         office_id=office.id,
@@ -217,15 +230,15 @@ async def self_join(
             organization_id=organization.id, person_id=person.id, access=AccessLevel.FULL
         )
     )
-    invite.uses += 1
     person.current_org_id = organization.id
     person.current_org_at = now
     await uow.audit.add(
         AuditEntry(
-            action="organization.self_joined",
+            action=SELF_JOINED,
             actor_id=person.id,
             office_id=office.id,
             organization_id=organization.id,
+            details={"invite_id": invite.id},
         )
     )
     # Read before the commit: a notifier opens its own transaction, and this one must be over.

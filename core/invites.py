@@ -22,6 +22,12 @@ from core.errors import InviteError
 from core.ports import UnitOfWork
 
 DEFAULT_TTL = timedelta(days=14)
+# Refused invite attempts (unknown, expired, used up) a person may make in a window before
+# the bot stops looking tokens up for them; 192-bit tokens cannot be guessed, so this only
+# keeps one person's loop from costing every lookup.
+MAX_REFUSED_ATTEMPTS = 10
+ATTEMPT_WINDOW = timedelta(hours=1)
+SELF_JOINED = "organization.self_joined"
 _TOKEN_BYTES = 24  # 192 bits; 32 URL-safe characters fit Telegram's 64-character payload
 
 
@@ -113,15 +119,43 @@ class Joined:
     needs_answers: bool = False
 
 
+async def attempt(uow: UnitOfWork, person_id: int, token: str, now: datetime) -> Invite:
+    """`valid_invite` for a person opening a link: refusals are counted (in the audit log)
+    and too many of them in a while stop further lookups for that person."""
+    since = now - ATTEMPT_WINDOW
+    if await uow.audit.count_by_actor(person_id, "invite.refused", since) >= MAX_REFUSED_ATTEMPTS:
+        raise InviteError("invite.too_many_attempts")
+    try:
+        return await _valid_invite(uow, token, now)
+    except InviteError as error:
+        await uow.audit.add(
+            AuditEntry(
+                action="invite.refused", actor_id=person_id, details={"why": error.key}, at=now
+            )
+        )
+        await uow.commit()
+        raise
+
+
+async def self_joined_through(uow: UnitOfWork, person_id: int, invite_id: int) -> bool:
+    """Whether this person already opened an organization through this self-join link."""
+    return any(
+        entry.details.get("invite_id") == invite_id
+        for entry in await uow.audit.by_actor(person_id, SELF_JOINED)
+    )
+
+
 async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> Joined:
-    invite = await _valid_invite(uow, token, now)
     assert person.id is not None
+    invite = await attempt(uow, person.id, token, now)
+    assert invite.id is not None
     already = False
     if invite.kind in (InviteKind.OFFICE_OWNER, InviteKind.OFFICE_MEMBER):
         assert invite.office_id is not None
         role = OfficeRole.OWNER if invite.kind is InviteKind.OFFICE_OWNER else invite.role
         existing = await uow.offices.membership(invite.office_id, person.id)
         if existing is None:
+            await _take_use(uow, invite.id, now)
             await uow.offices.add_member(
                 OfficeMember(
                     office_id=invite.office_id, person_id=person.id, role=role or OfficeRole.STAFF
@@ -133,6 +167,7 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
         assert invite.organization_id is not None
         existing_org = await uow.organizations.membership(invite.organization_id, person.id)
         if existing_org is None:
+            await _take_use(uow, invite.id, now)
             await uow.organizations.add_member(
                 OrganizationMember(
                     organization_id=invite.organization_id,
@@ -146,9 +181,9 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
             already = True
     else:
         # The self-join flow needs the client's answers first; it has its own use case.
+        if await self_joined_through(uow, person.id, invite.id):
+            raise InviteError("invite.self_join_done")
         return Joined(invite.kind, invite.office_id, None, needs_answers=True)
-    if not already:
-        invite.uses += 1
     await uow.audit.add(
         AuditEntry(
             action="invite.redeemed",
@@ -160,3 +195,10 @@ async def redeem(uow: UnitOfWork, person: Person, token: str, now: datetime) -> 
     )
     await uow.commit()
     return Joined(invite.kind, invite.office_id, invite.organization_id, already)
+
+
+async def _take_use(uow: UnitOfWork, invite_id: int, now: datetime) -> None:
+    # Counted in the database, not on the loaded row: a read-then-write lets ten people
+    # opening a single-use link at the same moment all in.
+    if not await uow.invites.take_use(invite_id, now):
+        raise InviteError("invite.used")

@@ -260,6 +260,8 @@ audit_log = Table(
     Column("organization_id", Integer, nullable=True, index=True),
     Column("document_id", Integer, nullable=True, index=True),
     Column("details", JSON, nullable=False),
+    # Per-person limits count a person's recent entries of one kind.
+    Index("ix_audit_actor_action", "actor_id", "action", "at"),
 )
 
 # --- reporting deadlines (issue 6) ---------------------------------------------------------

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 
 from core.domain import AuditEntry
 from storage.repositories.base import Repository
@@ -23,3 +25,24 @@ class AuditRepository(Repository):
             .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
             .limit(1)
         )
+
+    async def count_by_actor(self, actor_id: int, action: str, since: datetime) -> int:
+        """How often a person did something lately (rate limits read the audit log)."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    AuditEntry.actor_id == actor_id,
+                    AuditEntry.action == action,
+                    AuditEntry.at >= since,  # type: ignore[operator]
+                )
+            )
+            or 0
+        )
+
+    async def by_actor(self, actor_id: int, action: str) -> list[AuditEntry]:
+        result = await self.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.actor_id == actor_id, AuditEntry.action == action)
+            .order_by(AuditEntry.id)
+        )
+        return list(result)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from core.domain import Invite
+from storage import tables
 from storage.repositories.base import Repository
 
 
@@ -18,6 +19,24 @@ class InviteRepository(Repository):
     async def by_hash(self, token_hash: str) -> Invite | None:
         # Looked up by the hash of the token: timing reveals nothing about live tokens.
         return await self.session.scalar(select(Invite).where(Invite.token_hash == token_hash))
+
+    async def take_use(self, invite_id: int, now: datetime) -> bool:
+        """Counts one use if the invite still has one left, in a single conditional UPDATE:
+        of many people opening a single-use link at once, exactly one gets True. On
+        PostgreSQL the losers wait for the winner's row lock and then see the new count."""
+        i = tables.invites.c
+        result = await self.session.execute(
+            update(tables.invites)
+            .where(
+                i.id == invite_id,
+                i.revoked_at.is_(None),
+                i.expires_at > now,
+                or_(i.max_uses.is_(None), i.uses < i.max_uses),
+            )
+            .values(uses=i.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, invite_id: int) -> Invite | None:
         return await self.session.get(Invite, invite_id)
