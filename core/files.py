@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import warnings
 from dataclasses import dataclass
 
@@ -27,6 +28,31 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"GIF8", "image/gif"),
 )
 ACCEPTED = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff"})
+# The extension a kept file is named with: the one its bytes prove, never the sender's.
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/tiff": ".tif",
+}
+# What Pillow must find inside, for each type the first bytes claim.
+_PILLOW_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/tiff": "TIFF",
+}
+# HEIF brands (ISO base media "ftyp" box): iPhone pictures sent as files. Reading them needs
+# libheif, which the reading pipeline does not have; the client is asked for a photo instead.
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+# Telegram's sendPhoto: width + height at most 10000, sides at most 1:20, at most 10 MB.
+PHOTO_MAX_SIDES = 10_000
+PHOTO_MAX_RATIO = 20
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+# A preview's longest side: Telegram shows photos no larger than this anyway.
+PREVIEW_SIDE = 2560
+_NAME_FORBIDDEN = set('/\\:*?"<>|')
 
 
 @dataclass(frozen=True)
@@ -38,17 +64,32 @@ class CheckedFile:
 
 
 def sniff(data: bytes) -> str | None:
-    """The type the bytes really are; the name and the sender's claim are not trusted."""
-    head = data[:1024]
+    """The type the bytes really are, from their first bytes only; the name and the
+    sender's claim are not trusted. A PDF must start with its header: bytes before it
+    are how a program passes for a document."""
     for signature, mime in _SIGNATURES:
-        if head.startswith(signature):
+        if data.startswith(signature):
             if mime == "image/webp" and data[8:12] != b"WEBP":
                 return None
             return mime
-    # Some PDF writers put junk before the header.
-    if b"%PDF-" in head:
-        return "application/pdf"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "image/heic"
     return None
+
+
+def safe_name(name: str | None, mime: str) -> str | None:
+    """A file name fit to show and to send on: no control or direction characters (a
+    right-to-left override makes "fdp.exe" read "exe.pdf"), no path, and the extension of
+    the type the bytes are."""
+    if name is None:
+        return None
+    text = unicodedata.normalize("NFC", name)
+    text = "".join(
+        c for c in text if not unicodedata.category(c).startswith("C") and c not in _NAME_FORBIDDEN
+    )
+    stem = text.rsplit(".", 1)[0] if "." in text else text
+    stem = " ".join(stem.split()).strip(" .")[:100] or "document"
+    return stem + EXTENSIONS.get(mime, "")
 
 
 def check_size(size: int | None) -> None:
@@ -71,6 +112,8 @@ def check_file(data: bytes) -> CheckedFile:
         raise FileRejected("file.empty")
     check_size(len(data))
     mime = sniff(data)
+    if mime == "image/heic":
+        raise FileRejected("file.heic")
     if mime is None or mime not in ACCEPTED:
         raise FileRejected("file.unsupported")
     if mime == "application/pdf":
@@ -83,6 +126,8 @@ def _check_image(data: bytes, mime: str) -> CheckedFile:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
+                if image.format != _PILLOW_FORMATS[mime]:
+                    raise FileRejected("file.corrupt")
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise FileRejected("file.image_too_large")
@@ -116,3 +161,32 @@ def _check_pdf(data: bytes) -> CheckedFile:
     if pages > MAX_PDF_PAGES:
         raise FileRejected("file.pdf_too_many_pages", limit=MAX_PDF_PAGES)
     return CheckedFile(mime_type="application/pdf", pages=pages)
+
+
+def photo_preview(data: bytes) -> bytes | None:
+    """The picture as Telegram's sendPhoto takes it: the bytes themselves when they fit, else
+    a smaller JPEG; None when no photo can show it (a strip longer than 1:20), to be sent
+    as a document instead."""
+    try:
+        return _preview(data)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None  # a picture kept long ago that no longer opens: sent as a document
+
+
+def _preview(data: bytes) -> bytes | None:
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        if max(width, height) > PHOTO_MAX_RATIO * max(1, min(width, height)):
+            return None
+        fits = width + height <= PHOTO_MAX_SIDES and len(data) <= PHOTO_MAX_BYTES
+        if fits and image.format in ("JPEG", "PNG"):
+            return data
+        scale = min(1.0, PREVIEW_SIDE / max(width, height))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if image.format == "JPEG":
+            image.draft("RGB", size)  # decodes at a fraction of the size: far less work
+        preview = image.convert("RGB")
+        preview.thumbnail(size)
+        out = io.BytesIO()
+        preview.save(out, format="JPEG", quality=85)
+        return out.getvalue()

@@ -23,7 +23,7 @@ from core.domain import (
     StoredFile,
 )
 from core.errors import NotAllowed
-from core.files import check_declared_type, check_file, check_size
+from core.files import check_declared_type, check_file, check_size, safe_name
 from core.permissions import Action, may, upload_destinations
 from core.ports import FileStore, UnitOfWork
 
@@ -119,6 +119,7 @@ class KeptFile:
     mime_type: str
     size: int
     upload: Upload
+    name: str | None = None  # the sender's name made safe, with the extension of the bytes
 
     def attach(self, document_id: int) -> StoredFile:
         return StoredFile(
@@ -126,7 +127,7 @@ class KeptFile:
             sha256=self.sha256,
             mime_type=self.mime_type,
             size=self.size,
-            original_name=self.upload.file_name,
+            original_name=self.name,
             platform_file_id=self.upload.file_id,
             platform_unique_id=self.upload.file_unique_id,
         )
@@ -141,7 +142,8 @@ async def keep_file(files: FileStore, upload: Upload, data: bytes) -> KeptFile:
     checked = await asyncio.to_thread(check_file, data)
     # The bytes reach the disk before the row that points at them.
     sha256 = await files.put(data)
-    return KeptFile(sha256, checked.mime_type, len(data), upload)
+    name = safe_name(upload.file_name, checked.mime_type)
+    return KeptFile(sha256, checked.mime_type, len(data), upload, name)
 
 
 async def store_upload(

@@ -6,13 +6,19 @@ only ids and the version the accountant saw.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import math
 from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+)
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,6 +30,7 @@ from core.categories import CATEGORIES
 from core.clock import Clock
 from core.domain import Document, Person, StoredFile
 from core.errors import NotAllowed
+from core.files import EXTENSIONS, photo_preview, safe_name
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore
@@ -33,6 +40,7 @@ from handlers.reading_notice import UNSURE_BELOW
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
+log = logging.getLogger(__name__)
 PAGE = 10
 CAPTION_LIMIT = 1024
 
@@ -136,13 +144,24 @@ async def send_file(
 ) -> Message:
     if stored is None or data is None:
         return await bot.send_message(chat_id, caption, reply_markup=markup)
-    if stored.mime_type.startswith("image/"):
-        photo = BufferedInputFile(data, filename=f"document-{stored.document_id}.jpg")
-        return await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
-    pdf = BufferedInputFile(
-        data, filename=stored.original_name or f"document-{stored.document_id}.pdf"
+    default = f"document-{stored.document_id}"
+    name = safe_name(stored.original_name, stored.mime_type) or default + EXTENSIONS.get(
+        stored.mime_type, ""
     )
-    return await bot.send_document(chat_id, pdf, caption=caption, reply_markup=markup)
+    try:
+        if stored.mime_type.startswith("image/"):
+            # Sized for sendPhoto: a 4500x7500 scan as it is fails PHOTO_INVALID_DIMENSIONS.
+            preview = await asyncio.to_thread(photo_preview, data)
+            if preview is not None:
+                photo = BufferedInputFile(preview, filename=f"{default}.jpg")
+                return await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
+        file = BufferedInputFile(data, filename=name)
+        return await bot.send_document(chat_id, file, caption=caption, reply_markup=markup)
+    except (TelegramBadRequest, TelegramEntityTooLarge) as error:
+        # A file Telegram will not take must not hide the document (nor stop the queue):
+        # the card comes as text, its buttons work the same.
+        log.warning("document %s: file not sent (%s)", stored.document_id, error.message)
+        return await bot.send_message(chat_id, caption, reply_markup=markup)
 
 
 async def _latest_file(

@@ -6,7 +6,7 @@ import io
 
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramEntityTooLarge
 from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from PIL import Image
 
@@ -202,3 +202,39 @@ async def test_edit_caption(bot: Bot, client: LocalApiClient, dana: TgUser, jpeg
         await bot.edit_message_caption(chat_id=dana.id, message_id=text.message_id, caption="x")
     [photo, _] = await client.messages(dana.id)
     assert photo.caption == "אושר" and photo.edits[0]["before"]["caption"] == "ממתין"
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "refused"),
+    [
+        (4500, 7500, True),  # width + height over 10000
+        (200, 4100, True),  # sides over 1:20
+        (5000, 5000, False),  # at the limit
+        (200, 4000, False),  # 1:20 exactly
+    ],
+)
+async def test_send_photo_enforces_telegrams_photo_dimensions(
+    bot: Bot, client: LocalApiClient, dana: TgUser, width: int, height: int, refused: bool
+) -> None:
+    await client.send_text(dana, "/start")
+    photo = BufferedInputFile(make_jpeg(width, height), "p.jpg")
+    if refused:
+        with pytest.raises(TelegramBadRequest, match="PHOTO_INVALID_DIMENSIONS"):
+            await bot.send_photo(dana.id, photo)
+        # The same file as a document is fine: only photos have these limits.
+        sent = await bot.send_document(
+            dana.id, BufferedInputFile(make_jpeg(width, height), "p.jpg")
+        )
+        assert sent.document is not None
+    else:
+        sent_photo = await bot.send_photo(dana.id, photo)
+        assert sent_photo.photo is not None and sent_photo.photo[-1].width == width
+
+
+async def test_send_photo_over_10_mb_is_refused(
+    bot: Bot, client: LocalApiClient, dana: TgUser
+) -> None:
+    await client.send_text(dana, "/start")
+    big = make_jpeg(320, 200) + b"\0" * (10 * 1024 * 1024)
+    with pytest.raises(TelegramEntityTooLarge):
+        await bot.send_photo(dana.id, BufferedInputFile(big, "big.jpg"))
