@@ -40,7 +40,7 @@ from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
-from storage.files import DiskFileStore
+from storage.files import DiskFileStore, make_private_dir
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -123,7 +123,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     start_mappers()
     warm_up()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     engine = create_engine(database_url(settings), echo=settings.database.echo)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
     files = DiskFileStore(settings.files_dir)

@@ -19,6 +19,7 @@ from core.organizations import create_office, create_organization
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
+from storage.files import make_private_dir
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -64,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _with_uow(settings: Settings, work: Callable[[Any], Awaitable[None]]) -> None:
     start_mappers()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     engine = create_engine(settings.database.url)
     try:
         await migrate.upgrade(engine)
@@ -101,7 +102,7 @@ async def _command(args: argparse.Namespace, settings: Settings) -> int:
     clock = SystemClock()
     if args.command == "db":
         start_mappers()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
         engine = create_engine(settings.database.url)
         try:
             if args.action == "upgrade":

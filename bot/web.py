@@ -33,6 +33,12 @@ def build_web(app: App) -> FastAPI:
             log.exception("database not ready")
             response.status_code = 503
             return {"status": "database unavailable"}
+        try:
+            await asyncio.to_thread(app.files.check_writable)
+        except OSError:
+            log.exception("files folder not writable")
+            response.status_code = 503
+            return {"status": "files not writable"}
         return {"status": "ok"}
 
     @web.post("/telegram/webhook")

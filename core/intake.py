@@ -22,7 +22,7 @@ from core.domain import (
     Person,
     StoredFile,
 )
-from core.errors import NotAllowed
+from core.errors import FileRejected, NotAllowed
 from core.files import check_declared_type, check_file, check_size, safe_name
 from core.permissions import Action, may, upload_destinations
 from core.ports import FileStore, UnitOfWork
@@ -141,7 +141,11 @@ async def keep_file(files: FileStore, upload: Upload, data: bytes) -> KeptFile:
     """
     checked = await asyncio.to_thread(check_file, data)
     # The bytes reach the disk before the row that points at them.
-    sha256 = await files.put(data)
+    try:
+        sha256 = await files.put(data)
+    except OSError as error:
+        # A full or read-only disk: nothing was kept, and the client must hear so.
+        raise FileRejected("file.not_saved") from error
     name = safe_name(upload.file_name, checked.mime_type)
     return KeptFile(sha256, checked.mime_type, len(data), upload, name)
 

@@ -35,7 +35,10 @@ async def on_error(event: ErrorEvent, uow_factory: SqlUnitOfWorkFactory) -> None
         text = t(exception.key, **exception.params)
     else:
         log.error("update %s failed", update.update_id, exc_info=exception)
-        text = t("error.generic")
+        message = update.message
+        # A file that met an error was not kept: saying "your data is safe" would be a lie.
+        sent_file = message is not None and bool(message.photo or message.document)
+        text = t("error.file_not_received" if sent_file else "error.generic")
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text[:200], show_alert=True)

@@ -7,6 +7,7 @@ import io
 import logging
 from dataclasses import dataclass
 
+import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
@@ -85,7 +86,8 @@ async def download(bot: Bot, file_id: str) -> bytes:
         if "too big" in error.message.lower():
             raise FileRejected("file.too_big", limit_mb=MAX_FILE_BYTES // 2**20) from error
         raise FileRejected("file.download_failed") from error
-    except TelegramAPIError as error:
+    except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as error:
+        # A broken download (an error page, a cut connection) is not a file: ask again.
         raise FileRejected("file.download_failed") from error
     assert isinstance(buffer, io.BytesIO)
     return buffer.getvalue()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.files import make_private_dir
 from storage.sqlite_inline import STATEMENT_BUSY_MS, InlineConnection, inline_creator
 
 # Seconds a transaction waits for another process's write lock before it fails.
@@ -22,6 +25,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     database = make_url(url).database if url.startswith("sqlite") else None
     if database and database != ":memory:" and not database.startswith("file:"):
+        create_private(Path(database))
         # One connection, statements run inline (see storage.sqlite_inline): every
         # transaction takes SQLite's single write lock anyway, so more connections only
         # add waiting; the pool's queue hands the connection out in order instead.
@@ -65,3 +69,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def create_private(database: Path) -> None:
+    """A new SQLite database file is readable by this user only (0600) and so, as SQLite
+    gives them the database's mode, are its -wal and -shm files."""
+    if database.exists():
+        return
+    make_private_dir(database.parent)
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))

@@ -5,13 +5,43 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
+
+# Below this much free space the store says it is not ready: one more file may not fit.
+MIN_FREE_BYTES = 32 * 1024 * 1024
+
+
+def make_private_dir(path: Path) -> None:
+    """Creates the folder and its missing parents readable by this user only (0700): the
+    clients' documents and the database live below it."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # whatever the umask
 
 
 class DiskFileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def check_writable(self) -> None:
+        """Raises OSError unless a file can be written here now (full, read-only, missing)."""
+        make_private_dir(self.root)
+        if shutil.disk_usage(self.root).free < MIN_FREE_BYTES:
+            raise OSError(28, "No space left for another file", str(self.root))
+        fd, probe = tempfile.mkstemp(dir=self.root, prefix=".ready-")
+        try:
+            os.write(fd, b"ready")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
@@ -30,7 +60,7 @@ class DiskFileStore:
         target = self.path(sha256)
         if target.exists():
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         # Write, flush to disk, then rename: a crash leaves the old state or the whole file.
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
