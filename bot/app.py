@@ -20,6 +20,7 @@ from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
 from bot.notifier import TelegramNotifier
 from bot.settings import Settings
 from bot.telegram_session import make_session
+from bot.uploads import UploadGate
 from core.clock import SystemClock
 from core.ports import Clock
 from handlers import access as access_handlers
@@ -145,6 +146,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         files=files,
         clock=the_clock,
         albums=albums,
+        uploads=UploadGate(
+            downloads=settings.intake.downloads,
+            burst=settings.intake.burst,
+            per_minute=settings.intake.per_minute,
+        ),
         settings=settings,
         mailer=SmtpMailer(settings.smtp),
         notifier=TelegramNotifier(bot, uow_factory),

@@ -59,6 +59,17 @@ class WorkerSettings(BaseSettings):
     max_attempts: int = 5
 
 
+class IntakeSettings(BaseSettings):
+    model_config = _section("TAYUK_INTAKE_")
+
+    # Files downloaded, checked and written at the same moment (each up to 20 MB in memory).
+    downloads: int = 4
+    # A client's files go in at once up to `burst`, then at `per_minute`; faster ones wait
+    # their turn (none is refused).
+    burst: int = 60
+    per_minute: float = 30.0
+
+
 class OcrSettings(BaseSettings):
     model_config = _section("TAYUK_OCR_")
 
@@ -81,6 +92,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     @property
     def files_dir(self) -> Path:

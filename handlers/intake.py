@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -13,6 +16,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
 from bot.albums import AlbumCollector
+from bot.uploads import UploadGate
 from core import intake
 from core.clock import Clock
 from core.domain import Direction, DocumentState, Person
@@ -93,6 +97,23 @@ async def download(bot: Bot, file_id: str) -> bytes:
     return buffer.getvalue()
 
 
+@contextlib.asynccontextmanager
+async def _turn(
+    uploads: UploadGate | None, person: Person, message: Message, t: Texts
+) -> AsyncIterator[None]:
+    """Waits for this client's turn under their rate, then for one of the download slots."""
+    if uploads is None:
+        yield
+        return
+    wait = uploads.reserve(person.id or 0)
+    if wait > 0:
+        if uploads.should_tell(person.id or 0):
+            await message.answer(t("intake.slow_down"))
+        await asyncio.sleep(wait)
+    async with uploads.slot():
+        yield
+
+
 async def on_file(
     message: Message,
     bot: Bot,
@@ -103,6 +124,7 @@ async def on_file(
     files: FileStore,
     clock: Clock,
     albums: AlbumCollector[PartResult],
+    uploads: UploadGate | None = None,
 ) -> None:
     upload = upload_of(message)
     batch = batch_of(upload)
@@ -129,17 +151,19 @@ async def on_file(
             await answer(PartResult(no_organization=True), t("intake.no_organization"))
             return
         await uow.release()
-        data = await download(bot, upload.file_id)
-        stored = await intake.store_upload(
-            uow,
-            files,
-            person=person,
-            upload=upload,
-            data=data,
-            plan=plan,
-            batch=batch,
-            now=clock.now(),
-        )
+        async with _turn(uploads, person, message, t):
+            data = await download(bot, upload.file_id)
+            stored = await intake.store_upload(
+                uow,
+                files,
+                person=person,
+                upload=upload,
+                data=data,
+                plan=plan,
+                batch=batch,
+                now=clock.now(),
+            )
+            del data  # the slot's memory is free for the next file
     except FileRejected as error:
         await answer(PartResult(rejected=error.key), t(error.key, **error.params))
         return
