@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.domain import AccessLevel, OfficeMember, OfficeRole
+from core.domain import AccessLevel, Document, DocumentState, OfficeMember, OfficeRole
+from core.errors import NotAllowed
 from core.permissions import Action, may, may_in_office
+from core.review import returned_for_client
 from core.team import remove_member
 from storage.uow import SqlUnitOfWorkFactory
 from tests import scenario
@@ -140,3 +142,43 @@ async def test_an_office_grant_reaches_future_members_and_its_revocation_reaches
     assert Action.UPLOAD in await allowed(
         uow_factory, world.people["client uploader"], world.own_org, 0
     )
+
+
+async def test_a_returned_document_is_answered_only_by_its_sender_while_they_may_upload(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Every role against the client's answers to a returned document (explain, new photo,
+    withdraw: one rule), on a document they sent and on one someone else sent."""
+    world = await build_world(uow_factory)
+    documents: dict[str, int] = {}
+    async with uow_factory() as uow:
+        for n, (role, pid) in enumerate(world.people.items()):
+            created = await uow.documents.add(
+                Document(
+                    uploaded_by=pid,
+                    batch=f"m{n}",
+                    source_platform="telegram",
+                    source_chat_id=pid,
+                    source_message_id=n,
+                    organization_id=world.own_org,
+                    state=DocumentState.RETURNED,
+                    created_at=scenario.NOW,
+                    updated_at=scenario.NOW,
+                )
+            )
+            documents[role] = created.id or 0
+        await uow.commit()
+    someone_else = documents["client full"]
+    for role, pid in world.people.items():
+        async with uow_factory() as uow:
+            try:
+                await returned_for_client(uow, pid, documents[role])
+                own = True
+            except NotAllowed:
+                own = False
+        assert own == (A.UPLOAD in EXPECTED[role][0]), role
+        if role == "client full":
+            continue
+        async with uow_factory() as uow:
+            with pytest.raises(NotAllowed):
+                await returned_for_client(uow, pid, someone_else)
