@@ -11,6 +11,7 @@ from aiogram.types import ReplyParameters
 
 from core.domain import Document
 from core.people import mark_unreachable
+from core.permissions import Action, may
 from core.reading_jobs import Applied, ReadOutcome
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
@@ -59,6 +60,10 @@ def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied]
             person = await uow.people.get(document.uploaded_by)
             if person is None or not person.reachable:
                 return
+            if document.organization_id is not None and not await may(
+                uow, person.id or 0, Action.VIEW, document.organization_id
+            ):
+                return  # the sender lost their access meanwhile: what was read is not theirs
             t = Texts(person.language)
             if applied.outcome is ReadOutcome.RETAKE:
                 text = t(f"retake.{applied.problem}", id=document.id)

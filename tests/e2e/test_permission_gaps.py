@@ -10,7 +10,9 @@ from sqlalchemy import update
 from bot.local_api.client import ChatMessage, TgUser
 from core.access import revoke_office
 from core.domain import AccessLevel, DocumentState
+from core.reading_jobs import Applied, ReadOutcome
 from handlers.callbacks import ClientAct
+from handlers.reading_notice import announcer
 from handlers.texts import Texts
 from storage import tables
 from tests import images
@@ -87,3 +89,34 @@ async def test_a_colleague_cannot_withdraw_anothers_returned_document(harness: H
         data = ClientAct(a=action, d=doc_id).pack()
         assert await forged(harness, CAROL, colleague, data) == REFUSED
     assert (await the_document(harness))[1] is DocumentState.RETURNED
+
+
+async def test_the_reading_of_a_document_is_not_told_to_a_sender_who_lost_access(
+    harness: Harness,
+) -> None:
+    office_id, org_id = await harness.office_and_org()
+    await accountant(harness, ALICE, office_id)
+    await harness.join(DANA, org_id)
+    await harness.after(ALICE, harness.api.send_photo(ALICE, images.jpeg()))
+    doc_id = (await the_document(harness))[0]
+    announce = announcer(harness.app.bot, harness.app.uow_factory)
+
+    async def read_and_announce() -> list[ChatMessage]:
+        async with harness.app.uow_factory() as uow:
+            document = await uow.documents.get(doc_id)
+        before = len(await harness.api.messages(ALICE.id))
+        await announce(Applied(ReadOutcome.TO_FILE, document))
+        return (await harness.api.messages(ALICE.id))[before:]
+
+    assert len(await read_and_announce()) == 1  # while the office has access
+    async with harness.app.uow_factory() as uow:
+        dana = await uow.people.by_identity("telegram", DANA.id)
+        assert dana is not None
+        await revoke_office(
+            uow,
+            actor_id=dana[0].id or 0,
+            organization_id=org_id,
+            office_id=office_id,
+            now=datetime.now(UTC),
+        )
+    assert await read_and_announce() == []
