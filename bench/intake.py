@@ -7,6 +7,10 @@ becoming available to the bot's reply, documents stored per second, and the bot'
 memory; the last line is one JSON object.
 
     .venv/bin/python bench/intake.py [--clients 200]
+
+Big files at once (issue 10: twenty 15 MB files), with the bound on downloads in hand:
+
+    .venv/bin/python bench/intake.py --clients 20 --file-mb 15 --downloads 4
 """
 
 from __future__ import annotations
@@ -52,6 +56,14 @@ def photo(number: int) -> bytes:
         draw.text((40, 40 + 40 * line), f"client {number} line {line} total 118.00", fill="black")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def big_scan(megabytes: float) -> bytes:
+    """A PNG of noise (it does not compress) of about this size: a scan sent as a file."""
+    side = int((megabytes * 2**20 / 3) ** 0.5)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "PNG")
     return out.getvalue()
 
 
@@ -131,13 +143,18 @@ class PeakMemory:
             await asyncio.sleep(1.0)
 
 
-async def main(clients: int, database_url: str | None = None) -> dict[str, object]:
+async def main(
+    clients: int,
+    database_url: str | None = None,
+    file_mb: float = 0,
+    downloads: int | None = None,
+) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix="tayuk-bench-"))
     url = database_url or f"sqlite+aiosqlite:///{workdir / 'tayuk.db'}"
     if url.startswith("postgresql"):
         await empty_postgres(url)
     await seed(url, clients)
-    photos = [photo(n) for n in range(clients)]
+    photos = [big_scan(file_mb) if file_mb else photo(n) for n in range(clients)]
     async with local_server() as server:
         env = os.environ | {
             "TAYUK_TELEGRAM_TOKEN": DEFAULT_TOKEN,
@@ -148,6 +165,8 @@ async def main(clients: int, database_url: str | None = None) -> dict[str, objec
             "TAYUK_WORKER_ENABLED": "false",
             "TAYUK_LOG_LEVEL": "WARNING",
         }
+        if downloads is not None:
+            env["TAYUK_INTAKE_DOWNLOADS"] = str(downloads)
         command = [str(ROOT / ".venv/bin/tayuk"), "run"]
         if os.environ.get("BENCH_PROFILE"):
             command = [
@@ -175,7 +194,12 @@ async def main(clients: int, database_url: str | None = None) -> dict[str, objec
                 harness_before = psutil.Process().cpu_times()
                 started = time.time()
                 sent = await asyncio.gather(
-                    *(api.send_photo(u, photos[n]) for n, u in enumerate(users))
+                    *(
+                        api.send_document(u, photos[n], file_name="a.png", mime_type="image/png")
+                        if file_mb
+                        else api.send_photo(u, photos[n])
+                        for n, u in enumerate(users)
+                    )
                 )
                 replies = await asyncio.gather(
                     *(api.wait_for_messages(u.id, 1, timeout=60) for u in users)
@@ -204,6 +228,8 @@ async def main(clients: int, database_url: str | None = None) -> dict[str, objec
     last_reply = max((m[0].sent_at for m in replies if m), default=finished)
     result = {
         "clients": clients,
+        "file_mb": round(len(photos[0]) / 2**20, 1),
+        "downloads": downloads,
         "p50_s": round(statistics.median(latencies), 3) if latencies else None,
         "p99_s": round(p99, 3),
         "stored": stored,
@@ -223,9 +249,15 @@ async def main(clients: int, database_url: str | None = None) -> dict[str, objec
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--file-mb", type=float, default=0, help="send PNG scans this big")
+    parser.add_argument("--downloads", type=int, help="TAYUK_INTAKE_DOWNLOADS for the bot")
     parser.add_argument(
         "--database-url",
         help="default: a fresh SQLite file; a PostgreSQL database given here is emptied first",
     )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.clients, args.database_url))))
+    print(
+        json.dumps(
+            asyncio.run(main(args.clients, args.database_url, args.file_mb, args.downloads))
+        )
+    )
