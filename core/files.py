@@ -37,11 +37,12 @@ EXTENSIONS = {
     "image/tiff": ".tif",
 }
 # What Pillow must find inside, for each type the first bytes claim.
+# (MPO: the multi-picture JPEG many phone cameras write.)
 _PILLOW_FORMATS = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WEBP",
-    "image/tiff": "TIFF",
+    "image/jpeg": ("JPEG", "MPO"),
+    "image/png": ("PNG",),
+    "image/webp": ("WEBP",),
+    "image/tiff": ("TIFF",),
 }
 # HEIF brands (ISO base media "ftyp" box): iPhone pictures sent as files. Reading them needs
 # libheif, which the reading pipeline does not have; the client is asked for a photo instead.
@@ -87,6 +88,7 @@ def safe_name(name: str | None, mime: str) -> str | None:
     text = "".join(
         c for c in text if not unicodedata.category(c).startswith("C") and c not in _NAME_FORBIDDEN
     )
+    text = text.strip(" .")  # no hidden file, no "..": a path's dots are not an extension
     stem = text.rsplit(".", 1)[0] if "." in text else text
     stem = " ".join(stem.split()).strip(" .")[:100] or "document"
     return stem + EXTENSIONS.get(mime, "")
@@ -126,7 +128,7 @@ def _check_image(data: bytes, mime: str) -> CheckedFile:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                if image.format != _PILLOW_FORMATS[mime]:
+                if image.format not in _PILLOW_FORMATS[mime]:
                     raise FileRejected("file.corrupt")
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
@@ -179,7 +181,7 @@ def _preview(data: bytes) -> bytes | None:
         if max(width, height) > PHOTO_MAX_RATIO * max(1, min(width, height)):
             return None
         fits = width + height <= PHOTO_MAX_SIDES and len(data) <= PHOTO_MAX_BYTES
-        if fits and image.format in ("JPEG", "PNG"):
+        if fits and image.format in ("JPEG", "MPO", "PNG"):
             return data
         scale = min(1.0, PREVIEW_SIDE / max(width, height))
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
