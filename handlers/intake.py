@@ -98,7 +98,7 @@ async def download(bot: Bot, file_id: str) -> bytes:
 
 
 @contextlib.asynccontextmanager
-async def _turn(
+async def turn(
     uploads: UploadGate | None, person: Person, message: Message, t: Texts
 ) -> AsyncIterator[None]:
     """Waits for this client's turn under their rate, then for one of the download slots."""
@@ -151,7 +151,7 @@ async def on_file(
             await answer(PartResult(no_organization=True), t("intake.no_organization"))
             return
         await uow.release()
-        async with _turn(uploads, person, message, t):
+        async with turn(uploads, person, message, t):
             data = await download(bot, upload.file_id)
             stored = await intake.store_upload(
                 uow,

@@ -25,6 +25,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.uploads import UploadGate
 from core import intake, review
 from core.categories import CATEGORIES
 from core.clock import Clock
@@ -35,7 +36,7 @@ from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
-from handlers.intake import download, upload_of
+from handlers.intake import download, turn, upload_of
 from handlers.reading_notice import UNSURE_BELOW
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
@@ -555,12 +556,14 @@ async def on_client_file(
     clock: Clock,
     state: FSMContext,
     returned_id: int | None = None,
+    uploads: UploadGate | None = None,
 ) -> None:
     d = await _document_of_answer(state, returned_id)
     upload = upload_of(message)
     await review.returned_for_client(uow, person.id or 0, d)  # refused before the download
     await uow.release()  # no transaction open across the download
-    kept = await intake.keep_file(files, upload, await download(bot, upload.file_id))
+    async with turn(uploads, person, message, t):
+        kept = await intake.keep_file(files, upload, await download(bot, upload.file_id))
     await review.answer_file(uow, person.id or 0, d, kept.attach(d), clock.now())
     await state.clear()
     await message.reply(t("return.answered", id=d))
