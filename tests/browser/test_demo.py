@@ -174,6 +174,8 @@ def test_a_visitor_sends_a_receipt_and_approves_it(demo: tuple[str, Path], brows
         20,
         "the document card",
     )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "demo-he-card.png"))
     approve = he("review.button_approve")
     wait_for(lambda: button_with(browser, "accountant", approve), 10, "approve").click()
     wait_for(
@@ -188,7 +190,6 @@ def test_a_visitor_sends_a_receipt_and_approves_it(demo: tuple[str, Path], brows
         "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)"
     )
     assert set(origins) <= {url.rstrip("/").rsplit("/", 1)[0]}, origins
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "demo-he.png"))
 
     # English: the page and the demo start over in English, on a fresh database.

@@ -4,6 +4,7 @@
 
 const WHO = ["client", "accountant"];
 const POLL_MS = 700;
+const DOC_ICON = '<svg class="icon-svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 2h8l6 6v13a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1zm7 1.5V9h5.5z"/></svg>';
 let catalog = {};
 let lang = "he";
 let state = null;
@@ -197,7 +198,7 @@ function bubble(message, who) {
     doc.target = "_blank";
     const icon = document.createElement("span");
     icon.className = "icon";
-    icon.textContent = "📄";
+    icon.innerHTML = DOC_ICON;
     const name = document.createElement("span");
     name.textContent = message.document.file_name || t("document");
     const small = document.createElement("small");
@@ -287,7 +288,7 @@ function drawSamples() {
       img.alt = "";
       b.appendChild(img);
     } else {
-      b.append("📄");
+      b.insertAdjacentHTML("beforeend", DOC_ICON);
     }
     b.append(t(`sample.${name}`));
     b.addEventListener("click", () => act(async () => {
@@ -326,8 +327,9 @@ function readFile(file) {
 
 async function reset(language) {
   overlay(t("resetting"));
-  await act(() => api("reset", { language: language || lang }));
   tourStep = 0;
+  drawTour();
+  await act(() => api("reset", { language: language || lang }));
   await poll();
 }
 
