@@ -134,6 +134,7 @@ class Demo:
                 self.language = language
             old = self.app
             assert old is not None
+            await self._stop_polling(old)
             await old.close()
             self.server.state.reset()
             prepare_folder(self.data_dir)
@@ -145,8 +146,16 @@ class Demo:
             self.generation += 1
             await self._boot()
 
+    @staticmethod
+    async def _stop_polling(app: App) -> None:
+        # Cancelling start_polling's task leaves aiogram's inner polling task running (it
+        # would keep taking updates beside the next bot): ask the dispatcher to stop instead.
+        with contextlib.suppress(RuntimeError):  # not polling
+            await asyncio.wait_for(app.dispatcher.stop_polling(), 15)
+
     async def close(self) -> None:
         if self.app is not None:
+            await self._stop_polling(self.app)
             await self.app.close()
         if self.control is not None:
             await self.control.aclose()

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.demo.seed import CASTS
+from bot.demo.web import SAMPLES
 from handlers.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,7 +204,22 @@ def test_a_visitor_sends_a_receipt_and_approves_it(demo: tuple[str, Path], brows
     assert browser.find_element("tag name", "html").get_attribute("dir") == "ltr"
     assert "Nothing is sent to Telegram" in browser.find_element("id", "notice").text
     assert bubble_with(browser, "accountant", he("review.org_done", org=org)) is None
-    browser.find_element("css selector", '#phone-client [data-sample="receipt-en.jpg"]').click()
+
+    # A PDF from the visitor's computer (the file input behind the paperclip).
+    upload = browser.find_element("css selector", "#phone-client input[type=file]")
+    browser.execute_script("arguments[0].hidden = false", upload)
+    upload.send_keys(str(SAMPLES / "invoice-he.pdf"))
+    wait_for(
+        lambda: browser.find_elements("css selector", "#phone-client .msg.out .doc"),
+        20,
+        "the uploaded PDF",
+    )
     wait_for(lambda: bubble_with(browser, "client", "Received ✓"), 20, "the English received")
+    # After the reset one bot answers, and keeps a conversation's state between messages.
+    en = Texts("en")
+    say(browser, "accountant", "/neworg")
+    wait_for(lambda: bubble_with(browser, "accountant", en("neworg.ask_name")), 20, "ask name")
+    say(browser, "accountant", "Or Studio North")
+    wait_for(lambda: bubble_with(browser, "accountant", en("neworg.ask_number")), 20, "number")
     browser.save_screenshot(str(SCREENSHOTS / "demo-en.png"))
     assert (data_dir / ".tayuk-demo").exists() and (data_dir / "tayuk.db").exists()
