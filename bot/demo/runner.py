@@ -183,6 +183,8 @@ async def serve(demo: Demo, ready: Any = None) -> None:
         await asyncio.sleep(0.05)
     if http.done():
         await http  # raises why it could not listen
+    if demo.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"Warning: listening on {demo.host}: anyone who reaches it can use the demo.")
     print(
         f"\nTayuk demo: open {demo.page_url}\n"
         "  Demo mode: a local stand-in for Telegram on this computer; nothing is sent to "

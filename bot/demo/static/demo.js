@@ -10,6 +10,7 @@ let lang = "he";
 let state = null;
 let generation = -1;
 const drawn = { client: "", accountant: "" };
+const stick = { client: true, accountant: true };  // scroll to the newest message on next draw
 let tourStep = 0;
 let tourOn = localStorage.getItem("tayuk-demo-tour") !== "off";
 let shownPhone = "client";
@@ -266,9 +267,11 @@ function drawChat(who) {
     const keys = keyboard(message, who);
     if (keys) log.appendChild(keys);
   }
-  if (atBottom || drawn.first !== generation) log.scrollTop = log.scrollHeight;
+  const follow = atBottom || stick[who];
+  stick[who] = false;
+  if (follow) log.scrollTop = log.scrollHeight;
   for (const img of log.querySelectorAll("img")) {
-    img.addEventListener("load", () => { if (atBottom) log.scrollTop = log.scrollHeight; });
+    img.addEventListener("load", () => { if (follow) log.scrollTop = log.scrollHeight; });
   }
 }
 
@@ -293,6 +296,7 @@ function drawSamples() {
     b.append(t(`sample.${name}`));
     b.addEventListener("click", () => act(async () => {
       b.disabled = true;
+      stick.client = true;
       try { await api("sample", { who: "client", name }); } finally { b.disabled = false; }
       poll();
     }));
@@ -304,6 +308,7 @@ function drawSamples() {
 // --- actions ---------------------------------------------------------------------------
 
 async function sendText(who, text) {
+  stick[who] = true;
   await act(() => api("text", { who, text }));
   poll();
 }
@@ -354,10 +359,10 @@ async function poll() {
       if (fresh.language !== lang) { lang = fresh.language; applyTexts(); }
       if (fresh.generation !== generation) {
         drawn.client = drawn.accountant = "";
+        stick.client = stick.accountant = true;
       }
       state = fresh;
       for (const who of WHO) drawChat(who);
-      drawn.first = fresh.generation;
       generation = fresh.generation;
       drawSamples();
       overlay(null);
@@ -391,6 +396,7 @@ function buildPhones() {
       const chosen = file.files[0];
       file.value = "";
       if (!chosen) return;
+      stick[who] = true;
       await api("file", { who, name: chosen.name, data_b64: await readFile(chosen), as_photo: true });
       poll();
     }));
