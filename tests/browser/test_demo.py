@@ -209,6 +209,7 @@ def test_a_visitor_sends_a_receipt_and_approves_it(demo: tuple[str, Path], brows
     upload = browser.find_element("css selector", "#phone-client input[type=file]")
     browser.execute_script("arguments[0].hidden = false", upload)
     upload.send_keys(str(SAMPLES / "invoice-he.pdf"))
+    browser.execute_script("arguments[0].hidden = true", upload)
     wait_for(
         lambda: browser.find_elements("css selector", "#phone-client .msg.out .doc"),
         20,
