@@ -30,7 +30,7 @@ from bot.settings import (
 
 from . import LANGUAGES
 from .control import Control
-from .seed import ACCOUNTANT_ID, CLIENT_ID, Seeded, seed
+from .seed import Seeded, seed
 
 log = logging.getLogger(__name__)
 DEMO_TOKEN = "123456789:LOCAL-demo-token"
@@ -121,10 +121,11 @@ class Demo:
         app.tasks.append(start_scheduler(app))
         self.seeded = await seed(app.uow_factory, app.clock, self.language)
         people = self.seeded.people()
-        for who, token in (("accountant", self.seeded.owner_token), ("client", None)):
+        # Both people open their links, as they would tap them in Telegram.
+        joins = (("accountant", self.seeded.owner_token), ("client", self.seeded.client_token))
+        for who, token in joins:
             user = {**people[who], "language_code": self.language}
-            text = f"/start {token or self.seeded.client_token}"
-            await control.send_text(user, text)
+            await control.send_text(user, f"/start {token}")
             await control.wait_for_bot_messages(user["id"], 1)
 
     async def reset(self, language: str | None = None) -> None:
@@ -160,9 +161,6 @@ class Demo:
         if self.control is not None:
             await self.control.aclose()
         await self.server.stop()
-
-    def people(self) -> dict[str, int]:
-        return {"client": CLIENT_ID, "accountant": ACCOUNTANT_ID}
 
 
 async def serve(demo: Demo, ready: Any = None) -> None:

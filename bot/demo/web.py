@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from . import LANGUAGES
 from .control import ControlFailed
-from .runner import Demo
+from .runner import BOT_USERNAME, Demo
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -79,7 +79,9 @@ def add_demo_routes(web: FastAPI, demo: Demo) -> None:
             # The local server's refusal (e.g. a file Telegram would refuse) goes to the page.
             raise HTTPException(400, str(error)) from None
 
-    async def send_file(who: str, name: str, data: bytes, as_photo: bool, caption: str | None):
+    async def send_file(
+        who: str, name: str, data: bytes, as_photo: bool, caption: str | None
+    ) -> Any:
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         body: dict[str, Any] = {
             "user": user(who),
@@ -124,7 +126,7 @@ def add_demo_routes(web: FastAPI, demo: Demo) -> None:
             "ready": True,
             "generation": demo.generation,
             "language": demo.language,
-            "bot": {"username": "tayuk_demo_bot", "first_name": "Tayuk"},
+            "bot": {"username": BOT_USERNAME},
             "office": seeded.cast.office,
             "organizations": [name for name, _ in seeded.cast.organizations],
             "second_invite": f"/start {seeded.second_org_token}",
