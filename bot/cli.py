@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local-api", help="run the local Telegram Bot API server")
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=8081)
+
+    from bot.demo import add_arguments as demo_arguments
+
+    demo_arguments(sub.add_parser("demo", help="try Tayuk in the browser, without Telegram"))
     return parser
 
 
@@ -168,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.local_api.server import main as local_api_main
 
         return local_api_main(["--host", args.host, "--port", str(args.port)])
+    if args.command == "demo":
+        from bot.demo.runner import run as run_demo
+
+        return run_demo(args)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

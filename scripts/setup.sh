@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-heb tesseract-ocr-script-hebr
               tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv)
+# scripts/test.sh adds what only the tests need (the browser tests' chromium).
+read -r -a extra <<< "${TAYUK_EXTRA_APT_PACKAGES:-}"
+APT_PACKAGES+=("${extra[@]}")
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -4,7 +4,8 @@
 # 127.0.0.1:5432 (database "test").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The browser tests (tests/browser) drive Debian's headless chromium (emoji font for screenshots).
+TAYUK_EXTRA_APT_PACKAGES="chromium chromium-driver fonts-noto-color-emoji" bash scripts/setup.sh
 if [ -z "${TAYUK_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null \
    && pg_isready -q -h 127.0.0.1 -p 5432; then
   export TAYUK_TEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
