@@ -38,8 +38,18 @@ class Encoder:
 
     encoding: str = ENCODING
     replaced: dict[str, int] = field(default_factory=dict)
+    # Names and account keys repeat across thousands of records; bounded, so memory is not.
+    _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def encode(self, text: str) -> bytes:
+        found = self._cache.get(text)
+        if found is None:
+            found = self._encode(text)
+            if len(self._cache) < 4096:
+                self._cache[text] = found
+        return found
+
+    def _encode(self, text: str) -> bytes:
         text = _DROPPED.sub("", text.translate(_PLAIN))
         try:
             return text.encode(self.encoding)
@@ -68,13 +78,17 @@ class Encoder:
 
 def text(encoder: Encoder, value: str | None, width: int) -> bytes:
     """Alphanumeric: left-aligned, space-filled, cut to the width (whole characters)."""
-    encoded = encoder.encode(value or "")[:width]
-    return encoded.ljust(width, b" ")
+    if not value:
+        return b" " * width
+    return encoder.encode(value)[:width].ljust(width, b" ")
 
 
 def number(value: int | str | None, width: int) -> bytes:
     """Numeric: right-aligned, zero-filled; digits only."""
-    digits = re.sub(r"\D", "", str(value or 0))[-width:] if value is not None else ""
+    if isinstance(value, int):
+        digits = str(abs(value))[-width:]
+    else:
+        digits = re.sub(r"\D", "", value or "")[-width:]
     return digits.rjust(width, "0").encode("ascii")
 
 

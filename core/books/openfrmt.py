@@ -200,7 +200,7 @@ def write(
     path = folder(vat, produced)
     stamp = (produced.year, produced.month, produced.day, produced.hour, produced.minute, 0)
     batch = int(f"{start:%Y%m}")
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as inner:
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20) as inner:
         with (
             zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as data_zip,
             data_zip.open(zipfile.ZipInfo("BKMVDATA.TXT", stamp), "w") as data,

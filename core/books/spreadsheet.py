@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from copy import copy
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -139,10 +140,17 @@ def write_xlsx(
     sheet.sheet_view.rightToLeft = right_to_left
     sheet.freeze_panes = "A2"
 
+    # Setting a named style looks it up each time; copying a styled cell's style does not.
+    templates: dict[str, Any] = {}
+
     def cell(value: Any, style: str | None = None) -> WriteOnlyCell:
         made = WriteOnlyCell(sheet, value=value)
         if style:
-            made.style = style
+            template = templates.get(style)
+            if template is None:
+                template = templates[style] = WriteOnlyCell(sheet)
+                template.style = style
+            made._style = copy(template._style)
         return made
 
     sheet.append([cell(labels.get(f"column.{c}", c), "bold") for c in COLUMNS])
