@@ -81,8 +81,14 @@ def writers(count: int) -> dict[str, Callable[[Any], object]]:
         "csv": lambda out: spreadsheet.write_csv(out, source()),
         "xlsx": lambda out: spreadsheet.write_xlsx(out, source()),
         "openfrmt": lambda out: openfrmt.write(
-            out, source, company=company, plan=plan, bookkeeping=Bookkeeping.DOUBLE,
-            start=date(2026, 11, 1), end=date(2026, 11, 30), produced=produced,
+            out,
+            source,
+            company=company,
+            plan=plan,
+            bookkeeping=Bookkeeping.DOUBLE,
+            start=date(2026, 11, 1),
+            end=date(2026, 11, 30),
+            produced=produced,
             primary_id=123456789012345,
         ),  # fmt: skip
         "pcn874": lambda out: pcn874.write(
