@@ -67,6 +67,14 @@ class OcrSettings(BaseSettings):
     latin_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
 
 
+class ExportSettings(BaseSettings):
+    model_config = _section("TAYUK_EXPORT_")
+
+    # Hashavshevet MOVEIN.DAT: published descriptions disagree on its first and last records
+    # ("none", "count" or "zero_nines"); the office checks a golden file and picks one.
+    movein_convention: Literal["none", "count", "zero_nines"] = "none"
+
+
 class Settings(BaseSettings):
     model_config = _section("TAYUK_")
 
@@ -81,6 +89,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
 
     @property
     def files_dir(self) -> Path:

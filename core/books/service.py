@@ -3,6 +3,7 @@ closing a period. Each re-checks permission against the database."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -156,6 +157,70 @@ def file_name(organization: Organization, period: Period, fmt: ExportFormat) -> 
     return f"{fmt.value}-{who}-{label}.{EXTENSIONS[fmt]}"
 
 
+@dataclass(frozen=True)
+class _Job:
+    fmt: ExportFormat
+    entries: list[Entry]
+    picture: VatPicture
+    organization: Organization
+    period: Period
+    plan: AccountPlan
+    bookkeeping: Bookkeeping
+    primary_id: int
+    produced: datetime
+    labels: Mapping[str, str]
+    right_to_left: bool
+    convention: movein.MoveinConvention
+
+
+def _write(job: _Job, out: BinaryIO) -> dict[str, Any]:
+    """Writes one export; returns what the export record keeps about it."""
+    entries, period = job.entries, job.period
+    vat_number = (job.organization.business_number or "").zfill(9)
+    if job.fmt is ExportFormat.CSV:
+        spreadsheet.write_csv(out, entries, job.labels)
+    elif job.fmt is ExportFormat.XLSX:
+        spreadsheet.write_xlsx(
+            out,
+            entries,
+            job.labels,
+            right_to_left=job.right_to_left,
+            to_file=job.picture.to_file,
+            returned=job.picture.returned,
+        )
+    elif job.fmt is ExportFormat.OPENFRMT:
+        result = openfrmt.write(
+            out, lambda: entries, company=openfrmt.Company(vat_number, job.organization.name),
+            plan=job.plan, bookkeeping=job.bookkeeping, start=period.start, end=period.end,
+            produced=job.produced, primary_id=job.primary_id,
+        )  # fmt: skip
+        return {
+            "folder": result.folder,
+            "primary_id": job.primary_id,
+            "records": result.records,
+            "bookkeeping": job.bookkeeping.value,
+            "replaced": result.replaced,
+        }
+    elif job.fmt is ExportFormat.PCN874:
+        totals = pcn874.write(
+            out, lambda: entries, vat_number=vat_number, report_month=period.report_month,
+            produced=job.produced,
+        )  # fmt: skip
+        return {"lines": totals.lines, "other_vat": totals.other_vat,
+                "equipment_vat": totals.equipment_vat}  # fmt: skip
+    else:
+        try:
+            movein.write(
+                out, entries, plan=job.plan, convention=job.convention, count=len(entries)
+            )
+        except movein.AccountTooLong as exc:
+            raise BooksError("books.account_too_long", account=exc.account) from None
+        except ValueError:
+            raise BooksError("books.too_many_for_convention") from None
+        return {"convention": job.convention.value}
+    return {}
+
+
 async def export(
     uow: UnitOfWork,
     person_id: int | None,
@@ -190,50 +255,13 @@ async def export(
     mappings = await uow.books.mappings(books.office_id) if books.office_id else {}
     plan = AccountPlan.of(mappings, names)
     entries = books.entries
-    details: dict[str, Any] = {}
-    vat_number = (organization.business_number or "").zfill(9)
+    bookkeeping = await uow.books.bookkeeping(organization_id)
+    pid = primary_id or secrets.randbelow(9 * 10**14) + 10**14
+    job = _Job(fmt, entries, books.picture, organization, period, plan, bookkeeping, pid,
+               now.astimezone(_ISRAEL), labels, right_to_left, convention)  # fmt: skip
     start = out.tell()
-    if fmt is ExportFormat.CSV:
-        spreadsheet.write_csv(out, entries, labels)
-    elif fmt is ExportFormat.XLSX:
-        spreadsheet.write_xlsx(
-            out,
-            entries,
-            labels,
-            right_to_left=right_to_left,
-            to_file=books.picture.to_file,
-            returned=books.picture.returned,
-        )
-    elif fmt is ExportFormat.OPENFRMT:
-        bookkeeping = await uow.books.bookkeeping(organization_id)
-        pid = primary_id or secrets.randbelow(9 * 10**14) + 10**14
-        result = openfrmt.write(
-            out, lambda: entries, company=openfrmt.Company(vat_number, organization.name),
-            plan=plan, bookkeeping=bookkeeping, start=period.start, end=period.end,
-            produced=now.astimezone(_ISRAEL), primary_id=pid,
-        )  # fmt: skip
-        details = {
-            "folder": result.folder,
-            "primary_id": pid,
-            "records": result.records,
-            "bookkeeping": bookkeeping.value,
-            "replaced": result.replaced,
-        }
-    elif fmt is ExportFormat.PCN874:
-        totals = pcn874.write(
-            out, lambda: entries, vat_number=vat_number, report_month=period.report_month,
-            produced=now.astimezone(_ISRAEL),
-        )  # fmt: skip
-        details = {"lines": totals.lines, "other_vat": totals.other_vat,
-                   "equipment_vat": totals.equipment_vat}  # fmt: skip
-    else:
-        try:
-            movein.write(out, entries, plan=plan, convention=convention, count=len(entries))
-        except movein.AccountTooLong as exc:
-            raise BooksError("books.account_too_long", account=exc.account) from None
-        except ValueError:
-            raise BooksError("books.too_many_for_convention") from None
-        details = {"convention": convention.value}
+    # Writing is CPU work: off the event loop, so the bot answers others meanwhile.
+    details = await asyncio.to_thread(_write, job, out)
     out.seek(start)
     digest = hashlib.sha256()
     while chunk := out.read(1 << 16):
