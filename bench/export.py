@@ -24,11 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.books import movein, openfrmt, pcn874, spreadsheet  # noqa: E402
-from core.books.accounts import AccountPlan, Bookkeeping  # noqa: E402
-from core.books.entries import Entry, entry_of  # noqa: E402
-from core.categories import CATEGORIES, DEFAULT_CHART  # noqa: E402
-from core.domain import Document, DocumentKind, DocumentState  # noqa: E402
+from core.books import movein, openfrmt, pcn874, spreadsheet
+from core.books.accounts import AccountPlan, Bookkeeping
+from core.books.entries import Entry, entry_of
+from core.categories import CATEGORIES, DEFAULT_CHART
+from core.domain import Document, DocumentKind, DocumentState
 
 RATES = {("USD", date(2026, 11, day)): Decimal("3.7") for day in range(1, 31)}
 VENDORS = [f"5{n:07d}" for n in range(200)]
@@ -90,7 +90,7 @@ def writers(count: int) -> dict[str, Callable[[Any], object]]:
             end=date(2026, 11, 30),
             produced=produced,
             primary_id=123456789012345,
-        ),  # fmt: skip
+        ),
         "pcn874": lambda out: pcn874.write(
             out, source, vat_number="514713288", report_month=(2026, 11), produced=produced
         ),

@@ -71,7 +71,7 @@ def _parse_period(label: str) -> Period:
 
 
 async def _organizations(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, mode: str
+    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, mode: str, now: datetime
 ) -> None:
     assert person.id is not None
     found = await service.exportable_organizations(uow, person.id)
@@ -79,7 +79,7 @@ async def _organizations(
         await message.answer(t("books.no_orgs"))
         return
     if len(found) == 1 and found[0].id is not None:
-        text, markup = await _periods_screen(uow, person.id, found[0].id, t, mode, datetime.now())
+        text, markup = await _periods_screen(uow, person.id, found[0].id, t, mode, now)
         await message.answer(text, reply_markup=markup)
         return
     builder = InlineKeyboardBuilder()
@@ -90,17 +90,27 @@ async def _organizations(
 
 
 async def vat_start(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
 ) -> None:
     await state.clear()
-    await _organizations(message, uow, person, t, "v")
+    await _organizations(message, uow, person, t, "v", clock.now())
 
 
 async def export_start(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
 ) -> None:
     await state.clear()
-    await _organizations(message, uow, person, t, "x")
+    await _organizations(message, uow, person, t, "x", clock.now())
 
 
 async def _periods_screen(

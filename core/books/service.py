@@ -54,15 +54,14 @@ def document_period(organization: Organization, document: Document) -> Period:
 
 
 def recent_periods(organization: Organization, today: date, closed: set[str]) -> list[Period]:
-    """The periods to offer: the last open one that has ended first (the one to report),
-    then the current one and the earlier ones, newest first."""
+    """The periods to offer, the open one to report first: the last period that ended,
+    or once that is closed the current one; then the others, newest first."""
     current = period_of(organization, today)
     found = [current]
     while len(found) < 5:
         previous = found[-1].start - timedelta(days=1)
         found.append(period_of(organization, previous))
-    ended = [p for p in found[1:] if p.label not in closed]
-    first = ended[-1] if ended else found[1]
+    first = found[1] if found[1].label not in closed else current
     return [first, *(p for p in found if p != first)]
 
 
