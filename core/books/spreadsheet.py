@@ -10,7 +10,6 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from copy import copy
-from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -156,18 +155,23 @@ def write_xlsx(
     sheet.append([cell(labels.get(f"column.{c}", c), "bold") for c in COLUMNS])
     picture = VatPicture(to_file=to_file, returned=returned)
     amount_columns = {*AMOUNTS, "foreign_total"}
+    # One styled cell per column, reused: a row is written out as soon as it is appended.
+    styled = {c: cell(None, "money") for c in amount_columns} | {"date": cell(None, "day")}
     for entry in entries:
         picture.add(entry)
         row = _row(entry, labels)
         values: list[Any] = []
         for column in COLUMNS:
             value = row[column]
-            if column in amount_columns and value is not None:
-                values.append(cell(float(value), "money"))
-            elif column == "rate" and value is not None:
-                values.append(float(value))
-            elif isinstance(value, date):
-                values.append(cell(value, "day"))
+            if value is None:
+                values.append(None)
+                continue
+            if column in amount_columns or column == "rate":
+                value = float(value)
+            target = styled.get(column)
+            if target is not None:
+                target.value = value
+                values.append(target)
             else:
                 values.append(value)
         sheet.append(values)
