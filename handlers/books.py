@@ -192,6 +192,12 @@ async def _picture_screen(
     builder.button(
         text=t("books.button_export"), callback_data=BooksAct(m="x", a="p", o=org_id, p=label)
     )
+    if books.closed and p.to_file and await may(uow, person_id, Action.REVIEW, org_id):
+        # Late documents of a closed period: input VAT may be claimed in a later period.
+        builder.button(
+            text=t("books.button_move", count=p.to_file),
+            callback_data=BooksAct(m="v", a="m", o=org_id, p=label),
+        )
     if books.closed:
         if await may(uow, person_id, Action.REOPEN_PERIOD, org_id):
             builder.button(
@@ -276,6 +282,12 @@ async def books_pressed(
         await edit_in_place(
             query, t("books.reopen_ask", period=period_name(_parse_period(data.p)))
         )
+    elif data.a == "m":
+        period = _parse_period(data.p)
+        count, target = await service.move_waiting(uow, person.id, data.o, period, now)
+        text, markup = await _picture_screen(uow, person.id, data.o, period, t)
+        moved = t("books.moved", count=count, period=period_name(target or period))
+        await edit_in_place(query, moved + "\n\n" + text, markup)
     elif data.a == "k":
         period = _parse_period(data.p)
         current = await uow.books.bookkeeping(data.o)

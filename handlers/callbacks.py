@@ -78,7 +78,8 @@ class CategoryAct(CallbackData, prefix="cg"):
 class BooksAct(CallbackData, prefix="bk"):
     # m: "v" the VAT picture (/vat) or "x" straight to the formats (/export).
     # a: "o" organization `o` chosen, "p" period `p` chosen, "f" export in format `f`,
-    # "c" close, "r" reopen (asks the reason), "k" switch single/double-entry
+    # "c" close, "r" reopen (asks the reason), "k" switch single/double-entry,
+    # "m" move the waiting documents of a closed period to the next open one
     m: str
     a: str
     o: int = 0

@@ -403,6 +403,45 @@ async def move_to_open_period(
     return target
 
 
+async def move_waiting(
+    uow: UnitOfWork, person_id: int, organization_id: int, period: Period, now: datetime
+) -> tuple[int, Period | None]:
+    """Every document of a closed period still waiting for the office goes to the next
+    open period (input VAT may be claimed later); how many, and where."""
+    await require(uow, person_id, Action.REVIEW, organization_id)
+    organization = await _organization(uow, organization_id)
+    closed = await uow.books.closed_periods(organization_id)
+    if period.label not in closed:
+        raise Conflict("books.period_not_closed")
+    target = period
+    while target.label in closed:
+        target = period_of(organization, target.end + timedelta(days=1))
+    since = datetime.combine(period.start - _LOOKBACK, datetime.min.time()).astimezone()
+    waiting = [
+        d
+        for d in await uow.books.documents_since(
+            organization_id, [DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL], since
+        )
+        if document_period(organization, d) == period
+    ]
+    for document in waiting:
+        document.fields = {**document.fields, "_vat_period_day": target.start.isoformat()}
+        document.updated_at = now
+        await uow.audit.add(
+            AuditEntry(
+                action="document.vat_period_moved",
+                actor_id=person_id,
+                organization_id=organization_id,
+                document_id=document.id,
+                details={"from": period.label, "to": target.label},
+                at=now,
+            )
+        )
+        await uow.documents.save(document)
+    await uow.commit()
+    return len(waiting), target
+
+
 # --- mapping, bookkeeping, rates ---------------------------------------------------------
 
 

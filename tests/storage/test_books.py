@@ -276,3 +276,25 @@ async def test_a_late_document_moves_to_the_next_open_period(
     async with uow_factory() as uow:
         december = await service.load_period(uow, world.staff, world.org, Period.month(2026, 12))
     assert [e.document_id for e in december.entries] == [ids["waiting"]]
+
+
+async def test_the_waiting_documents_of_a_closed_period_move_together(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    world = await build(uow_factory)
+    ids = await populate(uow_factory, world)
+    async with uow_factory() as uow:
+        with pytest.raises(Conflict):
+            await service.move_waiting(uow, world.staff, world.org, NOVEMBER, NOW)
+    async with uow_factory() as uow:
+        await service.close_period(uow, world.staff, world.org, NOVEMBER, NOW)
+        await service.close_period(uow, world.staff, world.org, Period.month(2026, 12), NOW)
+    async with uow_factory() as uow:
+        count, target = await service.move_waiting(uow, world.staff, world.org, NOVEMBER, NOW)
+    assert (count, target) == (1, Period.month(2027, 1))
+    async with uow_factory() as uow:
+        january = await service.load_period(uow, world.staff, world.org, Period.month(2027, 1))
+        november = await service.load_period(uow, world.staff, world.org, NOVEMBER)
+    assert january.picture.to_file == 1 and november.picture.to_file == 0
+    assert november.picture.returned == 1  # a returned document waits for the client
+    assert ids["waiting"]
