@@ -442,6 +442,22 @@ async def move_waiting(
     return len(waiting), target
 
 
+async def period_status(
+    uow: UnitOfWork, organization: Organization, period: Period
+) -> tuple[bool, bool]:
+    """(ready: nothing of the period waits for the office or the client, exported)."""
+    assert organization.id is not None
+    since = datetime.combine(period.start - _LOOKBACK, datetime.min.time()).astimezone()
+    waiting = await uow.books.documents_since(
+        organization.id,
+        [DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL, DocumentState.RETURNED],
+        since,
+    )
+    ready = not any(document_period(organization, d) == period for d in waiting)
+    exported = bool(await uow.books.exports_for(organization.id, period.label))
+    return ready, exported
+
+
 # --- mapping, bookkeeping, rates ---------------------------------------------------------
 
 

@@ -298,3 +298,24 @@ async def test_the_waiting_documents_of_a_closed_period_move_together(
     assert january.picture.to_file == 1 and november.picture.to_file == 0
     assert november.picture.returned == 1  # a returned document waits for the client
     assert ids["waiting"]
+
+
+async def test_the_digest_status_of_a_period(uow_factory: SqlUnitOfWorkFactory) -> None:
+    world = await build(uow_factory)
+    await populate(uow_factory, world)
+    async with uow_factory() as uow:
+        organization = await uow.organizations.get(world.org)
+        assert organization is not None
+        assert await service.period_status(uow, organization, NOVEMBER) == (False, False)
+        assert await service.period_status(uow, organization, Period.month(2026, 10)) == (
+            True,
+            False,
+        )
+    async with uow_factory() as uow:
+        await service.export(
+            uow, world.staff, world.org, NOVEMBER, ExportFormat.CSV, io.BytesIO(), NOW
+        )
+    async with uow_factory() as uow:
+        organization = await uow.organizations.get(world.org)
+        assert organization is not None
+        assert await service.period_status(uow, organization, NOVEMBER) == (False, True)
