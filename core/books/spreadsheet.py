@@ -163,8 +163,8 @@ def write_xlsx(
         values: list[Any] = []
         for column in COLUMNS:
             value = row[column]
-            if value is None:
-                values.append(None)
+            if value is None or value == "":
+                values.append(None)  # an empty cell costs nothing to write
                 continue
             if column in amount_columns or column == "rate":
                 value = float(value)
