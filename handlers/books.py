@@ -14,7 +14,13 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.settings import Settings
@@ -26,10 +32,10 @@ from core.books.records import ExportFormat
 from core.books.spreadsheet import COLUMNS, SUMMARY
 from core.categories import CATEGORIES
 from core.deadlines.periods import Period
-from core.domain import Person
+from core.domain import Document, Person
 from core.errors import NotAllowed, TayukError
 from core.permissions import Action, may, may_in_office
-from core.ports import Clock
+from core.ports import Clock, FileStore
 from handlers.callbacks import BooksAct
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
@@ -234,6 +240,7 @@ async def books_pressed(
     t: Texts,
     clock: Clock,
     state: FSMContext,
+    files: FileStore,
     settings: Settings | None = None,
 ) -> None:
     assert person.id is not None
@@ -288,6 +295,9 @@ async def books_pressed(
         text, markup = await _picture_screen(uow, person.id, data.o, period, t)
         moved = t("books.moved", count=count, period=period_name(target or period))
         await edit_in_place(query, moved + "\n\n" + text, markup)
+    elif data.a == "l":
+        await _move_one(query, uow, files, person, t, data.o, now)
+        return
     elif data.a == "k":
         period = _parse_period(data.p)
         current = await uow.books.bookkeeping(data.o)
@@ -374,6 +384,59 @@ async def reopen_reason_typed(
     await message.answer(
         t("books.reopened", period=period_name(period)) + "\n\n" + text, reply_markup=markup
     )
+
+
+# --- a late document's card ----------------------------------------------------------------
+
+
+async def late_notice(
+    uow: SqlUnitOfWork,
+    t: Texts,
+    document: Document,
+    caption: str,
+    markup: InlineKeyboardMarkup,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A document of a closed period: said on its card, with the next open period to take."""
+    target = await service.late_for(uow, document)
+    if target is None or document.organization_id is None:
+        return caption, markup
+    organization = await uow.organizations.get(document.organization_id)
+    if organization is None:
+        return caption, markup
+    closed = service.document_period(organization, document)
+    caption += "\n" + t("books.late_on_card", period=period_name(closed))
+    button = InlineKeyboardButton(
+        text=t("books.button_move_one", period=period_name(target)),
+        callback_data=BooksAct(m="v", a="l", o=document.id or 0, p=target.label).pack(),
+    )
+    return caption, InlineKeyboardMarkup(inline_keyboard=[*markup.inline_keyboard, [button]])
+
+
+async def _move_one(
+    query: CallbackQuery,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    person: Person,
+    t: Texts,
+    document_id: int,
+    now: datetime,
+) -> None:
+    from handlers.review import show_card  # the card belongs to the review screens
+
+    assert person.id is not None
+    target = await service.move_to_open_period(uow, person.id, document_id, now)
+    document = await uow.documents.get(document_id)
+    message = query.message
+    if document is None or document.organization_id is None or not isinstance(message, Message):
+        return
+    organization = await uow.organizations.get(document.organization_id)
+    await query.answer(t("books.moved_one", period=period_name(target)))
+    await edit_in_place(query, None, None)  # the old card's buttons carry an old version
+    assert message.bot is not None
+    await show_card(
+        message.bot, message.chat.id, uow, files, t, document,
+        organization.name if organization else "?",
+    )  # fmt: skip
 
 
 # --- /accounts: the office's ledger accounts -------------------------------------------------

@@ -144,6 +144,8 @@ async def test_filed_documents_reach_the_books(harness: Harness) -> None:
     assert "is closed" in (closed.text or "")
     report = await harness.say(ALICE, "/tofile")
     card = await harness.after(ALICE, harness.api.click(ALICE, report, "Falafel Ltd (1)"))
+    assert "is closed: the VAT may be claimed in a later open period" in (card.caption or "")
+    assert any(b["text"].startswith("➡️ Move to the period") for b in card.buttons())
     pressed = await harness.api.press_button(
         ALICE, card.message_id, card.button_data("✅ Approve")
     )
@@ -166,3 +168,20 @@ async def test_filed_documents_reach_the_books(harness: Harness) -> None:
     card = await latest(harness, ALICE, card)
     await harness.after(ALICE, harness.api.click(ALICE, card, "✅ Approve"))
     assert await state_of(harness, late) is DocumentState.FILED
+
+    # Another late document after closing again: its card moves it to the next open period.
+    picture = await open_period(harness, "/vat")
+    await harness.edited(ALICE, harness.api.click(ALICE, picture, "🔒 Close the period"), picture)
+    later = await sent_and_read(harness, "1004")
+    report = await harness.say(ALICE, "/tofile")
+    card = await harness.after(ALICE, harness.api.click(ALICE, report, "Falafel Ltd (1)"))
+    move = next(b["text"] for b in card.buttons() if b["text"].startswith("➡️ Move"))
+    fresh = await harness.after(ALICE, harness.api.click(ALICE, card, move))
+    assert "is closed" not in (fresh.caption or "")
+    await harness.after(ALICE, harness.api.click(ALICE, fresh, "✅ Approve"))
+    assert await state_of(harness, later) is DocumentState.FILED
+    async with harness.app.uow_factory() as uow:
+        document = await uow.documents.get(later)
+        assert document is not None
+    first_of_month = datetime.now(UTC).replace(day=1).date().isoformat()
+    assert document.fields["_vat_period_day"] == first_of_month
