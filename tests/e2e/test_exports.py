@@ -128,6 +128,16 @@ async def test_filed_documents_reach_the_books(harness: Harness) -> None:
     await harness.say(ALICE, "/accounts")
     saved = await harness.say(ALICE, "supplier 514713288 40021")
     assert "Saved" in (saved.text or "")
+    # Many at once: the office's chart as a CSV file.
+    await harness.say(ALICE, "/accounts")
+    chart = "kind,key,account\r\nexpense,office_supplies,6100\r\nsetting,input_vat,1801\r\n"
+    imported = await harness.after(
+        ALICE,
+        harness.api.send_document(
+            ALICE, chart.encode("utf-8-sig"), file_name="chart.csv", mime_type="text/csv"
+        ),
+    )
+    assert "2 rows imported" in (imported.text or "") and "6100" in (imported.text or "")
     formats = await open_period(harness, "/export")
     movein = await harness.after(
         ALICE, harness.api.click(ALICE, formats, "Hashavshevet (MOVEIN.DAT)")
