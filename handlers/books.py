@@ -434,9 +434,14 @@ async def _move_one(
     await edit_in_place(query, None, None)  # the old card's buttons carry an old version
     assert message.bot is not None
     await show_card(
-        message.bot, message.chat.id, uow, files, t, document,
+        message.bot,
+        message.chat.id,
+        uow,
+        files,
+        t,
+        document,
         organization.name if organization else "?",
-    )  # fmt: skip
+    )
 
 
 # --- /accounts: the office's ledger accounts -------------------------------------------------

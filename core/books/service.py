@@ -112,10 +112,14 @@ async def load_period(
     since = datetime.combine(period.start - _LOOKBACK, datetime.min.time()).astimezone()
     documents = await uow.books.documents_since(
         organization_id,
-        [DocumentState.FILED, DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL,
-         DocumentState.RETURNED],
+        [
+            DocumentState.FILED,
+            DocumentState.TO_FILE,
+            DocumentState.NEEDS_MANUAL,
+            DocumentState.RETURNED,
+        ],
         since,
-    )  # fmt: skip
+    )
     mine = [d for d in documents if document_period(organization, d) == period]
     filed = [d for d in mine if d.state is DocumentState.FILED]
     filed.sort(key=lambda d: (period_day(d), d.id or 0))
@@ -189,10 +193,16 @@ def _write(job: _Job, out: BinaryIO) -> dict[str, Any]:
         )
     elif job.fmt is ExportFormat.OPENFRMT:
         result = openfrmt.write(
-            out, lambda: entries, company=openfrmt.Company(vat_number, job.organization.name),
-            plan=job.plan, bookkeeping=job.bookkeeping, start=period.start, end=period.end,
-            produced=job.produced, primary_id=job.primary_id,
-        )  # fmt: skip
+            out,
+            lambda: entries,
+            company=openfrmt.Company(vat_number, job.organization.name),
+            plan=job.plan,
+            bookkeeping=job.bookkeeping,
+            start=period.start,
+            end=period.end,
+            produced=job.produced,
+            primary_id=job.primary_id,
+        )
         return {
             "folder": result.folder,
             "primary_id": job.primary_id,
@@ -202,11 +212,17 @@ def _write(job: _Job, out: BinaryIO) -> dict[str, Any]:
         }
     elif job.fmt is ExportFormat.PCN874:
         totals = pcn874.write(
-            out, lambda: entries, vat_number=vat_number, report_month=period.report_month,
+            out,
+            lambda: entries,
+            vat_number=vat_number,
+            report_month=period.report_month,
             produced=job.produced,
-        )  # fmt: skip
-        return {"lines": totals.lines, "other_vat": totals.other_vat,
-                "equipment_vat": totals.equipment_vat}  # fmt: skip
+        )
+        return {
+            "lines": totals.lines,
+            "other_vat": totals.other_vat,
+            "equipment_vat": totals.equipment_vat,
+        }
     else:
         try:
             movein.write(
@@ -249,15 +265,28 @@ async def export(
     names = {
         k.removeprefix("category."): v for k, v in labels.items() if k.startswith("category.")
     }
-    names.update({k.removeprefix("account."): v for k, v in labels.items()
-                  if k.startswith("account.")})  # fmt: skip
+    names.update(
+        {k.removeprefix("account."): v for k, v in labels.items() if k.startswith("account.")}
+    )
     mappings = await uow.books.mappings(books.office_id) if books.office_id else {}
     plan = AccountPlan.of(mappings, names)
     entries = books.entries
     bookkeeping = await uow.books.bookkeeping(organization_id)
     pid = primary_id or secrets.randbelow(9 * 10**14) + 10**14
-    job = _Job(fmt, entries, books.picture, organization, period, plan, bookkeeping, pid,
-               now.astimezone(_ISRAEL), labels, right_to_left, convention)  # fmt: skip
+    job = _Job(
+        fmt,
+        entries,
+        books.picture,
+        organization,
+        period,
+        plan,
+        bookkeeping,
+        pid,
+        now.astimezone(_ISRAEL),
+        labels,
+        right_to_left,
+        convention,
+    )
     start = out.tell()
     # Writing is CPU work: off the event loop, so the bot answers others meanwhile.
     details = await asyncio.to_thread(_write, job, out)

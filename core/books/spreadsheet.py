@@ -99,9 +99,11 @@ def write_csv(
             picture.add(entry)
             row = _row(entry, labels)
             writer.writerow(
-                ["" if row[c] is None else row[c].isoformat() if c == "date" else row[c]
-                 for c in COLUMNS]
-            )  # fmt: skip
+                [
+                    "" if row[c] is None else row[c].isoformat() if c == "date" else row[c]
+                    for c in COLUMNS
+                ]
+            )
         writer.writerow(
             [labels.get("column.totals", "totals")]
             + [""] * (COLUMNS.index("net") - 1)
