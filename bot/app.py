@@ -25,6 +25,7 @@ from core.clock import SystemClock
 from core.ports import Clock
 from handlers import access as access_handlers
 from handlers import (
+    books,
     categories,
     due_dates,
     errors,
@@ -64,6 +65,8 @@ COMMANDS = (
     "schedule",
     "tofile",
     "categories",
+    "vat",
+    "export",
 )
 
 
@@ -112,6 +115,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 due_dates,
                 review_handlers,  # before intake: a photo answering a return is not an upload
                 categories,
+                books,  # before intake: a chart file sent to /accounts is not an upload
                 intake,
                 fallback,
                 errors,

@@ -78,6 +78,14 @@ class OcrSettings(BaseSettings):
     latin_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
 
 
+class ExportSettings(BaseSettings):
+    model_config = _section("TAYUK_EXPORT_")
+
+    # Hashavshevet MOVEIN.DAT: published descriptions disagree on its first and last records
+    # ("none", "count" or "zero_nines"); the office checks a golden file and picks one.
+    movein_convention: Literal["none", "count", "zero_nines"] = "none"
+
+
 class Settings(BaseSettings):
     model_config = _section("TAYUK_")
 
@@ -93,6 +101,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
 
     @property
     def files_dir(self) -> Path:

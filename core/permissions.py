@@ -24,6 +24,9 @@ class Action(StrEnum):
     INVITE = "invite"
     MANAGE_TEAM = "manage_team"
     REVOKE_ACCESS = "revoke_access"
+    EXPORT = "export"  # the VAT picture and the ledger exports of a period
+    CLOSE_PERIOD = "close_period"
+    REOPEN_PERIOD = "reopen_period"  # undoes a close: the office's owner and admins
 
 
 _CLIENT: dict[AccessLevel, frozenset[Action]] = {
@@ -43,10 +46,16 @@ _OFFICE_WORK = frozenset(
         Action.APPROVE,
         Action.RETURN,
         Action.INVITE,
+        Action.EXPORT,
+        Action.CLOSE_PERIOD,
     }
 )
-# Access granted to an office reaches every active member, whatever their role.
-_OFFICE: dict[OfficeRole, frozenset[Action]] = {role: _OFFICE_WORK for role in OfficeRole}
+# Access granted to an office reaches every active member, whatever their role; reopening a
+# closed period is for those who run the office.
+_OFFICE: dict[OfficeRole, frozenset[Action]] = {
+    role: _OFFICE_WORK | ({Action.REOPEN_PERIOD} if role is not OfficeRole.STAFF else set())
+    for role in OfficeRole
+}
 # What a member may do to the office itself: bring in clients (INVITE) and, for the owner
 # and admins, run the team.
 _IN_OFFICE: dict[OfficeRole, frozenset[Action]] = {

@@ -32,6 +32,7 @@ from core.domain import (  # reporting deadlines
 )
 
 if TYPE_CHECKING:
+    from core.books.ports import BooksPort
     from core.review import ReportRow
 
 
@@ -151,6 +152,7 @@ class UnitOfWork(Protocol):
     audit: AuditPort
     reporting: ReportingPort
     categories: CategoriesPort
+    books: BooksPort
 
     async def commit(self) -> None: ...
     async def release(self) -> None: ...

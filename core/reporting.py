@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from core.books.service import period_status
 from core.deadlines import (
     DEFAULT_POLICY,
     ISRAEL_TZ,
@@ -533,6 +534,8 @@ class DigestNotice:
     to_file: list[tuple[Organization, int]]
     due_soon: list[Deadline]
     returned: list[tuple[Organization, int]]
+    # (organization id, period label) of a VAT report due soon -> (ready to export, exported)
+    books: dict[tuple[int, str], tuple[bool, bool]] = field(default_factory=dict)
 
     @property
     def keys(self) -> list[str]:
@@ -674,7 +677,14 @@ async def _due_digests(
         due_soon = [
             d for d in await _deadlines(uow, orgs, day, day + DIGEST_HORIZON, day) if not d.filed
         ]
-        notices += [DigestNotice(r, day, to_file, due_soon, returned) for r in recipients]
+        books = {
+            (d.organization.id or 0, d.obligation.period.label): await period_status(
+                uow, d.organization, d.obligation.period
+            )
+            for d in due_soon
+            if d.obligation.kind in (ReportKind.VAT, ReportKind.VAT_DETAILED)
+        }
+        notices += [DigestNotice(r, day, to_file, due_soon, returned, books) for r in recipients]
     return notices
 
 

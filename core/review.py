@@ -17,6 +17,7 @@ from typing import Any
 from stdnum.il import hp, idnr
 
 from core import categories
+from core.books.service import ensure_open
 from core.domain import AuditEntry, Document, DocumentState, StoredFile
 from core.errors import Conflict, NotAllowed, NotFound, TayukError
 from core.permissions import Action, may, require, require_in_office
@@ -85,6 +86,9 @@ async def _load(
     await require(uow, person_id, action, document.organization_id)
     if document.version != version or document.state not in REVIEW_STATES:
         raise await _conflict(uow, document_id)
+    if action in (Action.APPROVE, Action.REVIEW):
+        # A closed VAT period is final until someone with the right reopens it.
+        await ensure_open(uow, document)
     return document
 
 

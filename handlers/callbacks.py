@@ -73,3 +73,16 @@ class CategoryAct(CallbackData, prefix="cg"):
     office: int
     a: str = ""
     c: str = ""
+
+
+class BooksAct(CallbackData, prefix="bk"):
+    # m: "v" the VAT picture (/vat) or "x" straight to the formats (/export).
+    # a: "o" organization `o` chosen, "p" period `p` chosen, "f" export in format `f`,
+    # "c" close, "r" reopen (asks the reason), "k" switch single/double-entry,
+    # "m" move the waiting documents of a closed period to the next open one,
+    # "l" move the late document `o` (its card's button) to the next open period
+    m: str
+    a: str
+    o: int = 0
+    p: str = ""
+    f: str = ""

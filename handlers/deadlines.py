@@ -84,16 +84,28 @@ def render_digest(t: Texts, notice: DigestNotice) -> str:
         lines += [t("digest.to_file_line", org=o.name, count=n) for o, n in notice.to_file]
     if notice.due_soon:
         lines += ["", t("digest.due")]
-        lines += [
-            t(
-                "digest.due_line",
-                org=d.organization.name,
-                report=t(f"report.{d.obligation.kind.value}"),
-                period=period_text(d.obligation.period),
-                **_due(t, d.due),
+        for d in notice.due_soon:
+            lines.append(
+                t(
+                    "digest.due_line",
+                    org=d.organization.name,
+                    report=t(f"report.{d.obligation.kind.value}"),
+                    period=period_text(d.obligation.period),
+                    **_due(t, d.due),
+                )
             )
-            for d in notice.due_soon
-        ]
+            books = notice.books.get((d.organization.id or 0, d.obligation.period.label))
+            if books is not None:  # a VAT report: can its period be exported, was it?
+                ready, exported = books
+                lines.append(
+                    t(
+                        "digest.books",
+                        ready=t("digest.books_ready" if ready else "digest.books_waiting"),
+                        exported=t(
+                            "digest.books_exported" if exported else "digest.books_not_exported"
+                        ),
+                    )
+                )
     if notice.returned:
         lines += ["", t("digest.returned")]
         lines += [t("digest.returned_line", org=o.name, count=n) for o, n in notice.returned]

@@ -35,6 +35,7 @@ from core.files import EXTENSIONS, photo_preview, safe_name
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore
+from handlers import books
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
 from handlers.intake import download, turn, upload_of
 from handlers.reading_notice import UNSURE_BELOW
@@ -225,6 +226,8 @@ async def show_card(
     stored, data = await _latest_file(uow, files, document.id or 0)
     category = await review.suggested_category(uow, document)
     caption, markup = card_caption(t, document, org, category), card_keyboard(t, document)
+    # A document of a closed VAT period says so, with the next open period to take (books).
+    caption, markup = await books.late_notice(uow, t, document, caption, markup)
     await uow.release_if_clean()
     await send_file(bot, chat_id, stored, data, caption, markup)
 

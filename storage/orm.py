@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 
 from core import domain
+from core.books import records
 from storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -37,3 +38,7 @@ def start_mappers() -> None:
     m(domain.FiledReport, tables.filed_reports)
     m(domain.SentNotice, tables.sent_notices)
     m(domain.OfficeSchedule, tables.office_schedules)
+    # Books and exports (issue 13).
+    m(records.ExportRecord, tables.exports)
+    m(records.ClosedPeriod, tables.closed_periods)
+    m(records.BooksSettings, tables.books_settings)

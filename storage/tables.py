@@ -20,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 
+from core.books.accounts import Bookkeeping
+from core.books.records import ExportFormat
 from core.domain import (
     AccessLevel,
     DealerType,
@@ -350,4 +352,69 @@ vendor_categories = Table(
     Column("chosen_by", Integer, ForeignKey("people.id"), nullable=True),
     _created(),
     UniqueConstraint("organization_id", "vendor_key", name="uq_vendor_categories_vendor"),
+)
+
+# --- books and exports (issue 13) ------------------------------------------------------------
+
+# An office's ledger accounts: kind "expense" (key: category), "setting" (key: input_vat,
+# equipment_vat, supplier_prefix, suppliers) or "supplier" (key: business number).
+account_mappings = Table(
+    "account_mappings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("account", String(15), nullable=False),
+    UniqueConstraint("office_id", "kind", "key", name="uq_account_mappings_key"),
+)
+
+books_settings = Table(
+    "books_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "organization_id", Integer, ForeignKey("organizations.id"), nullable=False, unique=True
+    ),
+    Column("bookkeeping", EnumText(Bookkeeping), nullable=False, server_default="double"),
+)
+
+# Bank of Israel representative rates, as the accountant entered them (no network).
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("day", String(10), nullable=False),  # ISO date
+    Column("rate", String(20), nullable=False),  # a decimal: "3.712"
+    Column("set_by", Integer, ForeignKey("people.id"), nullable=True),
+    UniqueConstraint("currency", "day", name="uq_exchange_rates_day"),
+)
+
+exports = Table(
+    "exports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("format", EnumText(ExportFormat), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", String(200), nullable=False),
+    Column("document_count", Integer, nullable=False),
+    Column("document_ids", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    Index("ix_exports_org_period", "organization_id", "period"),
+)
+
+closed_periods = Table(
+    "closed_periods",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("closed_by", Integer, ForeignKey("people.id"), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "period", name="uq_closed_periods_period"),
 )

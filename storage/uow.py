@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.books import BooksRepository
 from storage.repositories.categories import CategoryRepository
 from storage.repositories.documents import DocumentRepository
 from storage.repositories.invites import InviteRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     reporting: ReportingRepository
     categories: CategoryRepository
+    books: BooksRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(session)
         self.reporting = ReportingRepository(session)
         self.categories = CategoryRepository(session)
+        self.books = BooksRepository(session)
         return self
 
     async def __aexit__(

@@ -16,8 +16,11 @@ from storage.uow import SqlUnitOfWorkFactory
 from tests import scenario
 
 A = Action
-OFFICE_WORK = {A.VIEW, A.UPLOAD, A.UPLOAD_INCOME, A.REVIEW, A.APPROVE, A.RETURN, A.INVITE}
-LEADS = OFFICE_WORK | {A.MANAGE_TEAM}
+OFFICE_WORK = {
+    *(A.VIEW, A.UPLOAD, A.UPLOAD_INCOME, A.REVIEW, A.APPROVE, A.RETURN, A.INVITE),
+    *(A.EXPORT, A.CLOSE_PERIOD),
+}
+LEADS = OFFICE_WORK | {A.MANAGE_TEAM, A.REOPEN_PERIOD}
 NOTHING: set[Action] = set()
 
 # role -> (allowed on its own organization/office, allowed on the other one)
