@@ -36,6 +36,7 @@ from handlers import (
     team,
 )
 from handlers import deadlines as deadline_handlers
+from handlers import mail as mail_handlers
 from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
@@ -63,6 +64,7 @@ COMMANDS = (
     "schedule",
     "tofile",
     "categories",
+    "mail",
 )
 
 
@@ -111,6 +113,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 due_dates,
                 review_handlers,  # before intake: a photo answering a return is not an upload
                 categories,
+                mail_handlers,
                 intake,
                 fallback,
                 errors,

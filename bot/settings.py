@@ -67,6 +67,35 @@ class OcrSettings(BaseSettings):
     latin_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
 
 
+class MailSettings(BaseSettings):
+    """Documents by e-mail (issue 14): the forwarding domain and how mail reaches Tayuk."""
+
+    model_config = _section("TAYUK_MAIL_")
+
+    # The office's mail domain: every organization gets <name>-<random>@<domain>.
+    domain: str | None = None
+    # Tayuk's own SMTP receiver (`tayuk mail`), behind the office's MX or a relay.
+    smtp_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    max_message_mb: int = 30
+    # How the sender is proven: dkim (own receiver), authres (a provider's
+    # Authentication-Results from `authserv_id` only), or none (a trusted relay checks).
+    auth: Literal["dkim", "authres", "none"] = "dkim"
+    authserv_id: str | None = None
+    # Days a rotated address still answers with a polite bounce.
+    grace_days: int = 30
+    # Seconds a receiver holds a mail's job; a killed one's mails are taken over after this.
+    lease_seconds: int = 120
+    # A hosted mailbox polled over IMAP instead of (or besides) the SMTP receiver.
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+
+
 class Settings(BaseSettings):
     model_config = _section("TAYUK_")
 
@@ -81,6 +110,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @property
     def files_dir(self) -> Path:

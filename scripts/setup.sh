@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-heb tesseract-ocr-script-hebr
-              tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv)
+              tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv
+              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import registry
 
-from core import domain
+from core import domain, mail
 from storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -37,3 +37,7 @@ def start_mappers() -> None:
     m(domain.FiledReport, tables.filed_reports)
     m(domain.SentNotice, tables.sent_notices)
     m(domain.OfficeSchedule, tables.office_schedules)
+    # Documents by e-mail (issue 14).
+    m(mail.MailAddress, tables.mail_addresses)
+    m(mail.MailSender, tables.mail_senders)
+    m(mail.InboundMail, tables.inbound_mails)

@@ -14,6 +14,7 @@ from storage.repositories.categories import CategoryRepository
 from storage.repositories.documents import DocumentRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.jobs import JobRepository
+from storage.repositories.mail import MailRepository
 from storage.repositories.offices import OfficeRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.people import PeopleRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     reporting: ReportingRepository
     categories: CategoryRepository
+    mail: MailRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(session)
         self.reporting = ReportingRepository(session)
         self.categories = CategoryRepository(session)
+        self.mail = MailRepository(session)
         return self
 
     async def __aexit__(
