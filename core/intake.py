@@ -268,8 +268,9 @@ async def receive(
     try:
         check_size(upload.file_size)
         check_declared_type(upload.mime_type, upload.file_name)
+        # No transaction stays open while the file is fetched, checked and written.
+        await uow.release()
         if not isinstance(data, bytes):
-            await uow.release()
             data = await data()
         stored = await store_upload(
             uow, files, person=person, upload=upload, data=data, plan=plan, batch=batch, now=now

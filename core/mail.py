@@ -7,6 +7,7 @@ the receiver acknowledges it; `process` then turns it into documents through
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import unicodedata
@@ -289,11 +290,13 @@ async def keep_raw(
     Called before the receiver acknowledges the message: once this returns, a crash cannot
     lose it. A message seen again (same IMAP key) is not kept twice.
     """
+    # The bytes reach the disk first (content-addressed: writing twice is harmless), so no
+    # transaction is open while they are flushed.
+    sha256 = await files.put(raw)
     if external_key is not None:
         existing = await uow.mail.inbound_by_key(external_key)
         if existing is not None:
             return existing
-    sha256 = await files.put(raw)
     mail = await uow.mail.add_inbound(
         InboundMail(
             channel=channel,
@@ -346,8 +349,11 @@ class MailIntake:
         finished = {MailState.DONE, MailState.REJECTED, MailState.BOUNCED}
         if MailState(mail.state) in finished:
             return Outcome(MailState(mail.state), mail.subject or "", already=mail.documents)
+        await uow.release()
         raw = await self.files.get(mail.raw_sha256)
-        parsed = self.parse(raw)
+        # Parsing (and drawing an HTML receipt) is real work: off the event loop, with no
+        # transaction open.
+        parsed = await asyncio.to_thread(self.parse, raw)
         mail.sender = parsed.sender[:320] if parsed.sender else None
         mail.subject = parsed.subject[:300] if parsed.subject else None
         recipient = await resolve_recipient(uow, mail.recipient, self.domain, now, self.grace)
@@ -367,6 +373,7 @@ class MailIntake:
         else:
             mail.decided_by = accepted_by
         person = await self._sender_person(uow, mail)
+        await uow.commit()
         outcome = Outcome(MailState.DONE, mail.subject or "", sender_person=person)
         await self._file_parts(uow, mail, person, parsed.parts, outcome, now)
         if not parsed.parts:

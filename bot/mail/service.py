@@ -160,7 +160,12 @@ async def run_mail(settings: Settings) -> None:
     processor = MailProcessor(
         uow_factory, intake, clock, lease=timedelta(seconds=settings.mail.lease_seconds)
     )
-    tasks = [asyncio.create_task(processor.run_forever(), name="mail-processor")]
+    # Two loops: one files a mail's documents while the other waits on the disk or database.
+    second = MailProcessor(uow_factory, intake, clock, lease=processor.lease, wake=processor.wake)
+    tasks = [
+        asyncio.create_task(each.run_forever(), name="mail-processor")
+        for each in (processor, second)
+    ]
     server = None
     if settings.mail.smtp_enabled:
         handler = IntakeHandler(

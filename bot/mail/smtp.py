@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -20,6 +20,8 @@ from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 20
+# A rotated address starts bouncing at most this long after the rotation.
+RECIPIENT_MEMORY = timedelta(seconds=30)
 RELAY_DENIED = "550 5.7.1 Relaying denied: this server only receives mail for its own addresses"
 NO_MAILBOX = "550 5.1.1 No such mailbox here"
 # A rotated address, within its grace period: the sender's server turns this into a bounce.
@@ -50,6 +52,7 @@ class IntakeHandler:
         self.grace = grace
         self.on_kept = on_kept
         self.kept = 0
+        self._known: dict[str, tuple[mail.Recipient, datetime]] = {}
 
     async def handle_RCPT(
         self,
@@ -63,16 +66,28 @@ class IntakeHandler:
             return RELAY_DENIED
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
-        async with self.uow_factory() as uow:
-            found = await mail.resolve_recipient(
-                uow, address, self.domain, self.clock.now(), self.grace
-            )
+        found = await self._resolve(address)
         if found.kind is mail.RecipientKind.RETIRED:
             return MOVED
         if found.kind is mail.RecipientKind.UNKNOWN:
             return NO_MAILBOX
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def _resolve(self, address: str) -> mail.Recipient:
+        """The address's standing, remembered briefly: a busy sender's every message would
+        otherwise wait for the database before its DATA."""
+        key = address.lower()
+        now = self.clock.now()
+        cached = self._known.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        async with self.uow_factory() as uow:
+            found = await mail.resolve_recipient(uow, address, self.domain, now, self.grace)
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[key] = (found, now + RECIPIENT_MEMORY)
+        return found
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
