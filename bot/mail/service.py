@@ -36,6 +36,7 @@ class MailProcessor:
     clock: Clock
     lease: timedelta = timedelta(minutes=2)
     idle_sleep: float = 1.0
+    retry_after: timedelta = RETRY_AFTER
     name: str = field(default_factory=worker_name)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,7 +71,7 @@ class MailProcessor:
                     worker=self.name,
                     now=self.clock.now(),
                     error=f"{type(error).__name__}: {error}"[:500],
-                    retry_at=None if last else self.clock.now() + RETRY_AFTER,
+                    retry_at=None if last else self.clock.now() + self.retry_after,
                 )
                 if last:
                     # Kept and shown to the office, never dropped.

@@ -95,6 +95,7 @@ class IntakeHandler:
         kept: list[int] = []
         try:
             for recipient in envelope.rcpt_tos:
+                found = await self._resolve(recipient)
                 async with self.uow_factory() as uow:
                     inbound = await mail.keep_raw(
                         uow,
@@ -103,6 +104,8 @@ class IntakeHandler:
                         raw=raw,
                         recipient=recipient,
                         envelope_from=envelope.mail_from,
+                        # Known at once, so even a mail that later fails shows under it.
+                        organization_id=found.address.organization_id if found.address else None,
                     )
                 assert inbound.id is not None
                 kept.append(inbound.id)

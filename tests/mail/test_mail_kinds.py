@@ -215,3 +215,42 @@ async def test_unknown_and_spoofed_senders_are_held_for_the_office(world: MailWo
     )
     assert "Rejected" in rejected.text
     assert [m.state for m in await world.mails()] == ["done", "rejected", "held"]
+
+
+async def test_a_mail_that_cannot_be_processed_stays_kept_and_shown(world: MailWorld) -> None:
+    from datetime import timedelta
+
+    from core import mail
+    from core.domain import OfficeMember, OfficeRole
+
+    h = world.harness
+    org_id, address = await _org_with_invited_email(world)
+    await h.join(OFFICE, org_id)
+    async with h.app.uow_factory() as uow:
+        found = await uow.people.by_identity("telegram", OFFICE.id)
+        assert found is not None
+        grants = await uow.organizations.offices_with_access(org_id)
+        await uow.offices.add_member(
+            OfficeMember(grants[0].office_id, found[0].id or 0, OfficeRole.STAFF)
+        )
+        await uow.commit()
+    world.processor.retry_after = timedelta(0)
+    raw = b"From: dana@falafel.test\r\nSubject: lost bytes\r\n\r\nx"
+    async with h.app.uow_factory() as uow:
+        kept = await mail.keep_raw(
+            uow,
+            h.app.files,
+            channel="smtp",
+            raw=raw,
+            recipient=address,
+            envelope_from=DANA_MAIL,
+            organization_id=org_id,  # as the SMTP receiver knows it from RCPT
+        )
+    # The stored bytes vanish (a disk fault): every attempt fails.
+    h.app.files.path(kept.raw_sha256).unlink()
+    world.processor.kick()
+    await world.settle()
+    [failed] = await world.mails()
+    assert failed.state == "failed" and failed.reason == "mail.failed_processing"
+    shown = await h.after(OFFICE, h.api.send_text(OFFICE, "/mail"), count=2)
+    assert "could not be processed" in shown[1].text
