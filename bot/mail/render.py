@@ -10,10 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from core.files import sniff
+
+# Importing weasyprint switches Pillow, process-wide, to accepting truncated pictures; the
+# intake's check that a picture is whole (core.files) depends on Pillow refusing them.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 log = logging.getLogger(__name__)
 # Stops the page from reaching for a base URL's directory.

@@ -116,3 +116,14 @@ def test_authentication_results_are_trusted_only_from_the_configured_server() ->
     # The topmost header of our server decides; a forged pass below it changes nothing.
     assert check(raw(ours_fail, ours_pass), "dana@falafel.test") is AuthVerdict.FAIL
     assert check(raw(other_domain), "dana@falafel.test") is AuthVerdict.FAIL
+
+
+def test_drawing_receipts_leaves_truncated_pictures_refused() -> None:
+    import pytest
+
+    import bot.mail.render  # noqa: F401 - weasyprint's import changes Pillow globally
+    from core.errors import FileRejected
+    from core.files import check_file
+
+    with pytest.raises(FileRejected):
+        check_file(images.truncated_jpeg())
