@@ -57,6 +57,7 @@ class ImapPoller:
         self.idle_seconds = idle_seconds
         self.poll_seconds = poll_seconds
         self.kept = 0
+        self.idling = False
 
     def _connect(self) -> MailBox:
         s = self.settings
@@ -68,6 +69,14 @@ class ImapPoller:
         )
         box.login(s.imap_user, s.imap_password.get_secret_value(), s.imap_folder)
         return box
+
+    @staticmethod
+    def _offers_idle(box: MailBox) -> bool:
+        # Asked after login: imaplib keeps only the greeting's list, which servers often
+        # give before authentication without IDLE.
+        typ, data = box.client.capability()
+        words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
+        return typ == "OK" and b"IDLE" in words
 
     @staticmethod
     def _unseen(box: MailBox) -> tuple[str, list[tuple[str, bytes]]]:
@@ -115,9 +124,8 @@ class ImapPoller:
             box = None
             try:
                 box = await asyncio.to_thread(self._connect)
-                idle = b"IDLE" in b" ".join(
-                    c.encode() if isinstance(c, str) else c for c in box.client.capabilities
-                )
+                idle = await asyncio.to_thread(self._offers_idle, box)
+                self.idling = idle
                 while not stop.is_set():
                     if await self.poll_once(box):
                         continue

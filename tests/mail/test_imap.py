@@ -126,6 +126,7 @@ async def test_a_hosted_mailbox_is_polled_over_imap(world: MailWorld) -> None:
             await world.settle()
             # Kept first, then marked seen on the server.
             assert unseen(port) == []
+            assert poller.idling  # pymap offers IDLE: the next mail is awaited, not polled
             forged = message(
                 sender=DANA_MAIL,
                 to=plus,
