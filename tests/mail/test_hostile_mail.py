@@ -127,3 +127,31 @@ def test_drawing_receipts_leaves_truncated_pictures_refused() -> None:
 
     with pytest.raises(FileRejected):
         check_file(images.truncated_jpeg())
+
+
+class _NoOcr:
+    """Fails the test if any page had to be OCR'd: the fields must come from the text."""
+
+    def image_to_text(self, *args: object, **kwargs: object) -> object:
+        raise AssertionError("an HTML receipt must be read from its text, not by OCR")
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"OCR engine used: {name}")
+
+
+def test_an_html_receipts_fields_are_read_from_its_own_text() -> None:
+    from datetime import date
+
+    from bot.mail.render import render_html
+    from core.reading.reader import read_document
+
+    html = (
+        "<html><body><h2>ACME Office Supplies</h2><p>Tax Invoice No. 4711</p>"
+        "<p>Date: 05/03/2026</p><p>Subtotal 100.00</p><p>VAT 18% 18.00</p>"
+        "<p><b>TOTAL 118.00</b></p></body></html>"
+    )
+    reading = read_document(
+        render_html(html, {}), "application/pdf", engine=_NoOcr(), today=date(2026, 3, 10)
+    )
+    assert str(reading.value("total")) == "118.00"
+    assert str(reading.value("vat")) == "18.00"
