@@ -254,3 +254,26 @@ async def test_a_mail_that_cannot_be_processed_stays_kept_and_shown(world: MailW
     assert failed.state == "failed" and failed.reason == "mail.failed_processing"
     shown = await h.after(OFFICE, h.api.send_text(OFFICE, "/mail"), count=2)
     assert "could not be processed" in shown[1].text
+
+
+async def test_the_office_replaces_an_address_from_the_chat(world: MailWorld) -> None:
+    from core.domain import OfficeMember, OfficeRole
+
+    h = world.harness
+    org_id, old = await _org_with_invited_email(world)
+    await h.join(OFFICE, org_id)
+    async with h.app.uow_factory() as uow:
+        found = await uow.people.by_identity("telegram", OFFICE.id)
+        assert found is not None
+        grants = await uow.organizations.offices_with_access(org_id)
+        await uow.offices.add_member(
+            OfficeMember(grants[0].office_id, found[0].id or 0, OfficeRole.STAFF)
+        )
+        await uow.commit()
+    shown = await h.say(OFFICE, "/mail")
+    assert old in shown.text and DANA_MAIL in shown.text
+    replaced = await h.edited(
+        OFFICE, h.api.click(OFFICE, shown, "Replace the address of Falafel Ltd"), shown
+    )
+    new = await world.address(org_id)
+    assert new != old and new in replaced.text and "30 more days" in replaced.text
