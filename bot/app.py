@@ -38,6 +38,7 @@ from handlers import (
     team,
 )
 from handlers import deadlines as deadline_handlers
+from handlers import mail as mail_handlers
 from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
@@ -67,6 +68,7 @@ COMMANDS = (
     "categories",
     "vat",
     "export",
+    "mail",
 )
 
 
@@ -116,6 +118,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 review_handlers,  # before intake: a photo answering a return is not an upload
                 categories,
                 books,  # before intake: a chart file sent to /accounts is not an upload
+                mail_handlers,
                 intake,
                 fallback,
                 errors,

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling), migrating the database first")
     sub.add_parser("worker", help="run only the reading worker (more can run side by side)")
+    sub.add_parser(
+        "mail", help="receive documents by e-mail: the SMTP receiver and/or IMAP polling"
+    )
 
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
@@ -240,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runner import run_worker
 
         return run_worker(settings)
+    if args.command == "mail":
+        from bot.mail.service import run_mail
+
+        asyncio.run(run_mail(settings))
+        return 0
     try:
         return asyncio.run(_command(args, settings))
     except TayukError as error:

@@ -84,6 +84,33 @@ class ExportSettings(BaseSettings):
     # Hashavshevet MOVEIN.DAT: published descriptions disagree on its first and last records
     # ("none", "count" or "zero_nines"); the office checks a golden file and picks one.
     movein_convention: Literal["none", "count", "zero_nines"] = "none"
+class MailSettings(BaseSettings):
+    """Documents by e-mail (issue 14): the forwarding domain and how mail reaches Tayuk."""
+
+    model_config = _section("TAYUK_MAIL_")
+
+    # The office's mail domain: every organization gets <name>-<random>@<domain>.
+    domain: str | None = None
+    # Tayuk's own SMTP receiver (`tayuk mail`), behind the office's MX or a relay.
+    smtp_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    max_message_mb: int = 30
+    # How the sender is proven: dkim (own receiver), authres (a provider's
+    # Authentication-Results from `authserv_id` only), or none (a trusted relay checks).
+    auth: Literal["dkim", "authres", "none"] = "dkim"
+    authserv_id: str | None = None
+    # Days a rotated address still answers with a polite bounce.
+    grace_days: int = 30
+    # Seconds a receiver holds a mail's job; a killed one's mails are taken over after this.
+    lease_seconds: int = 120
+    # A hosted mailbox polled over IMAP instead of (or besides) the SMTP receiver.
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
 
 
 class Settings(BaseSettings):
@@ -102,6 +129,7 @@ class Settings(BaseSettings):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @property
     def files_dir(self) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +23,7 @@ from core.domain import (
     Person,
     StoredFile,
 )
-from core.errors import FileRejected, NotAllowed
+from core.errors import Conflict, FileRejected, NotAllowed
 from core.files import check_declared_type, check_file, check_size, safe_name
 from core.permissions import Action, may, upload_destinations
 from core.ports import FileStore, UnitOfWork
@@ -232,6 +233,61 @@ async def _queue_if_placed(uow: UnitOfWork, document: Document) -> bool:
         Job(kind=READ_JOB, payload={"document_id": document.id}, document_id=document.id)
     )
     return True
+
+
+class ReceiveOutcome(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # stored, but the organization already had the same file
+    ALREADY_HAVE = "already_have"  # this very part was received before (a redelivery)
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Received:
+    outcome: ReceiveOutcome
+    document: Document | None = None
+    duplicate_of: Document | None = None
+    reason: str | None = None  # a locale key when refused
+    params: dict[str, object] = field(default_factory=dict)
+
+
+async def receive(
+    uow: UnitOfWork,
+    files: FileStore,
+    *,
+    person: Person,
+    organization_id: int,
+    upload: Upload,
+    data: bytes | Callable[[], Awaitable[bytes]],
+    batch: str,
+    now: datetime,
+) -> Received:
+    """One file from any channel, for an organization the caller already resolved.
+
+    The caller has decided who sent it and that they may (a chat member, an allowed e-mail
+    sender); from here the path is the chat's: the same checks, store and duplicate finding.
+    """
+    existing = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
+    if existing is not None:
+        return Received(ReceiveOutcome.ALREADY_HAVE, existing)
+    plan = UploadPlan(PlanOutcome.STORE, organization_id, [organization_id])
+    try:
+        check_size(upload.file_size)
+        check_declared_type(upload.mime_type, upload.file_name)
+        # No transaction stays open while the file is fetched, checked and written.
+        await uow.release()
+        if not isinstance(data, bytes):
+            data = await data()
+        stored = await store_upload(
+            uow, files, person=person, upload=upload, data=data, plan=plan, batch=batch, now=now
+        )
+    except FileRejected as error:
+        return Received(ReceiveOutcome.REFUSED, reason=error.key, params=dict(error.params))
+    except Conflict:
+        again = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
+        return Received(ReceiveOutcome.ALREADY_HAVE, again)
+    outcome = ReceiveOutcome.DUPLICATE if stored.duplicate_of else ReceiveOutcome.STORED
+    return Received(outcome, stored.document, stored.duplicate_of)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from core.permissions import Action, may_in_office
 from core.ports import Mailer, Notifier
 from handlers.callbacks import NewOrgChoice, OrgSwitch
 from handlers.links import invite_link, send_link
+from handlers.mail import address_lines
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -328,9 +329,17 @@ async def _self_join(
 # --- /org --------------------------------------------------------------------------------
 
 
-async def choose_org(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
+async def choose_org(
+    message: Message,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    settings: Settings | None = None,
+) -> None:
     assert person.id is not None
     found = await access.switchable_organizations(uow, person.id)
+    # Where each organization's documents can be forwarded by e-mail (issue 14).
+    addresses = await address_lines(uow, person, t, settings)
     if not found:
         await message.answer(t("org.none"))
         return
@@ -339,7 +348,8 @@ async def choose_org(message: Message, uow: SqlUnitOfWork, person: Person, t: Te
         mark = "✓ " if org.id == person.current_org_id else ""
         builder.button(text=mark + org.name, callback_data=OrgSwitch(org=org.id or 0))
     builder.adjust(1)
-    await message.answer(t("org.choose"), reply_markup=builder.as_markup())
+    text = "\n\n".join([t("org.choose"), "\n".join(addresses)]) if addresses else t("org.choose")
+    await message.answer(text, reply_markup=builder.as_markup())
 
 
 async def switch_org(

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-heb tesseract-ocr-script-hebr
-              tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv)
+              tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv
+              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 # scripts/test.sh adds what only the tests need (the browser tests' chromium).
 read -r -a extra <<< "${TAYUK_EXTRA_APT_PACKAGES:-}"
 APT_PACKAGES+=("${extra[@]}")

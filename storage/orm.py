@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import registry
 
-from core import domain
+from core import domain, mail
 from core.books import records
 from storage import tables
 
@@ -42,3 +42,7 @@ def start_mappers() -> None:
     m(records.ExportRecord, tables.exports)
     m(records.ClosedPeriod, tables.closed_periods)
     m(records.BooksSettings, tables.books_settings)
+    # Documents by e-mail (issue 14).
+    m(mail.MailAddress, tables.mail_addresses)
+    m(mail.MailSender, tables.mail_senders)
+    m(mail.InboundMail, tables.inbound_mails)

@@ -418,3 +418,56 @@ closed_periods = Table(
     Column("closed_at", UtcDateTime(), nullable=False),
     UniqueConstraint("organization_id", "period", name="uq_closed_periods_period"),
 )
+
+
+# --- documents by e-mail (issue 14) ---------------------------------------------------------
+
+# An organization's forwarding addresses: the current one, and retired ones that still bounce
+# politely for a grace period.
+mail_addresses = Table(
+    "mail_addresses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("local_part", String(64), nullable=False, unique=True),
+    Column("created_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    Column("retired_at", UtcDateTime(), nullable=True),
+)
+
+# Who may send an organization documents by e-mail (besides the address it was invited at).
+mail_senders = Table(
+    "mail_senders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=True),
+    Column("added_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    UniqueConstraint("organization_id", "address", name="uq_mail_senders_address"),
+)
+
+# Every message a receiver accepted, kept raw (in the file store) before it was acknowledged.
+inbound_mails = Table(
+    "inbound_mails",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(10), nullable=False),
+    Column("external_key", String(200), nullable=True, unique=True),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("envelope_from", String(320), nullable=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("sender", String(320), nullable=True),
+    Column("subject", String(300), nullable=True),
+    Column("auth", String(10), nullable=True),
+    Column("reason", String(100), nullable=True),
+    Column("documents", Integer, nullable=False, server_default="0"),
+    Column("decided_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    Column("processed_at", UtcDateTime(), nullable=True),
+    Index("ix_inbound_mails_org_state", "organization_id", "state"),
+)

@@ -15,6 +15,7 @@ from storage.repositories.categories import CategoryRepository
 from storage.repositories.documents import DocumentRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.jobs import JobRepository
+from storage.repositories.mail import MailRepository
 from storage.repositories.offices import OfficeRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.people import PeopleRepository
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     reporting: ReportingRepository
     categories: CategoryRepository
     books: BooksRepository
+    mail: MailRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
         self.reporting = ReportingRepository(session)
         self.categories = CategoryRepository(session)
         self.books = BooksRepository(session)
+        self.mail = MailRepository(session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,1 @@
+"""Documents by e-mail: the receivers (own SMTP, IMAP polling) and their adapters."""

@@ -1,0 +1,105 @@
+"""What a mail became, told to its sender (chat, or an e-mail reply) and to the office."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.domain import Person
+from core.files import MAX_FILE_BYTES, MAX_PDF_PAGES
+from core.mail import InboundMail, MailState, Outcome
+from core.ports import Mailer
+from handlers.texts import Texts
+from storage.uow import SqlUnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+def sender_text(t: Texts, mail: InboundMail, outcome: Outcome) -> str:
+    subject = outcome.subject or mail.subject or ""
+    total = outcome.stored + outcome.duplicates + outcome.already
+    lines: list[str] = []
+    if total:
+        lines.append(
+            t("mail.received", count=total, subject=subject, org=outcome.organization_name or "")
+        )
+        if outcome.duplicates:
+            lines.append(t("mail.received_duplicates", count=outcome.duplicates))
+    elif not outcome.refused:
+        lines.append(t("mail.nothing_attached", subject=subject))
+    if outcome.refused:
+        lines.append(t("mail.refused_title", count=len(outcome.refused)))
+        for name, key, params in outcome.refused:
+            # The same reason, in the same words, as a file refused in the chat.
+            reason = t(
+                key, **{"limit_mb": MAX_FILE_BYTES // 2**20, "limit": MAX_PDF_PAGES, **params}
+            )
+            lines.append(t("mail.refused_line", name=name or "—", reason=reason))
+    return "\n".join(lines)
+
+
+class ChatOrMailNotices:
+    def __init__(
+        self, bot: Any | None, uow_factory: SqlUnitOfWorkFactory, mailer: Mailer | None
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.mailer = mailer
+        self.sent: list[tuple[str, str]] = []  # (where, text): what went out, for the tests
+
+    async def _chat_of(self, person_id: int) -> int | None:
+        async with self.uow_factory() as uow:
+            identities = await uow.people.identities(person_id)
+        chats = [i.chat_id for i in identities if i.platform == "telegram"]
+        return chats[0] if chats else None
+
+    async def to_sender(self, mail: InboundMail, person: Person | None, outcome: Outcome) -> None:
+        if outcome.state is not MailState.DONE:
+            return
+        t = Texts(person.language if person else "he")
+        text = sender_text(t, mail, outcome)
+        chat = await self._chat_of(person.id) if person and person.id else None
+        if chat is not None and self.bot is not None:
+            try:
+                await self.bot.send_message(chat, text)
+                self.sent.append((f"chat:{chat}", text))
+                return
+            except Exception:
+                log.info("could not tell person %s in the chat", person and person.id)
+        if self.mailer is None or not mail.sender:
+            return
+        try:
+            await self.mailer.send(
+                mail.sender, t("mail.reply_subject", subject=outcome.subject or ""), text
+            )
+            self.sent.append((f"mail:{mail.sender}", text))
+        except Exception:
+            log.info("could not reply to mail %s", mail.id)
+
+    async def held(self, mail: InboundMail) -> None:
+        from handlers.mail import held_keyboard, held_text
+
+        assert mail.organization_id is not None
+        async with self.uow_factory() as uow:
+            organization = await uow.organizations.get(mail.organization_id)
+            grants = await uow.organizations.offices_with_access(mail.organization_id)
+            targets: list[tuple[int, str]] = []
+            for grant in grants:
+                for member in await uow.offices.members(grant.office_id):
+                    person = await uow.people.get(member.person_id)
+                    if person is None or not person.reachable:
+                        continue
+                    for identity in await uow.people.identities(member.person_id):
+                        if identity.platform == "telegram":
+                            targets.append((identity.chat_id, person.language))
+        name = organization.name if organization else "?"
+        for chat, language in dict(targets).items():
+            t = Texts(language)
+            text = held_text(t, mail, name)
+            self.sent.append((f"chat:{chat}", text))
+            if self.bot is None:
+                continue
+            try:
+                await self.bot.send_message(chat, text, reply_markup=held_keyboard(t, mail))
+            except Exception:
+                log.info("could not tell chat %s about held mail %s", chat, mail.id)

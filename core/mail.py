@@ -1,0 +1,541 @@
+"""Documents by e-mail (issue 14): forwarding addresses, who may send, and one mail's intake.
+
+A received message is kept raw (file store + an `InboundMail` row, with a queued job) before
+the receiver acknowledges it; `process` then turns it into documents through
+`core.intake.receive`, the chat's own path. Nothing here speaks SMTP or IMAP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from core import intake
+from core.domain import AuditEntry, Job, Person
+from core.errors import NotAllowed, NotFound, TayukError
+from core.mail_parts import MailPart, ParsedMail
+from core.organizations import normalise_email
+from core.permissions import Action, may
+from core.ports import FileStore, UnitOfWork
+
+MAIL_JOB = "mail_intake"
+PLATFORM = "email"
+# How long a rotated address still answers, with a polite bounce naming no new address.
+DEFAULT_GRACE = timedelta(days=30)
+_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud safely
+_SUFFIX_LENGTH = 8  # 40 bits: not guessable, still easy to type
+
+
+class MailState(StrEnum):
+    RECEIVED = "received"  # kept raw, waiting to be processed
+    HELD = "held"  # the sender is not known (or not proven): the office decides
+    DONE = "done"
+    REJECTED = "rejected"  # the office refused a held message
+    BOUNCED = "bounced"  # sent to a retired or unknown address
+    FAILED = "failed"  # could not be processed; kept for the office
+
+
+class AuthVerdict(StrEnum):
+    PASS = "pass"  # the sender's domain vouches for the message
+    FAIL = "fail"  # a signature is there and does not hold: tampered or spoofed
+    NONE = "none"  # nothing proves or disproves the sender
+    SKIPPED = "skipped"  # the office chose not to check (a trusted relay in front)
+
+
+@dataclass(eq=False)
+class MailAddress:
+    organization_id: int
+    local_part: str
+    created_by: int | None = None
+    retired_at: datetime | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class MailSender:
+    organization_id: int
+    address: str
+    person_id: int | None = None
+    added_by: int | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(eq=False)
+class InboundMail:
+    channel: str  # "smtp" or "imap"
+    raw_sha256: str
+    size: int
+    recipient: str
+    state: str = MailState.RECEIVED.value
+    external_key: str | None = None  # an IMAP message's mailbox, UIDVALIDITY and UID
+    envelope_from: str | None = None
+    organization_id: int | None = None
+    sender: str | None = None
+    subject: str | None = None
+    auth: str | None = None
+    reason: str | None = None
+    documents: int = 0
+    decided_by: int | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    processed_at: datetime | None = None
+
+
+class MailPort(Protocol):
+    async def address_by_local_part(self, local_part: str) -> MailAddress | None: ...
+    async def current_address(self, organization_id: int) -> MailAddress | None: ...
+    async def add_address(self, address: MailAddress) -> MailAddress: ...
+    async def senders(self, organization_id: int) -> list[MailSender]: ...
+    async def sender(self, organization_id: int, address: str) -> MailSender | None: ...
+    async def add_sender(self, sender: MailSender) -> MailSender: ...
+    async def add_inbound(self, mail: InboundMail) -> InboundMail: ...
+    async def inbound(self, mail_id: int) -> InboundMail | None: ...
+    async def inbound_by_key(self, external_key: str) -> InboundMail | None: ...
+    async def held(self, organization_ids: list[int]) -> list[InboundMail]: ...
+
+
+class MailUnitOfWork(UnitOfWork, Protocol):
+    mail: MailPort
+
+
+class Authenticator(Protocol):
+    """Says whether the message really comes from the domain of its From address."""
+
+    def __call__(self, raw: bytes, sender: str) -> AuthVerdict: ...
+
+
+Renderer = Callable[[str, dict[str, bytes]], bytes]  # HTML and cid: images -> PDF bytes
+
+
+class MailNotices(Protocol):
+    """Tells people what became of a mail: in their chat, or by e-mail when they have none."""
+
+    async def to_sender(
+        self, mail: InboundMail, person: Person | None, outcome: Outcome
+    ) -> None: ...
+
+    async def held(self, mail: InboundMail) -> None: ...
+
+
+# --- addresses -----------------------------------------------------------------------------
+
+
+def slug(name: str) -> str:
+    """The Latin letters and digits of a name, for a readable start of the address."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_name.lower())
+    return "-".join(words)[:20].strip("-") or "org"
+
+
+def new_local_part(name: str) -> str:
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
+    return f"{slug(name)}-{suffix}"
+
+
+def full_address(local_part: str, domain: str) -> str:
+    return f"{local_part}@{domain}"
+
+
+def local_part_of(recipient: str, domain: str) -> str | None:
+    """The organization's part of a recipient at our domain (plus-addressing is allowed)."""
+    local, _, host = recipient.strip().strip("<>").rpartition("@")
+    if not local or host.lower() != domain.lower():
+        return None
+    # A hosted mailbox with plus-addressing: tayuk+falafel-7k3q9xab@office.example
+    if "+" in local:
+        local = local.split("+", 1)[1]
+    return local.lower()
+
+
+async def address_for(
+    uow: MailUnitOfWork, organization_id: int, *, created_by: int | None = None
+) -> MailAddress:
+    """The organization's current address, made on first use."""
+    current = await uow.mail.current_address(organization_id)
+    if current is not None:
+        return current
+    organization = await uow.organizations.get(organization_id)
+    if organization is None:
+        raise NotFound()
+    return await uow.mail.add_address(
+        MailAddress(organization_id, new_local_part(organization.name), created_by)
+    )
+
+
+async def rotate(
+    uow: MailUnitOfWork, actor_id: int, organization_id: int, now: datetime
+) -> MailAddress:
+    """The office replaces the address; the old one bounces politely for a grace period."""
+    if not await may(uow, actor_id, Action.REVIEW, organization_id):
+        raise NotAllowed()
+    current = await uow.mail.current_address(organization_id)
+    if current is not None:
+        current.retired_at = now
+    organization = await uow.organizations.get(organization_id)
+    assert organization is not None
+    fresh = await uow.mail.add_address(
+        MailAddress(organization_id, new_local_part(organization.name), actor_id)
+    )
+    await uow.audit.add(
+        AuditEntry(
+            action="mail.address_rotated",
+            actor_id=actor_id,
+            organization_id=organization_id,
+            details={"old": current.local_part if current else None, "new": fresh.local_part},
+        )
+    )
+    await uow.commit()
+    return fresh
+
+
+class RecipientKind(StrEnum):
+    CURRENT = "current"
+    RETIRED = "retired"  # within the grace period: a polite bounce
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: RecipientKind
+    address: MailAddress | None = None
+
+
+async def resolve_recipient(
+    uow: MailUnitOfWork, recipient: str, domain: str, now: datetime, grace: timedelta
+) -> Recipient:
+    local = local_part_of(recipient, domain)
+    if local is None:
+        return Recipient(RecipientKind.UNKNOWN)
+    address = await uow.mail.address_by_local_part(local)
+    if address is None:
+        return Recipient(RecipientKind.UNKNOWN)
+    if address.retired_at is None:
+        return Recipient(RecipientKind.CURRENT, address)
+    if now - address.retired_at <= grace:
+        return Recipient(RecipientKind.RETIRED, address)
+    return Recipient(RecipientKind.UNKNOWN)
+
+
+# --- who may send --------------------------------------------------------------------------
+
+
+def normal_address(raw: str) -> str:
+    return normalise_email(raw).lower()
+
+
+async def allowed_senders(uow: MailUnitOfWork, organization_id: int) -> list[str]:
+    organization = await uow.organizations.get(organization_id)
+    listed = [s.address for s in await uow.mail.senders(organization_id)]
+    invited = [organization.email.lower()] if organization and organization.email else []
+    return list(dict.fromkeys(invited + listed))
+
+
+async def add_sender(
+    uow: MailUnitOfWork, actor: Person, organization_id: int, raw: str
+) -> MailSender:
+    """A client adds their own address (it becomes theirs), or the office adds a client's."""
+    assert actor.id is not None
+    if not await may(uow, actor.id, Action.UPLOAD, organization_id):
+        raise NotAllowed()
+    address = normal_address(raw)
+    existing = await uow.mail.sender(organization_id, address)
+    client = (await uow.organizations.membership(organization_id, actor.id)) is not None
+    if existing is not None:
+        if client and existing.person_id is None:
+            existing.person_id = actor.id
+        await uow.commit()
+        return existing
+    sender = await uow.mail.add_sender(
+        MailSender(
+            organization_id, address, person_id=actor.id if client else None, added_by=actor.id
+        )
+    )
+    await uow.audit.add(
+        AuditEntry(
+            action="mail.sender_added",
+            actor_id=actor.id,
+            organization_id=organization_id,
+            details={"address": address},
+        )
+    )
+    await uow.commit()
+    return sender
+
+
+# --- receiving -----------------------------------------------------------------------------
+
+
+async def keep_raw(
+    uow: MailUnitOfWork,
+    files: FileStore,
+    *,
+    channel: str,
+    raw: bytes,
+    recipient: str,
+    envelope_from: str | None,
+    organization_id: int | None = None,
+    external_key: str | None = None,
+) -> InboundMail:
+    """Writes the message to disk and queues its processing, in one commit.
+
+    Called before the receiver acknowledges the message: once this returns, a crash cannot
+    lose it. A message seen again (same IMAP key) is not kept twice.
+    """
+    # The bytes reach the disk first (content-addressed: writing twice is harmless), so no
+    # transaction is open while they are flushed.
+    sha256 = await files.put(raw)
+    if external_key is not None:
+        existing = await uow.mail.inbound_by_key(external_key)
+        if existing is not None:
+            return existing
+    mail = await uow.mail.add_inbound(
+        InboundMail(
+            channel=channel,
+            raw_sha256=sha256,
+            size=len(raw),
+            recipient=recipient[:320],
+            envelope_from=(envelope_from or "")[:320] or None,
+            organization_id=organization_id,
+            external_key=external_key,
+        )
+    )
+    await uow.jobs.enqueue(Job(kind=MAIL_JOB, payload={"mail_id": mail.id}))
+    await uow.commit()
+    return mail
+
+
+@dataclass
+class Outcome:
+    """What became of one mail, for the sender's notice and the office."""
+
+    state: MailState
+    subject: str = ""
+    stored: int = 0
+    duplicates: int = 0
+    already: int = 0
+    refused: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # name, key
+    reason: str | None = None
+    sender_person: Person | None = None
+    organization_name: str | None = None
+
+
+@dataclass
+class MailIntake:
+    """Processes kept mails; one instance serves a receiver process."""
+
+    files: FileStore
+    parse: Callable[[bytes], ParsedMail]
+    authenticate: Authenticator
+    domain: str
+    grace: timedelta = DEFAULT_GRACE
+    notices: MailNotices | None = None
+
+    async def process(
+        self, uow: MailUnitOfWork, mail_id: int, now: datetime, *, accepted_by: int | None = None
+    ) -> Outcome:
+        """Turns one kept mail into documents, exactly once however often it is run."""
+        mail = await uow.mail.inbound(mail_id)
+        if mail is None:
+            raise NotFound()
+        finished = {MailState.DONE, MailState.REJECTED, MailState.BOUNCED}
+        if MailState(mail.state) in finished:
+            return Outcome(MailState(mail.state), mail.subject or "", already=mail.documents)
+        await uow.release()
+        raw = await self.files.get(mail.raw_sha256)
+        # Parsing (and drawing an HTML receipt) is real work: off the event loop, with no
+        # transaction open.
+        parsed = await asyncio.to_thread(self.parse, raw)
+        mail.sender = parsed.sender[:320] if parsed.sender else None
+        mail.subject = parsed.subject[:300] if parsed.subject else None
+        recipient = await resolve_recipient(uow, mail.recipient, self.domain, now, self.grace)
+        if recipient.kind is not RecipientKind.CURRENT:
+            return await self._finish(uow, mail, MailState.BOUNCED, now, reason=recipient.kind)
+        assert recipient.address is not None
+        mail.organization_id = recipient.address.organization_id
+        if accepted_by is None:
+            held = await self._hold_reason(uow, mail, raw)
+            if held is not None:
+                if mail.state != MailState.HELD.value:
+                    outcome = await self._finish(uow, mail, MailState.HELD, now, reason=held)
+                    if self.notices is not None:
+                        await self.notices.held(mail)
+                    return outcome
+                return Outcome(MailState.HELD, mail.subject or "", reason=held)
+        else:
+            mail.decided_by = accepted_by
+        person = await self._sender_person(uow, mail)
+        await uow.commit()
+        outcome = Outcome(MailState.DONE, mail.subject or "", sender_person=person)
+        await self._file_parts(uow, mail, person, parsed.parts, outcome, now)
+        if not parsed.parts:
+            outcome.reason = "mail.nothing_attached"
+        mail.state = MailState.DONE.value
+        mail.processed_at = now
+        mail.documents = outcome.stored + outcome.duplicates + outcome.already
+        mail.reason = outcome.reason or (None if not outcome.refused else "mail.some_refused")
+        await uow.audit.add(
+            AuditEntry(
+                action="mail.processed",
+                actor_id=person.id,
+                organization_id=mail.organization_id,
+                details={
+                    "mail_id": mail.id,
+                    "stored": outcome.stored,
+                    "duplicates": outcome.duplicates,
+                    "refused": len(outcome.refused),
+                },
+            )
+        )
+        organization = await uow.organizations.get(mail.organization_id)
+        outcome.organization_name = organization.name if organization else None
+        await uow.commit()
+        if self.notices is not None:
+            await self.notices.to_sender(mail, person, outcome)
+        return outcome
+
+    async def _hold_reason(self, uow: MailUnitOfWork, mail: InboundMail, raw: bytes) -> str | None:
+        assert mail.organization_id is not None
+        if not mail.sender:
+            return "mail.held_unknown_sender"
+        if mail.sender.lower() not in await allowed_senders(uow, mail.organization_id):
+            return "mail.held_unknown_sender"
+        verdict = self.authenticate(raw, mail.sender)
+        mail.auth = verdict.value
+        if verdict in (AuthVerdict.PASS, AuthVerdict.SKIPPED):
+            return None
+        return "mail.held_not_proven"
+
+    async def _sender_person(self, uow: MailUnitOfWork, mail: InboundMail) -> Person:
+        """The person a mail's documents are from: the client who owns the address, or one
+        standing for the address itself (made once, with no chat)."""
+        assert mail.organization_id is not None
+        address = (mail.sender or mail.envelope_from or "unknown").lower()[:320]
+        sender = await uow.mail.sender(mail.organization_id, address)
+        if sender is not None and sender.person_id is not None:
+            person = await uow.people.get(sender.person_id)
+            if person is not None:
+                return person
+        person = await uow.people.add(Person(display_name=address[:200], reachable=False))
+        if sender is None:
+            sender = await uow.mail.add_sender(
+                MailSender(mail.organization_id, address, added_by=mail.decided_by)
+            )
+        sender.person_id = person.id
+        return person
+
+    async def _file_parts(
+        self,
+        uow: MailUnitOfWork,
+        mail: InboundMail,
+        person: Person,
+        parts: Sequence[MailPart],
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        assert mail.id is not None and mail.organization_id is not None
+        batch = f"mail{mail.id}"[:32]
+        caption = _caption(mail)
+        for index, part in enumerate(parts):
+            if part.refused is not None:
+                outcome.refused.append((part.name or "", part.refused, {}))
+                continue
+            upload = intake.Upload(
+                platform=PLATFORM,
+                chat_id=mail.id,
+                message_id=index,
+                file_id=f"mail:{mail.id}:{index}",
+                file_unique_id=None,
+                file_size=len(part.data),
+                mime_type=part.mime_type,
+                file_name=part.name,
+                caption=caption,
+            )
+            received = await intake.receive(
+                uow,
+                self.files,
+                person=person,
+                organization_id=mail.organization_id,
+                upload=upload,
+                data=part.data,
+                batch=batch,
+                now=now,
+            )
+            if received.outcome is intake.ReceiveOutcome.STORED:
+                outcome.stored += 1
+            elif received.outcome is intake.ReceiveOutcome.DUPLICATE:
+                outcome.duplicates += 1
+            elif received.outcome is intake.ReceiveOutcome.ALREADY_HAVE:
+                outcome.already += 1
+            else:
+                assert received.reason is not None
+                outcome.refused.append((part.name or "", received.reason, received.params))
+
+    async def _finish(
+        self,
+        uow: MailUnitOfWork,
+        mail: InboundMail,
+        state: MailState,
+        now: datetime,
+        *,
+        reason: str | None,
+    ) -> Outcome:
+        mail.state = state.value
+        mail.reason = reason
+        if state is not MailState.HELD:
+            mail.processed_at = now
+        await uow.audit.add(
+            AuditEntry(
+                action=f"mail.{state.value}",
+                organization_id=mail.organization_id,
+                details={"mail_id": mail.id, "reason": reason},
+            )
+        )
+        await uow.commit()
+        return Outcome(state, mail.subject or "", reason=reason)
+
+
+def _caption(mail: InboundMail) -> str:
+    # The subject and sender stay with each document, where the chat keeps a caption.
+    return f"✉ {mail.subject or ''} — {mail.sender or ''}".strip()[:1000]
+
+
+async def decide_held(
+    uow: MailUnitOfWork, actor_id: int, mail_id: int, accept: bool, now: datetime
+) -> InboundMail:
+    """The office accepts a held mail (it is processed as from an allowed sender) or rejects
+    it (kept, marked rejected)."""
+    mail = await uow.mail.inbound(mail_id)
+    if mail is None or mail.organization_id is None:
+        raise NotFound()
+    if not await may(uow, actor_id, Action.REVIEW, mail.organization_id):
+        raise NotAllowed()
+    if mail.state != MailState.HELD.value:
+        raise TayukError("mail.already_decided")
+    mail.decided_by = actor_id
+    if accept:
+        mail.state = MailState.RECEIVED.value
+        await uow.jobs.enqueue(
+            Job(kind=MAIL_JOB, payload={"mail_id": mail.id, "accepted_by": actor_id})
+        )
+    else:
+        mail.state = MailState.REJECTED.value
+        mail.processed_at = now
+    await uow.audit.add(
+        AuditEntry(
+            action="mail.accepted" if accept else "mail.rejected",
+            actor_id=actor_id,
+            organization_id=mail.organization_id,
+            details={"mail_id": mail.id},
+        )
+    )
+    await uow.commit()
+    return mail
