@@ -33,6 +33,9 @@ def build_web(app: App) -> FastAPI:
             log.exception("database not ready")
             response.status_code = 503
             return {"status": "database unavailable"}
+        if not app.reading_health.ok:
+            response.status_code = 503
+            return {"status": "reading unavailable"}
         return {"status": "ok"}
 
     @web.post("/telegram/webhook")
