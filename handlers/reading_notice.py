@@ -11,7 +11,7 @@ from aiogram.types import ReplyParameters
 
 from core.domain import Document
 from core.people import mark_unreachable
-from core.reading_jobs import Applied, ReadOutcome
+from core.reading_jobs import PARTIAL, Applied, ReadOutcome
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -46,6 +46,9 @@ def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
         lines.append(t("read.missing", fields=", ".join(missing)))
     if moved_to:
         lines.append(t("read.moved", org=moved_to))
+    partial = document.fields.get(PARTIAL)
+    if partial:
+        lines.append(t("read.partial", read=partial["read"], total=partial["total"]))
     lines.append(t("read.sent_to_office"))
     return "\n".join(lines)
 

@@ -27,6 +27,7 @@ from core.errors import NotAllowed
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore
+from core.reading_jobs import PARTIAL
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
 from handlers.intake import download, upload_of
 from handlers.reading_notice import UNSURE_BELOW
@@ -101,6 +102,8 @@ def card_caption(t: Texts, document: Document, org: str, category: str | None = 
         chosen = document.fields.get("_category") == category
         key = "review.card_category" if chosen else "review.card_suggested"
         lines.append(t(key, category=t(f"category.{category}")))
+    if partial := document.fields.get(PARTIAL):
+        lines.append(t("review.card_partial", read=partial["read"], total=partial["total"]))
     if document.fields.get("_answered"):
         lines.append(t("review.card_answered"))
         for answer in document.fields.get("_answers") or []:
