@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -42,10 +43,13 @@ def _has_text(text: str) -> bool:
 
 def render_scale(width_pt: float, height_pt: float, max_pixels: int) -> float:
     """RENDER_DPI, or less when the page would come out larger than `max_pixels`."""
+    width_pt, height_pt = max(width_pt, 1.0), max(height_pt, 1.0)
     scale = RENDER_DPI / 72
-    area = max(width_pt, 1.0) * max(height_pt, 1.0) * scale * scale
-    if area > max_pixels:
-        scale *= (max_pixels / area) ** 0.5
+    if width_pt * height_pt * scale * scale > max_pixels:
+        scale = (max_pixels / (width_pt * height_pt)) ** 0.5
+        # pdfium rounds the bitmap's sides up: step down until the rounded size fits.
+        while math.ceil(width_pt * scale) * math.ceil(height_pt * scale) > max_pixels:
+            scale *= 0.999
     return scale
 
 
