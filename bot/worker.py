@@ -147,11 +147,14 @@ class Worker:
         today = self.clock.now().date().isoformat()
         loop = asyncio.get_running_loop()
         readings = []
+        # One limit for the whole job (all its files): it must end well within the lease.
+        deadline = None if self.job_seconds is None else loop.time() + self.job_seconds
         for page in stored:
             data = await self.files.get(page.sha256)
             running = loop.run_in_executor(self.executor, self.reader, data, page.mime_type, today)
             try:
-                readings.append(await asyncio.wait_for(running, self.job_seconds))
+                async with asyncio.timeout_at(deadline):
+                    readings.append(await running)
             except BrokenProcessPool as error:
                 await self._replace(kill=False)
                 raise ReadingFailed(f"the reading process died: {error}") from error
@@ -221,6 +224,9 @@ def start_worker(app: Any) -> asyncio.Task[None]:
         return build_pool(1, memory_bytes=ocr.memory_mb * 2**20 or None, limits=limits)
 
     health: ReadingHealth = app.reading_health
+    lease = app.settings.worker.lease_seconds
+    # A read must end before its lease does, or a second worker would start it again.
+    job_seconds = min(ocr.job_seconds or lease, lease * 0.8)
     workers = [
         Worker(
             app.uow_factory,
@@ -229,9 +235,9 @@ def start_worker(app: Any) -> asyncio.Task[None]:
             make_pool(),
             read_in_worker,
             announce=announcer(app.bot, app.uow_factory),
-            lease=timedelta(seconds=app.settings.worker.lease_seconds),
+            lease=timedelta(seconds=lease),
             rebuild=make_pool,
-            job_seconds=ocr.job_seconds or None,
+            job_seconds=job_seconds,
             health=health,
         )
         for _ in range(processes)
