@@ -92,7 +92,7 @@ class Worker:
     # A new executor when the old one broke (a reading process was killed or timed out);
     # None: a broken executor stays broken and the worker reports it.
     rebuild: Callable[[], Executor] | None = None
-    job_seconds: float | None = None  # a read still running after this is killed
+    job_seconds: float | None = None  # a job (all its files) still reading after this is killed
     health: ReadingHealth = field(default_factory=ReadingHealth)
     retry_pool_after: float = 5.0  # seconds between attempts to start a pool that failed
     _broken_since: float | None = field(default=None, init=False)
@@ -180,11 +180,16 @@ class Worker:
             return False
         if time.monotonic() - self._broken_since < self.retry_pool_after:
             return False
+        executor: Executor | None = None
         try:
             executor = self.rebuild()
             loop = asyncio.get_running_loop()
             await asyncio.wait_for(loop.run_in_executor(executor, os.getpid), 120)
         except Exception as error:
+            if isinstance(executor, ProcessPoolExecutor):
+                kill_processes(executor)
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
             log.error("worker %s cannot start a reading process: %s", self.name, error)
             self.health.broken[self.name] = f"cannot start a reading process: {error}"
             self._broken_since = time.monotonic()
