@@ -44,10 +44,12 @@ def load_pages(data: bytes, limits: ReadLimits) -> tuple[list[Image.Image], int]
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             total = int(getattr(image, "n_frames", 1) or 1)
+            count = min(total, limits.max_pages)
+            budget = min(limits.max_page_pixels, limits.max_document_pixels // max(count, 1))
             pages = []
-            for index in range(min(total, limits.max_pages)):
+            for index in range(count):
                 image.seek(index)
-                pages.append(_decode(image, limits))
+                pages.append(_decode(image, limits, budget))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageTooLarge(str(error)) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
@@ -55,7 +57,8 @@ def load_pages(data: bytes, limits: ReadLimits) -> tuple[list[Image.Image], int]
     return pages, total
 
 
-def _decode(image: Image.Image, limits: ReadLimits) -> Image.Image:
+def _decode(image: Image.Image, limits: ReadLimits, budget: int) -> Image.Image:
+    """One frame as RGB within MAX_SIDE and `budget` pixels (the pages share a budget)."""
     if image.format == "JPEG" and image.width * image.height > limits.max_page_pixels:
         # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: the full size never exists.
         factor = (limits.max_page_pixels / (image.width * image.height)) ** 0.5
@@ -71,6 +74,11 @@ def _decode(image: Image.Image, limits: ReadLimits) -> Image.Image:
     image = image.convert("RGB")
     if max(image.size) > MAX_SIDE:
         image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    if image.width * image.height > budget:
+        factor = (budget / (image.width * image.height)) ** 0.5
+        image.thumbnail(
+            (int(image.width * factor), int(image.height * factor)), Image.Resampling.LANCZOS
+        )
     return image
 
 

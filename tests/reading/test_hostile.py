@@ -37,8 +37,10 @@ def test_pdf_pages_over_the_limit_are_counted_and_share_a_pixel_budget() -> None
 
 
 def test_tiff_frames_over_the_limit_are_counted() -> None:
-    images, total = imaging.load_pages(hostile_files.multipage_tiff(12, (400, 500)), LIMITS)
+    limits = ReadLimits(max_document_pixels=1_000_000)
+    images, total = imaging.load_pages(hostile_files.multipage_tiff(12, (400, 500)), limits)
     assert (len(images), total) == (10, 12)
+    assert all(image.width * image.height <= 100_000 for image in images)
 
 
 def test_a_decompression_bomb_under_pillows_own_limit_is_refused_before_decoding() -> None:
