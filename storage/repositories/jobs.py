@@ -54,6 +54,11 @@ class JobRepository(Repository):
             & (_j.lease_until < now)
             & (_j.attempts < _j.max_attempts),
         )
+        any_runnable = select(_j.id).where(runnable).limit(1)
+        if kinds:
+            any_runnable = any_runnable.where(_j.kind.in_(kinds))
+        if await self.session.scalar(any_runnable) is None:
+            return None  # the idle poll stays one indexed look-up
         organization = func.coalesce(_d.organization_id, 0)
         recent = (
             select(
