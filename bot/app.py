@@ -21,6 +21,7 @@ from bot.notifier import TelegramNotifier
 from bot.settings import Settings
 from bot.telegram_session import make_session
 from bot.uploads import UploadGate
+from bot.worker import ReadingHealth
 from core.clock import SystemClock
 from core.ports import Clock
 from handlers import access as access_handlers
@@ -83,6 +84,7 @@ class App:
     dispatcher: Dispatcher
     albums: AlbumCollector[Any]
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    reading_health: ReadingHealth = field(default_factory=ReadingHealth)
 
     async def close(self) -> None:
         for task in self.tasks:

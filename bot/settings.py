@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from core.reading.pipeline import ReadLimits
 
 
 def _section(prefix: str) -> SettingsConfigDict:
@@ -76,6 +79,22 @@ class OcrSettings(BaseSettings):
     # Pages that are not Hebrew print: RapidOCR reads their digits and dates better than
     # Tesseract (falls back to Tesseract, with a warning, when it is not installed).
     latin_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    # Bounds on one reading process (issue 10: a 529-byte PDF took one to 2.1 GB). A normal
+    # read peaks at about 840 MB of address space with RapidOCR loaded, 350 MB resident.
+    memory_mb: int = 1536  # RLIMIT_AS of each reading process and its Tesseract; 0: none
+    job_seconds: int = 180  # a read still running after this is killed (keep under the lease)
+    max_pages: int = 10  # pages read of one PDF or TIFF; the rest is reported as not read
+    max_page_pixels: int = 12_000_000  # a PDF page is rendered at most this large
+    max_image_pixels: int = 40_000_000  # a picture larger than this is refused, not decoded
+
+    def read_limits(self) -> ReadLimits:
+        from core.reading.pipeline import ReadLimits
+
+        return ReadLimits(
+            max_pages=self.max_pages,
+            max_page_pixels=self.max_page_pixels,
+            max_image_pixels=self.max_image_pixels,
+        )
 
 
 class ExportSettings(BaseSettings):

@@ -39,6 +39,9 @@ def build_web(app: App) -> FastAPI:
             log.exception("files folder not writable")
             response.status_code = 503
             return {"status": "files not writable"}
+        if not app.reading_health.ok:
+            response.status_code = 503
+            return {"status": "reading unavailable"}
         return {"status": "ok"}
 
     @web.post("/telegram/webhook")

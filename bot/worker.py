@@ -11,12 +11,15 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.ocr.pool import kill_processes
 from core import reading_jobs
 from core.intake import READ_JOB
 from core.ports import Clock, FileStore
@@ -54,9 +57,25 @@ def merge_pages(readings: list[Reading]) -> Reading:
         problems=[p for p in first.problems if all(p in r.problems for r in readings)],
         text="\n\f\n".join(r.text for r in readings),
         pages=sum(r.pages for r in readings),
+        pages_skipped=sum(r.pages_skipped for r in readings),
         seconds=sum(r.seconds for r in readings),
         steps=first.steps,
     )
+
+
+class ReadingFailed(Exception):
+    """The reading process died or ran out of time: the pool was rebuilt, the job retries."""
+
+
+@dataclass
+class ReadingHealth:
+    """Whether the workers can read: /health/ready says 503 while any cannot."""
+
+    broken: dict[str, str] = field(default_factory=dict)  # worker name: why
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
 
 
 @dataclass
@@ -70,16 +89,28 @@ class Worker:
     lease: timedelta = timedelta(minutes=5)
     idle_sleep: float = 0.5
     name: str = field(default_factory=worker_name)
+    # A new executor when the old one broke (a reading process was killed or timed out);
+    # None: a broken executor stays broken and the worker reports it.
+    rebuild: Callable[[], Executor] | None = None
+    job_seconds: float | None = None  # a job (all its files) still reading after this is killed
+    health: ReadingHealth = field(default_factory=ReadingHealth)
+    retry_pool_after: float = 5.0  # seconds between attempts to start a pool that failed
+    _broken_since: float | None = field(default=None, init=False)
 
     async def run_once(self) -> bool:
         """Takes and finishes one job; False when the queue had nothing runnable."""
-        async with self.uow_factory() as uow:
-            job = await uow.jobs.claim(
-                worker=self.name, now=self.clock.now(), lease=self.lease, kinds=[READ_JOB]
-            )
-            await uow.commit()
-        if job is None:
+        if self._broken_since is not None and not await self._restore():
             return False
+        async with self.uow_factory() as uow:
+            job, given_up = await reading_jobs.claim_reading(
+                uow, worker=self.name, now=self.clock.now(), lease=self.lease, kinds=[READ_JOB]
+            )
+        for document in given_up:
+            log.warning(
+                "document %s: reading given up, it broke its reader every time", document.id
+            )
+        if job is None:
+            return bool(given_up)
         try:
             reading = await self._read(job.document_id)
         except Exception as error:
@@ -116,12 +147,58 @@ class Worker:
         today = self.clock.now().date().isoformat()
         loop = asyncio.get_running_loop()
         readings = []
+        # One limit for the whole job (all its files): it must end well within the lease.
+        deadline = None if self.job_seconds is None else loop.time() + self.job_seconds
         for page in stored:
             data = await self.files.get(page.sha256)
-            readings.append(
-                await loop.run_in_executor(self.executor, self.reader, data, page.mime_type, today)
-            )
+            running = loop.run_in_executor(self.executor, self.reader, data, page.mime_type, today)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    readings.append(await running)
+            except BrokenProcessPool as error:
+                await self._replace(kill=False)
+                raise ReadingFailed(f"the reading process died: {error}") from error
+            except TimeoutError as error:
+                await self._replace(kill=True)
+                raise ReadingFailed(f"no reading after {self.job_seconds} s") from error
         return merge_pages(readings)
+
+    async def _replace(self, *, kill: bool) -> None:
+        """Throws the broken or stuck executor away and starts a new one."""
+        old = self.executor
+        if kill and isinstance(old, ProcessPoolExecutor):
+            kill_processes(old)
+        old.shutdown(wait=False, cancel_futures=True)
+        self._broken_since = time.monotonic() - self.retry_pool_after
+        self.health.broken[self.name] = "the reading process died"
+        await self._restore()
+
+    async def _restore(self) -> bool:
+        """A new executor that has been seen to run a call; False (and unhealthy) if not."""
+        assert self._broken_since is not None
+        if self.rebuild is None:
+            return False
+        if time.monotonic() - self._broken_since < self.retry_pool_after:
+            return False
+        executor: Executor | None = None
+        try:
+            executor = self.rebuild()
+            loop = asyncio.get_running_loop()
+            await asyncio.wait_for(loop.run_in_executor(executor, os.getpid), 120)
+        except Exception as error:
+            if isinstance(executor, ProcessPoolExecutor):
+                kill_processes(executor)
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+            log.error("worker %s cannot start a reading process: %s", self.name, error)
+            self.health.broken[self.name] = f"cannot start a reading process: {error}"
+            self._broken_since = time.monotonic()
+            return False
+        self.executor = executor
+        self._broken_since = None
+        self.health.broken.pop(self.name, None)
+        log.info("worker %s: reading process replaced", self.name)
+        return True
 
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
@@ -139,29 +216,43 @@ class Worker:
 
 
 def start_worker(app: Any) -> asyncio.Task[None]:
-    """The in-process worker: one loop per pool process, all sharing the pool."""
+    """The in-process worker: one loop per reading process, each with a pool of its own, so
+    a process that dies or hangs costs only its own job."""
     from bot.ocr.pool import build_pool, read_in_worker
     from handlers.reading_notice import announcer
 
     processes = app.settings.worker.processes or os.cpu_count() or 1
-    pool = build_pool(processes)
+    ocr = app.settings.ocr
+    limits = ocr.read_limits()
+
+    def make_pool() -> Executor:
+        return build_pool(1, memory_bytes=ocr.memory_mb * 2**20 or None, limits=limits)
+
+    health: ReadingHealth = app.reading_health
+    lease = app.settings.worker.lease_seconds
+    # A read must end before its lease does, or a second worker would start it again.
+    job_seconds = min(ocr.job_seconds or lease, lease * 0.8)
+    workers = [
+        Worker(
+            app.uow_factory,
+            app.files,
+            app.clock,
+            make_pool(),
+            read_in_worker,
+            announce=announcer(app.bot, app.uow_factory),
+            lease=timedelta(seconds=lease),
+            rebuild=make_pool,
+            job_seconds=job_seconds,
+            health=health,
+        )
+        for _ in range(processes)
+    ]
 
     async def run_all() -> None:
-        workers = [
-            Worker(
-                app.uow_factory,
-                app.files,
-                app.clock,
-                pool,
-                read_in_worker,
-                announce=announcer(app.bot, app.uow_factory),
-                lease=timedelta(seconds=app.settings.worker.lease_seconds),
-            )
-            for _ in range(processes)
-        ]
         try:
             await asyncio.gather(*(w.run_forever() for w in workers))
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            for w in workers:
+                w.executor.shutdown(wait=False, cancel_futures=True)
 
     return asyncio.create_task(run_all(), name="worker")

@@ -29,6 +29,9 @@ BACKOFF = (
 )
 
 
+PARTIAL = "_partial"  # in Document.fields: {"read": pages read, "total": pages in the file}
+
+
 class ReadOutcome(StrEnum):
     TO_FILE = "to_file"
     RETAKE = "retake"  # ask the client for a better photo
@@ -67,6 +70,13 @@ async def apply_reading(
     document.confidence = reading.confidence
     document.read_at = now
     document.updated_at = now
+    if reading.pages_skipped:
+        # The file had more pages than are read (a 200-page TIFF): the client and the
+        # accountant are told, so no one takes the reading for the whole file.
+        document.fields[PARTIAL] = {
+            "read": reading.pages,
+            "total": reading.pages + reading.pages_skipped,
+        }
     problem = next((p for p in reading.problems if p in RETAKE_PROBLEMS), None)
     if reading.kind is DocumentKind.CARD_SLIP:
         problem = CARD_SLIP
@@ -88,6 +98,7 @@ async def apply_reading(
                 "problems": reading.problems,
                 "seconds": reading.seconds,
                 "moved_from": moved_from,
+                "pages_skipped": reading.pages_skipped,
             },
         )
     )
@@ -117,6 +128,46 @@ async def _route_by_buyer(
     return None
 
 
+DIED_EVERY_TIME = "the reading worker stopped on every attempt (crash, memory or time limit)"
+
+
+async def claim_reading(
+    uow: UnitOfWork, *, worker: str, now: datetime, lease: timedelta, kinds: list[str]
+) -> tuple[Job | None, list[Document]]:
+    """The next job to read, after giving up on jobs whose worker died on their last attempt
+    (a file that kills its reader every time would otherwise be taken again forever).
+
+    Returns the job (None when nothing is runnable) and the documents given up on.
+    """
+    given_up: list[Document] = []
+    for dead in await uow.jobs.take_exhausted(now=now, error=DIED_EVERY_TIME, kinds=kinds):
+        document = await _needs_manual(uow, dead, DIED_EVERY_TIME, now)
+        if document is not None:
+            given_up.append(document)
+    job = await uow.jobs.claim(worker=worker, now=now, lease=lease, kinds=kinds)
+    await uow.commit()
+    return job, given_up
+
+
+async def _needs_manual(uow: UnitOfWork, job: Job, error: str, now: datetime) -> Document | None:
+    if job.document_id is None:
+        return None
+    document = await uow.documents.get(job.document_id)
+    if document is None or document.state is not DocumentState.RECEIVED:
+        return None
+    document.state = DocumentState.NEEDS_MANUAL
+    document.updated_at = now
+    await uow.audit.add(
+        AuditEntry(
+            action="document.needs_manual",
+            document_id=document.id,
+            organization_id=document.organization_id,
+            details={"error": error[:500], "attempts": job.attempts},
+        )
+    )
+    return document
+
+
 async def fail_reading(
     uow: UnitOfWork, job: Job, error: str, *, worker: str, now: datetime
 ) -> Document | None:
@@ -129,19 +180,6 @@ async def fail_reading(
     retry_at = None if last else now + BACKOFF[min(job.attempts - 1, len(BACKOFF) - 1)]
     if not await uow.jobs.fail(job.id, worker=worker, now=now, error=error, retry_at=retry_at):
         return None
-    document = None
-    if last and job.document_id is not None:
-        document = await uow.documents.get(job.document_id)
-        if document is not None and document.state is DocumentState.RECEIVED:
-            document.state = DocumentState.NEEDS_MANUAL
-            document.updated_at = now
-            await uow.audit.add(
-                AuditEntry(
-                    action="document.needs_manual",
-                    document_id=document.id,
-                    organization_id=document.organization_id,
-                    details={"error": error[:500], "attempts": job.attempts},
-                )
-            )
+    document = await _needs_manual(uow, job, error, now) if last else None
     await uow.commit()
     return document

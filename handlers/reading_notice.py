@@ -12,7 +12,7 @@ from aiogram.types import ReplyParameters
 from core.domain import Document
 from core.people import mark_unreachable
 from core.permissions import Action, may
-from core.reading_jobs import Applied, ReadOutcome
+from core.reading_jobs import PARTIAL, Applied, ReadOutcome
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -47,6 +47,9 @@ def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
         lines.append(t("read.missing", fields=", ".join(missing)))
     if moved_to:
         lines.append(t("read.moved", org=moved_to))
+    partial = document.fields.get(PARTIAL)
+    if partial:
+        lines.append(t("read.partial", read=partial["read"], total=partial["total"]))
     lines.append(t("read.sent_to_office"))
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ from core.files import EXTENSIONS, photo_preview, safe_name
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore
+from core.reading_jobs import PARTIAL
 from handlers import books
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
 from handlers.intake import download, turn, upload_of
@@ -111,6 +112,8 @@ def card_caption(t: Texts, document: Document, org: str, category: str | None = 
         chosen = document.fields.get("_category") == category
         key = "review.card_category" if chosen else "review.card_suggested"
         lines.append(t(key, category=t(f"category.{category}")))
+    if partial := document.fields.get(PARTIAL):
+        lines.append(t("review.card_partial", read=partial["read"], total=partial["total"]))
     if document.fields.get("_answered"):
         lines.append(t("review.card_answered"))
         for answer in document.fields.get("_answers") or []:

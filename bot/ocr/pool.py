@@ -2,17 +2,27 @@
 
 pool = build_pool()
 reading = await loop.run_in_executor(pool, read_in_worker, data, mime, today.isoformat())
+
+Each reading process is bounded: its address space (`RLIMIT_AS`, inherited by the Tesseract
+it starts), the pages and pixels it renders (`ReadLimits`), and it dies with its parent
+(`PR_SET_PDEATHSIG`), so a killed bot or worker leaves no 350 MB orphan waiting on a pipe.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import resource
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING
 
+from core.reading.pipeline import ReadLimits
 from core.reading.result import Reading
 
 if TYPE_CHECKING:
@@ -22,18 +32,60 @@ log = logging.getLogger(__name__)
 
 _engine = None
 _latin: tuple[OcrEngine | None] | None = None
+_limits = ReadLimits()
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _init_worker() -> None:
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the request was made
+
+
+def _init_worker(parent: int, memory_bytes: int | None, limits: ReadLimits) -> None:
+    global _limits
     # Tesseract's OpenMP threads fight each other across processes: one thread each.
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    die_with_parent(parent)
+    if memory_bytes:
+        # Past this, allocation fails (MemoryError, the job fails) instead of the machine
+        # swapping; Tesseract started from here inherits the same limit.
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _limits = limits
 
 
-def build_pool(workers: int | None = None) -> ProcessPoolExecutor:
+def build_pool(
+    workers: int | None = None,
+    *,
+    memory_bytes: int | None = None,
+    limits: ReadLimits | None = None,
+) -> ProcessPoolExecutor:
     count = workers or os.cpu_count() or 1
     # "spawn" keeps the bot's event loop and sockets out of the children.
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker)
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(os.getpid(), memory_bytes, limits or ReadLimits()),
+    )
+
+
+def kill_processes(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's processes at once (a read past its time limit cannot be cancelled)."""
+    # ProcessPoolExecutor has no public way before Python 3.14 (terminate_workers).
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+
+
+def child_pids(pool: ProcessPoolExecutor) -> list[int]:
+    return [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid]
 
 
 def latin_engine(choice: str | None = None) -> OcrEngine | None:
@@ -48,8 +100,10 @@ def latin_engine(choice: str | None = None) -> OcrEngine | None:
     from bot.ocr import rapid
 
     if not rapid.available():
-        log.warning("TAYUK_OCR_LATIN_ENGINE=rapidocr but rapidocr/onnxruntime is not "
-                    "installed: Latin pages are read with Tesseract")
+        log.warning(
+            "TAYUK_OCR_LATIN_ENGINE=rapidocr but rapidocr/onnxruntime is not "
+            "installed: Latin pages are read with Tesseract"
+        )
         return None
     return rapid.RapidOcrEngine(threads=1)
 
@@ -64,5 +118,11 @@ def read_in_worker(data: bytes, mime: str, today_iso: str) -> Reading:
         _latin = (latin_engine(),)
     from core.reading.reader import read_document
 
-    return read_document(data, mime, engine=_engine, today=date.fromisoformat(today_iso),
-                         latin_engine=_latin[0])
+    return read_document(
+        data,
+        mime,
+        engine=_engine,
+        today=date.fromisoformat(today_iso),
+        latin_engine=_latin[0],
+        limits=_limits,
+    )

@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.reading.pipeline import ReadLimits
+
 # A phone photo is about 12 Mpx; anything far above is a scan at silly DPI or a bomb.
 MAX_SIDE = 3000
 WORK_SIDE = 800  # quality measures run on a copy this size
@@ -25,25 +27,58 @@ class NotAnImage(Exception):
 
 
 def load_image(data: bytes) -> Image.Image:
-    """Decoded, EXIF-rotated, RGB, at most MAX_SIDE pixels on a side."""
+    """Decoded, EXIF-rotated, RGB, at most MAX_SIDE pixels on a side (the first frame)."""
+    images, _ = load_pages(data, ReadLimits(max_pages=1))
+    return images[0]
+
+
+def load_pages(data: bytes, limits: ReadLimits) -> tuple[list[Image.Image], int]:
+    """The first `limits.max_pages` frames (a multi-page TIFF) and how many the file has.
+
+    Sizes are checked from the header before anything is decoded: a 4 kB PNG can declare
+    20000x20000 pixels (1.6 GB decoded). A JPEG is decoded at a reduced scale when large.
+    """
     try:
         with warnings.catch_warnings():
             # Pillow only warns between 1x and 2x MAX_IMAGE_PIXELS: treat it as the error it is.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            image.load()
+            total = int(getattr(image, "n_frames", 1) or 1)
+            count = min(total, limits.max_pages)
+            budget = min(limits.max_page_pixels, limits.max_document_pixels // max(count, 1))
+            pages = []
+            for index in range(count):
+                image.seek(index)
+                pages.append(_decode(image, limits, budget))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageTooLarge(str(error)) from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise NotAnImage(str(error)) from error
+    return pages, total
+
+
+def _decode(image: Image.Image, limits: ReadLimits, budget: int) -> Image.Image:
+    """One frame as RGB within MAX_SIDE and `budget` pixels (the pages share a budget)."""
+    if image.format == "JPEG" and image.width * image.height > limits.max_page_pixels:
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: the full size never exists.
+        factor = (limits.max_page_pixels / (image.width * image.height)) ** 0.5
+        image.draft("RGB", (max(1, int(image.width * factor)), max(1, int(image.height * factor))))
+    if image.width * image.height > limits.max_image_pixels:
+        raise ImageTooLarge(f"{image.width}x{image.height} pixels")
+    image.load()
     image = ImageOps.exif_transpose(image) or image
-    if image.mode in ("RGBA", "LA", "P"):
+    if image.mode in ("RGBA", "LA", "P", "PA"):
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, "white")
         image = Image.alpha_composite(background, image)
     image = image.convert("RGB")
     if max(image.size) > MAX_SIDE:
         image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    if image.width * image.height > budget:
+        factor = (budget / (image.width * image.height)) ** 0.5
+        image.thumbnail(
+            (int(image.width * factor), int(image.height * factor)), Image.Resampling.LANCZOS
+        )
     return image
 
 
@@ -132,8 +167,9 @@ def rotate(image: Image.Image, degrees: float) -> Image.Image:
         return image
     if abs(degrees % 90) < 1e-6:
         return image.rotate(degrees, expand=True)
-    return image.rotate(degrees, expand=True, resample=Image.Resampling.BICUBIC,
-                        fillcolor=(255, 255, 255))
+    return image.rotate(
+        degrees, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255)
+    )
 
 
 def text_height(image: Image.Image) -> float:
@@ -158,8 +194,9 @@ def paper_unevenness(image: Image.Image) -> float:
     return float((high - low) / max(high, 1.0))
 
 
-def unread_regions(image: Image.Image, read_boxes: list[tuple[int, int, int, int]],
-                   *, limit: int = 4) -> list[tuple[int, int, int, int]]:
+def unread_regions(
+    image: Image.Image, read_boxes: list[tuple[int, int, int, int]], *, limit: int = 4
+) -> list[tuple[int, int, int, int]]:
     """Boxes of ink that OCR returned no words for (Tesseract's layout analysis drops framed
     or shaded boxes as pictures), largest first."""
     gray = np.asarray(image.convert("L"))
@@ -206,16 +243,24 @@ def binarise(image: Image.Image) -> Image.Image:
     photographed on a dark table defeats Tesseract's one global threshold."""
     gray = np.asarray(image.convert("L"))
     block = max(15, (min(gray.shape) // 40) | 1)
-    return Image.fromarray(cv2.adaptiveThreshold(
-        gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15))
+    return Image.fromarray(
+        cv2.adaptiveThreshold(
+            gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15
+        )
+    )
 
 
 MAX_OCR_PIXELS = 9_000_000  # upscaling stops here: Tesseract's time grows with the area
 
 
-def prepare_for_ocr(image: Image.Image, *, min_text_height: float,
-                    target_text_height: float, flatten: bool = True,
-                    height: float | None = None) -> tuple[Image.Image, list[str]]:
+def prepare_for_ocr(
+    image: Image.Image,
+    *,
+    min_text_height: float,
+    target_text_height: float,
+    flatten: bool = True,
+    height: float | None = None,
+) -> tuple[Image.Image, list[str]]:
     """Greyscale, background flattened, upscaled when the letters are too small."""
     notes: list[str] = []
     gray = image.convert("L")
@@ -225,11 +270,12 @@ def prepare_for_ocr(image: Image.Image, *, min_text_height: float,
     if height is None:
         height = text_height(image) if min_text_height > 0 else 0.0
     if 0 < height < min_text_height:
-        factor = min(3.0, target_text_height / height,
-                     (MAX_OCR_PIXELS / (gray.width * gray.height)) ** 0.5)
+        factor = min(
+            3.0, target_text_height / height, (MAX_OCR_PIXELS / (gray.width * gray.height)) ** 0.5
+        )
         if factor > 1.05:
-            gray = gray.resize((round(gray.width * factor), round(gray.height * factor)),
-                               Image.Resampling.LANCZOS)
+            gray = gray.resize(
+                (round(gray.width * factor), round(gray.height * factor)), Image.Resampling.LANCZOS
+            )
             notes.append(f"upscaled x{factor:.1f}")
     return gray, notes
-

@@ -40,6 +40,20 @@ class Page:
     latin_engine_read: bool = False  # read by `Context.latin_engine`, not Tesseract
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of a file is read, so a hostile file cannot take a reader's memory.
+
+    A 5000x5000 pt PDF page at 200 DPI is 193 Mpx (2.1 GB measured in one process); an A4
+    page at 200 DPI is 3.9 Mpx and a 12 MP phone photo 12 Mpx.
+    """
+
+    max_pages: int = 10  # a receipt is a page or two; more is a statement or a mistake
+    max_page_pixels: int = 12_000_000  # a PDF page is rendered at most this large
+    max_document_pixels: int = 40_000_000  # all pages of one file together
+    max_image_pixels: int = 40_000_000  # a decoded picture larger than this is refused
+
+
 @dataclass
 class Context:
     data: bytes
@@ -48,7 +62,9 @@ class Context:
     today: date
     # Reads pages the script probe judged Latin instead of `engine` (RapidOCR); None: `engine`.
     latin_engine: OcrEngine | None = None
+    limits: ReadLimits = field(default_factory=ReadLimits)
     pages: list[Page] = field(default_factory=list)
+    pages_skipped: int = 0  # pages of the file beyond `limits.max_pages`
     layout: Layout | None = None
     hebrew: bool = False
     kind: DocumentKind = DocumentKind.UNKNOWN

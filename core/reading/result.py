@@ -50,6 +50,7 @@ class Reading:
     problems: list[str] = field(default_factory=list)
     text: str = ""
     pages: int = 0
+    pages_skipped: int = 0  # pages of the file beyond the page limit, not read
     seconds: float = 0.0
     steps: list[str] = field(default_factory=list)
 

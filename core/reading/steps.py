@@ -54,7 +54,9 @@ class LoadPdf(BaseStep):
         try:
             document = pdf.open_pdf(ctx.data)
             ctx.resources.append(document)
-            ctx.pages = [Page(image=p.image, text=p.text) for p in pdf.read_pages(document)]
+            pages, total = pdf.read_pages(document, ctx.limits)
+            ctx.pages = [Page(image=p.image, text=p.text) for p in pages]
+            ctx.pages_skipped = total - len(pages)
         except pdf.PdfProblem as problem:
             raise Stop(problem.problem) from problem
 
@@ -84,7 +86,9 @@ class LoadImage(BaseStep):
 
     def run(self, ctx: Context) -> None:
         try:
-            ctx.pages = [Page(image=imaging.load_image(ctx.data))]
+            images, total = imaging.load_pages(ctx.data, ctx.limits)
+            ctx.pages = [Page(image=image) for image in images]
+            ctx.pages_skipped = total - len(images)
         except imaging.ImageTooLarge as error:
             raise Stop(result.TOO_LARGE) from error
         except imaging.NotAnImage as error:

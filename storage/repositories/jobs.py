@@ -9,6 +9,9 @@ from storage import tables
 from storage.repositories.base import Repository
 
 _j = tables.jobs.c
+_d = tables.documents.c
+# How far back a job counts towards its organization's turn (see `claim`).
+FAIR_WINDOW = timedelta(hours=1)
 
 
 class JobRepository(Repository):
@@ -29,20 +32,62 @@ class JobRepository(Repository):
         return list(result)
 
     async def claim(
-        self, *, worker: str, now: datetime, lease: timedelta, kinds: list[str] | None = None
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        kinds: list[str] | None = None,
+        fair_window: timedelta = FAIR_WINDOW,
     ) -> Job | None:
-        """Take the oldest runnable job, or one whose lease ran out, for `lease`."""
+        """Take a runnable job, or one whose lease ran out with attempts left, for `lease`.
+
+        Fair across organizations: a job's turn is its place among its organization's jobs
+        still waiting or created in the last `fair_window`, lower turns first, then the
+        oldest. A client who sent 300 photos has their 2nd read after every other
+        organization's 1st, their 3rd after every 2nd, and so on.
+        """
         runnable = or_(
             (_j.state == JobState.QUEUED.value)
             & (or_(_j.run_after.is_(None), _j.run_after <= now)),
-            (_j.state == JobState.RUNNING.value) & (_j.lease_until < now),
+            (_j.state == JobState.RUNNING.value)
+            & (_j.lease_until < now)
+            & (_j.attempts < _j.max_attempts),
         )
-        candidate = select(_j.id).where(runnable).order_by(_j.id).limit(1)
+        any_runnable = select(_j.id).where(runnable).limit(1)
+        if kinds:
+            any_runnable = any_runnable.where(_j.kind.in_(kinds))
+        if await self.session.scalar(any_runnable) is None:
+            return None  # the idle poll stays one indexed look-up
+        organization = func.coalesce(_d.organization_id, 0)
+        recent = (
+            select(
+                _j.id.label("id"),
+                func.row_number().over(partition_by=organization, order_by=_j.id).label("turn"),
+            )
+            .select_from(tables.jobs.outerjoin(tables.documents, _d.id == _j.document_id))
+            .where(
+                or_(
+                    _j.created_at >= now - fair_window,
+                    _j.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+                )
+            )
+        )
+        if kinds:
+            recent = recent.where(_j.kind.in_(kinds))
+        turns = recent.subquery("turns")
+        candidate = (
+            select(_j.id)
+            .select_from(tables.jobs.join(turns, turns.c.id == _j.id))
+            .where(runnable)
+            .order_by(turns.c.turn, _j.id)
+            .limit(1)
+        )
         if kinds:
             candidate = candidate.where(_j.kind.in_(kinds))
         if self.session.bind.dialect.name == "postgresql":
             # Several workers never wait on or take the same row.
-            candidate = candidate.with_for_update(skip_locked=True)
+            candidate = candidate.with_for_update(skip_locked=True, of=tables.jobs)
         # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so this is atomic.
         job_id = await self.session.scalar(candidate)
         if job_id is None:
@@ -61,6 +106,42 @@ class JobRepository(Repository):
         )
         job = await self.session.get(Job, job_id, populate_existing=True)
         return job
+
+    async def take_exhausted(
+        self, *, now: datetime, error: str, kinds: list[str] | None = None
+    ) -> list[Job]:
+        """Jobs whose holder died on their last attempt (the lease ran out, no attempts left):
+        failed for good here, since no worker will ever finish or fail them."""
+        exhausted = select(_j.id).where(
+            _j.state == JobState.RUNNING.value,
+            _j.lease_until < now,
+            _j.attempts >= _j.max_attempts,
+        )
+        if kinds:
+            exhausted = exhausted.where(_j.kind.in_(kinds))
+        if self.session.bind.dialect.name == "postgresql":
+            exhausted = exhausted.with_for_update(skip_locked=True)
+        ids = list(await self.session.scalars(exhausted))
+        if not ids:
+            return []
+        await self.session.execute(
+            update(tables.jobs)
+            .where(_j.id.in_(ids))
+            .values(
+                state=JobState.FAILED.value,
+                lease_until=None,
+                last_error=error[:2000],
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.scalars(
+            select(Job)
+            .where(_j.id.in_(ids))
+            .order_by(_j.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(result)
 
     async def count(self, state: JobState) -> int:
         return int(
