@@ -89,6 +89,7 @@ class App:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.albums.flush()
         await self.bot.session.close()
+        await self.inbox.inbox.engine.dispose()
         await self.engine.dispose()
 
 
@@ -157,7 +158,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     inbox = InboxProcessor(
         dispatcher,
         bot,
-        UpdateInbox(engine),
+        # Its own connection: taking an update and marking one done never queue behind the
+        # handlers' transactions (SQLite's pool has one connection), which keeps intake
+        # quick and the moment between an answer and its "done" short.
+        UpdateInbox(create_engine(database_url(settings), echo=settings.database.echo)),
         the_clock,
         max_attempts=settings.inbox.max_attempts,
         keep_done=timedelta(days=settings.inbox.keep_days),

@@ -96,6 +96,7 @@ class InboxProcessor:
         self._runners: dict[Hashable, asyncio.Task[None]] = {}
         self._finishing: set[asyncio.Task[None]] = set()
         self._loose = 0  # keys for updates with no chat
+        self._retries: dict[int, int] = {}  # replayed update -> tries before this run
 
     @property
     def busy(self) -> int:
@@ -109,17 +110,13 @@ class InboxProcessor:
         left = await self.inbox.unfinished()
         given_up: list[int] = []
         for row in left:
-            if row.attempts > self.max_attempts:
-                # It took the process down every time (or never finished): let it go.
-                log.error("update %s given up after %s tries", row.update_id, row.attempts - 1)
-                given_up.append(row.update_id)
-                continue
             try:
                 update = Update.model_validate(row.body, context={"bot": self.bot})
             except Exception:
                 log.exception("update %s in the inbox cannot be read", row.update_id)
                 given_up.append(row.update_id)
                 continue
+            self._retries[row.update_id] = row.attempts
             self._enqueue(update, row.chat_id)
         await self.inbox.done(given_up, self.clock.now())
         if left:
@@ -159,6 +156,15 @@ class InboxProcessor:
             del self._queues[key], self._runners[key]
 
     async def _handle(self, update: Update) -> None:
+        retries = self._retries.pop(update.update_id, None)
+        if retries is not None:
+            if retries >= self.max_attempts:
+                # Each try so far ended with the process (a crash it causes, or a kill):
+                # let it go rather than take the bot down forever.
+                log.error("update %s given up after %s tries", update.update_id, retries + 1)
+                await self.inbox.done([update.update_id], self.clock.now())
+                return
+            await self.inbox.retrying(update.update_id)
         delivery = Delivery(update.update_id)
         token = CURRENT_DELIVERY.set(delivery)
         try:

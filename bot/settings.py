@@ -65,7 +65,8 @@ class InboxSettings(BaseSettings):
     # On a stop (SIGTERM), how long the updates already taken may take to finish; what is
     # left then runs at the next start.
     drain_seconds: float = 20.0
-    # An update that never finished (it took the process down) is tried this many times.
+    # An update whose handling never finished (it took the process down) is tried again
+    # this many times at the following starts, then given up.
     max_attempts: int = 3
     # Finished updates are kept this long (Telegram redelivers for at most a day).
     keep_days: int = 7

@@ -61,18 +61,23 @@ class UpdateInbox:
             )
 
     async def unfinished(self) -> list[InboxUpdate]:
-        """The updates a stopped or crashed run left, oldest first, each counted a try more."""
-        open_ = _u.done_at.is_(None)
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(tables.inbox_updates).where(open_).values(attempts=_u.attempts + 1)
-            )
+        """The updates a stopped or crashed run left, oldest first."""
+        async with self.engine.connect() as conn:
             rows = await conn.execute(
                 select(_u.update_id, _u.chat_id, _u.body, _u.attempts)
-                .where(open_)
+                .where(_u.done_at.is_(None))
                 .order_by(_u.update_id)
             )
             return [InboxUpdate(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def retrying(self, update_id: int) -> None:
+        """Counts a try of an update handled again (a first try is not written down)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(tables.inbox_updates)
+                .where(_u.update_id == update_id)
+                .values(attempts=_u.attempts + 1)
+            )
 
     async def forget_done(self, before: datetime) -> int:
         async with self.engine.begin() as conn:
