@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aiogram_lean import warm_up
 from bot.albums import AlbumCollector
-from bot.inbox import InboxProcessor, poll
+from bot.inbox import InboxProcessor, MarkAnswered, poll
 from bot.mailer import SmtpMailer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
 from bot.notifier import TelegramNotifier
@@ -144,6 +144,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         session=make_session(settings.telegram.api_url),
         default=DefaultBotProperties(link_preview_is_disabled=True),
     )
+    bot.session.middleware(MarkAnswered())
     albums: AlbumCollector[Any] = AlbumCollector()
     the_clock = clock or SystemClock()
     dispatcher = build_dispatcher(

@@ -33,8 +33,13 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Update
 
 from core.ports import Clock
@@ -49,8 +54,35 @@ class Delivery:
 
     update_id: int
     holds: list[Awaitable[Any]] = field(default_factory=list)
+    answered: bool = False  # something reached the chat: stopping now would repeat it
 
 
+# Calls that put something in front of the client (not reads, not "typing...").
+_ANSWERS = ("Send", "Edit", "Copy", "Forward")
+
+
+class MarkAnswered(BaseRequestMiddleware):
+    """Notes on the update being handled that its answer went out."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        delivery = CURRENT_DELIVERY.get()
+        name = type(method).__name__
+        if delivery is None or not name.startswith(_ANSWERS) or name == "SendChatAction":
+            return await make_request(bot, method)
+        try:
+            return await make_request(bot, method)
+        finally:
+            # Also when the reply was lost on the way back: Telegram may have it.
+            delivery.answered = True
+
+
+# How long a stop waits past its deadline for handlers whose answer already went out.
+ANSWERED_GRACE_S = 3.0
 CURRENT_DELIVERY: ContextVar[Delivery | None] = ContextVar("current_delivery", default=None)
 
 
@@ -97,6 +129,8 @@ class InboxProcessor:
         self._finishing: set[asyncio.Task[None]] = set()
         self._loose = 0  # keys for updates with no chat
         self._retries: dict[int, int] = {}  # replayed update -> tries before this run
+        self._current: dict[Hashable, Delivery] = {}  # the update each chat is handling
+        self._closing = False  # past the drain's deadline: start nothing new
 
     @property
     def busy(self) -> int:
@@ -106,6 +140,7 @@ class InboxProcessor:
 
     async def replay(self) -> int:
         """Queues what an earlier run left unfinished, before any new update."""
+        self.taking, self._closing = True, False
         await self.inbox.forget_done(self.clock.now() - self.keep_done)
         left = await self.inbox.unfinished()
         given_up: list[int] = []
@@ -149,13 +184,14 @@ class InboxProcessor:
     async def _run(self, key: Hashable) -> None:
         queue = self._queues[key]
         try:
-            while queue:
-                await self._handle(queue[0])
+            while queue and not self._closing:
+                await self._handle(key, queue[0])
                 queue.popleft()
         finally:
             del self._queues[key], self._runners[key]
+            self._current.pop(key, None)
 
-    async def _handle(self, update: Update) -> None:
+    async def _handle(self, key: Hashable, update: Update) -> None:
         retries = self._retries.pop(update.update_id, None)
         if retries is not None:
             if retries >= self.max_attempts:
@@ -166,6 +202,7 @@ class InboxProcessor:
                 return
             await self.inbox.retrying(update.update_id)
         delivery = Delivery(update.update_id)
+        self._current[key] = delivery
         token = CURRENT_DELIVERY.set(delivery)
         try:
             response = await self.dispatcher.feed_update(self.bot, update)
@@ -201,7 +238,20 @@ class InboxProcessor:
             if left <= 0:
                 break
             await asyncio.wait([*self._runners.values(), *self._finishing], timeout=left)
+        # Out of time. A handler whose answer is out is let finish (a moment: its "done"),
+        # or the next start would answer again; the others stop and run at the next start.
+        self._closing = True
         unfinished = self.busy
+        answering = [
+            task
+            for key, task in self._runners.items()
+            if key in self._current and self._current[key].answered
+        ]
+        for task in list(self._runners.values()):
+            if task not in answering:
+                task.cancel()
+        if answering:
+            await asyncio.wait(answering, timeout=ANSWERED_GRACE_S)
         if unfinished:
             log.warning(
                 "stopping with %s updates unfinished; they run at the next start", unfinished
