@@ -185,7 +185,12 @@ class InboxProcessor:
         queue = self._queues[key]
         try:
             while queue and not self._closing:
-                await self._handle(key, queue[0])
+                try:
+                    await self._handle(key, queue[0])
+                except Exception:
+                    # Its "done" could not be written (the database is away): it stays
+                    # unfinished and runs again at the next start; the chat goes on.
+                    log.exception("update %s not marked done", queue[0].update_id)
                 queue.popleft()
         finally:
             del self._queues[key], self._runners[key]
@@ -224,7 +229,10 @@ class InboxProcessor:
         results = await asyncio.gather(*delivery.holds, return_exceptions=True)
         if any(isinstance(r, asyncio.CancelledError) for r in results):
             return  # the answer was never given: the update runs again at the next start
-        await self.inbox.done([delivery.update_id], self.clock.now())
+        try:
+            await self.inbox.done([delivery.update_id], self.clock.now())
+        except Exception:
+            log.exception("update %s not marked done", delivery.update_id)
 
     async def drain(self, seconds: float) -> bool:
         """Stops taking updates and finishes those taken, for at most `seconds`.
