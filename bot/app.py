@@ -89,7 +89,8 @@ class App:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.albums.flush()
         await self.bot.session.close()
-        await self.inbox.inbox.engine.dispose()
+        if self.inbox.inbox.engine is not self.engine:
+            await self.inbox.inbox.engine.dispose()
         await self.engine.dispose()
 
 
@@ -156,13 +157,18 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         mailer=SmtpMailer(settings.smtp),
         notifier=TelegramNotifier(bot, uow_factory),
     )
+    # SQLite: its own connection, so taking an update and marking one done do not queue
+    # behind the handlers' transactions for the pool's one connection. (PostgreSQL's pool
+    # has room enough.)
+    inbox_engine = (
+        create_engine(database_url(settings), echo=settings.database.echo)
+        if engine.dialect.name == "sqlite"
+        else engine
+    )
     inbox = InboxProcessor(
         dispatcher,
         bot,
-        # Its own connection: taking an update and marking one done never queue behind the
-        # handlers' transactions (SQLite's pool has one connection), which keeps intake
-        # quick and the moment between an answer and its "done" short.
-        UpdateInbox(create_engine(database_url(settings), echo=settings.database.echo)),
+        UpdateInbox(inbox_engine),
         the_clock,
         max_attempts=settings.inbox.max_attempts,
         keep_done=timedelta(days=settings.inbox.keep_days),
