@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,9 +14,10 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
 from bot import runner
+from bot.albums import AlbumCollector
 from bot.app import build_app
 from bot.inbox import chat_of, raw_of
-from bot.local_api.client import TgUser
+from bot.local_api.client import AlbumItem, TgUser
 from bot.local_api.testing import DEFAULT_TOKEN, local_api
 from bot.web import WEBHOOK_PATH, build_web
 from storage import tables
@@ -178,3 +180,35 @@ async def test_the_webhook_keeps_each_update_before_answering_200_and_only_once(
             assert await app.inbox.inbox.counts() == (0, 1)
         finally:
             await app.close()
+
+
+async def test_an_album_whose_summary_a_crash_cut_off_is_summed_up_once_at_start_up(
+    harness: Harness,
+) -> None:
+    _, org_id = await harness.office_and_org()
+    await harness.join(DANA, org_id)
+    harness.app.albums.quiet = 30  # the summary would come long after the crash below
+    parts = [AlbumItem(images.jpeg(label=f"page {n}")) for n in range(3)]
+    await harness.api.send_album(DANA, parts)
+    for _ in range(200):
+        if await document_count(harness) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert await document_count(harness) == 3
+    # The crash: the parts are stored, the summary was never sent, nothing of memory stays.
+    await harness.stop_polling()
+    lost = harness.app.albums
+    for timer in lost._timers.values():
+        timer.cancel()
+    lost._timers.clear()
+    await harness.app.inbox.drain(1)
+    assert await harness.app.inbox.inbox.counts() == (3, 1)  # the parts wait for a summary
+    harness.app.albums = AlbumCollector[Any](quiet=0.4)  # a new process
+    harness.app.dispatcher["albums"] = harness.app.albums
+    assert await harness.app.inbox.replay() == 3
+    summary = await harness.api.wait_for_messages(DANA.id, 2, timeout=10)
+    assert "Received 3 documents" in (summary[-1].text or "")
+    await harness.app.inbox.drain(10)
+    assert await harness.quiet(DANA, 0.6) == []
+    assert await document_count(harness) == 3
+    assert await harness.app.inbox.inbox.counts() == (0, 4)
