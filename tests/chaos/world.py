@@ -212,6 +212,7 @@ class WindowWatch:
     caught: int = 0
 
     async def after_kill(self, bot: BotProcess, sent: list[Emitted]) -> None:
+        await asyncio.sleep(0.2)  # the server finishes requests the dead bot had sent
         async with self.engine.connect() as conn:
             open_ = set(
                 (
