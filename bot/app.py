@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aiogram_lean import warm_up
 from bot.albums import AlbumCollector
+from bot.inbox import InboxProcessor, MarkAnswered, poll
 from bot.mailer import SmtpMailer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
 from bot.notifier import TelegramNotifier
@@ -45,6 +47,7 @@ from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.files import DiskFileStore, make_private_dir
+from storage.inbox import UpdateInbox
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -83,15 +86,19 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     albums: AlbumCollector[Any]
+    inbox: InboxProcessor
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     reading_health: ReadingHealth = field(default_factory=ReadingHealth)
 
     async def close(self) -> None:
+        await self.inbox.cancel()  # what did not finish stays in the inbox for next time
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.albums.flush()
         await self.bot.session.close()
+        if self.inbox.inbox.engine is not self.engine:
+            await self.inbox.inbox.engine.dispose()
         await self.engine.dispose()
 
 
@@ -148,6 +155,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         session=make_session(settings.telegram.api_url),
         default=DefaultBotProperties(link_preview_is_disabled=True),
     )
+    bot.session.middleware(MarkAnswered())
     albums: AlbumCollector[Any] = AlbumCollector()
     the_clock = clock or SystemClock()
     dispatcher = build_dispatcher(
@@ -164,7 +172,23 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         mailer=SmtpMailer(settings.smtp),
         notifier=TelegramNotifier(bot, uow_factory),
     )
-    return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums)
+    # SQLite: its own connection, so taking an update and marking one done do not queue
+    # behind the handlers' transactions for the pool's one connection. (PostgreSQL's pool
+    # has room enough.)
+    inbox_engine = (
+        create_engine(database_url(settings), echo=settings.database.echo)
+        if engine.dialect.name == "sqlite"
+        else engine
+    )
+    inbox = InboxProcessor(
+        dispatcher,
+        bot,
+        UpdateInbox(inbox_engine),
+        the_clock,
+        max_attempts=settings.inbox.max_attempts,
+        keep_done=timedelta(days=settings.inbox.keep_days),
+    )
+    return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums, inbox)
 
 
 async def set_commands(bot: Bot) -> None:
@@ -197,13 +221,25 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-async def run_polling(app: App) -> None:
-    """Migrate, then poll until cancelled."""
+async def run_polling(app: App, stop: asyncio.Event | None = None) -> None:
+    """Migrate, finish what the last run left, then poll until `stop` (or cancelled).
+
+    On `stop` no new update is taken and those taken get `inbox.drain_seconds` to finish.
+    """
+    stop = stop or asyncio.Event()
     await prepare(app)
     try:
         await set_commands(app.bot)
     except Exception:
         log.warning("could not set the command list", exc_info=True)
     await app.bot.delete_webhook(drop_pending_updates=False)
+    await app.inbox.replay()
     settle_memory()
-    await app.dispatcher.start_polling(app.bot, handle_signals=False, close_bot_session=False)
+    await poll(
+        app.bot,
+        app.inbox,
+        stop,
+        polling_timeout=app.settings.inbox.polling_timeout,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
+    await app.inbox.drain(app.settings.inbox.drain_seconds)

@@ -9,13 +9,16 @@ import signal
 
 from bot import log_redaction
 from bot.app import App, build_app, prepare, run_polling, set_commands
-from bot.settings import Settings
+from bot.settings import Settings, webhook_secret
 
 log = logging.getLogger(__name__)
 
 
-async def serve(app: App) -> None:
+async def serve(app: App, stop: asyncio.Event) -> None:
     settings = app.settings
+    secret = webhook_secret(settings.telegram)  # refuses a webhook without a secret
+    if secret is not None and not settings.http.enabled:
+        raise SystemExit("webhook mode needs the HTTP side: set TAYUK_HTTP_ENABLED=true")
     if settings.http.enabled:
         # Imported only when used: the web stack costs memory a polling bot may not need.
         import uvicorn
@@ -39,29 +42,44 @@ async def serve(app: App) -> None:
     from bot.scheduler import start_scheduler  # reminders and digests (issue 6)
 
     app.tasks.append(start_scheduler(app))
-    if settings.telegram.webhook_url:
+    if settings.telegram.webhook_url and secret is not None:
         await prepare(app)
         await set_commands(app.bot)
-        secret = settings.telegram.webhook_secret
+        await app.inbox.replay()
         await app.bot.set_webhook(
             settings.telegram.webhook_url,
-            secret_token=secret.get_secret_value() if secret else None,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
         )
-        await asyncio.Event().wait()
+        await stop.wait()
+        await app.inbox.drain(settings.inbox.drain_seconds)
     else:
-        await run_polling(app)
+        await run_polling(app, stop)
 
 
 async def _main(settings: Settings, *, worker_only: bool = False) -> None:
+    if not worker_only:
+        webhook_secret(settings.telegram)  # before anything starts
     app = build_app(settings)
     token = settings.telegram.token
     log_redaction.install(token.get_secret_value() if token else "")
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     assert main_task is not None
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        # The first signal stops taking updates and lets the taken ones finish; a second
+        # one does not wait.
+        if stop.is_set() or worker_only:
+            main_task.cancel()
+        else:
+            log.info("stopping: finishing the updates already taken")
+            stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, main_task.cancel)
+            loop.add_signal_handler(sig, on_signal)
     try:
         if worker_only:
             from bot.worker import start_worker
@@ -69,7 +87,7 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
             await prepare(app)
             await start_worker(app)
         else:
-            await serve(app)
+            await serve(app, stop)
     except asyncio.CancelledError:
         log.info("stopping")
     finally:

@@ -71,6 +71,18 @@ class IntakeSettings(BaseSettings):
     # their turn (none is refused).
     burst: int = 60
     per_minute: float = 30.0
+class InboxSettings(BaseSettings):
+    model_config = _section("TAYUK_INBOX_")
+
+    # On a stop (SIGTERM), how long the updates already taken may take to finish; what is
+    # left then runs at the next start.
+    drain_seconds: float = 20.0
+    # An update whose handling never finished (it took the process down) is tried again
+    # this many times at the following starts, then given up.
+    max_attempts: int = 3
+    # Finished updates are kept this long (Telegram redelivers for at most a day).
+    keep_days: int = 7
+    polling_timeout: int = 10
 
 
 class OcrSettings(BaseSettings):
@@ -149,7 +161,25 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
 
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+
+def webhook_secret(telegram: TelegramSettings) -> SecretStr | None:
+    """The secret the webhook needs, or None in polling mode; stops a webhook without one.
+
+    Without a secret anyone who finds the URL could post updates "from" any user.
+    """
+    if not telegram.webhook_url:
+        return None
+    secret = telegram.webhook_secret
+    if secret is None or not secret.get_secret_value():
+        raise SystemExit(
+            "TAYUK_TELEGRAM_WEBHOOK_URL is set but TAYUK_TELEGRAM_WEBHOOK_SECRET is not: "
+            "a webhook without a secret accepts forged updates. Set a long random secret "
+            "(1-256 characters: A-Z a-z 0-9 _ -), or unset the URL to use long polling."
+        )
+    return secret

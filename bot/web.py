@@ -1,24 +1,24 @@
-"""HTTP side: health checks and the Telegram webhook."""
+"""HTTP side: health checks and, in webhook mode only, the Telegram webhook."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from typing import Any
 
 from aiogram.types import Update
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
 from bot.app import App
+from bot.settings import webhook_secret
 
 log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
 
 
 def build_web(app: App) -> FastAPI:
     web = FastAPI(title="Tayuk", docs_url=None, redoc_url=None)
-    background: set[asyncio.Task[Any]] = set()
 
     @web.get("/health/live")
     async def live() -> dict[str, str]:
@@ -44,23 +44,29 @@ def build_web(app: App) -> FastAPI:
             return {"status": "reading unavailable"}
         return {"status": "ok"}
 
-    @web.post("/telegram/webhook")
-    async def webhook(request: Request) -> Response:
-        expected = app.settings.telegram.webhook_secret
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if expected is not None and not secrets.compare_digest(
-            given.encode(), expected.get_secret_value().encode()
-        ):
-            return Response(status_code=403)
-        try:
-            update = Update.model_validate(await request.json(), context={"bot": app.bot})
-        except Exception:
-            # Answer 200 all the same: Telegram would re-send a broken update forever.
-            log.exception("unparseable update")
+    secret = webhook_secret(app.settings.telegram)
+    if secret is not None:
+        expected = secret.get_secret_value().encode()
+
+        @web.post(WEBHOOK_PATH)
+        async def webhook(request: Request) -> Response:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not secrets.compare_digest(given.encode(), expected):
+                return Response(status_code=403)
+            if not app.inbox.taking:
+                return Response(status_code=503)  # stopping: Telegram delivers it again later
+            try:
+                update = Update.model_validate(await request.json(), context={"bot": app.bot})
+            except Exception:
+                # Answer 200 all the same: Telegram would re-send a broken update forever.
+                log.exception("unparseable update")
+                return Response(status_code=200)
+            try:
+                await app.inbox.take([update])
+            except Exception:
+                # Not written down: not confirmed either, so Telegram delivers it again.
+                log.exception("could not keep update %s", update.update_id)
+                return Response(status_code=500)
             return Response(status_code=200)
-        task = asyncio.create_task(app.dispatcher.feed_update(app.bot, update))
-        background.add(task)
-        task.add_done_callback(background.discard)
-        return Response(status_code=200)
 
     return web

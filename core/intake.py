@@ -110,6 +110,31 @@ class Stored:
     # What the answer to the client needs, read while the transaction was open anyway.
     organization_name: str | None = None
     may_mark_income: bool = False
+    destinations: list[int] = field(default_factory=list)  # filled when asked again
+
+
+async def already_stored(uow: UnitOfWork, person: Person, document: Document) -> Stored:
+    """An upload stored before (its update handled again after a crash): its answer's facts."""
+    assert person.id is not None
+    duplicate_of = (
+        await uow.documents.get(document.duplicate_of_id) if document.duplicate_of_id else None
+    )
+    organization = None
+    may_income = False
+    destinations: list[int] = []
+    if document.organization_id is not None:
+        organization = await uow.organizations.get(document.organization_id)
+        may_income = await may(uow, person.id, Action.UPLOAD_INCOME, document.organization_id)
+    else:
+        destinations = await upload_destinations(uow, person.id)
+    return Stored(
+        document,
+        duplicate_of,
+        queued=False,
+        organization_name=organization.name if organization else None,
+        may_mark_income=may_income,
+        destinations=destinations,
+    )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
 from bot.albums import AlbumCollector
+from bot.inbox import hold_done_until
 from bot.uploads import UploadGate
 from core import intake
 from core.clock import Clock
@@ -132,20 +133,27 @@ async def on_file(
 
     async def answer(result: PartResult, text: str) -> None:
         if album:
-            albums.add(
+            summary_sent = albums.add(
                 batch,
                 result,
                 lambda parts: send_album_summary(
                     bot, uow_factory, message.chat.id, person, batch, parts
                 ),
             )
+            hold_done_until(summary_sent)
         else:
             await message.reply(text)
 
     try:
         plan = await intake.plan_upload(uow, person, upload, clock.now())
-        if plan.outcome is intake.PlanOutcome.ALREADY_HAVE:
+        if plan.outcome is intake.PlanOutcome.ALREADY_HAVE and plan.existing is not None:
+            # Handled before the bot stopped, maybe unanswered: answer from what is stored.
             log.info("message %s delivered again; already stored", upload.message_id)
+            again = await intake.already_stored(uow, person, plan.existing)
+            if album:
+                await answer(PartResult(stored=True, duplicate=again.duplicate_of is not None), "")
+                return
+            await reply_stored(message, uow, t, again, again.document.batch, again.destinations)
             return
         if plan.outcome is intake.PlanOutcome.NO_ORGANIZATION:
             await answer(PartResult(no_organization=True), t("intake.no_organization"))

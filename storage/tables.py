@@ -471,3 +471,25 @@ inbound_mails = Table(
     Column("processed_at", UtcDateTime(), nullable=True),
     Index("ix_inbound_mails_org_state", "organization_id", "state"),
 )
+
+
+# Every update from Telegram, written before it is confirmed (issue 10): a crash or a stop
+# loses none; unfinished ones are handled again at start-up, in order per chat.
+inbox_updates = Table(
+    "inbox_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("body", JSON, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False, default=utcnow),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("done_at", UtcDateTime(), nullable=True),
+    # Start-up reads the unfinished few; done rows are only kept for a while.
+    Index(
+        "ix_inbox_updates_open",
+        "update_id",
+        postgresql_where=text("done_at IS NULL"),
+        sqlite_where=text("done_at IS NULL"),
+    ),
+    Index("ix_inbox_updates_done_at", "done_at"),
+)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, build_app, prepare
+from bot.inbox import poll
 from bot.local_api.client import ChatMessage, LocalApiClient, TgUser
 from bot.local_api.testing import DEFAULT_TOKEN, local_api
 from bot.settings import (
@@ -31,18 +32,25 @@ class Harness:
     api: LocalApiClient
     username: str
     polling: asyncio.Task[None] | None = None
+    stop: asyncio.Event | None = None
 
     def start_polling(self) -> None:
+        """The bot's own polling: each update kept in the inbox before it is confirmed."""
+        self.stop = asyncio.Event()
         self.polling = asyncio.create_task(
-            self.app.dispatcher.start_polling(
-                self.app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
+            poll(
+                self.app.bot,
+                self.app.inbox,
+                self.stop,
+                polling_timeout=1,
+                allowed_updates=self.app.dispatcher.resolve_used_update_types(),
             )
         )
 
     async def stop_polling(self) -> None:
         """Updates sent while stopped reach the bot together, in one batch, on restart."""
-        if self.polling is not None:
-            self.polling.cancel()
+        if self.polling is not None and self.stop is not None:
+            self.stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.polling
             self.polling = None
