@@ -22,11 +22,13 @@ class OrganizationStatus:
     organization_id: int | None
     name: str | None
     counts: dict[DocumentState, int]
+    income: int = 0  # of them, marked as income (invoices the client issued)
 
 
 async def month_status(uow: UnitOfWork, person: Person, now: datetime) -> list[OrganizationStatus]:
     assert person.id is not None
     counts = await uow.documents.count_by_state(uploaded_by=person.id, since=month_start(now))
+    income = await uow.documents.income_counts(uploaded_by=person.id, since=month_start(now))
     by_org: dict[int | None, dict[DocumentState, int]] = {}
     for (org_id, state), count in counts.items():
         if state is DocumentState.MERGED:
@@ -35,5 +37,7 @@ async def month_status(uow: UnitOfWork, person: Person, now: datetime) -> list[O
     result = []
     for org_id, states in sorted(by_org.items(), key=lambda item: item[0] or 0):
         org = await uow.organizations.get(org_id) if org_id is not None else None
-        result.append(OrganizationStatus(org_id, org.name if org else None, states))
+        result.append(
+            OrganizationStatus(org_id, org.name if org else None, states, income.get(org_id, 0))
+        )
     return result
