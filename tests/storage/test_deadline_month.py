@@ -168,8 +168,8 @@ async def test_november_and_december_send_exactly_the_planned_reminders_and_dige
     assert [s.at for s in digests] == expected_digests()
     by_day = {s.at.astimezone(ISRAEL_TZ).date().isoformat(): s.text for s in digests}
     assert "Due in the coming week" not in by_day["2026-11-01"]
-    assert "Falafel Ltd: VAT 10/2026, due 16.11.2026" in by_day["2026-11-09"]
-    assert "Hummus Bros: VAT 09-10/2026, due 16.11.2026" in by_day["2026-11-09"]
+    assert "Falafel Ltd: VAT 10/2026, due 16 Nov 2026" in by_day["2026-11-09"]
+    assert "Hummus Bros: VAT 09-10/2026, due 16 Nov 2026" in by_day["2026-11-09"]
     assert "Returned documents" not in by_day["2026-11-05"]  # only 2 days so far
     assert "Falafel Ltd: 1" in by_day["2026-11-06"].split("Returned documents")[1]
     assert "Hummus Bros: 1" in by_day["2026-11-06"].split("Documents to file:")[1]
