@@ -286,3 +286,20 @@ async def test_documents_are_numbered_per_organization_and_albums_list_them(
     numbers = sorted((r["organization_id"], r["number"]) for r in await documents(harness))
     expected = [(org_id, n) for n in range(1, 5)] + [(other_id, 1), (other_id, 2)]
     assert numbers == sorted(expected)  # the numbers say nothing of another business's volume
+
+
+async def test_locations_stickers_voice_and_video_are_each_answered_for_what_they_are(
+    harness: Harness,
+) -> None:
+    await setup(harness)
+    expected = {
+        "location": "קיבלתי מיקום",
+        "sticker": "מדבקה",
+        "voice": "הודעות קוליות",
+        "video": "מתוך סרטון",
+    }
+    for kind, words in expected.items():
+        reply = await harness.after(DANA, harness.api.send_other(DANA, kind))
+        assert words in (reply.text or ""), kind
+        assert "PDF" in (reply.text or "") or "בטקסט" in (reply.text or "")  # what to send
+    assert await documents(harness) == []
