@@ -557,10 +557,17 @@ async def on_value(
 def returned_message(t: Texts, document: Document) -> tuple[str, InlineKeyboardMarkup]:
     """Why the office returned it, and the client's three answers (also used by /status)."""
     back = document.fields.get("_return") or {}
-    lines = [
-        t("return.title", id=number_of(document)),
-        t("return.reason", reason=t(f"return.{back.get('reason')}")),
-    ]
+    if back.get("auto") and back.get("problem"):
+        # A retake request: the office never saw it, so it is not "the office returned".
+        lines = [
+            t("return.title_retake", id=number_of(document)),
+            t(f"retake.{back['problem']}", id=number_of(document)),
+        ]
+    else:
+        lines = [
+            t("return.title", id=number_of(document)),
+            t("return.reason", reason=t(f"return.{back.get('reason')}")),
+        ]
     if back.get("note"):
         lines.append(t("return.note", note=back["note"]))
     lines.append(t("return.what_now"))

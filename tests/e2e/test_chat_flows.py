@@ -141,7 +141,7 @@ async def test_a_reply_to_a_retake_request_replaces_the_picture_and_is_read_agai
     [row] = await documents(harness)
     assert row["state"] == DocumentState.TO_FILE.value
     status = await harness.say(DANA, "/status")
-    assert "הוחזרו אליכם" not in (status.text or "")
+    assert "ממתינים לתשובה שלכם" not in (status.text or "")
 
 
 async def test_a_new_photo_answering_a_return_is_read_again_and_the_card_shows_changes(

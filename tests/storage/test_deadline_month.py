@@ -156,7 +156,7 @@ async def test_november_and_december_send_exactly_the_planned_reminders_and_dige
     # Dana has a returned document open: no gentle note; the last one is urgent.
     dana_first = by_time[(at("2026-11-04 09:00"), MONTHLY_CLIENT_CHAT)]
     assert dana_first.startswith("Reminder from the office for Falafel Ltd")
-    assert "1 documents we returned to you" in dana_first
+    assert "Documents we returned to you, waiting for your answer: 1." in dana_first
     assert by_time[(at("2026-11-10 09:00"), MONTHLY_CLIENT_CHAT)].startswith("Last reminder")
     # Yossi: nothing sent before 5.11, then a document and nothing open: gentle.
     assert "not received documents" in by_time[(at("2026-11-04 09:00"), BIMONTHLY_CLIENT_CHAT)]
