@@ -11,7 +11,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aiogram_lean import warm_up
@@ -35,6 +34,7 @@ from handlers import (
     fallback,
     intake,
     language,
+    menu,
     organizations,
     start,
     status,
@@ -192,19 +192,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
 
 async def set_commands(bot: Bot) -> None:
+    # Everyone's menu is the client's; office members get theirs per chat (handlers.menu).
     for code in ("he", "en"):
-        t = Texts(code)
-        commands = [
-            BotCommand(command=c, description=t(f"commands.{c}").lstrip("\u200f"))
-            for c in COMMANDS
-        ]
-        await bot.set_my_commands(commands, language_code=code)
-    await bot.set_my_commands(
-        [
-            BotCommand(command=c, description=Texts("he")(f"commands.{c}").lstrip("\u200f"))
-            for c in COMMANDS
-        ]
-    )
+        await bot.set_my_commands(menu.bot_commands(Texts(code), menu.DEFAULT), language_code=code)
+    await bot.set_my_commands(menu.bot_commands(Texts("he"), menu.DEFAULT))
 
 
 async def prepare(app: App) -> None:

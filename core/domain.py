@@ -212,6 +212,7 @@ class Document:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     read_at: datetime | None = None
+    number: int | None = None  # per organization: the number its people see
 
 
 @dataclass(eq=False)

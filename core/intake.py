@@ -209,6 +209,7 @@ async def store_upload(
     if wants_income(upload.caption) and may_income:
         document.direction = Direction.INCOME
     duplicate_of = await _place(uow, document, kept.sha256, now)
+    await number(uow, document)
     await uow.documents.add(document)
     assert document.id is not None
     await uow.documents.add_file(kept.attach(document.id))
@@ -244,11 +245,20 @@ async def _place(
     if document.organization_id is None:
         return None
     original = await uow.documents.original_of(document.organization_id, sha256)
-    if original is not None and original.id != document.id:
-        document.state = DocumentState.DUPLICATE
-        document.duplicate_of_id = original.id
-        document.updated_at = now
+    if original is None or original.id == document.id:
+        # After an autoflush the query finds the document itself: not a duplicate.
+        return None
+    document.state = DocumentState.DUPLICATE
+    document.duplicate_of_id = original.id
+    document.updated_at = now
     return original
+
+
+async def number(uow: UnitOfWork, document: Document) -> None:
+    """Gives a placed, live document its organization's next number (duplicates get none)."""
+    if document.organization_id is None or document.state is DocumentState.DUPLICATE:
+        return
+    document.number = await uow.documents.next_number(document.organization_id)
 
 
 async def _queue_if_placed(uow: UnitOfWork, document: Document) -> bool:
@@ -340,6 +350,7 @@ async def choose_organization(
         files = await uow.documents.files(document.id)  # type: ignore[arg-type]
         if files and await _place(uow, document, files[0].sha256, now) is not None:
             duplicates += 1
+        await number(uow, document)
         await _queue_if_placed(uow, document)
     person.current_org_id = organization_id
     person.current_org_at = now

@@ -202,3 +202,25 @@ async def _take_use(uow: UnitOfWork, invite_id: int, now: datetime) -> None:
     # opening a single-use link at the same moment all in.
     if not await uow.invites.take_use(invite_id, now):
         raise InviteError("invite.used")
+async def already_holds(uow: UnitOfWork, person: Person, token: str) -> bool:
+    """Whether the person already has what the link gives, whatever state the link is in.
+
+    Checked before "used" or "expired": a member who opens their own link again (or whose
+    `/start` Telegram delivered twice) is a member, not someone with a dead link.
+    """
+    if person.id is None or not looks_like_token(token):
+        return False
+    invite = await uow.invites.by_hash(hash_token(token))
+    if invite is None:
+        return False
+    if invite.kind in (InviteKind.OFFICE_OWNER, InviteKind.OFFICE_MEMBER):
+        return (
+            invite.office_id is not None
+            and await uow.offices.membership(invite.office_id, person.id) is not None
+        )
+    if invite.kind is InviteKind.ORG_MEMBER:
+        return (
+            invite.organization_id is not None
+            and await uow.organizations.membership(invite.organization_id, person.id) is not None
+        )
+    return False

@@ -65,7 +65,9 @@ async def apply_reading(
     if document is None or document.state is not DocumentState.RECEIVED:
         await uow.commit()
         return Applied(ReadOutcome.SKIPPED, document)
-    document.fields = fields_of(reading)
+    # A document read again (the client's new photo) keeps its history: answers, category.
+    kept = {k: v for k, v in document.fields.items() if k.startswith("_")}
+    document.fields = {**kept, **fields_of(reading)}
     document.kind = reading.kind
     document.confidence = reading.confidence
     document.read_at = now
@@ -124,6 +126,7 @@ async def _route_by_buyer(
         ):
             previous = document.organization_id
             document.organization_id = organization_id
+            document.number = await uow.documents.next_number(organization_id)
             return previous
     return None
 

@@ -208,9 +208,13 @@ async def _deadlines(
     for org_id, org in books.orgs.items():
         to_file = sum(counts.get((org_id, state), 0) for state in TO_FILE_STATES)
         policy = books.policy(org_id)
+        # Reports due before the business was opened here were not this office's to file.
+        opened = local_day(org.created_at) if org.created_at else None
         for obligation, due in books.obligations(org_id, since - LOOK_BACK, until):
             filed = books.is_filed(org_id, obligation)
             if not since <= due.date <= until or (filed and due.date < today):
+                continue
+            if opened is not None and due.date < opened <= today:
                 continue
             cutoff = cutoff_date(due.date, policy.cutoff_days)
             found.append(Deadline(org, obligation, due, cutoff, filed, to_file))

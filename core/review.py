@@ -18,10 +18,22 @@ from stdnum.il import hp, idnr
 
 from core import categories
 from core.books.service import ensure_open
-from core.domain import AuditEntry, Document, DocumentState, StoredFile
+from core.deadlines.quiet_hours import is_quiet
+from core.domain import (
+    AuditEntry,
+    Direction,
+    Document,
+    DocumentKind,
+    DocumentState,
+    Job,
+    StoredFile,
+)
 from core.errors import Conflict, NotAllowed, NotFound, TayukError
+from core.intake import READ_JOB
 from core.permissions import Action, may, require, require_in_office
 from core.ports import UnitOfWork
+from core.reading.tax_rules import allocation_threshold
+from core.reporting import quiet_of
 
 REVIEW_STATES = (DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL)
 RETURN_REASONS = (
@@ -85,18 +97,29 @@ async def _load(
         raise NotFound()
     await require(uow, person_id, action, document.organization_id)
     if document.version != version or document.state not in REVIEW_STATES:
-        raise await _conflict(uow, document_id)
+        raise await _conflict(uow, document_id, person_id)
     if action in (Action.APPROVE, Action.REVIEW):
         # A closed VAT period is final until someone with the right reopens it.
         await ensure_open(uow, document)
     return document
 
 
-async def _conflict(uow: UnitOfWork, document_id: int) -> Conflict:
-    """ "Already handled by ...": the actor of the document's last audit entry."""
+async def current(uow: UnitOfWork, person_id: int, document_id: int, version: int) -> Document:
+    """The document, if the card showing `version` is still current (else a Conflict)."""
+    return await _load(uow, person_id, document_id, version, Action.REVIEW)
+
+
+async def _conflict(uow: UnitOfWork, document_id: int, person_id: int | None = None) -> Conflict:
+    """ "Already handled by ...": the actor of the document's last audit entry.
+
+    When that is the person pressing (a double tap, or an older card of their own), they
+    are told their own action went through, not that they were beaten by themselves.
+    """
     last = await uow.audit.last_for_document(document_id)
     name = "?"
     if last is not None and last.actor_id is not None:
+        if last.actor_id == person_id:
+            return Conflict("review.already_done")
         actor = await uow.people.get(last.actor_id)
         name = actor.display_name if actor else "?"
     return Conflict("review.already_handled", name=name)
@@ -127,7 +150,7 @@ async def _save(
         # Flushes with the version check; someone else's write in between fails here.
         await uow.documents.save(document)
     except Conflict:
-        raise await _conflict(uow, document_id) from None
+        raise await _conflict(uow, document_id, person_id) from None
     await uow.commit()
     return document
 
@@ -369,16 +392,40 @@ async def answer_text(
 async def answer_file(
     uow: UnitOfWork, person_id: int, document_id: int, stored: StoredFile, now: datetime
 ) -> Document:
-    """A new picture from the client becomes the next page of the same document."""
+    """A new picture from the client, read again before the office sees it.
+
+    After an automatic retake request the new file replaces the bad one (the office never
+    saw it); after an accountant's return it becomes the next page. Either way the fields
+    read so far are kept aside, so the card can show what the new reading changed.
+    """
     document = await returned_for_client(uow, person_id, document_id)
     assert document.id is not None
     pages = await uow.documents.files(document.id)
+    retake = bool((document.fields.get("_return") or {}).get("auto"))
+    if retake:
+        for page in pages:
+            await uow.documents.remove_file(page)
+        pages = []
     stored.document_id = document.id
     stored.page_order = max((p.page_order for p in pages), default=-1) + 1
     await uow.documents.add_file(stored)
-    _answered(
-        document,
-        {"kind": "file", "sha256": stored.sha256, "by": person_id, "at": now.isoformat()},
+    previous = {
+        name: f.get("value")
+        for name, f in document.fields.items()
+        if not name.startswith("_") and isinstance(f, dict) and f.get("value") is not None
+    }
+    if retake:
+        # Nothing reached the office: the new file is simply the document now.
+        document.fields = {k: v for k, v in document.fields.items() if k != "_return"}
+    else:
+        _answered(
+            document,
+            {"kind": "file", "sha256": stored.sha256, "by": person_id, "at": now.isoformat()},
+        )
+        document.fields = {**document.fields, "_previous": previous}
+    document.state = DocumentState.RECEIVED
+    await uow.jobs.enqueue(
+        Job(kind=READ_JOB, payload={"document_id": document.id}, document_id=document.id)
     )
     return await _save(
         uow,
@@ -386,5 +433,104 @@ async def answer_file(
         person_id,
         "document.answered",
         now,
-        {"sha256": stored.sha256, "page": stored.page_order},
+        {"sha256": stored.sha256, "page": stored.page_order, "replaced": retake},
     )
+
+
+def changes(document: Document) -> list[tuple[str, object, object]]:
+    """(field, before, after) for each field a new reading changed after a client's answer."""
+    previous = document.fields.get("_previous")
+    if not isinstance(previous, dict):
+        return []
+    names = [n for n in EDITABLE if n in previous or n in document.fields]
+    result = []
+    for name in names:
+        now = (document.fields.get(name) or {}).get("value")
+        before = previous.get(name)
+        if now != before:
+            result.append((name, before, now))
+    return result
+
+
+ALLOCATION_KINDS = (DocumentKind.TAX_INVOICE, DocumentKind.TAX_INVOICE_RECEIPT)
+
+
+@dataclass(frozen=True)
+class AllocationMissing:
+    threshold: Decimal
+    vat: Decimal | None  # what is not deductible without the number
+
+
+def allocation_missing(document: Document) -> AllocationMissing | None:
+    """A tax invoice above the threshold for its date, with no allocation number."""
+    if document.kind not in ALLOCATION_KINDS or document.direction is Direction.INCOME:
+        return None
+    if _value(document, "allocation_number"):
+        return None
+    day, total, vat = (_value(document, n) for n in ("date", "total", "vat"))
+    net = _value(document, "net")
+    try:
+        threshold = allocation_threshold(date.fromisoformat(str(day))) if day else None
+        vat_amount = Decimal(str(vat)) if vat else None
+        if net:
+            before_vat = Decimal(str(net))
+        elif total and vat_amount is not None:
+            before_vat = Decimal(str(total)) - vat_amount
+        else:
+            return None
+    except (ValueError, InvalidOperation):
+        return None
+    if threshold is None or abs(before_vat) <= threshold:
+        return None
+    return AllocationMissing(threshold, vat_amount)
+
+
+def _value(document: Document, name: str) -> Any:
+    field = document.fields.get(name)
+    return field.get("value") if isinstance(field, dict) else None
+
+
+async def set_direction(
+    uow: UnitOfWork,
+    person_id: int,
+    document_id: int,
+    version: int,
+    direction: str,
+    now: datetime,
+) -> Document:
+    """The accountant says the document is income (a sale) or an expense."""
+    try:
+        wanted = Direction(direction)
+    except ValueError:
+        raise InvalidValue("review.invalid") from None
+    document = await _load(uow, person_id, document_id, version, Action.REVIEW)
+    old = document.direction
+    document.direction = wanted
+    return await _save(
+        uow,
+        document,
+        person_id,
+        "document.direction_set",
+        now,
+        {"old": old.value, "new": wanted.value},
+    )
+
+
+async def returner_to_tell(uow: UnitOfWork, document: Document, now: datetime) -> int | None:
+    """The accountant who returned the document, when they may be told of the answer now.
+
+    Not during their office's quiet hours: the morning digest lists it among the work.
+    """
+    back = document.fields.get("_return") or {}
+    accountant = back.get("by")
+    if not isinstance(accountant, int) or document.organization_id is None:
+        return None
+    if not await may(uow, accountant, Action.REVIEW, document.organization_id):
+        return None
+    memberships = await uow.offices.memberships(accountant)
+    office_ids = [m.office_id for m in memberships]
+    schedules = await uow.reporting.schedules_for(office_ids) if office_ids else {}
+    schedule = schedules.get(office_ids[0]) if office_ids else None
+    if is_quiet(now, quiet_of(schedule)):
+        return None
+    return accountant

@@ -23,11 +23,13 @@ class OrganizationStatus:
     organization_id: int | None
     name: str | None
     counts: dict[DocumentState, int]
+    income: int = 0  # of them, marked as income (invoices the client issued)
 
 
 async def month_status(uow: UnitOfWork, person: Person, now: datetime) -> list[OrganizationStatus]:
     assert person.id is not None
     counts = await uow.documents.count_by_state(uploaded_by=person.id, since=month_start(now))
+    income = await uow.documents.income_counts(uploaded_by=person.id, since=month_start(now))
     by_org: dict[int | None, dict[DocumentState, int]] = {}
     for (org_id, state), count in counts.items():
         if state is DocumentState.MERGED:
@@ -39,5 +41,7 @@ async def month_status(uow: UnitOfWork, person: Person, now: datetime) -> list[O
         if org_id is not None and not await may(uow, person.id, Action.VIEW, org_id):
             continue
         org = await uow.organizations.get(org_id) if org_id is not None else None
-        result.append(OrganizationStatus(org_id, org.name if org else None, states))
+        result.append(
+            OrganizationStatus(org_id, org.name if org else None, states, income.get(org_id, 0))
+        )
     return result

@@ -111,9 +111,7 @@ async def list_invites(
     for item in found:
         org = await uow.organizations.get(item.organization_id or 0)
         what = t(f"invites.kind.{item.kind.value}", org=org.name if org else "")
-        lines.append(
-            t("invites.line", id=item.id, what=what, expires=f"{item.expires_at:%d/%m/%Y}")
-        )
+        lines.append(t("invites.line", id=item.id, what=what, expires=t.date(item.expires_at)))
         builder.button(
             text=t("invites.button_revoke", id=item.id),
             callback_data=InviteRevoke(invite=item.id or 0),

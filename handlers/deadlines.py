@@ -44,12 +44,15 @@ def period_text(period: Period) -> str:
     return f"{period.start.month:02d}-{period.end.month:02d}/{period.start.year}"
 
 
-def day_text(day: date) -> str:
-    return f"{day:%d.%m.%Y}"
+def day_text(t: Texts, day: date) -> str:
+    return t.date(day)
 
 
 def _due(t: Texts, due: DueDate) -> dict[str, str]:
-    return {"due": day_text(due.date), "estimate": t("deadlines.estimate") if due.estimate else ""}
+    return {
+        "due": day_text(t, due.date),
+        "estimate": t("deadlines.estimate") if due.estimate else "",
+    }
 
 
 def render_reminder(t: Texts, notice: ReminderNotice) -> str:
@@ -59,14 +62,14 @@ def render_reminder(t: Texts, notice: ReminderNotice) -> str:
             f"reminder.{notice.tone.value}",
             org=notice.organization.name,
             period=period_text(first.obligation.period),
-            cutoff=day_text(first.cutoff),
+            cutoff=day_text(t, first.cutoff),
         )
     ]
     for reminder in notice.reminders:
         estimate = t("deadlines.estimate") if reminder.due_is_estimate else ""
         report = t(f"report.{reminder.obligation.kind.value}")
         lines.append(
-            t("reminder.report", report=report, due=day_text(reminder.due), estimate=estimate)
+            t("reminder.report", report=report, due=day_text(t, reminder.due), estimate=estimate)
         )
     if notice.documents_sent:
         lines.append(t("reminder.have", count=notice.documents_sent))
@@ -78,7 +81,7 @@ def render_reminder(t: Texts, notice: ReminderNotice) -> str:
 
 
 def render_digest(t: Texts, notice: DigestNotice) -> str:
-    lines = [t("digest.title", day=day_text(notice.day))]
+    lines = [t("digest.title", day=day_text(t, notice.day))]
     if notice.to_file:
         lines += ["", t("digest.to_file")]
         lines += [t("digest.to_file_line", org=o.name, count=n) for o, n in notice.to_file]
@@ -135,7 +138,7 @@ def render_deadlines(t: Texts, deadlines: list[Deadline], *, office: bool, today
             if d.filed:
                 lines.append(t("deadlines.client_filed", **names))
             else:
-                cutoff = day_text(d.cutoff)
+                cutoff = day_text(t, d.cutoff)
                 lines.append(t("deadlines.client_line", cutoff=cutoff, **names, **_due(t, d.due)))
         return "\n".join(lines)
     lines = [t("deadlines.title_office")]
@@ -251,7 +254,7 @@ def _reports_keyboard(t: Texts, reports: list[Deadline]) -> InlineKeyboardMarkup
                 "filed.button",
                 report=t(f"report.{d.obligation.kind.value}"),
                 period=period_text(d.obligation.period),
-                due=day_text(d.due.date),
+                due=day_text(t, d.due.date),
             ),
             callback_data=FiledChoice(
                 org=d.organization.id,

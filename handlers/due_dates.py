@@ -107,7 +107,7 @@ async def due_date_chosen(
                 text=t(
                     "duedate.period_button",
                     period=period_text(obligation.period),
-                    due=day_text(due.date),
+                    due=day_text(t, due.date),
                 ),
                 callback_data=DueDateChoice(
                     org=data.org, kind=data.kind, period=obligation.period.label
@@ -146,7 +146,7 @@ async def due_date_chosen(
             t(
                 "duedate.ask_date",
                 org=name,
-                due=day_text(due.date),
+                due=day_text(t, due.date),
                 **_names(t, data.kind, data.period),
             ),
             builder.as_markup() if due.source is DueSource.OVERRIDE else None,
@@ -192,7 +192,7 @@ async def due_date_typed(
         t(
             "duedate.done",
             org=org.name if org else "?",
-            due=day_text(day),
+            due=day_text(t, day),
             **_names(t, str(data["kind"]), str(data["period"])),
         )
     )

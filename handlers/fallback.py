@@ -12,8 +12,23 @@ async def text(message: Message, t: Texts) -> None:
     await message.answer(t("intake.text_not_command"))
 
 
+# What each kind of message is, so the answer can say so and what to send instead.
+KINDS = (
+    "location",  # a venue is a location too
+    "sticker",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "contact",
+    "poll",
+)
+
+
 async def unsupported(message: Message, t: Texts) -> None:
-    await message.reply(t("file.unsupported"))
+    kind = next((k for k in KINDS if getattr(message, k, None) is not None), None)
+    await message.reply(t(f"unsupported.{kind}") if kind else t("file.unsupported"))
 
 
 async def stale_button(query: CallbackQuery, t: Texts) -> None:

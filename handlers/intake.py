@@ -28,7 +28,7 @@ from core.ports import FileStore
 from handlers import keyboards
 from handlers.callbacks import BatchAction
 from handlers.editing import edit_in_place
-from handlers.texts import Texts
+from handlers.texts import Texts, number_of
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,15 @@ def upload_of(message: Message) -> intake.Upload:
         caption=message.caption,
         media_group_id=message.media_group_id,
     )
+
+
+ARCHIVE_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-rar")
+ARCHIVE_ENDINGS = (".zip", ".rar", ".7z", ".tar", ".gz")
+
+
+def is_archive(upload: intake.Upload) -> bool:
+    name = (upload.file_name or "").lower()
+    return (upload.mime_type or "") in ARCHIVE_TYPES or name.endswith(ARCHIVE_ENDINGS)
 
 
 def batch_of(upload: intake.Upload) -> str:
@@ -173,7 +182,10 @@ async def on_file(
             )
             del data  # the slot's memory is free for the next file
     except FileRejected as error:
-        await answer(PartResult(rejected=error.key), t(error.key, **error.params))
+        key = error.key
+        if key == "file.unsupported" and is_archive(upload):
+            key = "file.archive"  # say what to do with it: send what is inside
+        await answer(PartResult(rejected=key), t(key, **error.params))
         return
     except Conflict:
         log.info("message %s stored by a concurrent delivery", upload.message_id)
@@ -203,13 +215,19 @@ async def reply_stored(
     name = stored.organization_name or "?"
     if stored.duplicate_of is not None:
         original = stored.duplicate_of
-        date = original.created_at.strftime("%d.%m.%Y") if original.created_at else ""
-        await message.reply(t("intake.duplicate", org=name, original=original.id, date=date))
+        date = t.date(original.created_at)
+        await message.reply(
+            t("intake.duplicate", org=name, original=number_of(original), date=date)
+        )
         return
     income = document.direction is Direction.INCOME
     offer_income = not income and stored.may_mark_income
     await message.reply(
-        t("intake.received_income" if income else "intake.received", id=document.id, org=name),
+        t(
+            "intake.received_income" if income else "intake.received",
+            id=number_of(document),
+            org=name,
+        ),
         reply_markup=keyboards.after_upload(t, batch, offer_income=offer_income, offer_join=False),
     )
 
@@ -242,8 +260,18 @@ async def send_album_summary(
                 markup = keyboards.choose_organization(batch, organizations)
             else:
                 org = await uow.organizations.get(next(iter(org_ids)) or 0)
+                numbers = sorted(
+                    number_of(d)
+                    for d in documents
+                    if d.state is not DocumentState.DUPLICATE and d.merged_into_id is None
+                )
                 lines.append(
-                    t("intake.album_received", count=stored, org=org.name if org else "?")
+                    t(
+                        "intake.album_received",
+                        count=stored,
+                        org=org.name if org else "?",
+                        numbers=", ".join(str(n) for n in numbers),
+                    )
                 )
                 duplicates = sum(1 for p in parts if p.duplicate)
                 if duplicates:
@@ -277,7 +305,15 @@ async def on_choose_organization(
         uow, person, callback_data.batch, callback_data.org, clock.now()
     )
     org = await uow.organizations.get(callback_data.org)
-    text = t("intake.org_chosen", org=org.name if org else "?", count=len(placed.documents))
+    numbers = ", ".join(
+        str(number_of(d)) for d in placed.documents if d.state is not DocumentState.DUPLICATE
+    )
+    text = t(
+        "intake.org_chosen",
+        org=org.name if org else "?",
+        count=len(placed.documents),
+        numbers=numbers,
+    )
     if placed.duplicates:
         text += "\n" + t("intake.org_chosen_duplicates", count=placed.duplicates)
     await query.answer()
@@ -313,7 +349,7 @@ async def on_join_pages(
     assert primary.id is not None
     pages = len(await uow.documents.files(primary.id))
     await query.answer()
-    await edit_in_place(query, t("intake.joined", count=pages, id=primary.id))
+    await edit_in_place(query, t("intake.joined", count=pages, id=number_of(primary)))
 
 
 def build_router() -> Router:

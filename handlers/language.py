@@ -6,7 +6,7 @@ from aiogram.types import CallbackQuery, Message
 
 from core.domain import Person
 from core.people import LANGUAGES, set_language
-from handlers import keyboards
+from handlers import keyboards, menu
 from handlers.callbacks import LanguageChoice
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
@@ -22,6 +22,8 @@ async def chosen(
 ) -> None:
     await set_language(uow, person, callback_data.language)
     t = Texts(callback_data.language)
+    if person.id is not None and query.bot is not None:
+        await menu.refresh(query.bot, uow, person.id, callback_data.language)
     await query.answer(t("lang.changed"))
     await edit_in_place(query, t("lang.changed"))
 

@@ -19,6 +19,7 @@ from core.domain import DealerType, Person, VatFrequency
 from core.errors import MailFailed, MailNotConfigured, NotAllowed, TayukError
 from core.permissions import Action, may_in_office
 from core.ports import Mailer, Notifier
+from handlers import menu
 from handlers.callbacks import NewOrgChoice, OrgSwitch
 from handlers.links import invite_link, send_link
 from handlers.mail import address_lines
@@ -324,6 +325,8 @@ async def _self_join(
     await message.answer(
         t("selfjoin.done", org=joined.organization.name, office=joined.office.name)
     )
+    if message.bot is not None and person.id is not None:
+        await menu.refresh(message.bot, uow, person.id, person.language)
 
 
 # --- /org --------------------------------------------------------------------------------

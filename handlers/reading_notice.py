@@ -7,13 +7,16 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core.domain import Document
 from core.people import mark_unreachable
 from core.permissions import Action, may
 from core.reading_jobs import PARTIAL, Applied, ReadOutcome
-from handlers.texts import Texts
+from core.review import allocation_missing
+from handlers.callbacks import ClientAct
+from handlers.texts import Texts, number_of
 from storage.uow import SqlUnitOfWorkFactory
 
 SHOWN = ("vendor_name", "vendor_id", "date", "total", "vat")
@@ -28,8 +31,14 @@ _LINE = {
 
 
 def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
-    lines = [t("read.title", id=document.id), t("read.kind", kind=t(f"kind.{document.kind}"))]
+    lines = [
+        t("read.title", id=number_of(document)),
+        t("read.kind", kind=t(f"kind.{document.kind}")),
+    ]
     missing = []
+    # Not read is not shekels: with no currency read, amounts go without a sign and the
+    # currency is listed with what could not be read.
+    currency = (document.fields.get("currency") or {}).get("value")
     for name in SHOWN:
         field: dict[str, Any] = document.fields.get(name) or {}
         value = field.get("value")
@@ -37,14 +46,29 @@ def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
             missing.append(t(f"field.{name}"))
             continue
         if name in ("total", "vat"):
-            currency = (document.fields.get("currency") or {}).get("value") or "ILS"
-            value = f"{value} {'₪' if currency == 'ILS' else currency}"
+            value = t.amount(value, currency or "")
+        elif name == "date":
+            value = t.date(str(value))
         line = t(_LINE[name], value=value)
         if float(field.get("confidence") or 0) < UNSURE_BELOW:
             line += " " + t("read.unsure")
         lines.append(line)
+    if currency is None and any(
+        (document.fields.get(n) or {}).get("value") is not None for n in ("total", "vat")
+    ):
+        missing.append(t("field.currency"))
     if missing:
         lines.append(t("read.missing", fields=", ".join(missing)))
+    allocation = allocation_missing(document)
+    if allocation is not None:
+        # Told at once, while the client can still ask the supplier for it.
+        lines.append(
+            "⚠️ "
+            + t(
+                "read.allocation_missing",
+                threshold=t.amount(allocation.threshold, "ILS"),
+            )
+        )
     if moved_to:
         lines.append(t("read.moved", org=moved_to))
     partial = document.fields.get(PARTIAL)
@@ -68,8 +92,10 @@ def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied]
             ):
                 return  # the sender lost their access meanwhile: what was read is not theirs
             t = Texts(person.language)
+            markup = None
             if applied.outcome is ReadOutcome.RETAKE:
-                text = t(f"retake.{applied.problem}", id=document.id)
+                text = t(f"retake.{applied.problem}", id=number_of(document))
+                markup = retake_buttons(t, document)
             else:
                 moved_to = None
                 if applied.moved_from is not None and document.organization_id is not None:
@@ -83,10 +109,23 @@ def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied]
                     reply_parameters=ReplyParameters(
                         message_id=document.source_message_id, allow_sending_without_reply=True
                     ),
+                    reply_markup=markup,
                 )
             except TelegramForbiddenError:
                 await mark_unreachable(uow, document.uploaded_by)
             except TelegramBadRequest:
-                await bot.send_message(document.source_chat_id, text)
+                await bot.send_message(document.source_chat_id, text, reply_markup=markup)
 
     return announce
+
+
+def retake_buttons(t: Texts, document: Document) -> InlineKeyboardMarkup:
+    """The same answers as an accountant's return: a reply or a tap keeps the document."""
+    builder = InlineKeyboardBuilder()
+    for action in ("new", "wd"):
+        builder.button(
+            text=t(f"return.button_{action}"),
+            callback_data=ClientAct(a=action, d=document.id or 0),
+        )
+    builder.adjust(1)
+    return builder.as_markup()

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from aiogram.exceptions import (
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -29,23 +31,26 @@ from bot.uploads import UploadGate
 from core import intake, review
 from core.categories import CATEGORIES
 from core.clock import Clock
-from core.domain import Document, Person, StoredFile
-from core.errors import NotAllowed
+from core.domain import Direction, Document, Person, StoredFile
+from core.errors import Conflict, NotAllowed
 from core.files import EXTENSIONS, photo_preview, safe_name
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
-from core.ports import FileStore
+from core.ports import FileStore, Notifier
 from core.reading_jobs import PARTIAL
 from handlers import books
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
 from handlers.intake import download, turn, upload_of
 from handlers.reading_notice import UNSURE_BELOW
-from handlers.texts import Texts
+from handlers.texts import Texts, number_of
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 PAGE = 10
 CAPTION_LIMIT = 1024
+CARDS = "review_cards"  # FSM storage destiny: the live card per organization in a chat
+AMOUNTS = ("total", "vat", "net")
+LABELLED = (*review.EDITABLE, "currency", "net")
 
 
 class ReviewFlow(StatesGroup):
@@ -67,7 +72,11 @@ def report_text(t: Texts, rows: list[review.ReportRow], now: datetime, page: int
     lines = [t("review.report_title")]
     for row in rows[page * PAGE : (page + 1) * PAGE]:
         days = (now - row.oldest).days if row.oldest else 0
-        line = t("review.report_line", org=row.name, count=row.to_file, days=days)
+        if days >= 2:
+            line = t("review.report_line", org=row.name, count=row.to_file, days=days)
+        else:  # "0 days old" is no way to say "today"
+            key = "review.report_line_one" if days == 1 else "review.report_line_today"
+            line = t(key, org=row.name, count=row.to_file)
         if row.returned:
             line += " " + t("review.report_returned", count=row.returned)
         if row.unreachable:
@@ -100,14 +109,34 @@ def card_caption(t: Texts, document: Document, org: str, category: str | None = 
         if not name.startswith("_") and isinstance(f, dict) and f.get("value") is not None
     ]
     fields.sort(key=lambda item: float(item[1].get("confidence") or 0) >= UNSURE_BELOW)
+    currency = (document.fields.get("currency") or {}).get("value")
     lines = [
-        t("review.card_title", id=document.id, org=org),
+        t("review.card_title", id=number_of(document), org=org),
         t("read.kind", kind=t(f"kind.{document.kind}")),
+        t("review.card_direction", direction=t(f"direction.{document.direction.value}")),
     ]
     for name, f in fields:
-        label = t(f"field.{name}") if name in review.EDITABLE or name == "currency" else name
+        label = t(f"field.{name}") if name in LABELLED else name
         doubtful = float(f.get("confidence") or 0) < UNSURE_BELOW
-        lines.append(("⚠️ " if doubtful else "") + f"{label}: {f['value']}")
+        lines.append(("⚠️ " if doubtful else "") + f"{label}: {field_value(t, name, f, currency)}")
+    if currency is None and any(name in AMOUNTS for name, _ in fields):
+        # Not read is not ILS: the accountant sees that nobody knows the currency.
+        lines.append("⚠️ " + t("review.card_unread", field=t("field.currency")))
+    missing = review.allocation_missing(document)
+    if missing is not None:
+        lines.append(allocation_line(t, missing, currency, "review.card_allocation_missing"))
+    changed = review.changes(document)
+    if changed:
+        lines.append(t("review.card_changed"))
+        for name, before, after in changed:
+            lines.append(
+                t(
+                    "review.card_change",
+                    field=t(f"field.{name}"),
+                    before=field_value(t, name, {"value": before}, currency) or "—",
+                    after=field_value(t, name, {"value": after}, currency) or "—",
+                )
+            )
     if category is not None:
         chosen = document.fields.get("_category") == category
         key = "review.card_category" if chosen else "review.card_suggested"
@@ -122,8 +151,33 @@ def card_caption(t: Texts, document: Document, org: str, category: str | None = 
     return "\n".join(lines)[:CAPTION_LIMIT]
 
 
+def field_value(t: Texts, name: str, field: dict[str, Any], currency: str | None) -> str:
+    """A field's value as a user reads it: dates and amounts through the one formatter."""
+    value = field.get("value")
+    if value is None:
+        return ""
+    try:
+        if name in AMOUNTS:
+            return t.amount(value, currency or "")
+        if name == "date":
+            return t.date(str(value))
+    except (ArithmeticError, ValueError):
+        pass  # a value the accountant typed oddly is shown as it is
+    return str(value)
+
+
+def allocation_line(
+    t: Texts, missing: review.AllocationMissing, currency: str | None, key: str
+) -> str:
+    vat = t.amount(missing.vat, currency or "ILS") if missing.vat is not None else "—"
+    return "⚠️ " + t(key, threshold=t.amount(missing.threshold, "ILS"), vat=vat)
+
+
 def card_keyboard(t: Texts, document: Document) -> InlineKeyboardMarkup:
-    d, v = document.id or 0, document.version
+    return _card_buttons(t, document.id or 0, document.version, document.direction)
+
+
+def _card_buttons(t: Texts, d: int, v: int, direction: Direction) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     buttons = (
         ("ok", "approve"),
@@ -134,8 +188,13 @@ def card_keyboard(t: Texts, document: Document) -> InlineKeyboardMarkup:
     )
     for action, key in buttons:
         builder.button(text=t(f"review.button_{key}"), callback_data=ReviewAct(a=action, d=d, v=v))
+    other = Direction.EXPENSE if direction is Direction.INCOME else Direction.INCOME
+    builder.button(
+        text=t(f"review.button_mark_{other.value}"),
+        callback_data=ReviewAct(a="dr", d=d, v=v, x=other.value),
+    )
     builder.button(text=t("review.button_back"), callback_data=ReviewAct(a="bk", d=d, v=v))
-    builder.adjust(1, 2, 2, 1)
+    builder.adjust(1, 2, 2, 1, 1)
     return builder.as_markup()
 
 
@@ -207,14 +266,17 @@ async def show_next(
     t: Texts,
     organization_id: int,
     after_id: int | None = None,
+    state: FSMContext | None = None,
 ) -> None:
     document = await review.next_document(uow, person.id or 0, organization_id, after_id)
     org = await uow.organizations.get(organization_id)
     name = org.name if org else "?"
     if document is None:
+        if state is not None:
+            await close_card(bot, state, organization_id)
         await bot.send_message(chat_id, t("review.org_done", org=name))
         return
-    await show_card(bot, chat_id, uow, files, t, document, name)
+    await show_card(bot, chat_id, uow, files, t, document, name, state)
 
 
 async def show_card(
@@ -225,14 +287,44 @@ async def show_card(
     t: Texts,
     document: Document,
     org: str,
+    state: FSMContext | None = None,
 ) -> None:
+    """Sends the card; the accountant's earlier card of the organization is closed."""
     stored, data = await _latest_file(uow, files, document.id or 0)
     category = await review.suggested_category(uow, document)
     caption, markup = card_caption(t, document, org, category), card_keyboard(t, document)
     # A document of a closed VAT period says so, with the next open period to take (books).
     caption, markup = await books.late_notice(uow, t, document, caption, markup)
     await uow.release_if_clean()
-    await send_file(bot, chat_id, stored, data, caption, markup)
+    sent = await send_file(bot, chat_id, stored, data, caption, markup)
+    if state is not None and document.organization_id is not None:
+        await close_card(bot, state, document.organization_id, sent.message_id)
+
+
+def _cards_key(state: FSMContext) -> StorageKey:
+    return replace(state.key, destiny=CARDS)
+
+
+async def close_card(
+    bot: Bot, state: FSMContext, organization_id: int, new_card: int | None = None
+) -> None:
+    """One live card per accountant and organization: the older one loses its buttons.
+
+    Kept apart from the conversation state, so /cancel or a finished edit does not lose it.
+    """
+    key = _cards_key(state)
+    cards: dict[str, Any] = dict(await state.storage.get_data(key))
+    old = cards.get(str(organization_id))
+    if old is not None and old != new_card:
+        with contextlib.suppress(TelegramBadRequest):  # deleted, or already closed
+            await bot.edit_message_reply_markup(
+                chat_id=key.chat_id, message_id=int(old), reply_markup=None
+            )
+    if new_card is None:
+        cards.pop(str(organization_id), None)
+    else:
+        cards[str(organization_id)] = new_card
+    await state.storage.set_data(key, cards)
 
 
 async def drop(query: CallbackQuery) -> None:
@@ -264,6 +356,7 @@ async def on_report_button(
     person: Person,
     t: Texts,
     clock: Clock,
+    state: FSMContext,
 ) -> None:
     await query.answer()
     chat_id = query.from_user.id if query.message is None else query.message.chat.id
@@ -271,7 +364,7 @@ async def on_report_button(
         await drop(query)
         await show_report(bot, chat_id, uow, person, t, clock.now(), callback_data.page)
         return
-    await show_next(bot, chat_id, uow, files, person, t, callback_data.org)
+    await show_next(bot, chat_id, uow, files, person, t, callback_data.org, state=state)
 
 
 async def on_review_button(
@@ -293,22 +386,38 @@ async def on_review_button(
     assert document is not None and document.organization_id is not None
     org_id = document.organization_id
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    card_id = query.message.message_id if query.message is not None else None
     now = clock.now()
+    if a in ("ed", "rt", "ct", "f", "r", "mn"):
+        # A stale card (an older copy, or one changed meanwhile) loses now, not after typing.
+        await review.current(uow, pid, d, v)
     if a in ("ed", "rt", "ct"):
         menus = {"ed": _edit_menu, "rt": _reason_menu, "ct": _category_menu}
         await query.answer()
         await _set_markup(query, menus[a](t, d, v))
         return
-    if a == "c":
-        document = await review.choose_category(uow, pid, d, v, callback_data.x, now)
+    if a == "mn":
+        # Back from a submenu (or from a half-made return) to the card's own buttons.
+        if await state.get_state() in (ReviewFlow.note.state, ReviewFlow.value.state):
+            await state.clear()
+        await query.answer()
+        await _set_markup(query, _card_buttons(t, d, v, document.direction))
+        return
+    if a in ("c", "dr"):
+        if a == "c":
+            document = await review.choose_category(uow, pid, d, v, callback_data.x, now)
+        else:
+            document = await review.set_direction(uow, pid, d, v, callback_data.x, now)
         await query.answer(t("review.done_ok"))
         await drop(query)
         org = await uow.organizations.get(org_id)
-        await show_card(bot, chat_id, uow, files, t, document, org.name if org else "?")
+        await show_card(bot, chat_id, uow, files, t, document, org.name if org else "?", state)
         return
     if a == "f":
         await state.set_state(ReviewFlow.value)
-        await state.set_data({"d": d, "v": v, "field": callback_data.x, "org": org_id})
+        await state.set_data(
+            {"d": d, "v": v, "field": callback_data.x, "org": org_id, "card": card_id}
+        )
         await query.answer()
         await bot.send_message(
             chat_id, t("review.type_value", field=t(f"field.{callback_data.x}"))
@@ -316,13 +425,17 @@ async def on_review_button(
         return
     if a == "r":
         await state.set_state(ReviewFlow.note)
-        await state.set_data({"d": d, "v": v, "reason": callback_data.x, "org": org_id})
+        await state.set_data(
+            {"d": d, "v": v, "reason": callback_data.x, "org": org_id, "card": card_id}
+        )
         await query.answer()
         markup = InlineKeyboardBuilder()
         markup.button(
             text=t("review.button_no_note"),
             callback_data=ReviewAct(a="nn", d=d, v=v, x=callback_data.x),
         )
+        markup.button(text=t("review.button_menu_back"), callback_data=ReviewAct(a="mn", d=d, v=v))
+        markup.adjust(1)
         await _set_markup(query, markup.as_markup())
         await bot.send_message(chat_id, t("review.type_note"))
         return
@@ -338,7 +451,7 @@ async def on_review_button(
         return
     await query.answer(t("review.done_" + ("skip" if a == "sk" else "ok")))
     await drop(query)
-    await show_next(bot, chat_id, uow, files, person, t, org_id, d if a == "sk" else None)
+    await show_next(bot, chat_id, uow, files, person, t, org_id, d if a == "sk" else None, state)
 
 
 async def _set_markup(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
@@ -347,11 +460,18 @@ async def _set_markup(query: CallbackQuery, markup: InlineKeyboardMarkup) -> Non
             await query.message.edit_reply_markup(reply_markup=markup)
 
 
+def _with_back(t: Texts, builder: InlineKeyboardBuilder, d: int, v: int, width: int) -> None:
+    """Every submenu ends in a way back to the card: a mis-tap is never a dead end."""
+    count = len(list(builder.buttons))
+    builder.button(text=t("review.button_menu_back"), callback_data=ReviewAct(a="mn", d=d, v=v))
+    builder.adjust(*([width] * math.ceil(count / width)), 1)
+
+
 def _edit_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for name in review.EDITABLE:
         builder.button(text=t(f"field.{name}"), callback_data=ReviewAct(a="f", d=d, v=v, x=name))
-    builder.adjust(2)
+    _with_back(t, builder, d, v, 2)
     return builder.as_markup()
 
 
@@ -359,7 +479,7 @@ def _category_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for key in CATEGORIES:
         builder.button(text=t(f"category.{key}"), callback_data=ReviewAct(a="c", d=d, v=v, x=key))
-    builder.adjust(2)
+    _with_back(t, builder, d, v, 2)
     return builder.as_markup()
 
 
@@ -369,7 +489,7 @@ def _reason_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
         builder.button(
             text=t(f"return.{reason}"), callback_data=ReviewAct(a="r", d=d, v=v, x=reason)
         )
-    builder.adjust(1)
+    _with_back(t, builder, d, v, 1)
     return builder.as_markup()
 
 
@@ -400,7 +520,7 @@ async def on_note(
     state: FSMContext,
 ) -> None:
     data: dict[str, Any] = await state.get_data()
-    await state.clear()
+    await state.clear()  # also when the return loses a race: no waiting for a note then
     await _return(
         bot,
         uow,
@@ -413,8 +533,12 @@ async def on_note(
         message.text or "",
         clock.now(),
     )
+    if data.get("card"):
+        # The card waited for a note ("No note" button): with the note given, it is done.
+        with contextlib.suppress(TelegramBadRequest):
+            await bot.delete_message(message.chat.id, int(data["card"]))
     await message.answer(t("review.done_ok"))
-    await show_next(bot, message.chat.id, uow, files, person, t, data["org"])
+    await show_next(bot, message.chat.id, uow, files, person, t, data["org"], state=state)
 
 
 async def on_value(
@@ -444,9 +568,13 @@ async def on_value(
             t(error.key) + "\n" + t("review.type_value", field=t(f"field.{data['field']}"))
         )
         return
+    except Conflict:
+        # Someone (or an older card) changed the document: stop waiting for a value.
+        await state.clear()
+        raise
     await state.clear()
     org = await uow.organizations.get(data["org"])
-    await show_card(bot, message.chat.id, uow, files, t, document, org.name if org else "?")
+    await show_card(bot, message.chat.id, uow, files, t, document, org.name if org else "?", state)
 
 
 # --- the client -------------------------------------------------------------------------------
@@ -455,10 +583,17 @@ async def on_value(
 def returned_message(t: Texts, document: Document) -> tuple[str, InlineKeyboardMarkup]:
     """Why the office returned it, and the client's three answers (also used by /status)."""
     back = document.fields.get("_return") or {}
-    lines = [
-        t("return.title", id=document.id),
-        t("return.reason", reason=t(f"return.{back.get('reason')}")),
-    ]
+    if back.get("auto") and back.get("problem"):
+        # A retake request: the office never saw it, so it is not "the office returned".
+        lines = [
+            t("return.title_retake", id=number_of(document)),
+            t(f"retake.{back['problem']}", id=number_of(document)),
+        ]
+    else:
+        lines = [
+            t("return.title", id=number_of(document)),
+            t("return.reason", reason=t(f"return.{back.get('reason')}")),
+        ]
     if back.get("note"):
         lines.append(t("return.note", note=back["note"]))
     lines.append(t("return.what_now"))
@@ -545,11 +680,13 @@ async def on_client_text(
     clock: Clock,
     state: FSMContext,
     returned_id: int | None = None,
+    notifier: Notifier | None = None,
 ) -> None:
     d = await _document_of_answer(state, returned_id)
-    await review.answer_text(uow, person.id or 0, d, message.text or "", clock.now())
+    document = await review.answer_text(uow, person.id or 0, d, message.text or "", clock.now())
     await state.clear()
-    await message.reply(t("return.answered", id=d))
+    await message.reply(t("return.answered", id=number_of(document)))
+    await tell_returner(uow, notifier, person, document, clock.now())
 
 
 async def on_client_file(
@@ -563,6 +700,7 @@ async def on_client_file(
     state: FSMContext,
     returned_id: int | None = None,
     uploads: UploadGate | None = None,
+    notifier: Notifier | None = None,
 ) -> None:
     d = await _document_of_answer(state, returned_id)
     upload = upload_of(message)
@@ -570,9 +708,32 @@ async def on_client_file(
     await uow.release()  # no transaction open across the download
     async with turn(uploads, person, message, t):
         kept = await intake.keep_file(files, upload, await download(bot, upload.file_id))
-    await review.answer_file(uow, person.id or 0, d, kept.attach(d), clock.now())
+    document = await review.answer_file(uow, person.id or 0, d, kept.attach(d), clock.now())
     await state.clear()
-    await message.reply(t("return.answered", id=d))
+    await message.reply(t("return.answered_file", id=number_of(document)))
+    await tell_returner(uow, notifier, person, document, clock.now())
+
+
+async def tell_returner(
+    uow: SqlUnitOfWork,
+    notifier: Notifier | None,
+    client: Person,
+    document: Document,
+    now: datetime,
+) -> None:
+    """The accountant who returned the document hears that the client answered."""
+    accountant = await review.returner_to_tell(uow, document, now)
+    if accountant is None or notifier is None or document.organization_id is None:
+        return
+    org = await uow.organizations.get(document.organization_id)
+    await uow.release_if_clean()
+    await notifier.notify(
+        accountant,
+        "review.client_answered",
+        client=client.display_name,
+        id=number_of(document),
+        org=org.name if org else "?",
+    )
 
 
 def build_router() -> Router:

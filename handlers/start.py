@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -11,12 +11,27 @@ from core import invites
 from core.clock import Clock
 from core.domain import InviteKind, Person
 from core.errors import InviteError
+from handlers import menu
 from handlers.organizations import begin_self_join
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
 
 async def start_with_token(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    person: Person,
+    t: Texts,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    await _start_with_token(message, command, uow, person, t, clock, state)
+    await menu.refresh(bot, uow, person.id or 0, person.language)  # a new role: a new menu
+
+
+async def _start_with_token(
     message: Message,
     command: CommandObject,
     uow: SqlUnitOfWork,
@@ -28,6 +43,11 @@ async def start_with_token(
     try:
         joined = await invites.redeem(uow, person, command.args or "", clock.now())
     except InviteError as error:
+        if error.key != "invite.unknown" and await invites.already_holds(
+            uow, person, command.args or ""
+        ):
+            await message.answer(t("start.already_member"))
+            return
         await message.answer(t(error.key))
         return
     if joined.needs_answers:
@@ -48,18 +68,24 @@ async def start_with_token(
         )
 
 
-async def start(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
+async def start(message: Message, bot: Bot, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
     assert person.id is not None
     has_orgs = await uow.organizations.client_memberships(person.id)
     has_office = await uow.offices.memberships(person.id)
-    if has_orgs or has_office:
+    if has_office:
+        await message.answer(t("start.welcome_back_office", name=person.display_name))
+    elif has_orgs:
         await message.answer(t("start.welcome_back", name=person.display_name))
     else:
         await message.answer(t("start.no_invite"))
+    await menu.refresh(bot, uow, person.id, person.language)
 
 
-async def help_(message: Message, t: Texts) -> None:
-    await message.answer(t("help.text"))
+async def help_(message: Message, bot: Bot, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
+    """What this person can do: a client's list, and the office's commands for its team."""
+    found = await menu.roles(uow, person.id or 0)
+    await message.answer(menu.help_text(t, found))
+    await menu.refresh(bot, uow, person.id or 0, person.language)
 
 
 def build_router() -> Router:

@@ -45,6 +45,8 @@ def month_text(t: Texts, organizations: list[OrganizationStatus]) -> str:
                 lines.append(
                     t("status.line", state=t(f"state.{state.value}"), count=org.counts[state])
                 )
+        if org.income:
+            lines.append(t("status.income", count=org.income))
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from core import team
 from core.clock import Clock
 from core.domain import OfficeRole, Person
 from core.ports import Notifier
+from handlers import menu
 from handlers.callbacks import TeamAction
 from handlers.links import invite_link, send_link
 from handlers.texts import Texts
@@ -107,6 +108,8 @@ async def remove_member(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(t("team.removed", name=gone.display_name))
+    if gone.id is not None and query.bot is not None:
+        await menu.refresh(query.bot, uow, gone.id, gone.language)  # office commands go
 
 
 def build_router() -> Router:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from datetime import date, datetime
@@ -37,6 +38,8 @@ class Texts:
 
     def __call__(self, key: str, **params: Any) -> str:
         template = catalog(self.language).get(key) or catalog(DEFAULT)[key]
+        if self.language == "he":
+            template = with_maqaf(template, params)
         text = template.format(**params)
         if self.language == "he":
             # A line starting with a digit or a Latin letter would flip to left-to-right.
@@ -55,6 +58,31 @@ class Texts:
     ) -> str:
         """The one way an amount reaches a user: ₪ 1,234.50 (the document's own currency)."""
         return format_amount(value, currency)
+
+
+# A Hebrew prefix (ל, ב, מ, ה, ו, ש, כ, or two of them) glued to a placeholder at a word's start.
+_PREFIXED = re.compile(r"(?<![\u0590-\u05ff])([ובכלמהש]{1,2})\{(\w+)\}")
+
+
+def with_maqaf(template: str, params: dict[str, Any]) -> str:
+    """ "ל{org}" becomes "ל-{org}" when the name starts with a non-Hebrew character.
+
+    Hebrew glues prefixes to Hebrew words ("לפלאפל"), but a Latin name or a number takes a
+    maqaf: "ל-Falafel Ltd", "ב-2026".
+    """
+
+    def fix(match: re.Match[str]) -> str:
+        value = str(params.get(match.group(2), ""))
+        if value and not _starts_hebrew(value[:1]):
+            return f"{match.group(1)}-{{{match.group(2)}}}"
+        return match.group(0)
+
+    return _PREFIXED.sub(fix, template)
+
+
+def number_of(document: Any) -> int:
+    """The number a person sees: per organization, the database id only before it has one."""
+    return int(getattr(document, "number", None) or document.id or 0)
 
 
 CURRENCY_SIGNS = {"ILS": "₪", "USD": "$", "EUR": "€", "GBP": "£"}

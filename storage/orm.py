@@ -23,7 +23,12 @@ def start_mappers() -> None:
     m(domain.Person, tables.people)
     m(domain.Identity, tables.identities)
     m(domain.OfficeMember, tables.office_members)
-    m(domain.Organization, tables.organizations)
+    # The document counter is the repository's alone (an atomic UPDATE), never an attribute.
+    m(
+        domain.Organization,
+        tables.organizations,
+        exclude_properties=[tables.organizations.c.last_document_number],
+    )
     m(domain.OrganizationMember, tables.organization_members)
     m(domain.OfficeAccess, tables.office_access)
     m(domain.Invite, tables.invites)

@@ -108,6 +108,9 @@ organizations = Table(
     Column("vat_frequency", EnumText(VatFrequency), nullable=False, server_default="monthly"),
     Column("email", String(320), nullable=True),
     _created(),
+    # The last document number given in this organization (documents are numbered per
+    # organization, so a client's numbers say nothing about the office's volume).
+    Column("last_document_number", Integer, nullable=False, server_default="0"),
 )
 
 organization_members = Table(
@@ -193,11 +196,13 @@ documents = Table(
         server_default=func.now(),
     ),
     Column("read_at", UtcDateTime(), nullable=True),
+    Column("number", Integer, nullable=True),  # per organization; None until it has one
     # A message delivered twice must never make a second document.
     UniqueConstraint(
         "source_platform", "source_chat_id", "source_message_id", name="uq_documents_source"
     ),
     Index("ix_documents_org_state_created", "organization_id", "state", "created_at"),
+    Index("uq_documents_org_number", "organization_id", "number", unique=True),
     # The few documents that still need someone: the /tofile report reads this alone.
     Index(
         "ix_documents_open",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
 from core.deadlines import ISRAEL_TZ
 from core.domain import (
     AccessLevel,
@@ -18,12 +20,16 @@ from core.domain import (
 )
 from core.organizations import create_organization
 from core.ports import Clock
+from storage import tables
 from storage.uow import SqlUnitOfWorkFactory
 from tests import scenario
 
 ACCOUNTANT_CHAT = 100
 MONTHLY_CLIENT_CHAT = 201  # Dana, Falafel Ltd: monthly, a company with employees
 BIMONTHLY_CLIENT_CHAT = 202  # Yossi, Hummus Bros: bi-monthly, a licensed dealer
+# Both businesses were with the office long before the tests' month: their late reports
+# are the office's (a business opened today is not late for what was due before it came).
+OPENED = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -72,6 +78,14 @@ async def build(uow_factory: SqlUnitOfWorkFactory, language: str = "en") -> Worl
             vat_frequency=VatFrequency.BIMONTHLY,
         )
     assert monthly.id is not None and bimonthly.id is not None
+    async with uow_factory() as uow:
+        assert uow.session is not None
+        await uow.session.execute(
+            update(tables.organizations)
+            .where(tables.organizations.c.id.in_([monthly.id, bimonthly.id]))
+            .values(created_at=OPENED)
+        )
+        await uow.commit()
     async with uow_factory() as uow:
         await uow.reporting.save_settings(
             ReportingSettings(organization_id=monthly.id, has_employees=True)

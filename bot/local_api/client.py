@@ -424,6 +424,17 @@ class LocalApiClient:
             body["first_name"] = first_name
         return Emitted.from_json(await self._json("POST", "send_contact", body=body))
 
+    async def send_other(
+        self,
+        user: TgUser | int | dict[str, Any],
+        kind: str,
+        *,
+        chat: int | dict[str, Any] | None = None,
+    ) -> Emitted:
+        """A location, sticker, voice message or video: things that are not documents."""
+        body: dict[str, Any] = {"user": _user(user), "kind": kind, **_chat(chat)}
+        return Emitted.from_json(await self._json("POST", "send_other", body=body))
+
     async def edit_text(
         self,
         user: TgUser | int | dict[str, Any],

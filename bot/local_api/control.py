@@ -295,6 +295,48 @@ async def send_contact(request: web.Request) -> web.StreamResponse:
     return _json(_emit_message(bot, message))
 
 
+# Messages that are neither text nor files the bot reads: the smallest valid content of each.
+_OTHER_KINDS: dict[str, Any] = {
+    "location": lambda n: {"location": {"latitude": 32.0853, "longitude": 34.7818}},
+    "sticker": lambda n: {
+        "sticker": {
+            "file_id": f"sticker{n}",
+            "file_unique_id": f"sticker{n}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    },
+    "voice": lambda n: {
+        "voice": {"file_id": f"voice{n}", "file_unique_id": f"voice{n}", "duration": 3}
+    },
+    "video": lambda n: {
+        "video": {
+            "file_id": f"video{n}",
+            "file_unique_id": f"video{n}",
+            "width": 640,
+            "height": 480,
+            "duration": 5,
+        }
+    },
+}
+
+
+@guarded
+async def send_other(request: web.Request) -> web.StreamResponse:
+    bot, body = _bot(request), await read_body(request)
+    user = _user(bot, body)
+    chat = _chat(bot, body, user)
+    kind = str(body.require("kind"))
+    if kind not in _OTHER_KINDS:
+        raise ControlError(400, f"unsupported kind {kind!r}; one of {sorted(_OTHER_KINDS)}")
+    content = _OTHER_KINDS[kind](len(bot.pending) + 1)
+    message = _user_message(bot, body, user, chat, kind, content)
+    return _json(_emit_message(bot, message))
+
+
 @guarded
 async def edit_text(request: web.Request) -> web.StreamResponse:
     bot, body = _bot(request), await read_body(request)
@@ -591,6 +633,7 @@ ENDPOINTS: list[tuple[str, str, Handler, str]] = [
     ("POST", "send_document", send_document, "user sends a document: part 'document'"),
     ("POST", "send_album", send_album, "2..10 items sharing media_group_id: parts file0.."),
     ("POST", "send_contact", send_contact, "user shares a contact {user, phone_number}"),
+    ("POST", "send_other", send_other, "location, sticker, voice or video {user, kind}"),
     ("POST", "edit_text", edit_text, "user edits their message → edited_message"),
     ("POST", "press_button", press_button, "callback_query {user, message_id, data}"),
     ("POST", "redeliver", redeliver, "emit an earlier update again {update_id}"),

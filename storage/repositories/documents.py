@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, case, func, select
+from sqlalchemy import ColumnElement, String, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,6 +92,26 @@ class DocumentRepository(Repository):
         rows = await self.session.execute(query)
         return {(org, DocumentState(state)): count for org, state, count in rows}
 
+    async def income_counts(self, *, uploaded_by: int, since: datetime) -> dict[int | None, int]:
+        """Live documents marked as income, per organization (for /status)."""
+        rows = await self.session.execute(
+            select(_d.organization_id, func.count())
+            .where(
+                _d.uploaded_by == uploaded_by,
+                _d.created_at >= since,
+                _d.direction == "income",
+                _d.state.not_in(
+                    [
+                        DocumentState.DUPLICATE.value,
+                        DocumentState.MERGED.value,
+                        DocumentState.WITHDRAWN.value,
+                    ]
+                ),
+            )
+            .group_by(_d.organization_id)
+        )
+        return {org: count for org, count in rows}
+
     async def add_file(self, stored: StoredFile) -> StoredFile:
         # Written with the rest at commit (or at the next query): one flush, not one each.
         self.session.add(stored)
@@ -102,6 +122,21 @@ class DocumentRepository(Repository):
             select(StoredFile).where(_f.document_id == document_id).order_by(_f.page_order, _f.id)
         )
         return list(result)
+
+    async def next_number(self, organization_id: int) -> int:
+        """The organization's next document number; one UPDATE, so two uploads never share."""
+        number = await self.session.scalar(
+            update(tables.organizations)
+            .where(tables.organizations.c.id == organization_id)
+            .values(last_document_number=tables.organizations.c.last_document_number + 1)
+            .returning(tables.organizations.c.last_document_number)
+        )
+        assert number is not None
+        return int(number)
+
+    async def remove_file(self, stored: StoredFile) -> None:
+        """Detaches a page from its document (the bytes stay in the file store)."""
+        await self.session.delete(stored)
 
     # --- review (issue 4) ---
 

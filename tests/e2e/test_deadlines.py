@@ -36,14 +36,15 @@ async def test_deadlines_shows_the_office_view_and_the_client_view(harness: Harn
     office = (await harness.say(AVI, "/deadlines")).text or ""
     assert office.startswith("Coming due dates:")
     assert "Falafel Ltd (0 documents to file):" in office
-    assert "• VAT 11/2026: due 15.12.2026 – not filed" in office
-    assert "• Salary withholding (102) 11/2026: due 16.12.2026 – not filed" in office
-    assert "• VAT 10/2026: due 16.11.2026 – late, not filed" in office
+    assert "• VAT 11/2026: due 15 Dec 2026 – not filed" in office
+    assert "• Salary withholding (102) 11/2026: due 16 Dec 2026 – not filed" in office
+    assert "• VAT 10/2026: due 16 Nov 2026 – late, not filed" in office
     assert "Hummus Bros" in office
     client = (await harness.say(DANA, "/deadlines")).text or ""
     assert client.startswith("Your coming due dates:")
     assert (
-        "• Falafel Ltd, VAT 11/2026: due 15.12.2026; please send documents by 10.12.2026" in client
+        "• Falafel Ltd, VAT 11/2026: due 15 Dec 2026; please send documents by 10 Dec 2026"
+        in client
     )
     assert "Hummus Bros" not in client and "10/2026" not in client  # past dates are not hers
 
@@ -69,9 +70,9 @@ async def test_filed_marks_a_report_tells_the_client_and_refuses_a_forged_press(
     reports = await harness.edited(AVI, harness.api.click(AVI, choose, "Falafel Ltd"), choose)
     assert reports.text == "Falafel Ltd: which report was filed?"
     labels = [b["text"] for b in reports.buttons()]
-    assert "VAT 11/2026 · 15.12.2026" in labels
-    assert "Salary withholding (102) 11/2026 · 16.12.2026" in labels
-    told = await harness.after(DANA, harness.api.click(AVI, reports, "VAT 11/2026 · 15.12.2026"))
+    assert "VAT 11/2026 · 15 Dec 2026" in labels
+    assert "Salary withholding (102) 11/2026 · 16 Dec 2026" in labels
+    told = await harness.after(DANA, harness.api.click(AVI, reports, "VAT 11/2026 · 15 Dec 2026"))
     assert told.text == "The office filed the VAT report of Falafel Ltd for 11/2026 ✓"
     done = (await harness.api.messages(ACCOUNTANT_CHAT))[-1]
     assert done.text == "Marked as filed ✓ Falafel Ltd: VAT 11/2026."
@@ -80,7 +81,7 @@ async def test_filed_marks_a_report_tells_the_client_and_refuses_a_forged_press(
     # Filed reports leave the list of reports to mark.
     again = await harness.say(AVI, "/filed")
     listed = await harness.edited(AVI, harness.api.click(AVI, again, "Falafel Ltd"), again)
-    assert "VAT 11/2026 · 15.12.2026" not in [b["text"] for b in listed.buttons()]
+    assert "VAT 11/2026 · 15 Dec 2026" not in [b["text"] for b in listed.buttons()]
 
 
 async def test_the_scheduler_ticks_inside_the_bot_and_stops_with_it(harness: Harness) -> None:

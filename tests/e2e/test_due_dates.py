@@ -21,19 +21,19 @@ async def test_an_accountant_moves_a_due_date_and_deadlines_shows_it(harness: Ha
     assert "VAT" in [b["text"] for b in kinds.buttons()]
     periods = await harness.edited(AVI, harness.api.click(AVI, kinds, "VAT"), kinds)
     labels = [b["text"] for b in periods.buttons()]
-    assert "11/2026 · 15.12.2026" in labels
+    assert "11/2026 · 15 Dec 2026" in labels
     assert all(len(b["callback_data"].encode()) < 64 for b in periods.buttons())
     asked = await harness.edited(
-        AVI, harness.api.click(AVI, periods, "11/2026 · 15.12.2026"), periods
+        AVI, harness.api.click(AVI, periods, "11/2026 · 15 Dec 2026"), periods
     )
     assert "Type the new due date" in (asked.text or "")
     invalid = await harness.say(AVI, "31.02.2026")
     assert invalid.text is not None and invalid.text.startswith("That is not a date")
     done = await harness.say(AVI, "24.12.26")
-    assert done.text == "Due date set ✓ Falafel Ltd: VAT 11/2026 is now due 24.12.2026."
+    assert done.text == "Due date set ✓ Falafel Ltd: VAT 11/2026 is now due 24 Dec 2026."
     office = (await harness.say(AVI, "/deadlines")).text or ""
-    assert "• VAT 11/2026: due 24.12.2026 – not filed" in office
-    assert "• VAT 11/2026: due 15.12.2026" not in office
+    assert "• VAT 11/2026: due 24 Dec 2026 – not filed" in office
+    assert "• VAT 11/2026: due 15 Dec 2026" not in office
 
 
 async def test_the_owner_changes_the_cutoff_and_the_quiet_hours(harness: Harness) -> None:

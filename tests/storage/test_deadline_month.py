@@ -156,7 +156,7 @@ async def test_november_and_december_send_exactly_the_planned_reminders_and_dige
     # Dana has a returned document open: no gentle note; the last one is urgent.
     dana_first = by_time[(at("2026-11-04 09:00"), MONTHLY_CLIENT_CHAT)]
     assert dana_first.startswith("Reminder from the office for Falafel Ltd")
-    assert "1 documents we returned to you" in dana_first
+    assert "Documents we returned to you, waiting for your answer: 1." in dana_first
     assert by_time[(at("2026-11-10 09:00"), MONTHLY_CLIENT_CHAT)].startswith("Last reminder")
     # Yossi: nothing sent before 5.11, then a document and nothing open: gentle.
     assert "not received documents" in by_time[(at("2026-11-04 09:00"), BIMONTHLY_CLIENT_CHAT)]
@@ -168,8 +168,8 @@ async def test_november_and_december_send_exactly_the_planned_reminders_and_dige
     assert [s.at for s in digests] == expected_digests()
     by_day = {s.at.astimezone(ISRAEL_TZ).date().isoformat(): s.text for s in digests}
     assert "Due in the coming week" not in by_day["2026-11-01"]
-    assert "Falafel Ltd: VAT 10/2026, due 16.11.2026" in by_day["2026-11-09"]
-    assert "Hummus Bros: VAT 09-10/2026, due 16.11.2026" in by_day["2026-11-09"]
+    assert "Falafel Ltd: VAT 10/2026, due 16 Nov 2026" in by_day["2026-11-09"]
+    assert "Hummus Bros: VAT 09-10/2026, due 16 Nov 2026" in by_day["2026-11-09"]
     # Under each VAT report: whether its period can be exported, and whether it was (books).
     falafel_vat = by_day["2026-11-09"].split("Falafel Ltd: VAT 10/2026")[1].split("\n")[1]
     assert falafel_vat.strip() == "ready to export · not exported yet"

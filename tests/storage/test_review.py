@@ -180,14 +180,19 @@ async def test_return_then_client_answers_with_a_page_and_edit_validates(
     async with uow_factory() as uow:
         page = StoredFile(document_id=0, sha256="ab" * 32, mime_type="image/jpeg", size=3)
         doc = await review.answer_file(uow, w.client, doc_id, page, NOW)
-        assert doc.state is DocumentState.TO_FILE and doc.fields["_answered"] is True
+        # The new picture is read again before the office sees it.
+        assert doc.state is DocumentState.RECEIVED and doc.fields["_answered"] is True
+        assert [j.kind for j in await uow.jobs.for_document(doc_id)] == ["read_document"]
         assert doc.fields["_return"]["note"] == "blurry"
         assert [p.page_order for p in await uow.documents.files(doc_id)] == [0]
+        doc.state = DocumentState.TO_FILE  # as the reading would leave it
+        await uow.documents.save(doc)
+        await uow.commit()
     async with uow_factory() as uow:
         with pytest.raises(review.InvalidValue) as bad:
-            await review.edit_field(uow, w.alice, doc_id, 3, "vendor_id", "123456789", NOW)
+            await review.edit_field(uow, w.alice, doc_id, 4, "vendor_id", "123456789", NOW)
         assert bad.value.key == "review.invalid_business_number"
-        doc = await review.edit_field(uow, w.alice, doc_id, 3, "date", "5.11.2026", NOW)
+        doc = await review.edit_field(uow, w.alice, doc_id, 4, "date", "5.11.2026", NOW)
         assert doc.fields["date"]["value"] == "2026-11-05"
 
 
