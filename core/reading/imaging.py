@@ -233,3 +233,105 @@ def prepare_for_ocr(image: Image.Image, *, min_text_height: float,
             notes.append(f"upscaled x{factor:.1f}")
     return gray, notes
 
+
+
+@dataclass(frozen=True)
+class PageOutline:
+    corners: np.ndarray  # 4 x 2 float32, full-image pixels: top-left, top-right, bottom-right,
+    # bottom-left
+    area_share: float  # of the picture
+    contrast: float  # paper brightness over the background's, grey levels
+
+
+OUTLINE_SIDE = 600  # outline search runs on a copy this size
+
+
+def _order_corners(points: np.ndarray) -> np.ndarray:
+    by_sum = points.sum(axis=1)
+    by_diff = np.diff(points, axis=1).ravel()
+    return np.array([points[np.argmin(by_sum)], points[np.argmin(by_diff)],
+                     points[np.argmax(by_sum)], points[np.argmax(by_diff)]], np.float32)
+
+
+def _quad(contour: np.ndarray) -> np.ndarray | None:
+    """Four corners of a page-shaped contour: a polygon simplified to four points, else the
+    smallest rectangle around it (a crumpled receipt has no straight edges)."""
+    hull = cv2.convexHull(contour)
+    perimeter = cv2.arcLength(hull, True)
+    for epsilon in (0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, epsilon * perimeter, True)
+        if len(approx) == 4:
+            quad = approx.reshape(4, 2).astype(np.float32)
+            # The quadrilateral must cover its hull: else a corner was cut off.
+            if cv2.contourArea(quad) >= 0.9 * cv2.contourArea(hull):
+                return quad
+    return cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
+
+
+def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float = 0.93,
+              min_contrast: float = 25.0) -> PageOutline | None:
+    """The sheet of paper in a photo: the largest bright, low-colour region standing out
+    from what it lies on. None for a scan or screenshot (the page fills the picture) or when
+    nothing stands out clearly enough to crop safely."""
+    rgb = np.asarray(image.convert("RGB"))
+    scale = min(1.0, OUTLINE_SIDE / max(rgb.shape[:2]))
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    # Paper: bright and grey-white; text on it is closed over by the blur and the closing.
+    value = hsv[..., 2].astype(np.float32)
+    paperness = value - 0.6 * hsv[..., 1].astype(np.float32)
+    paperness = cv2.GaussianBlur(paperness, (0, 0), 2)
+    closed = cv2.morphologyEx(paperness, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    _, mask = cv2.threshold(closed.clip(0, 255).astype(np.uint8), 0, 255,
+                                cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    largest = max(contours, key=cv2.contourArea)
+    total = float(small.shape[0] * small.shape[1])
+    quad = _quad(largest)
+    if quad is None:
+        return None
+    share = cv2.contourArea(quad) / total
+    if not min_share <= share <= max_share:
+        return None
+    inside = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ring = cv2.dilate(inside, np.ones((15, 15), np.uint8)) - inside
+    paper_level = float(np.percentile(gray[inside > 0], 75))
+    around = gray[ring > 0]
+    if not len(around):
+        return None
+    contrast = paper_level - float(np.median(around))
+    if contrast < min_contrast:
+        return None
+    corners = _order_corners(quad / scale)
+    return PageOutline(corners, round(share, 3), round(contrast, 1))
+
+
+def crop_page(image: Image.Image, outline: PageOutline) -> Image.Image:
+    """The page alone, seen from straight above: perspective undone, background cut away."""
+    tl, tr, br, bl = outline.corners
+    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
+                      np.float32)
+    matrix = cv2.getPerspectiveTransform(outline.corners, target)
+    warped = cv2.warpPerspective(np.asarray(image.convert("RGB")), matrix, (width, height),
+                                 flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(warped)
+
+
+def ink_band(image: Image.Image, height: int) -> tuple[int, int, int, int]:
+    """Like `densest_band`, but ink is what is darker than its own surroundings, so a dark
+    table or a shadow at the page's edge does not count as text."""
+    gray = to_gray(image)
+    background = cv2.medianBlur(gray, 31)
+    ink = (gray.astype(np.int16) < background.astype(np.int16) - 30).astype(np.float64)
+    rows = ink.sum(axis=1)
+    height = max(1, min(height, len(rows)))
+    window = np.convolve(rows, np.ones(height), mode="valid")
+    top = int(np.argmax(window))
+    return 0, top, image.width, top + height
