@@ -268,47 +268,84 @@ def _quad(contour: np.ndarray) -> np.ndarray | None:
     return cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
 
 
-def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float = 0.93,
-              min_contrast: float = 25.0) -> PageOutline | None:
-    """The sheet of paper in a photo: the largest bright, low-colour region standing out
-    from what it lies on. None for a scan or screenshot (the page fills the picture) or when
-    nothing stands out clearly enough to crop safely."""
-    rgb = np.asarray(image.convert("RGB"))
-    scale = min(1.0, OUTLINE_SIDE / max(rgb.shape[:2]))
-    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def _angles_ok(quad: np.ndarray, low: float = 55.0, high: float = 125.0) -> bool:
+    """A sheet seen at an angle keeps its corners roughly square; a quadrilateral cut from
+    the paper and a patch of table has a very sharp or very blunt corner."""
+    ordered = _order_corners(quad)
+    for i in range(4):
+        a, b, c = ordered[i - 1], ordered[i], ordered[(i + 1) % 4]
+        u, v = a - b, c - b
+        norm = float(np.linalg.norm(u) * np.linalg.norm(v))
+        if norm == 0:
+            return False
+        angle = np.degrees(np.arccos(np.clip(float(u @ v) / norm, -1, 1)))
+        if not low <= angle <= high:
+            return False
+    return True
+
+
+def _edge_contrast(gray: np.ndarray, quad: np.ndarray, width: int = 7) -> float:
+    """How much brighter the page is just inside its outline than the table just outside."""
+    inside = np.zeros(gray.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+    kernel = np.ones((width, width), np.uint8)
+    inner = inside - cv2.erode(inside, kernel)
+    outer = cv2.dilate(inside, kernel) - inside
+    if not inner.any() or not outer.any():
+        return 0.0
+    # Inside, the brighter half is paper (text lines touch the edge of receipts).
+    return float(np.percentile(gray[inner > 0], 75) - np.median(gray[outer > 0]))
+
+
+def _page_candidates(small: np.ndarray, gray: np.ndarray) -> list[np.ndarray]:
+    """Outlines from two views: bright low-colour regions (paper on a dark or coloured
+    table) and closed edges (paper on a light table)."""
+    found = []
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-    # Paper: bright and grey-white; text on it is closed over by the blur and the closing.
-    value = hsv[..., 2].astype(np.float32)
-    paperness = value - 0.6 * hsv[..., 1].astype(np.float32)
+    paperness = hsv[..., 2].astype(np.float32) - 0.6 * hsv[..., 1].astype(np.float32)
     paperness = cv2.GaussianBlur(paperness, (0, 0), 2)
     closed = cv2.morphologyEx(paperness, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     _, mask = cv2.threshold(closed.clip(0, 255).astype(np.uint8), 0, 255,
-                                cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    largest = max(contours, key=cv2.contourArea)
+    found += sorted(contours, key=cv2.contourArea, reverse=True)[:2]
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 20, 60)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    found += sorted(contours, key=cv2.contourArea, reverse=True)[:4]
+    quads = []
+    for contour in found:
+        quad = _quad(contour)
+        if quad is not None:
+            quads.append(quad)
+    return quads
+
+
+def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float = 0.93,
+              min_contrast: float = 25.0) -> PageOutline | None:
+    """The sheet of paper in a photo: the largest square-cornered outline that is clearly
+    brighter inside than out. None for a scan or screenshot (the page fills the picture) or
+    when nothing stands out clearly enough to crop safely."""
+    rgb = np.asarray(image.convert("RGB"))
+    scale = min(1.0, OUTLINE_SIDE / max(rgb.shape[:2]))
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     total = float(small.shape[0] * small.shape[1])
-    quad = _quad(largest)
-    if quad is None:
+    best: tuple[float, np.ndarray, float] | None = None
+    for quad in _page_candidates(small, gray):
+        share = cv2.contourArea(quad) / total
+        if not min_share <= share <= max_share or not _angles_ok(quad):
+            continue
+        contrast = _edge_contrast(gray.astype(np.float32), quad)
+        if contrast < min_contrast:
+            continue
+        if best is None or share > best[0] * 1.05:
+            best = (share, quad, contrast)
+    if best is None:
         return None
-    share = cv2.contourArea(quad) / total
-    if not min_share <= share <= max_share:
-        return None
-    inside = np.zeros(mask.shape, np.uint8)
-    cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    ring = cv2.dilate(inside, np.ones((15, 15), np.uint8)) - inside
-    paper_level = float(np.percentile(gray[inside > 0], 75))
-    around = gray[ring > 0]
-    if not len(around):
-        return None
-    contrast = paper_level - float(np.median(around))
-    if contrast < min_contrast:
-        return None
-    corners = _order_corners(quad / scale)
-    return PageOutline(corners, round(share, 3), round(contrast, 1))
+    share, quad, contrast = best
+    return PageOutline(_order_corners(quad / scale), round(share, 3), round(contrast, 1))
 
 
 def crop_page(image: Image.Image, outline: PageOutline) -> Image.Image:

@@ -80,8 +80,8 @@ NOT_DATE = _compile(
 )
 
 DOC_NUMBER_LABELS: list[tuple[re.Pattern[str], float]] = [
-    # OCR misreads of "מספר מסמך" seen on photos: "סספרמסמך", "ספר מסמן".
-    (_compile(r"מספר\s*מסמך", rf"מס{Q}\s*מסמך", r"ס?[סמ]?ספר\s*מסמ[ךכן]", r"מספר\s*ססמך",
+    # OCR misreads of "מספר מסמך" seen on photos: "סספרמסמך", "ספר מסמן", "מספר מססך".
+    (_compile(r"מספר\s*מסמך", rf"מס{Q}\s*מסמך", r"[סמ]?[סמ]?ספר\s*[מס]{2,3}[ךכן]",
               rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
               rf"מס{Q}\s*חשבונית", r"מספר\s*חשבונית", rf"קבלה\s*מס{Q}\s", r"מספר\s*קבלה",
               r"invoice\s*(?:no|number|num|nr|#)\.?", r"receipt\s*(?:no|number|#)\.?",

@@ -227,6 +227,8 @@ class Ocr(BaseStep):
     latin_min_text_height = 22.0  # ink blob height in pixels, see imaging.text_height
     script_probe_lines = 6
     probe_text_height = 20.0  # the strip is enlarged to this letter height for the probe
+    # Both scripts' letter models; `heb` turns digits into 0, which does not matter here.
+    probe_lang = "heb+eng"
     probe_word_conf = 40.0  # noise read as letters comes back below this
     # Latin print read by both models yields next to no Hebrew letters; a Hebrew page,
     # even one full of English product names, far more than this share.
@@ -308,7 +310,7 @@ class Ocr(BaseStep):
             factor = min(3.0, self.probe_text_height / height)
             band = band.resize((round(band.width * factor), round(band.height * factor)),
                                Image.Resampling.LANCZOS)
-        probe = ctx.engine.image_to_text(band, lang=DEFAULT_LANG, psm=6)
+        probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
         words = [w.text for w in probe.words if w.conf >= self.probe_word_conf]
         hebrew = sum(len(_HEBREW_LETTER.findall(w)) for w in words)
         latin = sum(len(_LATIN_LETTER.findall(w)) for w in words)
@@ -576,6 +578,10 @@ class RereadDate(BaseStep):
             ctx.fields["date"] = FieldReading(value, 0.6, "date label's line, re-read enlarged")
 
 
+_NOT_EXPENSES = {DocumentKind.PAYSLIP, DocumentKind.BANK_STATEMENT, DocumentKind.CHEQUE,
+                 DocumentKind.CARD_SLIP}
+
+
 class AskForOriginal(BaseStep):
     """A Telegram photo (shrunk to 1280 px and compressed) with print too small to read well:
     the client can send the same picture as a file, at full size."""
@@ -593,7 +599,11 @@ class AskForOriginal(BaseStep):
             0 < page.text_px < self.small_text_px)
 
     def run(self, ctx: Context) -> None:
-        poor = [name for name in result.KEY_FIELDS
+        if ctx.kind in _NOT_EXPENSES:
+            return  # no total or document number to miss
+        # Foreign documents carry no Israeli business number to miss.
+        expected = [n for n in result.KEY_FIELDS if ctx.hebrew or n != "vendor_id"]
+        poor = [name for name in expected
                 if name not in ctx.fields or ctx.fields[name].value is None
                 or ctx.fields[name].confidence < self.poor_below]
         # Poorly read: no total, or two of the key fields missing or doubtful.

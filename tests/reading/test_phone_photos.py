@@ -59,3 +59,13 @@ def test_small_print_on_a_compressed_photo_asks_for_the_file(read) -> None:  # t
     # The same page sent as a file, at full size, reads without the request.
     full = read(factory.png_bytes(factory.render(spec)))
     assert result.SEND_AS_FILE not in full.problems
+
+
+def test_the_request_for_the_file_says_how_in_both_languages() -> None:
+    from core.reading_jobs import RETAKE_PROBLEMS
+    from handlers.texts import catalog
+
+    assert result.SEND_AS_FILE in RETAKE_PROBLEMS
+    hebrew, english = catalog("he")["retake.send_as_file"], catalog("en")["retake.send_as_file"]
+    assert "קובץ" in hebrew and "📎" in hebrew and "{id}" in hebrew
+    assert "file" in english and "📎" in english and "{id}" in english
