@@ -140,6 +140,9 @@ def check_allocation(fields: dict[str, FieldReading], kind: DocumentKind,
     threshold = allocation_threshold(doc_date) if doc_date else None
     if label_printed:
         fields["allocation_number"] = FieldReading(None, 0.1, "label printed, number not read")
+    elif kind == DocumentKind.UNKNOWN:
+        # The title was not read: it may be a tax invoice that carries one.
+        fields["allocation_number"] = FieldReading(None, 0.4, "none read, kind unknown")
     elif kind not in ALLOCATION_KINDS:
         fields["allocation_number"] = FieldReading(None, 0.9, f"not expected on a {kind}")
     elif net is None or threshold is None:

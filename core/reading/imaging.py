@@ -332,20 +332,40 @@ def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float =
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     total = float(small.shape[0] * small.shape[1])
-    best: tuple[float, np.ndarray, float] | None = None
+    valid: list[tuple[float, np.ndarray, float]] = []
     for quad in _page_candidates(small, gray):
         share = cv2.contourArea(quad) / total
-        if not min_share <= share <= max_share or not _angles_ok(quad):
+        if not min_share * 0.5 <= share <= max_share or not _angles_ok(quad):
             continue
         contrast = _edge_contrast(gray.astype(np.float32), quad)
-        if contrast < min_contrast:
-            continue
-        if best is None or share > best[0] * 1.05:
-            best = (share, quad, contrast)
-    if best is None:
+        if contrast >= min_contrast:
+            valid.append((share, quad, contrast))
+    pages = [v for v in valid if v[0] >= min_share]
+    if not pages:
         return None
-    share, quad, contrast = best
+    # The paper-colour outline comes first; an edge outline must be clearly larger to win
+    # (it may hold the page's own shadow).
+    share, quad, contrast = pages[0]
+    for candidate in pages[1:]:
+        if candidate[0] > share * 1.05:
+            share, quad, contrast = candidate
+    if _another_page(gray.shape, quad, share, [v[1] for v in valid if v[0] >= 0.4 * share]):
+        return None  # two documents side by side: read the whole picture, they are asked apart
     return PageOutline(_order_corners(quad / scale), round(share, 3), round(contrast, 1))
+
+
+def _another_page(shape: tuple[int, ...], page: np.ndarray, share: float,
+                  others: list[np.ndarray]) -> bool:
+    """True when another sizeable paper-like outline lies mostly outside `page`."""
+    inside = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(inside, page.astype(np.int32), 1)
+    for other in others:
+        mask = np.zeros(shape[:2], np.uint8)
+        cv2.fillConvexPoly(mask, other.astype(np.int32), 1)
+        area = int(mask.sum())
+        if area and (mask & inside).sum() < 0.3 * area:
+            return True
+    return False
 
 
 def crop_page(image: Image.Image, outline: PageOutline) -> Image.Image:
