@@ -230,9 +230,9 @@ class Ocr(BaseStep):
     # Both scripts' letter models; `heb` turns digits into 0, which does not matter here.
     probe_lang = "heb+eng"
     probe_word_conf = 40.0  # noise read as letters comes back below this
-    # Latin print read by both models yields next to no Hebrew letters; a Hebrew page,
-    # even one full of English product names, far more than this share.
-    latin_below_hebrew_share = 0.05
+    # Latin print read by both models yields a few stray Hebrew letters (SROIE: up to 15%
+    # of the letters); Hebrew pages 60% and more. The same line as LayOut's Hebrew verdict.
+    latin_below_hebrew_share = 0.3
     script_probe_min_letters = 10  # fewer letters in the strip tell nothing
     # A page passes the quality check with ink on it, so fewer words than this means the
     # read failed (SROIE: purple print on grey paper on a dark table gave 2 words).
@@ -312,7 +312,8 @@ class Ocr(BaseStep):
                                Image.Resampling.LANCZOS)
         probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
         words = [w.text for w in probe.words if w.conf >= self.probe_word_conf]
-        hebrew = sum(len(_HEBREW_LETTER.findall(w)) for w in words)
+        # A lone Hebrew letter in a Latin word is noise; Hebrew words have two or more.
+        hebrew = sum(n for n in (len(_HEBREW_LETTER.findall(w)) for w in words) if n >= 2)
         latin = sum(len(_LATIN_LETTER.findall(w)) for w in words)
         if hebrew + latin < self.script_probe_min_letters:
             ctx.steps.append(f"script probe: too few letters ({hebrew + latin})")
