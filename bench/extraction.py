@@ -1,6 +1,11 @@
 """Extraction benchmark: read every labelled sample and score it field by field.
 
     .venv/bin/python bench/extraction.py DIR [DIR...] [--out bench/results/extraction.json]
+        [--limit N] [--match TEXT]
+
+Phone photos of the same samples come from `bench/phone_photos.py` (folders ending in
+"-phone"); they are scored like any folder. `--limit N` keeps N samples per folder, evenly
+spread, for quick iterations on a loaded machine.
 
 Label format and scoring rule: see the samples' README (amounts by Decimal equality, ids
 digits only, vendor names fuzzily). Prints per folder and overall accuracy per field, kind
@@ -15,7 +20,7 @@ import os
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -152,6 +157,19 @@ def collect(folders: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
     return jobs
 
 
+def _spread(jobs: list[tuple[str, str, dict[str, Any]]], limit: int
+            ) -> list[tuple[str, str, dict[str, Any]]]:
+    """At most `limit` jobs per group, evenly spread over the group's sorted files."""
+    by_group: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    for job in jobs:
+        by_group[job[0]].append(job)
+    kept = []
+    for group_jobs in by_group.values():
+        step = max(1.0, len(group_jobs) / limit)
+        kept += [group_jobs[int(i * step)] for i in range(min(limit, len(group_jobs)))]
+    return kept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folders", nargs="+")
@@ -161,9 +179,13 @@ def main() -> None:
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Tesseract run")
     parser.add_argument("--latin-engine", choices=["rapidocr", "tesseract"], default=None,
                         help="engine for Latin pages; default TAYUK_OCR_LATIN_ENGINE as the bot")
+    parser.add_argument("--limit", type=int, default=0, help="at most N samples per folder")
+    parser.add_argument("--match", default="", help="only files whose path contains this")
     args = parser.parse_args()
 
-    jobs = collect(args.folders)
+    jobs = [j for j in collect(args.folders) if args.match in j[1]]
+    if args.limit:
+        jobs = _spread(jobs, args.limit)
     with ProcessPoolExecutor(args.workers) as pool:
         futures = [pool.submit(run_one, path, args.today, not args.no_bare, args.latin_engine)
                    for _, path, _ in jobs]
@@ -201,13 +223,16 @@ def main() -> None:
     confident_wrong = confident = fields_total = 0
     for group, docs in groups.items():
         per_field: dict[str, list[bool]] = defaultdict(list)
+        group_wrong = group_fields = 0
         for doc in docs:
             for field, s in doc["fields"].items():
                 per_field[field].append(s["ok"])
                 fields_total += 1
+                group_fields += 1
                 if s["confidence"] >= CONFIDENT:
                     confident += 1
                     confident_wrong += not s["ok"]
+                    group_wrong += not s["ok"]
         seconds = sum(d["seconds"] for d in docs)
         bare = [d for d in docs if d["bare_seconds"]]
         ratio = (
@@ -223,12 +248,15 @@ def main() -> None:
             "vs_tesseract": round(ratio, 2) if ratio else None,
             # Every sample holds one document: any flag here is a false alarm.
             "several_documents": sum("several_documents" in d["problems"] for d in docs),
+            "confident_wrong_rate": round(group_wrong / max(1, group_fields), 4),
+            "problems": dict(Counter(p for d in docs for p in d["problems"])),
         }
 
     for group, s in summary.items():
         print(
             f"\n{group}: n={s['n']} kind={s['kind']:.2f} sec/doc={s['sec_per_doc']:.2f} "
-            f"vs bare Tesseract={s['vs_tesseract']} several_documents={s['several_documents']}"
+            f"vs bare Tesseract={s['vs_tesseract']} several_documents={s['several_documents']} "
+            f"confident_wrong={s['confident_wrong_rate']} problems={s['problems']}"
         )
         for field, accuracy in s["fields"].items():
             print(f"  {field:18} {accuracy:.3f}")

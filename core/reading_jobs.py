@@ -15,12 +15,14 @@ from core.reading.result import (
     CARD_SLIP,
     DARK,
     NO_TEXT,
+    SEND_AS_FILE,
     SEVERAL_DOCUMENTS,
     Reading,
 )
 
 # Problems the client can fix at once with a better photo, while the paper is in hand.
-RETAKE_PROBLEMS = (BLANK, BLURRY, DARK, NO_TEXT, SEVERAL_DOCUMENTS, CARD_SLIP)
+# Last: small print on a compressed photo asks for the same picture sent as a file.
+RETAKE_PROBLEMS = (BLANK, BLURRY, DARK, NO_TEXT, SEVERAL_DOCUMENTS, CARD_SLIP, SEND_AS_FILE)
 BACKOFF = (
     timedelta(seconds=10),
     timedelta(minutes=1),

@@ -425,3 +425,36 @@ def _pdf_objects(objects: list[str], trailer_extra: str = "") -> bytes:
     out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer_extra} >>\n"
             f"startxref\n{xref}\n%%EOF\n").encode("latin-1")
     return bytes(out)
+
+
+def on_table(image: Image.Image, *, table: tuple[int, int, int] = (35, 30, 30),
+             corners: tuple[tuple[float, float], ...] = ((0.12, 0.08), (0.86, 0.12),
+                                                         (0.9, 0.93), (0.08, 0.88)),
+             side: int = 1280, texture: float = 12.0, light: float = 0.75,
+             seed: int = 4) -> tuple[Image.Image, list[tuple[float, float]]]:
+    """A phone photo of `image` lying on a table: the page's corners go to `corners` (shares
+    of a 3:4 frame `side` pixels tall, clockwise from top-left), on a noisy `table` colour,
+    lit unevenly. Returns the photo and the page's corners in its pixels."""
+    import cv2
+
+    height, width = side, side * 3 // 4
+    rng = np.random.default_rng(seed)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 2)
+    surface = np.array(table, np.float32)[None, None, :] + (grain * texture)[..., None]
+    target = np.array([(x * width, y * height) for x, y in corners], np.float32)
+    page = np.asarray(image.convert("RGB")).astype(np.float32)
+    source = np.array([[0, 0], [page.shape[1], 0], [page.shape[1], page.shape[0]],
+                       [0, page.shape[0]]], np.float32)
+    matrix = cv2.getPerspectiveTransform(source, target)
+    warped = cv2.warpPerspective(page, matrix, (width, height), flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.ones(page.shape[:2], np.float32), matrix, (width, height))
+    photo = warped * mask[..., None] + surface * (1 - mask[..., None])
+    photo = photo * np.linspace(1.0, light, width, dtype=np.float32)[None, :, None]
+    out = Image.fromarray(photo.clip(0, 255).astype(np.uint8))
+    return out, [tuple(map(float, p)) for p in target]
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 85) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

@@ -52,8 +52,23 @@ def _find_triple(amounts: list[Decimal], rate: Decimal,
     return best
 
 
+def _reject(fields: dict[str, FieldReading], name: str, reason: str) -> None:
+    fields[name] = FieldReading(None, 0.0, f"{fields[name].value} rejected: {reason}")
+
+
+def reject_impossible(fields: dict[str, FieldReading]) -> None:
+    """A net equal to the VAT, or a VAT equal to the total, is one line's amount taken twice
+    (the net line's number was not read; the VAT label sat next to the total)."""
+    total, vat, net = (_decimal(fields.get(n)) for n in ("total", "vat", "net"))
+    if vat is not None and net is not None and vat == net:
+        _reject(fields, "net", "equal to the VAT amount")
+    if vat is not None and total is not None and vat == total:
+        _reject(fields, "vat", "equal to the total")
+
+
 def check_amounts(fields: dict[str, FieldReading], amounts: list[Decimal],
                   *, israeli: bool) -> None:
+    reject_impossible(fields)
     total, vat, net = (_decimal(fields.get(n)) for n in ("total", "vat", "net"))
     doc_date = _date(fields.get("date"))
     rate = vat_rate(doc_date) if doc_date and israeli else None
@@ -82,6 +97,19 @@ def check_amounts(fields: dict[str, FieldReading], amounts: list[Decimal],
         _set(fields, "net", total - vat, 0.9, f"total - VAT, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.9)
         fields["vat"].confidence = max(fields["vat"].confidence, 0.9)
+        return
+    # Any two amounts that agree at the rate of the document's date give the third.
+    if total is None and vat is not None and net is not None and rate is not None and (
+            _vat_matches(net, vat, rate)):
+        _set(fields, "total", net + vat, 0.88, f"net + VAT, VAT at {pct}")
+        fields["net"].confidence = max(fields["net"].confidence, 0.88)
+        fields["vat"].confidence = max(fields["vat"].confidence, 0.88)
+        return
+    if vat is None and total is not None and net is not None and rate is not None and (
+            _vat_matches(net, total - net, rate)):
+        _set(fields, "vat", total - net, 0.88, f"total - net, VAT at {pct}")
+        fields["total"].confidence = max(fields["total"].confidence, 0.88)
+        fields["net"].confidence = max(fields["net"].confidence, 0.88)
         return
     if total is not None and vat is not None and net is not None:
         # Parts that do not add up: one of them is misread.
@@ -112,6 +140,9 @@ def check_allocation(fields: dict[str, FieldReading], kind: DocumentKind,
     threshold = allocation_threshold(doc_date) if doc_date else None
     if label_printed:
         fields["allocation_number"] = FieldReading(None, 0.1, "label printed, number not read")
+    elif kind == DocumentKind.UNKNOWN:
+        # The title was not read: it may be a tax invoice that carries one.
+        fields["allocation_number"] = FieldReading(None, 0.4, "none read, kind unknown")
     elif kind not in ALLOCATION_KINDS:
         fields["allocation_number"] = FieldReading(None, 0.9, f"not expected on a {kind}")
     elif net is None or threshold is None:

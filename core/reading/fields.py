@@ -369,7 +369,10 @@ def read_vendor_name(layout: Layout) -> FieldReading:
 
 
 _ADDRESS = re.compile(r"^\W*(?:lot|no\.?\s*\d|jalan|\d+\s*,|tel|fax)|\bjalan\b|\btaman\b|"
-                      r"רחוב|\bst\.|\bstreet\b|\broad\b|\bave\b", re.I)
+                      r"רחוב|\bst\.|\bstreet\b|\broad\b|\bave\b|"
+                      # "הרצל 110, פתח תקווה", "רח' יפו", "ת.ד. 123", "מיקוד"
+                      r"[\u05D0-\u05EA\"']{2,}\s+\d{1,4}[\u05D0-\u05EA]?\s*,|"
+                      r"(?<![\u0590-\u05FF])(?:רח|שד)'|ת\.\s?ד\.?\s?\d|מיקוד", re.I)
 
 
 def _mean_conf(seg: Segment) -> float:

@@ -279,3 +279,163 @@ def prepare_for_ocr(
             )
             notes.append(f"upscaled x{factor:.1f}")
     return gray, notes
+
+
+
+@dataclass(frozen=True)
+class PageOutline:
+    corners: np.ndarray  # 4 x 2 float32, full-image pixels: top-left, top-right, bottom-right,
+    # bottom-left
+    area_share: float  # of the picture
+    contrast: float  # paper brightness over the background's, grey levels
+
+
+OUTLINE_SIDE = 600  # outline search runs on a copy this size
+
+
+def _order_corners(points: np.ndarray) -> np.ndarray:
+    by_sum = points.sum(axis=1)
+    by_diff = np.diff(points, axis=1).ravel()
+    return np.array([points[np.argmin(by_sum)], points[np.argmin(by_diff)],
+                     points[np.argmax(by_sum)], points[np.argmax(by_diff)]], np.float32)
+
+
+def _quad(contour: np.ndarray) -> np.ndarray | None:
+    """Four corners of a page-shaped contour: a polygon simplified to four points, else the
+    smallest rectangle around it (a crumpled receipt has no straight edges)."""
+    hull = cv2.convexHull(contour)
+    perimeter = cv2.arcLength(hull, True)
+    for epsilon in (0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, epsilon * perimeter, True)
+        if len(approx) == 4:
+            quad = approx.reshape(4, 2).astype(np.float32)
+            # The quadrilateral must cover its hull: else a corner was cut off.
+            if cv2.contourArea(quad) >= 0.9 * cv2.contourArea(hull):
+                return quad
+    return cv2.boxPoints(cv2.minAreaRect(hull)).astype(np.float32)
+
+
+def _angles_ok(quad: np.ndarray, low: float = 55.0, high: float = 125.0) -> bool:
+    """A sheet seen at an angle keeps its corners roughly square; a quadrilateral cut from
+    the paper and a patch of table has a very sharp or very blunt corner."""
+    ordered = _order_corners(quad)
+    for i in range(4):
+        a, b, c = ordered[i - 1], ordered[i], ordered[(i + 1) % 4]
+        u, v = a - b, c - b
+        norm = float(np.linalg.norm(u) * np.linalg.norm(v))
+        if norm == 0:
+            return False
+        angle = np.degrees(np.arccos(np.clip(float(u @ v) / norm, -1, 1)))
+        if not low <= angle <= high:
+            return False
+    return True
+
+
+def _edge_contrast(gray: np.ndarray, quad: np.ndarray, width: int = 7) -> float:
+    """How much brighter the page is just inside its outline than the table just outside."""
+    inside = np.zeros(gray.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+    kernel = np.ones((width, width), np.uint8)
+    inner = inside - cv2.erode(inside, kernel)
+    outer = cv2.dilate(inside, kernel) - inside
+    if not inner.any() or not outer.any():
+        return 0.0
+    # Inside, the brighter half is paper (text lines touch the edge of receipts).
+    return float(np.percentile(gray[inner > 0], 75) - np.median(gray[outer > 0]))
+
+
+def _page_candidates(small: np.ndarray, gray: np.ndarray) -> list[np.ndarray]:
+    """Outlines from two views: bright low-colour regions (paper on a dark or coloured
+    table) and closed edges (paper on a light table)."""
+    found = []
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    paperness = hsv[..., 2].astype(np.float32) - 0.6 * hsv[..., 1].astype(np.float32)
+    paperness = cv2.GaussianBlur(paperness, (0, 0), 2)
+    closed = cv2.morphologyEx(paperness, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    _, mask = cv2.threshold(closed.clip(0, 255).astype(np.uint8), 0, 255,
+                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found += sorted(contours, key=cv2.contourArea, reverse=True)[:2]
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 20, 60)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    found += sorted(contours, key=cv2.contourArea, reverse=True)[:4]
+    quads = []
+    for contour in found:
+        quad = _quad(contour)
+        if quad is not None:
+            quads.append(quad)
+    return quads
+
+
+def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float = 0.93,
+              min_contrast: float = 25.0) -> PageOutline | None:
+    """The sheet of paper in a photo: the largest square-cornered outline that is clearly
+    brighter inside than out. None for a scan or screenshot (the page fills the picture) or
+    when nothing stands out clearly enough to crop safely."""
+    rgb = np.asarray(image.convert("RGB"))
+    scale = min(1.0, OUTLINE_SIDE / max(rgb.shape[:2]))
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    total = float(small.shape[0] * small.shape[1])
+    valid: list[tuple[float, np.ndarray, float]] = []
+    for quad in _page_candidates(small, gray):
+        share = cv2.contourArea(quad) / total
+        if not min_share * 0.5 <= share <= max_share or not _angles_ok(quad):
+            continue
+        contrast = _edge_contrast(gray.astype(np.float32), quad)
+        if contrast >= min_contrast:
+            valid.append((share, quad, contrast))
+    pages = [v for v in valid if v[0] >= min_share]
+    if not pages:
+        return None
+    # The paper-colour outline comes first; an edge outline must be clearly larger to win
+    # (it may hold the page's own shadow).
+    share, quad, contrast = pages[0]
+    for candidate in pages[1:]:
+        if candidate[0] > share * 1.05:
+            share, quad, contrast = candidate
+    if _another_page(gray.shape, quad, share, [v[1] for v in valid if v[0] >= 0.4 * share]):
+        return None  # two documents side by side: read the whole picture, they are asked apart
+    return PageOutline(_order_corners(quad / scale), round(share, 3), round(contrast, 1))
+
+
+def _another_page(shape: tuple[int, ...], page: np.ndarray, share: float,
+                  others: list[np.ndarray]) -> bool:
+    """True when another sizeable paper-like outline lies mostly outside `page`."""
+    inside = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(inside, page.astype(np.int32), 1)
+    for other in others:
+        mask = np.zeros(shape[:2], np.uint8)
+        cv2.fillConvexPoly(mask, other.astype(np.int32), 1)
+        area = int(mask.sum())
+        if area and (mask & inside).sum() < 0.3 * area:
+            return True
+    return False
+
+
+def crop_page(image: Image.Image, outline: PageOutline) -> Image.Image:
+    """The page alone, seen from straight above: perspective undone, background cut away."""
+    tl, tr, br, bl = outline.corners
+    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
+                      np.float32)
+    matrix = cv2.getPerspectiveTransform(outline.corners, target)
+    warped = cv2.warpPerspective(np.asarray(image.convert("RGB")), matrix, (width, height),
+                                 flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(warped)
+
+
+def ink_band(image: Image.Image, height: int) -> tuple[int, int, int, int]:
+    """Like `densest_band`, but ink is what is darker than its own surroundings, so a dark
+    table or a shadow at the page's edge does not count as text."""
+    gray = to_gray(image)
+    background = cv2.medianBlur(gray, 31)
+    ink = (gray.astype(np.int16) < background.astype(np.int16) - 30).astype(np.float64)
+    rows = ink.sum(axis=1)
+    height = max(1, min(height, len(rows)))
+    window = np.convolve(rows, np.ones(height), mode="valid")
+    top = int(np.argmax(window))
+    return 0, top, image.width, top + height

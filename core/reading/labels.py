@@ -80,7 +80,9 @@ NOT_DATE = _compile(
 )
 
 DOC_NUMBER_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(r"מספר\s*מסמך", rf"מס{Q}\s*מסמך", rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
+    # OCR misreads of "מספר מסמך" seen on photos: "סספרמסמך", "ספר מסמן", "מספר מססך".
+    (_compile(r"מספר\s*מסמך", rf"מס{Q}\s*מסמך", r"[סמ]?[סמ]?ספר\s*[מס]{2,3}[ךכן]",
+              rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
               rf"מס{Q}\s*חשבונית", r"מספר\s*חשבונית", rf"קבלה\s*מס{Q}\s", r"מספר\s*קבלה",
               r"invoice\s*(?:no|number|num|nr|#)\.?", r"receipt\s*(?:no|number|#)\.?",
               r"bill\s*(?:no|number|#)\.?", r"document\s*(?:no|number)\.?",
@@ -96,7 +98,12 @@ VENDOR_ID_LABELS: list[tuple[re.Pattern[str], float]] = [
               r"עוסק\s*פטור", r"מלכ\"ר"), 1.0),
 ]
 ID_LABEL = _compile(rf"{HB}ת\s*[.\"]?\s*ז", r"ח\.?\s*פ", r"עוסק")
-CUSTOMER_LABELS = _compile(r"לכבוד", r"שם\s*הלקוח", r"bill\s*to", r"\bcustomer\b")
+# The buyer, however Israeli invoices print it: "לכבוד", "שם הלקוח", "ח.פ. לקוח",
+# "מספר עוסק של הלקוח", "ע.מ. הלקוח", a box titled "לקוח"; and foreign "bill to", "customer".
+CUSTOMER_LABELS = _compile(
+    r"לכבוד", r"שם\s*ה?לקוח", rf"{HB}ה?לקוח(?![\u0590-\u05FF])",
+    r"bill\s*to", r"\bcustomer\b", r"sold\s*to", r"\bbuyer\b", r"\bclient\b",
+)
 PAYMENT_LABELS = _compile(r"\bcash\b", r"payment", r"\bpaid\b", r"tendered", r"\bvisa\b",
                           r"master\s*card", r"credit\s*card", r"שולם", r"מזומן")
 CHANGE_LABELS = _compile(r"\bchange\b", r"עודף")

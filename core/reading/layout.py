@@ -130,7 +130,29 @@ def from_ocr(ocr: OcrText, *, line_offset: int = 0) -> Layout:
     return Layout(segments, has_boxes=True, line_height=float(height) * 1.6)
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]")
+
+
+def _latin_runs_left_to_right(line: list[OcrWord]) -> list[OcrWord]:
+    """In a right-to-left line Tesseract may give a run of Latin words right to left too
+    ("Ltd Falafel בע"מ"): put each run of Latin words back in left-to-right order."""
+    if not any(_HEBREW.search(w.text) for w in line):
+        return line
+    out: list[OcrWord] = []
+    run: list[OcrWord] = []
+    for word in [*line, None]:
+        if word is not None and _LATIN_WORD.search(word.text) and not _HEBREW.search(word.text):
+            run.append(word)
+            continue
+        out += sorted(run, key=lambda w: w.left)
+        run = []
+        if word is not None:
+            out.append(word)
+    return out
+
+
 def _segment(words: list[OcrWord], line: int) -> Segment:
+    words = _latin_runs_left_to_right(words)
     text = ""
     spans: list[tuple[int, int, float]] = []
     for word in words:

@@ -38,6 +38,9 @@ class Page:
     ocr_image: Image.Image | None = None  # the picture the layout's boxes refer to
     ocr_scale: float = 1.0  # how much OCR enlarged the page before reading it
     latin_engine_read: bool = False  # read by `Context.latin_engine`, not Tesseract
+    photo: bool = False  # a page found on a background and cropped out of it
+    text_px: float = 0.0  # measured letter height before any enlarging, pixels
+    source_side: int = 0  # longest side of the picture as received
 
 
 @dataclass(frozen=True)

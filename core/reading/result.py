@@ -30,6 +30,9 @@ UNREADABLE_PDF = "unreadable_pdf"
 ENCRYPTED_PDF = "encrypted_pdf"
 UNSUPPORTED = "unsupported_file"
 TOO_LARGE = "too_large"
+# A compressed photo (Telegram shrinks photos to 1280 px) whose print came out too small to
+# read well: the same picture sent as a file keeps its full size.
+SEND_AS_FILE = "send_as_file"
 
 # The fields an accountant needs before filing an expense; they weigh the overall score.
 KEY_FIELDS: tuple[str, ...] = ("total", "date", "vendor_id", "doc_number")

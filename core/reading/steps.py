@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from PIL import Image
@@ -18,11 +19,15 @@ from core.reading import (
     result,
     several,
 )
+from core.reading.dates import find_dates
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
 from core.reading.pipeline import Context, Page, Stop
 from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText
 from core.reading.result import FieldReading
 from core.reading.text import hebrew_share, normalise
+
+_HEBREW_LETTER = re.compile(r"[\u05D0-\u05EA]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp", "image/tiff", "image/bmp"}
 
@@ -87,7 +92,7 @@ class LoadImage(BaseStep):
     def run(self, ctx: Context) -> None:
         try:
             images, total = imaging.load_pages(ctx.data, ctx.limits)
-            ctx.pages = [Page(image=image) for image in images]
+            ctx.pages = [Page(image=image, source_side=max(image.size)) for image in images]
             ctx.pages_skipped = total - len(images)
         except imaging.ImageTooLarge as error:
             raise Stop(result.TOO_LARGE) from error
@@ -119,6 +124,30 @@ class QualityLimits:
     min_contrast: float = 8.0
     min_brightness: float = 70.0
     min_sharpness: float = 60.0
+
+
+class FindPage(BaseStep):
+    """A photo shows the paper on a table: find its outline, undo the perspective and crop
+    the table away before anything measures or reads the page. A scan, a screenshot or a
+    page with no clear edge is left as it is."""
+
+    name = "find_page"
+
+    def applies(self, ctx: Context) -> bool:
+        return ctx.mime_type in IMAGE_TYPES and bool(_image_pages(ctx))
+
+    def run(self, ctx: Context) -> None:
+        for page in _image_pages(ctx):
+            assert page.image is not None
+            outline = imaging.find_page(page.image)
+            if outline is None:
+                ctx.steps.append("no page outline: the whole picture is read")
+                continue
+            page.image = imaging.crop_page(page.image, outline)
+            page.photo = True
+            ctx.steps.append(f"page found ({outline.area_share:.0%} of the picture, "
+                             f"contrast {outline.contrast:.0f}): cropped to "
+                             f"{page.image.width}x{page.image.height}")
 
 
 class CheckQuality(BaseStep):
@@ -193,12 +222,20 @@ class Ocr(BaseStep):
     # Flattening the background rescues photos lit from one side but costs clean scans
     # (il-synthetic doc_number 1.00 -> 0.67 when always on): only above this unevenness.
     flatten_above = 0.2
-    min_text_height = 0.0  # upscaling Hebrew pages did not pay on the benchmark
-    target_text_height = 30.0
+    # Clean A4 scans measure 11-12 px and read well as they are; the same page in a phone
+    # photo shrunk to 1280 px measures 7-10 px and loses digits unless enlarged.
+    min_text_height = 10.5
+    target_text_height = 18.0
     latin_lang = "eng"
     latin_min_text_height = 22.0  # ink blob height in pixels, see imaging.text_height
     script_probe_lines = 6
-    hebrew_probe_conf = 60.0
+    probe_text_height = 20.0  # the strip is enlarged to this letter height for the probe
+    # Both scripts' letter models; `heb` turns digits into 0, which does not matter here.
+    probe_lang = "heb+eng"
+    probe_word_conf = 40.0  # noise read as letters comes back below this
+    # Latin print read by both models yields a few stray Hebrew letters (SROIE: up to 15%
+    # of the letters); Hebrew pages 60% and more. The same line as LayOut's Hebrew verdict.
+    latin_below_hebrew_share = 0.3
     script_probe_min_letters = 10  # fewer letters in the strip tell nothing
     # A page passes the quality check with ink on it, so fewer words than this means the
     # read failed (SROIE: purple print on grey paper on a dark table gave 2 words).
@@ -206,6 +243,8 @@ class Ocr(BaseStep):
 
     def __init__(self, lang: str = DEFAULT_LANG, psm: int = 3) -> None:
         self.lang, self.psm = lang, psm
+        self.photo = False  # the page being read was cropped out of a photo
+        self.last_height = 0.0  # letter height measured by the last `_read`
 
     def applies(self, ctx: Context) -> bool:
         return bool(_image_pages(ctx))
@@ -213,7 +252,9 @@ class Ocr(BaseStep):
     def run(self, ctx: Context) -> None:
         for page in _image_pages(ctx):
             assert page.image is not None
-            ocr, prepared, lang, engine = self._read(ctx, page.image)
+            self.photo = page.photo
+            ocr, prepared, lang, engine = self._read(ctx, page.image, photo=page.photo)
+            page.text_px = self.last_height
             if len(ocr.words) < self.few_words:
                 ocr, prepared = self._binarised(ctx, engine, prepared, ocr, lang)
             if ocr.mean_conf < self.retry_below:
@@ -224,19 +265,23 @@ class Ocr(BaseStep):
             page.layout = layout.from_ocr(ocr)
             page.ocr_conf = ocr.mean_conf
 
-    def _read(self, ctx: Context, image: Image.Image
+    def _read(self, ctx: Context, image: Image.Image, *, photo: bool = False
               ) -> tuple[OcrText, Image.Image, str, OcrEngine]:
-        height = imaging.text_height(image)
+        flatten = photo or imaging.paper_unevenness(image) > self.flatten_above
+        height = imaging.text_height(imaging.flatten_background(image.convert("L"))
+                                     if flatten else image)
+        self.last_height = height
         latin = self._latin(ctx, image, height)
         engine = ctx.latin_engine if latin and ctx.latin_engine is not None else ctx.engine
         # The Latin engine scales each text box itself: enlarging the page only costs time.
-        upscale = latin and engine is ctx.engine
+        if latin and engine is not ctx.engine:
+            low = target = 0.0
+        elif latin:
+            low = target = self.latin_min_text_height
+        else:
+            low, target = self.min_text_height, self.target_text_height
         prepared, notes = imaging.prepare_for_ocr(
-            image,
-            min_text_height=self.latin_min_text_height if upscale else self.min_text_height,
-            target_text_height=self.latin_min_text_height if upscale
-            else self.target_text_height,
-            flatten=imaging.paper_unevenness(image) > self.flatten_above,
+            image, min_text_height=low, target_text_height=target, flatten=flatten,
             height=height,
         )
         ctx.steps.extend(notes)
@@ -254,19 +299,33 @@ class Ocr(BaseStep):
         return (ocr, image) if len(ocr.words) > len(first.words) else (first, prepared)
 
     def _latin(self, ctx: Context, image: Image.Image, height: float) -> bool:
-        """True when a strip of the page is confidently not Hebrew print."""
+        """True when a strip of the page's text reads as Latin letters and no Hebrew ones.
+
+        The strip is the one with the most ink darker than its surroundings (a dark table
+        or a shadow is not ink), read with both scripts' models at a readable size; the
+        share of Hebrew letters decides, so a Hebrew page never goes to the Latin engine.
+        """
         if self.lang != DEFAULT_LANG or height <= 0:
             return False
-        band = image.crop(imaging.densest_band(
+        band = image.crop(imaging.ink_band(
             image, round(height * 2.2 * self.script_probe_lines))).convert("L")
-        probe = ctx.engine.image_to_text(band, lang="heb", psm=6)
-        letters = sum(len(w.text) for w in probe.words)
-        if letters < self.script_probe_min_letters:
+        if height < self.probe_text_height:
+            factor = min(3.0, self.probe_text_height / height)
+            band = band.resize((round(band.width * factor), round(band.height * factor)),
+                               Image.Resampling.LANCZOS)
+        probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
+        words = [w.text for w in probe.words if w.conf >= self.probe_word_conf]
+        # A lone Hebrew letter in a Latin word is noise; Hebrew words have two or more.
+        hebrew = sum(n for n in (len(_HEBREW_LETTER.findall(w)) for w in words) if n >= 2)
+        latin = sum(len(_LATIN_LETTER.findall(w)) for w in words)
+        if hebrew + latin < self.script_probe_min_letters:
+            ctx.steps.append(f"script probe: too few letters ({hebrew + latin})")
             return False
-        latin = probe.mean_conf < self.hebrew_probe_conf
-        ctx.steps.append(f"script probe: {'latin' if latin else 'hebrew'} "
-                         f"({probe.mean_conf:.0f})")
-        return latin
+        share = hebrew / (hebrew + latin)
+        verdict = share < self.latin_below_hebrew_share
+        ctx.steps.append(f"script probe: {'latin' if verdict else 'hebrew'} "
+                         f"({hebrew} Hebrew, {latin} Latin letters)")
+        return verdict
 
     def _turned(self, ctx: Context, original: Image.Image, image: Image.Image,
                 first: OcrText, engine: OcrEngine) -> tuple[OcrText, Image.Image, OcrEngine]:
@@ -292,7 +351,8 @@ class Ocr(BaseStep):
             if turn == 0 or scores[turn] < scores[0] + 10:
                 return first, image, engine
         # Read the turned page afresh: the script probe may answer differently upright.
-        ocr, turned, _, turned_engine = self._read(ctx, original.rotate(turn, expand=True))
+        ocr, turned, _, turned_engine = self._read(ctx, original.rotate(turn, expand=True),
+                                                   photo=self.photo)
         ctx.steps.append(f"turned {turn}: {first.mean_conf:.0f} -> {ocr.mean_conf:.0f}")
         if ocr.mean_conf > first.mean_conf + 5:
             return ocr, turned, turned_engine
@@ -474,6 +534,88 @@ class RereadTotal(RereadRows):
         return fields.read_total(page_layout)[0]
 
 
+class RereadDate(BaseStep):
+    """No date, or a doubtful one: the Hebrew model drops short numbers ("09/09/2026" read
+    as "6 שעה"). Read the date label's line and the line under it again, enlarged, with
+    the Latin model that reads digits, and take a date only if one alone is printed there."""
+
+    name = "reread_date"
+    below_confidence = 0.5
+    scale = 2.0
+    rows = 2
+
+    def applies(self, ctx: Context) -> bool:
+        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        reading = ctx.fields.get("date")
+        return single and reading is not None and (
+            reading.value is None or reading.confidence < self.below_confidence)
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        image = page.ocr_image
+        labels_found = [
+            s for s in page.layout.segments
+            if labels.label_strength(s.text, labels.DATE_LABELS, labels.NOT_DATE)[0] > 0
+        ][: self.rows]
+        found: set[str] = set()
+        for seg in labels_found:
+            pad = (seg.bottom - seg.top) // 2 + 3
+            reach = seg.bottom + round(1.8 * page.layout.line_height)
+            crop = image.crop((0, max(0, seg.top - pad), image.width,
+                               min(image.height, reach + pad)))
+            crop = crop.resize((int(crop.width * self.scale), int(crop.height * self.scale)),
+                               Image.Resampling.LANCZOS)
+            text = ctx.engine.image_to_text(crop, lang="eng", psm=6).text
+            month_first = not ctx.hebrew and fields.month_first_evidence(text)
+            found |= {d.value.isoformat() for d in find_dates(text, month_first=month_first)
+                      if d.value <= ctx.today}
+        current = ctx.fields["date"]
+        ctx.steps.append(f"reread date: {current.value} -> {sorted(found) or 'nothing'}")
+        if len(found) != 1:
+            return
+        value = found.pop()
+        if value == current.value:
+            current.confidence = round(max(current.confidence, 0.7), 3)
+            current.reason += ", same on an enlarged re-read"
+        else:
+            ctx.fields["date"] = FieldReading(value, 0.6, "date label's line, re-read enlarged")
+
+
+_NOT_EXPENSES = {DocumentKind.PAYSLIP, DocumentKind.BANK_STATEMENT, DocumentKind.CHEQUE,
+                 DocumentKind.CARD_SLIP}
+
+
+class AskForOriginal(BaseStep):
+    """A Telegram photo (shrunk to 1280 px and compressed) with print too small to read well:
+    the client can send the same picture as a file, at full size."""
+
+    name = "ask_for_original"
+    compressed_side = 1280
+    small_text_px = 10.0  # letter height on the page; clean A4 scans measure 11-12
+    poor_below = 0.6
+
+    def applies(self, ctx: Context) -> bool:
+        if len(ctx.pages) != 1 or ctx.mime_type not in ("image/jpeg", "image/jpg"):
+            return False
+        page = ctx.pages[0]
+        return 0 < page.source_side <= self.compressed_side and (
+            0 < page.text_px < self.small_text_px)
+
+    def run(self, ctx: Context) -> None:
+        if ctx.kind in _NOT_EXPENSES:
+            return  # no total or document number to miss
+        # Foreign documents carry no Israeli business number to miss.
+        expected = [n for n in result.KEY_FIELDS if ctx.hebrew or n != "vendor_id"]
+        poor = [name for name in expected
+                if name not in ctx.fields or ctx.fields[name].value is None
+                or ctx.fields[name].confidence < self.poor_below]
+        # Poorly read: no total, or two of the key fields missing or doubtful.
+        if not ctx.fields or "total" in poor or len(poor) >= 2:
+            ctx.steps.append(f"small print on a compressed photo, poorly read: {poor}")
+            ctx.problem(result.SEND_AS_FILE)
+
+
 class RecoverAllocation(BaseStep):
     """An allocation number is due but none was read: look in ink regions OCR skipped."""
 
@@ -533,7 +675,8 @@ def _trust_text_layer(ctx: Context) -> None:
 
 def default_steps() -> list[BaseStep]:
     return [
-        LoadPdf(), LoadText(), LoadImage(), RejectUnknownType(), CheckQuality(), Deskew(),
+        LoadPdf(), LoadText(), LoadImage(), RejectUnknownType(), FindPage(), CheckQuality(),
+        Deskew(),
         Ocr(), LayOut(), DetectSeveral(), Classify(), ReadFields(), RereadNumbers(),
-        CrossCheck(), RereadTotal(), RecoverAllocation(),
+        RereadDate(), CrossCheck(), RereadTotal(), RecoverAllocation(), AskForOriginal(),
     ]

@@ -1,0 +1,112 @@
+"""Labels misread or varied (the buyer's number, the document number), vendor names,
+and amounts that give each other: net, VAT and total at the VAT rate of the document's
+date."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.reading.crosscheck import check_amounts
+from core.reading.fields import read_doc_number, read_ids, read_vendor_name
+from core.reading.layout import from_ocr, from_text
+from core.reading.ports import OcrText, OcrWord
+from core.reading.result import FieldReading
+from tests.receipt_factory import check_digit_id
+
+VENDOR = check_digit_id("51471328")
+BUYER = check_digit_id("30110270")
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "ח.פ. לקוח: {n}",
+        'ח"פ לקוח {n}',
+        "מספר עוסק של הלקוח: {n}",
+        "ע.מ. הלקוח: {n}",
+        "לכבוד: משרד כהן  ח.פ {n}",
+        "שם הלקוח: משרד כהן\nח.פ: {n}",
+        "לקוח\nמשרד כהן\n{n}",
+        "Bill to: Cohen Ltd {n}",
+        "Customer: Cohen Ltd\nReg. {n}",
+    ],
+)
+def test_the_buyers_number_is_found_under_every_label(label: str) -> None:
+    text = f'אלפא בע"מ\nעוסק מורשה: {VENDOR}\nחשבונית מס 1001\n' + label.format(n=BUYER)
+    ids = read_ids(from_text(text))
+    assert ids["customer_id"].value == BUYER
+    assert ids["vendor_id"].value == VENDOR
+
+
+def test_a_copy_for_the_customer_is_not_a_buyer_label() -> None:
+    ids = read_ids(from_text(f"העתק ללקוח\nעוסק מורשה: {VENDOR}"))
+    assert ids["customer_id"].value is None
+    assert ids["vendor_id"].value == VENDOR
+
+
+@pytest.mark.parametrize("label", ["מספר מסמך", "סספרמסמך", "ספר מסמך"])
+def test_a_misread_document_number_label_still_finds_the_number(label: str) -> None:
+    assert read_doc_number(from_text(f"{label}: 37212")).value == "37212"
+
+
+def amounts(**values: str | None) -> dict[str, FieldReading]:
+    return {
+        n: FieldReading(values.get(n), 0.7 if values.get(n) else 0.0, "read")
+        for n in ("date", "total", "vat", "net", "currency")
+    }
+
+
+def test_a_net_equal_to_the_vat_is_rejected_and_derived_from_the_other_two() -> None:
+    read = amounts(date="2025-03-01", total="1180.00", vat="180.00", net="180.00")
+    check_amounts(read, [], israeli=True)
+    assert read["net"].value == "1000.00"
+    assert "total - VAT" in read["net"].reason
+
+
+def test_a_vat_equal_to_the_total_is_rejected() -> None:
+    read = amounts(date="2018-03-12", total="343.95", vat="343.95")
+    check_amounts(read, [], israeli=False)
+    assert read["vat"].value is None
+    assert "equal to the total" in read["vat"].reason
+    assert read["total"].value == "343.95"
+
+
+def test_net_and_vat_at_the_dates_rate_give_the_total() -> None:
+    read = amounts(date="2025-03-01", vat="180.00", net="1000.00")
+    check_amounts(read, [], israeli=True)
+    assert read["total"].value == "1180.00"
+    assert "18%" in read["total"].reason
+    old = amounts(date="2024-06-01", vat="170.00", net="1000.00")
+    check_amounts(old, [], israeli=True)
+    assert old["total"].value == "1170.00"
+
+
+def test_total_and_net_at_the_dates_rate_give_the_vat() -> None:
+    read = amounts(date="2026-01-10", total="4106.40", net="3480.00")
+    check_amounts(read, [], israeli=True)
+    assert read["vat"].value == "626.40"
+
+
+def test_amounts_at_another_rate_give_nothing() -> None:
+    # 17% on a 2025 document: not the rate in force, so no total is made up from them.
+    read = amounts(date="2025-03-01", vat="170.00", net="1000.00")
+    check_amounts(read, [], israeli=True)
+    assert read["total"].value is None
+    read = amounts(date="2025-03-01", total="1170.00", net="1000.00")
+    check_amounts(read, [], israeli=True)
+    assert read["vat"].value is None
+
+
+def test_latin_words_in_a_hebrew_line_keep_their_left_to_right_order() -> None:
+    # Tesseract's order for a right-to-left line: the Hebrew word, then Latin right to left.
+    words = [
+        OcrWord('בע"מ', 600, 10, 80, 30, 95.0, (1, 1, 1, 1)),
+        OcrWord("Ltd", 520, 10, 60, 30, 95.0, (1, 1, 1, 1)),
+        OcrWord("Falafel", 380, 10, 120, 30, 95.0, (1, 1, 1, 1)),
+    ]
+    assert "Falafel Ltd" in from_ocr(OcrText(words)).segments[0].text
+
+
+def test_an_address_line_is_not_the_vendors_name() -> None:
+    name = read_vendor_name(from_text("הרצל 110, פתח תקווה\nמאפיית השכונה\nקבלה 12"))
+    assert name.value == "מאפיית השכונה"

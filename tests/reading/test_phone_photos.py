@@ -1,0 +1,71 @@
+"""Phone photos: the page found on the table and cropped before anything reads it, the
+script told from the cropped page, and small print on a compressed photo flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.reading import imaging, result
+from tests import receipt_factory as factory
+
+
+@pytest.mark.parametrize("table", [(35, 30, 30), (150, 95, 50)], ids=["dark", "wood"])
+def test_the_page_is_found_on_a_table_seen_at_an_angle(table: tuple[int, int, int]) -> None:
+    page = factory.render(factory.hebrew_invoice(seed=3))
+    photo, corners = factory.on_table(page, table=table)
+    outline = imaging.find_page(photo)
+    assert outline is not None
+    assert np.abs(outline.corners - np.array(corners)).max() < 0.03 * photo.height
+    cropped = imaging.crop_page(photo, outline)
+    ratio = (cropped.width / cropped.height) / (page.width / page.height)
+    assert 0.9 < ratio < 1.1
+
+
+def test_a_scan_or_screenshot_has_no_outline_to_crop() -> None:
+    page = factory.render(factory.hebrew_invoice(seed=3))
+    assert imaging.find_page(page) is None
+    # A page on a table barely darker than paper gives no safe edge: read as it is.
+    faint, _ = factory.on_table(page, table=(238, 238, 236), texture=1.0, light=1.0)
+    assert imaging.find_page(faint) is None
+
+
+def test_a_hebrew_invoice_on_a_dark_table_is_read_as_hebrew(read) -> None:  # type: ignore[no-untyped-def]
+    spec = factory.hebrew_invoice(seed=5)
+    photo, _ = factory.on_table(factory.render(spec), side=1800)
+    reading = read(factory.jpeg_bytes(photo), "image/jpeg")
+    steps = " | ".join(reading.steps)
+    assert "page found" in steps
+    assert "script probe: hebrew" in steps
+    expected = spec.expected()
+    for name in ("total", "vendor_id", "date"):
+        assert reading.value(name) == expected[name], (name, steps)
+
+
+def test_an_english_receipt_on_a_dark_table_is_read_as_latin(read) -> None:  # type: ignore[no-untyped-def]
+    spec = factory.english_receipt(seed=4)
+    photo, _ = factory.on_table(factory.render(spec), side=1600, table=(20, 20, 25))
+    reading = read(factory.jpeg_bytes(photo), "image/jpeg")
+    steps = " | ".join(reading.steps)
+    assert "script probe: latin" in steps
+    assert reading.value("total") == spec.expected()["total"], steps
+
+
+def test_small_print_on_a_compressed_photo_asks_for_the_file(read) -> None:  # type: ignore[no-untyped-def]
+    spec = factory.hebrew_invoice(seed=6)
+    photo, _ = factory.on_table(factory.render(spec), side=640)
+    reading = read(factory.jpeg_bytes(photo, quality=60), "image/jpeg")
+    assert result.SEND_AS_FILE in reading.problems, reading.steps
+    # The same page sent as a file, at full size, reads without the request.
+    full = read(factory.png_bytes(factory.render(spec)))
+    assert result.SEND_AS_FILE not in full.problems
+
+
+def test_the_request_for_the_file_says_how_in_both_languages() -> None:
+    from core.reading_jobs import RETAKE_PROBLEMS
+    from handlers.texts import catalog
+
+    assert result.SEND_AS_FILE in RETAKE_PROBLEMS
+    hebrew, english = catalog("he")["retake.send_as_file"], catalog("en")["retake.send_as_file"]
+    assert "קובץ" in hebrew and "📎" in hebrew and "{id}" in hebrew
+    assert "file" in english and "📎" in english and "{id}" in english
