@@ -122,7 +122,8 @@ def _key(document: Document) -> _SortKey:
 @dataclass
 class _Scan:
     """One streamed pass over the period's documents: the filed ones in entry order (their
-    sort keys only, unless asked to keep the entries), and what the picture needs."""
+    sort keys only, unless asked to keep the entries), the rates they need and the ones
+    missing, and the picture of the kept entries with the counts still waiting."""
 
     organization: Organization
     office_id: int | None
@@ -152,7 +153,6 @@ async def _scan(
     known = {"ILS"}
     found: list[tuple[_SortKey, Entry | None]] = []
     missing: list[tuple[_SortKey, MissingRate]] = []
-    tally = VatPicture()
     waiting = returned = 0
     async for document in uow.books.stream_documents_since(organization_id, _PERIOD_STATES, since):
         if document_period(organization, document) != period:
@@ -167,19 +167,18 @@ async def _scan(
         if currency not in known:  # rates are read once per currency met
             known.add(currency)
             rates.update(await uow.books.rates({currency}))
-        try:
-            entry = entry_of(document, shares, rates)
-        except MissingRate as exc:
-            missing.append((_key(document), exc))
-            continue
-        tally.add(entry)
+        if keep_entries or currency != "ILS":
+            # An export only needs to know, before writing, that every rate is there.
+            try:
+                entry = entry_of(document, shares, rates)
+            except MissingRate as exc:
+                missing.append((_key(document), exc))
+                continue
         found.append((_key(document), entry if keep_entries else None))
     found.sort(key=lambda pair: pair[0])
     missing.sort(key=lambda pair: pair[0])
     entries = [entry for _, entry in found if entry is not None]
-    if keep_entries:  # in entry order, as the period's screen lists them
-        tally = picture(entries)
-    tally.to_file, tally.returned = waiting, returned
+    tally = picture(entries, to_file=waiting, returned=returned)
     return _Scan(
         organization,
         office_id,
