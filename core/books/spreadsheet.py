@@ -126,11 +126,12 @@ def write_xlsx(
     returned: int = 0,
 ) -> VatPicture:
     # XlsxWriter, not openpyxl: openpyxl's write-only mode builds an lxml element and binds
-    # a cell object per cell. Measured on this loaded 2-core machine, 10,000 documents,
-    # three runs each, CPU (wall) seconds:
-    #   writer alone, entries prebuilt:  openpyxl 3.1.5 write-only + lxml  2.6-3.1 (3.0-6.2)
-    #                                    XlsxWriter 3.3.1 constant_memory  1.2-1.5 (2.6-3.5)
-    #   bench/export.py xlsx (documents made on the fly): 3.33 (4.97) -> 1.87 (4.23);
+    # a cell object per cell. 10,000 documents on a shared 2-core machine, CPU (wall) s:
+    #   writer alone, entries prebuilt, quiet machine, 6 runs each:
+    #     openpyxl 3.1.5 write-only + lxml, shared styles  1.69-2.22 (1.70-2.21)
+    #     XlsxWriter 3.3.1 constant_memory                  0.96-1.00 (0.98-1.04)
+    #   same under heavy load, 3 runs each: 2.6-3.1 (3.0-6.2) -> 1.2-1.5 (2.6-3.5)
+    #   bench/export.py xlsx (documents made on the fly): 2.29 (2.31) -> 1.46 (1.49);
     #   peak traced memory 0.41 -> 0.64 MB, the same at 1,000 documents.
     # What is left is XlsxWriter's own per-cell work; openpyxl still reads the file back in
     # the tests.
