@@ -214,7 +214,11 @@ async def load_period(
 class _Entries:
     """The period's entries in order, read again from the database at each pass, a chunk
     of documents at a time: the writers run in a worker thread, and each chunk is fetched
-    on the event loop that owns the session while the thread waits."""
+    on the event loop that owns the session while the thread waits.
+
+    The price of flat memory is CPU: each pass reads the documents again. 10,000
+    documents on SQLite (bench/export.py --through-database), CPU s and peak MB, one list
+    -> streamed: csv 0.84 / 46 -> 1.57 / 6.3, pcn874 (two passes) 0.92 / 49 -> 2.56 / 6.5."""
 
     CHUNK = 500
 
