@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -21,6 +21,12 @@ class BooksPort(Protocol):
     async def set_rate(self, currency: str, day: date, rate: Decimal, person_id: int) -> None: ...
     async def documents_since(
         self, organization_id: int, states: Iterable[DocumentState], since: datetime
+    ) -> list[Document]: ...
+    def stream_documents_since(
+        self, organization_id: int, states: Iterable[DocumentState], since: datetime
+    ) -> AsyncIterator[Document]: ...
+    async def documents_by_ids(
+        self, organization_id: int, ids: Sequence[int]
     ) -> list[Document]: ...
     async def add_export(self, record: ExportRecord) -> ExportRecord: ...
     async def exports_for(self, organization_id: int, period: str) -> list[ExportRecord]: ...

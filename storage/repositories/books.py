@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -91,6 +91,37 @@ class BooksRepository(Repository):
                 _d.state.in_([s.value for s in states]),
                 _d.created_at >= since,
             )
+            .order_by(_d.id)
+        )
+        return list(result)
+
+    async def stream_documents_since(
+        self,
+        organization_id: int,
+        states: Iterable[DocumentState],
+        since: datetime,
+        chunk: int = 500,
+    ) -> AsyncIterator[Document]:
+        """documents_since, read from the database `chunk` rows at a time (a server-side
+        cursor on PostgreSQL), so memory does not grow with the count."""
+        result = await self.session.stream_scalars(
+            select(Document)
+            .where(
+                _d.organization_id == organization_id,
+                _d.state.in_([s.value for s in states]),
+                _d.created_at >= since,
+            )
+            .order_by(_d.id)
+            .execution_options(yield_per=chunk)
+        )
+        async for document in result:
+            yield document
+
+    async def documents_by_ids(self, organization_id: int, ids: Sequence[int]) -> list[Document]:
+        """The organization's documents among `ids`, in id order."""
+        result = await self.session.scalars(
+            select(Document)
+            .where(_d.organization_id == organization_id, _d.id.in_(list(ids)))
             .order_by(_d.id)
         )
         return list(result)

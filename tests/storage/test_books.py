@@ -145,6 +145,34 @@ async def test_exports_are_recorded_and_reproducible(uow_factory: SqlUnitOfWorkF
     assert made[0].file_name == "csv-515303055-2026-11.csv"
 
 
+async def test_exports_read_the_period_in_chunks_the_same(
+    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writers read the documents again a chunk at a time: chunks of one document
+    give the same files, in the same order, as one chunk for all."""
+    world = await build(uow_factory)
+    ids = await populate(uow_factory, world)
+    # A document dated before the others but stored after them goes first.
+    early = await add(
+        uow_factory,
+        world,
+        filed(7, "118", "18", day="2026-11-01"),
+        datetime(2026, 11, 7, tzinfo=UTC),
+    )
+    made: dict[int, list[tuple[str, list[int]]]] = {}
+    for chunk in (500, 1):
+        monkeypatch.setattr(service._Entries, "CHUNK", chunk)
+        for fmt in (ExportFormat.CSV, ExportFormat.OPENFRMT, ExportFormat.PCN874):
+            async with uow_factory() as uow:
+                record = await service.export(
+                    uow, world.staff, world.org, NOVEMBER, fmt, io.BytesIO(), NOW,
+                    primary_id=111111111111111,
+                )  # fmt: skip
+            made.setdefault(chunk, []).append((record.sha256, record.document_ids))
+    assert made[1] == made[500]
+    assert made[1][0][1] == [early, ids["invoice"], ids["vehicle"], ids["credit"]]
+
+
 async def test_the_account_mapping_reaches_the_export(uow_factory: SqlUnitOfWorkFactory) -> None:
     world = await build(uow_factory)
     await populate(uow_factory, world)
