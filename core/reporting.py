@@ -717,7 +717,14 @@ async def _due_answers(
 ) -> list[AnswerNotice]:
     """Clients' answers given in the returning accountant's quiet hours, now that those
     hours are over (answers given by day were told at once and are not looked at)."""
-    entries = await uow.audit.since("document.answered", now - ANSWER_LOOK_BACK)
+    told = {int(k.rsplit(":", 1)[1]) for keys in sent.values() for k in keys if k[:2] == "a:"}
+    nights = {quiet_of(s) for s in schedules.values()} | {quiet_of(None)}
+    # Cheap filters first: most answers come by day (told at once) or were told already.
+    entries = [
+        e
+        for e in await uow.audit.since("document.answered", now - ANSWER_LOOK_BACK)
+        if e.id not in told and e.at is not None and any(is_quiet(e.at, q) for q in nights)
+    ]
     if not entries:
         return []
     recipients: dict[int, Recipient] = {}
