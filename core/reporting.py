@@ -3,7 +3,8 @@ are due now. The calendar itself is `core.deadlines`; this module feeds it the d
 
 Keys in the sent-notice log (one row per person and message, unique):
 - `r:{person}:{reminder key}` for a client reminder (the key from `core.deadlines`);
-- `d:{person}:{office}:{day}` for an accountant's digest.
+- `d:{person}:{office}:{day}` for an accountant's digest;
+- `a:{person}:{audit entry}` for a client's answer held back by the quiet hours.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.deadlines import (
     Tone,
     cutoff_date,
     due_reminders,
+    is_quiet,
     next_allowed_moment,
     next_digest_time,
     obligation_due_date,
@@ -59,6 +61,7 @@ LOOK_BACK = timedelta(days=100)  # a period this old is past its due date, even 
 SENT_LOG_SLACK = timedelta(days=21)  # quiet-hour pushes and a holiday week, with room
 DIGEST_HORIZON = timedelta(days=7)
 RETURNED_STALE = timedelta(days=3)
+ANSWER_LOOK_BACK = timedelta(days=7)  # past any run of quiet days (a holiday and Shabbat)
 OVERDUE_SHOWN = timedelta(days=30)  # /deadlines still shows unfiled reports this late
 VAT_KINDS = (ReportKind.VAT, ReportKind.VAT_DETAILED)
 
@@ -546,7 +549,23 @@ class DigestNotice:
         return [f"d:{self.recipient.person_id}:{self.recipient.office_id}:{self.day}"]
 
 
-Notice = ReminderNotice | DigestNotice
+@dataclass(frozen=True)
+class AnswerNotice:
+    """A client answered a returned document in the quiet hours: the accountant who
+    returned it is told when they end (told at once otherwise, by `core.review`)."""
+
+    recipient: Recipient
+    answer_id: int  # the audit entry of the answer
+    client: str
+    number: int  # the document's per-organization number
+    organization: str
+
+    @property
+    def keys(self) -> list[str]:
+        return [f"a:{self.recipient.person_id}:{self.answer_id}"]
+
+
+Notice = ReminderNotice | DigestNotice | AnswerNotice
 
 
 async def due_notices(uow: UnitOfWork, now: datetime) -> list[Notice]:
@@ -569,7 +588,8 @@ async def due_notices(uow: UnitOfWork, now: datetime) -> list[Notice]:
     books = await _books(uow, orgs, offices, schedules)
     reminders = await _due_reminders(uow, books, now, sent)
     digests = await _due_digests(uow, offices, schedules, now, sent)
-    return [*reminders, *digests]
+    answers = await _due_answers(uow, schedules, now, sent)
+    return [*reminders, *digests, *answers]
 
 
 def _reminders_now(
@@ -689,6 +709,56 @@ async def _due_digests(
             if d.obligation.kind in (ReportKind.VAT, ReportKind.VAT_DETAILED)
         }
         notices += [DigestNotice(r, day, to_file, due_soon, returned, books) for r in recipients]
+    return notices
+
+
+async def _due_answers(
+    uow: UnitOfWork, schedules: dict[int, OfficeSchedule], now: datetime, sent: dict[int, set[str]]
+) -> list[AnswerNotice]:
+    """Clients' answers given in the returning accountant's quiet hours, now that those
+    hours are over (answers given by day were told at once and are not looked at)."""
+    told = {int(k.rsplit(":", 1)[1]) for keys in sent.values() for k in keys if k[:2] == "a:"}
+    nights = {quiet_of(s) for s in schedules.values()} | {quiet_of(None)}
+    # Cheap filters first: most answers come by day (told at once) or were told already.
+    entries = [
+        e
+        for e in await uow.audit.since("document.answered", now - ANSWER_LOOK_BACK)
+        if e.id not in told and e.at is not None and any(is_quiet(e.at, q) for q in nights)
+    ]
+    if not entries:
+        return []
+    recipients: dict[int, Recipient] = {}
+    for r in await uow.reporting.office_recipients():  # ordered by office: the first rules
+        recipients.setdefault(r.person_id, r)
+    notices = []
+    for entry in entries:
+        if entry.id is None or entry.document_id is None or entry.at is None:
+            continue
+        document = await uow.documents.get(entry.document_id)
+        if document is None or document.organization_id is None:
+            continue
+        if document.state not in TO_FILE_STATES:
+            continue  # handled (or withdrawn) meanwhile: nothing left to tell
+        accountant = (document.fields.get("_return") or {}).get("by")
+        recipient = recipients.get(accountant) if isinstance(accountant, int) else None
+        if recipient is None or f"a:{recipient.person_id}:{entry.id}" in sent[recipient.person_id]:
+            continue
+        quiet = quiet_of(schedules.get(recipient.office_id or 0))
+        if not is_quiet(entry.at, quiet) or is_quiet(now, quiet):
+            continue
+        if not await may(uow, recipient.person_id, Action.REVIEW, document.organization_id):
+            continue
+        client = await uow.people.get(entry.actor_id) if entry.actor_id else None
+        org = await uow.organizations.get(document.organization_id)
+        notices.append(
+            AnswerNotice(
+                recipient,
+                entry.id,
+                client.display_name if client else "?",
+                document.number or document.id or 0,
+                org.name if org else "?",
+            )
+        )
     return notices
 
 

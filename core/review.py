@@ -65,6 +65,7 @@ class ReportRow:
     oldest: datetime | None  # when the oldest document waiting for the office arrived
     returned: int  # returned and still waiting for the client
     unreachable: bool  # a client with a returned document has blocked the bot
+    retake: int = 0  # waiting for a new photo after an automatic retake request
 
 
 class InvalidValue(TayukError):
@@ -132,7 +133,13 @@ async def _save(
     action: str,
     now: datetime,
     details: dict[str, Any],
+    *,
+    keep_changes: bool = False,
 ) -> Document:
+    if not keep_changes and "_previous" in document.fields:
+        # What a new reading changed is news until someone acts on the document: after
+        # that (an accountant's edit above all) the card no longer lists it.
+        document.fields = {k: v for k, v in document.fields.items() if k != "_previous"}
     document.updated_at = now
     await uow.audit.add(
         AuditEntry(
@@ -434,6 +441,7 @@ async def answer_file(
         "document.answered",
         now,
         {"sha256": stored.sha256, "page": stored.page_order, "replaced": retake},
+        keep_changes=not retake,
     )
 
 
@@ -519,7 +527,7 @@ async def set_direction(
 async def returner_to_tell(uow: UnitOfWork, document: Document, now: datetime) -> int | None:
     """The accountant who returned the document, when they may be told of the answer now.
 
-    Not during their office's quiet hours: the morning digest lists it among the work.
+    Not during their office's quiet hours: the scheduler's tick tells them when those end.
     """
     back = document.fields.get("_return") or {}
     accountant = back.get("by")
@@ -530,7 +538,8 @@ async def returner_to_tell(uow: UnitOfWork, document: Document, now: datetime) -
     memberships = await uow.offices.memberships(accountant)
     office_ids = [m.office_id for m in memberships]
     schedules = await uow.reporting.schedules_for(office_ids) if office_ids else {}
-    schedule = schedules.get(office_ids[0]) if office_ids else None
+    # The first office's hours, as the scheduler's deferred notice (core.reporting) reads them.
+    schedule = schedules.get(min(office_ids)) if office_ids else None
     if is_quiet(now, quiet_of(schedule)):
         return None
     return accountant

@@ -17,7 +17,7 @@ from core.deadlines import DueDate, Period
 from core.domain import Person
 from core.people import mark_unreachable
 from core.ports import Clock
-from core.reporting import Deadline, DigestNotice, Notice, ReminderNotice
+from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
@@ -121,6 +121,13 @@ def render_notice(notice: Notice) -> str:
     t = Texts(notice.recipient.language)
     if isinstance(notice, ReminderNotice):
         return render_reminder(t, notice)
+    if isinstance(notice, AnswerNotice):
+        return t(
+            "review.client_answered",
+            client=notice.client,
+            id=notice.number,
+            org=notice.organization,
+        )
     return render_digest(t, notice)
 
 

@@ -79,6 +79,8 @@ def report_text(t: Texts, rows: list[review.ReportRow], now: datetime, page: int
             line = t(key, org=row.name, count=row.to_file)
         if row.returned:
             line += " " + t("review.report_returned", count=row.returned)
+        if row.retake:
+            line += " " + t("review.report_retake", count=row.retake)
         if row.unreachable:
             line += " " + t("review.report_unreachable")
         lines.append(line)
@@ -205,10 +207,12 @@ async def send_file(
     data: bytes | None,
     caption: str,
     markup: InlineKeyboardMarkup | None,
+    number: int | None = None,
 ) -> Message:
+    """`number` is the document's per-organization number, for an unnamed file's name."""
     if stored is None or data is None:
         return await bot.send_message(chat_id, caption, reply_markup=markup)
-    default = f"document-{stored.document_id}"
+    default = f"document-{number or stored.document_id}"
     name = safe_name(stored.original_name, stored.mime_type) or default + EXTENSIONS.get(
         stored.mime_type, ""
     )
@@ -296,7 +300,7 @@ async def show_card(
     # A document of a closed VAT period says so, with the next open period to take (books).
     caption, markup = await books.late_notice(uow, t, document, caption, markup)
     await uow.release_if_clean()
-    sent = await send_file(bot, chat_id, stored, data, caption, markup)
+    sent = await send_file(bot, chat_id, stored, data, caption, markup, number_of(document))
     if state is not None and document.organization_id is not None:
         await close_card(bot, state, document.organization_id, sent.message_id)
 
@@ -618,7 +622,9 @@ async def notify_client(
     stored, data = await _latest_file(uow, files, document.id or 0)
     await uow.release_if_clean()
     try:
-        await send_file(bot, document.source_chat_id, stored, data, caption, markup)
+        await send_file(
+            bot, document.source_chat_id, stored, data, caption, markup, number_of(document)
+        )
     except TelegramForbiddenError:
         # Blocked: the document stays returned and /tofile shows the client unreachable.
         await mark_unreachable(uow, person.id)

@@ -269,6 +269,8 @@ audit_log = Table(
     Column("details", JSON, nullable=False),
     # Per-person limits count a person's recent entries of one kind.
     Index("ix_audit_actor_action", "actor_id", "action", "at"),
+    # The scheduler's tick reads one action's recent entries (answers held by quiet hours).
+    Index("ix_audit_action_at", "action", "at"),
 )
 
 # --- reporting deadlines (issue 6) ---------------------------------------------------------

@@ -46,3 +46,12 @@ class AuditRepository(Repository):
             .order_by(AuditEntry.id)
         )
         return list(result)
+
+    async def since(self, action: str, since: datetime) -> list[AuditEntry]:
+        """Entries of one action at or after `since`, oldest first."""
+        result = await self.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == action, AuditEntry.at >= since)  # type: ignore[operator]
+            .order_by(AuditEntry.id)
+        )
+        return list(result)

@@ -162,6 +162,9 @@ class DocumentRepository(Repository):
         )
         waiting = _d.state.in_(_REVIEW)
         returned = _d.state == DocumentState.RETURNED.value
+        # An automatic retake request is not the office's return: counted apart.
+        retake = returned & func.coalesce(_d.fields["_return"]["auto"].as_boolean(), False)
+        office_returned = returned & ~retake
         # Counted from the (organization, state, created_at) index alone; people are joined
         # only for the few returned documents, to find clients we cannot reach.
         counts = (
@@ -169,7 +172,8 @@ class DocumentRepository(Repository):
                 _d.organization_id.label("org"),
                 func.sum(case((waiting, 1), else_=0)).label("waiting"),
                 func.min(case((waiting, _d.created_at))).label("oldest"),
-                func.sum(case((returned, 1), else_=0)).label("returned"),
+                func.sum(case((office_returned, 1), else_=0)).label("returned"),
+                func.sum(case((retake, 1), else_=0)).label("retake"),
             )
             .where(_d.organization_id.in_(reachable_orgs), open_states())
             .group_by(_d.organization_id)
@@ -192,11 +196,14 @@ class DocumentRepository(Repository):
             counts.c.oldest,
             counts.c.returned,
             counts.c.org.in_(unreachable),
+            counts.c.retake,
         ).join(tables.organizations, o.id == counts.c.org)
         rows = await self.session.execute(query)
         return [
-            ReportRow(org, name, int(count or 0), oldest, int(back or 0), bool(lost))
-            for org, name, count, oldest, back, lost in rows
+            ReportRow(
+                org, name, int(count or 0), oldest, int(back or 0), bool(lost), int(retake or 0)
+            )
+            for org, name, count, oldest, back, lost, retake in rows
         ]
 
     async def next_to_file(self, organization_id: int, after_id: int | None) -> Document | None:

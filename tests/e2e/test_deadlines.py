@@ -35,7 +35,7 @@ async def test_deadlines_shows_the_office_view_and_the_client_view(harness: Harn
     harness.app.dispatcher.workflow_data["clock"] = FakeClock(at("2026-11-20 10:00"))
     office = (await harness.say(AVI, "/deadlines")).text or ""
     assert office.startswith("Coming due dates:")
-    assert "Falafel Ltd (0 documents to file):" in office
+    assert "Falafel Ltd (documents to file: 0):" in office
     assert "• VAT 11/2026: due 15 Dec 2026 – not filed" in office
     assert "• Salary withholding (102) 11/2026: due 16 Dec 2026 – not filed" in office
     assert "• VAT 10/2026: due 16 Nov 2026 – late, not filed" in office

@@ -109,7 +109,7 @@ async def test_filed_documents_reach_the_books(harness: Harness) -> None:
         formats = await open_period(harness, "/export")
         assert "choose a format" in (formats.text or "")
         sent = await harness.after(ALICE, harness.api.click(ALICE, formats, label))
-        assert sent.kind == "document" and "2 documents" in (sent.caption or "")
+        assert sent.kind == "document" and "documents: 2." in (sent.caption or "")
         assert sent.file_id is not None
         files[sent.file_name or ""] = await harness.api.file_bytes(sent.file_id)
     by_kind = {name.split("-")[0]: data for name, data in files.items()}
@@ -137,7 +137,7 @@ async def test_filed_documents_reach_the_books(harness: Harness) -> None:
             ALICE, chart.encode("utf-8-sig"), file_name="chart.csv", mime_type="text/csv"
         ),
     )
-    assert "2 rows imported" in (imported.text or "") and "6100" in (imported.text or "")
+    assert "Rows imported: 2" in (imported.text or "") and "6100" in (imported.text or "")
     formats = await open_period(harness, "/export")
     movein = await harness.after(
         ALICE, harness.api.click(ALICE, formats, "Hashavshevet (MOVEIN.DAT)")

@@ -74,7 +74,7 @@ async def test_zip_members_become_documents_and_a_bomb_is_refused(world: MailWor
     assert reply["To"] == DANA_MAIL and "Receipts for March" in str(reply["Subject"])
     body = reply.get_body(("plain",)).get_content()
     # In Hebrew: a person known only by e-mail gets the office's default language.
-    assert 'התקבלו 3 מסמכים מהמייל שלכם "Receipts for March"' in body
+    assert 'מסמכים שהתקבלו מהמייל שלכם "Receipts for March" עבור Falafel Ltd: 3.' in body
     assert "invoice.pdf: קובץ בארכיון גדול מדי כשפותחים אותו" in body  # the bomb
     assert "ארכיון בתוך ארכיון בתוך ארכיון" in body  # nesting
     assert "notes.txt: אני לא יכול לקרוא קבצים מהסוג הזה" in body  # the chat's own reason

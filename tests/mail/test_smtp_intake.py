@@ -44,7 +44,11 @@ async def test_hebrew_mail_with_two_attachments_becomes_two_documents(world: Mai
     raw = signed(msg)
     assert b"=?utf-8?" in raw.lower() or b"filename*" in raw  # RFC 2047 / 2231 on the wire
     notice = await h.after(DANA, world.send(raw, DANA_MAIL, address))
-    assert "2 documents from your e-mail" in notice.text and subject in notice.text
+    assert (
+        "Documents received from your e-mail" in notice.text
+        and ": 2." in notice.text
+        and subject in notice.text
+    )
     await world.settle()
     documents = await world.documents(org_id)
     assert [d.original_name for d in documents] == ["חשבונית בזק.pdf", "קבלה.jpg"]

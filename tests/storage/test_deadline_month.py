@@ -162,7 +162,10 @@ async def test_november_and_december_send_exactly_the_planned_reminders_and_dige
     assert "not received documents" in by_time[(at("2026-11-04 09:00"), BIMONTHLY_CLIENT_CHAT)]
     for day in ("2026-11-08", "2026-11-10"):
         gentle = by_time[(at(f"{day} 09:00"), BIMONTHLY_CLIENT_CHAT)]
-        assert gentle.startswith("Thank you") and "We have 1 documents" in gentle
+        assert (
+            gentle.startswith("Thank you")
+            and "Documents we have from you for this period: 1." in gentle
+        )
 
     digests = [s for s in sender.sent if s.chat_id == ACCOUNTANT_CHAT]
     assert [s.at for s in digests] == expected_digests()
