@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
@@ -172,9 +173,20 @@ class FileStore(Protocol):
 
 
 class Mailer(Protocol):
-    """Sends one plain-text e-mail; raises `MailNotConfigured` or `MailFailed`."""
+    """Sends one plain-text e-mail; raises `MailNotConfigured` or `MailFailed`.
 
-    async def send(self, to: str, subject: str, body: str) -> None: ...
+    `headers` adds e.g. Reply-To and Message-ID; `attachments` are (name, mime type, bytes).
+    """
+
+    async def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+    ) -> None: ...
 
 
 class Notifier(Protocol):
