@@ -132,7 +132,13 @@ class JobsPort(Protocol):
     async def get(self, job_id: int) -> Job | None: ...
     async def for_document(self, document_id: int) -> list[Job]: ...
     async def claim(
-        self, *, worker: str, now: datetime, lease: timedelta, kinds: list[str] | None = None
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        kinds: list[str] | None = None,
+        fair: bool = True,
     ) -> Job | None: ...
     async def take_exhausted(
         self, *, now: datetime, error: str, kinds: list[str] | None = None
