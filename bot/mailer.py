@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 
 from bot.settings import SmtpSettings
@@ -18,14 +19,29 @@ class SmtpMailer:
         self.settings = settings
         self.timeout = timeout
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    async def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+    ) -> None:
         if not self.settings.host:
             raise MailNotConfigured()
         message = EmailMessage()
         message["From"] = self.settings.sender or self.settings.username or "tayuk@localhost"
         message["To"] = to
         message["Subject"] = subject
+        for name, value in (headers or {}).items():
+            message[name] = value
         message.set_content(body)
+        for filename, mime, data in attachments:
+            maintype, _, subtype = mime.partition("/")
+            message.add_attachment(
+                data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
+            )
         try:
             await asyncio.to_thread(self._send, message)
         except (OSError, smtplib.SMTPException) as error:

@@ -135,6 +135,9 @@ class MailSettings(BaseSettings):
     grace_days: int = 30
     # Seconds a receiver holds a mail's job; a killed one's mails are taken over after this.
     lease_seconds: int = 120
+    # Mails filed at once: each loop claims its own job; while one waits on the disk, the
+    # database or a parse in a thread, the others go on.
+    processors: int = Field(default=4, ge=1, le=32)
     # A hosted mailbox polled over IMAP instead of (or besides) the SMTP receiver.
     imap_host: str | None = None
     imap_port: int = 993

@@ -7,8 +7,9 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 
+import pillow_heif
 import pypdfium2
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import FileRejected
 
@@ -39,14 +40,17 @@ EXTENSIONS = {
 # What Pillow must find inside, for each type the first bytes claim.
 # (MPO: the multi-picture JPEG many phone cameras write.)
 _PILLOW_FORMATS = {
+    "image/heic": ("HEIF",),
     "image/jpeg": ("JPEG", "MPO"),
     "image/png": ("PNG",),
     "image/webp": ("WEBP",),
     "image/tiff": ("TIFF",),
 }
-# HEIF brands (ISO base media "ftyp" box): iPhone pictures sent as files. Reading them needs
-# libheif, which the reading pipeline does not have; the client is asked for a photo instead.
+# HEIF brands (ISO base media "ftyp" box): iPhone pictures sent as files. pillow-heif
+# (libheif) opens them; they are kept as JPEG, so everything after intake sees a JPEG.
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+pillow_heif.register_heif_opener()
+HEIC_JPEG_QUALITY = 92
 # Telegram's sendPhoto: width + height at most 10000, sides at most 1:20, at most 10 MB.
 PHOTO_MAX_SIDES = 10_000
 PHOTO_MAX_RATIO = 20
@@ -114,13 +118,29 @@ def check_file(data: bytes) -> CheckedFile:
         raise FileRejected("file.empty")
     check_size(len(data))
     mime = sniff(data)
-    if mime == "image/heic":
-        raise FileRejected("file.heic")
-    if mime is None or mime not in ACCEPTED:
+    if mime is None or (mime not in ACCEPTED and mime != "image/heic"):
         raise FileRejected("file.unsupported")
     if mime == "application/pdf":
         return _check_pdf(data)
     return _check_image(data, mime)
+
+
+def storable(data: bytes) -> tuple[bytes, CheckedFile]:
+    """The bytes to keep and what they are: checked, and a HEIC picture turned into a
+    JPEG (upright, as the phone showed it) that every later step (reading, previews, the
+    export) opens like any photo. FileRejected when unusable."""
+    checked = check_file(data)
+    if checked.mime_type != "image/heic":
+        return data, checked
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FileRejected("file.corrupt") from exc
+    out = io.BytesIO()
+    upright.save(out, format="JPEG", quality=HEIC_JPEG_QUALITY)
+    jpeg = out.getvalue()
+    return jpeg, check_file(jpeg)
 
 
 def _check_image(data: bytes, mime: str) -> CheckedFile:

@@ -24,7 +24,7 @@ from core.domain import (
     StoredFile,
 )
 from core.errors import Conflict, FileRejected, NotAllowed
-from core.files import check_declared_type, check_file, check_size, safe_name
+from core.files import check_declared_type, check_size, safe_name, storable
 from core.permissions import Action, may, upload_destinations
 from core.ports import FileStore, UnitOfWork
 
@@ -165,7 +165,7 @@ async def keep_file(files: FileStore, upload: Upload, data: bytes) -> KeptFile:
     Decoding a picture to prove it whole is real work; off the event loop it overlaps other
     updates (Pillow lets go of the GIL while it decodes).
     """
-    checked = await asyncio.to_thread(check_file, data)
+    data, checked = await asyncio.to_thread(storable, data)
     # The bytes reach the disk before the row that points at them.
     try:
         sha256 = await files.put(data)

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from core import intake
+from core import intake, review
 from core.domain import AuditEntry, Job, Person
-from core.errors import NotAllowed, NotFound, TayukError
+from core.errors import Conflict, FileRejected, NotAllowed, NotFound, TayukError
 from core.mail_parts import MailPart, ParsedMail
 from core.organizations import normalise_email
 from core.permissions import Action, may
@@ -139,6 +139,23 @@ def slug(name: str) -> str:
 def new_local_part(name: str) -> str:
     suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(_SUFFIX_LENGTH))
     return f"{slug(name)}-{suffix}"
+
+
+_RETURN_ID = re.compile(r"^<tayuk-return-(\d{1,18})-[0-9a-f]{12}@", re.I)
+
+
+def return_message_id(document_id: int, domain: str) -> str:
+    """The Message-ID of a return sent by e-mail: the client's reply names it, and so
+    finds the document (the reply still has to come from the document's sender)."""
+    return f"<tayuk-return-{document_id}-{secrets.token_hex(6)}@{domain}>"
+
+
+def returned_document_in(replies_to: Sequence[str]) -> int | None:
+    for message_id in replies_to:
+        found = _RETURN_ID.match(message_id)
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def full_address(local_part: str, domain: str) -> str:
@@ -326,6 +343,8 @@ class Outcome:
     reason: str | None = None
     sender_person: Person | None = None
     organization_name: str | None = None
+    # The returned document this mail answered with a new file: its number, for the notice.
+    answered: int | None = None
 
 
 @dataclass
@@ -375,12 +394,17 @@ class MailIntake:
         person = await self._sender_person(uow, mail)
         await uow.commit()
         outcome = Outcome(MailState.DONE, mail.subject or "", sender_person=person)
-        await self._file_parts(uow, mail, person, parsed.parts, outcome, now)
+        parts = list(parsed.parts)
+        returned_id = returned_document_in(parsed.replies_to)
+        if returned_id is not None:
+            parts = await self._answer_return(uow, mail, person, returned_id, parts, outcome, now)
+        await self._file_parts(uow, mail, person, parts, outcome, now)
         if not parsed.parts:
             outcome.reason = "mail.nothing_attached"
         mail.state = MailState.DONE.value
         mail.processed_at = now
         mail.documents = outcome.stored + outcome.duplicates + outcome.already
+        mail.documents += 1 if outcome.answered is not None else 0
         mail.reason = outcome.reason or (None if not outcome.refused else "mail.some_refused")
         await uow.audit.add(
             AuditEntry(
@@ -431,6 +455,56 @@ class MailIntake:
             )
         sender.person_id = person.id
         return person
+
+    async def _answer_return(
+        self,
+        uow: MailUnitOfWork,
+        mail: InboundMail,
+        person: Person,
+        document_id: int,
+        parts: list[MailPart],
+        outcome: Outcome,
+        now: datetime,
+    ) -> list[MailPart]:
+        """A reply to a return sent by e-mail: its first usable file joins the returned
+        document, as a new photo sent in the chat does; the parts left are filed as usual.
+        Only the document's own sender may answer (`review.answer_file` checks)."""
+        assert mail.id is not None and person.id is not None
+        for index, part in enumerate(parts):
+            if part.refused is not None:
+                continue
+            upload = intake.Upload(
+                platform=PLATFORM,
+                chat_id=mail.id,
+                message_id=index,
+                file_id=f"mail:{mail.id}:{index}",
+                file_unique_id=None,
+                file_size=len(part.data),
+                mime_type=part.mime_type,
+                file_name=part.name,
+            )
+            try:
+                kept = await intake.keep_file(self.files, upload, part.data)
+            except FileRejected:
+                return parts  # refused with its reason by the usual filing
+            try:
+                # Only a mail that passed the allowed list and its authentication (or
+                # that the office accepted) gets this far.
+                document = await review.answer_file(
+                    uow, person.id, document_id, kept.attach(document_id), now, sender_vouched=True
+                )
+            except Conflict:
+                # Run again after a crash: the answer is in already, not a new document.
+                pages = await uow.documents.files(document_id)
+                if not any(page.sha256 == kept.sha256 for page in pages):
+                    return parts
+                document = await uow.documents.get(document_id)
+            except (NotFound, NotAllowed):
+                return parts  # not theirs to answer: filed as a new document
+            assert document is not None
+            outcome.answered = int(getattr(document, "number", None) or document_id)
+            return parts[:index] + parts[index + 1 :]
+        return parts
 
     async def _file_parts(
         self,

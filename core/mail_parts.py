@@ -59,6 +59,8 @@ class ParsedMail:
     parts: list[MailPart] = field(default_factory=list)
     problem: str | None = None  # a locale key: the mail as a whole could not be read
     html_receipt: bool = False
+    # The Message-IDs it answers (In-Reply-To, then References): how a reply finds a return.
+    replies_to: list[str] = field(default_factory=list)
 
 
 def clean_name(raw: str | None) -> str | None:
@@ -191,6 +193,10 @@ def parse_mail(
         sender=senders[0] if senders else None,
         subject=_one_line(str(message.get("Subject") or "")),
         message_id=str(message.get("Message-ID") or "")[:300] or None,
+        replies_to=re.findall(
+            r"<[^<>\s]{1,300}>",
+            f"{message.get('In-Reply-To') or ''} {message.get('References') or ''}"[:4000],
+        )[:20],
     )
     walk = _Walk(too_many=cut)
     _walk(message, walk, depth=0)

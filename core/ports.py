@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
@@ -131,7 +132,13 @@ class JobsPort(Protocol):
     async def get(self, job_id: int) -> Job | None: ...
     async def for_document(self, document_id: int) -> list[Job]: ...
     async def claim(
-        self, *, worker: str, now: datetime, lease: timedelta, kinds: list[str] | None = None
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        kinds: list[str] | None = None,
+        fair: bool = True,
     ) -> Job | None: ...
     async def take_exhausted(
         self, *, now: datetime, error: str, kinds: list[str] | None = None
@@ -173,9 +180,20 @@ class FileStore(Protocol):
 
 
 class Mailer(Protocol):
-    """Sends one plain-text e-mail; raises `MailNotConfigured` or `MailFailed`."""
+    """Sends one plain-text e-mail; raises `MailNotConfigured` or `MailFailed`.
 
-    async def send(self, to: str, subject: str, body: str) -> None: ...
+    `headers` adds e.g. Reply-To and Message-ID; `attachments` are (name, mime type, bytes).
+    """
+
+    async def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+    ) -> None: ...
 
 
 class Notifier(Protocol):

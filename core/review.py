@@ -347,14 +347,20 @@ async def set_vat_share(
 # --- the client's side ---------------------------------------------------------------------
 
 
-async def returned_for_client(uow: UnitOfWork, person_id: int, document_id: int) -> Document:
+async def returned_for_client(
+    uow: UnitOfWork, person_id: int, document_id: int, *, sender_vouched: bool = False
+) -> Document:
     """A returned document its sender may answer or withdraw: theirs, and only while they
-    still may send to its organization (a revoked grant ends it, uploader or not)."""
+    still may send to its organization (a revoked grant ends it, uploader or not).
+
+    `sender_vouched`: an e-mail whose sender is on the organization's allowed list and
+    passed its authentication (or that the office accepted) stands for that grant.
+    """
     document = await uow.documents.get(document_id)
     if document is None or document.organization_id is None:
         raise NotFound()
-    if document.uploaded_by != person_id or not await may(
-        uow, person_id, Action.UPLOAD, document.organization_id
+    if document.uploaded_by != person_id or not (
+        sender_vouched or await may(uow, person_id, Action.UPLOAD, document.organization_id)
     ):
         raise NotAllowed()
     if document.state is not DocumentState.RETURNED:
@@ -397,7 +403,13 @@ async def answer_text(
 
 
 async def answer_file(
-    uow: UnitOfWork, person_id: int, document_id: int, stored: StoredFile, now: datetime
+    uow: UnitOfWork,
+    person_id: int,
+    document_id: int,
+    stored: StoredFile,
+    now: datetime,
+    *,
+    sender_vouched: bool = False,
 ) -> Document:
     """A new picture from the client, read again before the office sees it.
 
@@ -405,7 +417,9 @@ async def answer_file(
     saw it); after an accountant's return it becomes the next page. Either way the fields
     read so far are kept aside, so the card can show what the new reading changed.
     """
-    document = await returned_for_client(uow, person_id, document_id)
+    document = await returned_for_client(
+        uow, person_id, document_id, sender_vouched=sender_vouched
+    )
     assert document.id is not None
     pages = await uow.documents.files(document.id)
     retake = bool((document.fields.get("_return") or {}).get("auto"))

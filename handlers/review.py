@@ -27,16 +27,17 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.settings import Settings
 from bot.uploads import UploadGate
-from core import intake, review
+from core import intake, mail, review
 from core.categories import CATEGORIES
 from core.clock import Clock
 from core.domain import Direction, Document, Person, StoredFile
-from core.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed, TayukError
 from core.files import EXTENSIONS, photo_preview, safe_name
 from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
-from core.ports import FileStore, Notifier
+from core.ports import FileStore, Mailer, Notifier
 from core.reading_jobs import PARTIAL
 from handlers import books
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
@@ -381,6 +382,8 @@ async def on_review_button(
     t: Texts,
     clock: Clock,
     state: FSMContext,
+    mailer: Mailer | None = None,
+    settings: Settings | None = None,
 ) -> None:
     pid, d, v, a = person.id or 0, callback_data.d, callback_data.v, callback_data.a
     # Every button re-asks the database; the callback data is only a pointer.
@@ -445,7 +448,9 @@ async def on_review_button(
         return
     if a == "nn":
         await state.clear()
-        await _return(bot, uow, files, person, t, d, v, callback_data.x, None, now)
+        await _return(
+            bot, uow, files, person, t, d, v, callback_data.x, None, now, mailer, settings
+        )
     elif a == "ok":
         await review.approve(uow, pid, d, v, now)
     elif a == "bk":
@@ -508,9 +513,11 @@ async def _return(
     reason: str,
     note: str | None,
     now: datetime,
+    mailer: Mailer | None = None,
+    settings: Settings | None = None,
 ) -> None:
     document = await review.return_to_client(uow, person.id or 0, d, v, reason, note, now)
-    await notify_client(bot, uow, files, document)
+    await notify_client(bot, uow, files, document, mailer, settings)
 
 
 async def on_note(
@@ -522,6 +529,8 @@ async def on_note(
     t: Texts,
     clock: Clock,
     state: FSMContext,
+    mailer: Mailer | None = None,
+    settings: Settings | None = None,
 ) -> None:
     data: dict[str, Any] = await state.get_data()
     await state.clear()  # also when the return loses a race: no waiting for a note then
@@ -536,6 +545,8 @@ async def on_note(
         data["reason"],
         message.text or "",
         clock.now(),
+        mailer,
+        settings,
     )
     if data.get("card"):
         # The card waited for a note ("No note" button): with the note given, it is done.
@@ -586,6 +597,19 @@ async def on_value(
 
 def returned_message(t: Texts, document: Document) -> tuple[str, InlineKeyboardMarkup]:
     """Why the office returned it, and the client's three answers (also used by /status)."""
+    lines = _returned_lines(t, document)
+    lines.append(t("return.what_now"))
+    builder = InlineKeyboardBuilder()
+    for action in ("new", "exp", "wd"):
+        builder.button(
+            text=t(f"return.button_{action}"),
+            callback_data=ClientAct(a=action, d=document.id or 0),
+        )
+    builder.adjust(1)
+    return "\n".join(lines)[:CAPTION_LIMIT], builder.as_markup()
+
+
+def _returned_lines(t: Texts, document: Document) -> list[str]:
     back = document.fields.get("_return") or {}
     if back.get("auto") and back.get("problem"):
         # A retake request: the office never saw it, so it is not "the office returned".
@@ -600,34 +624,89 @@ def returned_message(t: Texts, document: Document) -> tuple[str, InlineKeyboardM
         ]
     if back.get("note"):
         lines.append(t("return.note", note=back["note"]))
-    lines.append(t("return.what_now"))
-    builder = InlineKeyboardBuilder()
-    for action in ("new", "exp", "wd"):
-        builder.button(
-            text=t(f"return.button_{action}"),
-            callback_data=ClientAct(a=action, d=document.id or 0),
-        )
-    builder.adjust(1)
-    return "\n".join(lines)[:CAPTION_LIMIT], builder.as_markup()
+    return lines
 
 
 async def notify_client(
-    bot: Bot, uow: SqlUnitOfWork, files: FileStore, document: Document
+    bot: Bot,
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    document: Document,
+    mailer: Mailer | None = None,
+    settings: Settings | None = None,
 ) -> bool:
-    """The returned document goes back to its sender, in their language, with answers to tap."""
+    """The returned document goes back to its sender, in their language, with answers to tap.
+
+    A document that came by e-mail goes back to the sender's Telegram chat when they have
+    one, else by e-mail to the address it came from."""
     person = await uow.people.get(document.uploaded_by)
     if person is None or person.id is None:
         return False
+    chat = document.source_chat_id
+    if document.source_platform == mail.PLATFORM:
+        chats = [
+            i.chat_id for i in await uow.people.identities(person.id) if i.platform == "telegram"
+        ]
+        if not chats:
+            return await _mail_client(uow, files, document, person, mailer, settings)
+        chat = chats[0]
     caption, markup = returned_message(Texts(person.language), document)
     stored, data = await _latest_file(uow, files, document.id or 0)
     await uow.release_if_clean()
     try:
-        await send_file(
-            bot, document.source_chat_id, stored, data, caption, markup, number_of(document)
-        )
+        await send_file(bot, chat, stored, data, caption, markup, number_of(document))
     except TelegramForbiddenError:
         # Blocked: the document stays returned and /tofile shows the client unreachable.
         await mark_unreachable(uow, person.id)
+        return False
+    return True
+
+
+async def _mail_client(
+    uow: SqlUnitOfWork,
+    files: FileStore,
+    document: Document,
+    person: Person,
+    mailer: Mailer | None,
+    settings: Settings | None,
+) -> bool:
+    """The return by e-mail: a reply to the client's own mail, with the document attached;
+    their reply (to the organization's address) names this mail and so finds the document."""
+    domain = settings.mail.domain if settings is not None else None
+    if mailer is None or not domain or document.organization_id is None:
+        return False
+    inbound = await uow.mail.inbound(document.source_chat_id)
+    to = inbound.sender or inbound.envelope_from if inbound is not None else None
+    if not to:
+        return False
+    address = mail.full_address(
+        (await mail.address_for(uow, document.organization_id)).local_part, domain
+    )
+    stored, data = await _latest_file(uow, files, document.id or 0)
+    await uow.commit()  # the address, when this made it
+    t = Texts(person.language)
+    lines = _returned_lines(t, document)
+    lines.append(t("return.mail_what_now", address=address))
+    attachments = []
+    if stored is not None and data is not None:
+        name = safe_name(stored.original_name, stored.mime_type) or (
+            f"document-{document.id}" + EXTENSIONS.get(stored.mime_type, "")
+        )
+        attachments.append((name, stored.mime_type, data))
+    subject = t("return.mail_subject", id=number_of(document), subject=inbound.subject or "")
+    try:
+        await mailer.send(
+            to,
+            subject,
+            "\n".join(lines),
+            headers={
+                "Reply-To": address,
+                "Message-ID": mail.return_message_id(document.id or 0, domain),
+            },
+            attachments=attachments,
+        )
+    except TayukError:
+        log.info("could not e-mail the return of document %s", document.id)
         return False
     return True
 

@@ -60,12 +60,32 @@ def english_receipt(total: str = "118.00", vat: str = "18.00") -> bytes:
     from PIL import ImageFont
 
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
-    lines = ["ACME Office Supplies", "Tax Invoice No. 4711", "Date: 05/03/2026",
-             "Subtotal 100.00", f"VAT 18% {vat}", f"TOTAL {total}"]
+    lines = [
+        "ACME Office Supplies",
+        "Tax Invoice No. 4711",
+        "Date: 05/03/2026",
+        "Subtotal 100.00",
+        f"VAT 18% {vat}",
+        f"TOTAL {total}",
+    ]
     image = Image.new("RGB", (700, 60 * len(lines) + 60), "white")
     draw = ImageDraw.Draw(image)
     for number, line in enumerate(lines):
         draw.text((40, 30 + 60 * number), line, fill="black", font=font)
     out = io.BytesIO()
     image.save(out, "PNG")
+    return out.getvalue()
+
+
+def heic(source: bytes | None = None, orientation: int | None = None) -> bytes:
+    """An iPhone-style HEIC picture, written by pillow-heif (libheif) from `source`."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = Image.open(io.BytesIO(source if source is not None else jpeg(640, 480)))
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    image.convert("RGB").save(out, "HEIF", quality=90, exif=exif.tobytes())
     return out.getvalue()

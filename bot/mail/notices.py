@@ -19,13 +19,15 @@ def sender_text(t: Texts, mail: InboundMail, outcome: Outcome) -> str:
     subject = outcome.subject or mail.subject or ""
     total = outcome.stored + outcome.duplicates + outcome.already
     lines: list[str] = []
+    if outcome.answered is not None:
+        lines.append(t("return.answered_file", id=outcome.answered))
     if total:
         lines.append(
             t("mail.received", count=total, subject=subject, org=outcome.organization_name or "")
         )
         if outcome.duplicates:
             lines.append(t("mail.received_duplicates", count=outcome.duplicates))
-    elif not outcome.refused:
+    elif not outcome.refused and outcome.answered is None:
         lines.append(t("mail.nothing_attached", subject=subject))
     if outcome.refused:
         lines.append(t("mail.refused_title", count=len(outcome.refused)))

@@ -46,7 +46,11 @@ class MailProcessor:
     async def run_once(self) -> bool:
         async with self.uow_factory() as uow:
             job = await uow.jobs.claim(
-                worker=self.name, now=self.clock.now(), lease=self.lease, kinds=[mail.MAIL_JOB]
+                worker=self.name,
+                now=self.clock.now(),
+                lease=self.lease,
+                kinds=[mail.MAIL_JOB],
+                fair=False,  # a kept mail has no organization yet: oldest first
             )
             await uow.commit()
         if job is None:
@@ -161,11 +165,14 @@ async def run_mail(settings: Settings) -> None:
     processor = MailProcessor(
         uow_factory, intake, clock, lease=timedelta(seconds=settings.mail.lease_seconds)
     )
-    # Two loops: one files a mail's documents while the other waits on the disk or database.
-    second = MailProcessor(uow_factory, intake, clock, lease=processor.lease, wake=processor.wake)
+    # Several loops: each files its own mail while the others wait on the disk or database.
+    others = [
+        MailProcessor(uow_factory, intake, clock, lease=processor.lease, wake=processor.wake)
+        for _ in range(settings.mail.processors - 1)
+    ]
     tasks = [
         asyncio.create_task(each.run_forever(), name="mail-processor")
-        for each in (processor, second)
+        for each in (processor, *others)
     ]
     server = None
     if settings.mail.smtp_enabled:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from core.domain import Job, JobState
 from storage import tables
@@ -39,6 +39,7 @@ class JobRepository(Repository):
         lease: timedelta,
         kinds: list[str] | None = None,
         fair_window: timedelta = FAIR_WINDOW,
+        fair: bool = True,
     ) -> Job | None:
         """Take a runnable job, or one whose lease ran out with attempts left, for `lease`.
 
@@ -46,6 +47,10 @@ class JobRepository(Repository):
         still waiting or created in the last `fair_window`, lower turns first, then the
         oldest. A client who sent 300 photos has their 2nd read after every other
         organization's 1st, their 3rd after every 2nd, and so on.
+
+        `fair=False`: simply the oldest runnable job, one indexed look-up. For jobs with no
+        document (a kept mail: its organization is known only once it is parsed), where
+        the turns would rank every recent job on each claim for nothing.
         """
         runnable = or_(
             (_j.state == JobState.QUEUED.value)
@@ -59,6 +64,11 @@ class JobRepository(Repository):
             any_runnable = any_runnable.where(_j.kind.in_(kinds))
         if await self.session.scalar(any_runnable) is None:
             return None  # the idle poll stays one indexed look-up
+        if not fair:
+            oldest = select(_j.id).where(runnable).order_by(_j.id).limit(1)
+            if kinds:
+                oldest = oldest.where(_j.kind.in_(kinds))
+            return await self._take(oldest, worker=worker, now=now, lease=lease)
         organization = func.coalesce(_d.organization_id, 0)
         recent = (
             select(
@@ -85,6 +95,11 @@ class JobRepository(Repository):
         )
         if kinds:
             candidate = candidate.where(_j.kind.in_(kinds))
+        return await self._take(candidate, worker=worker, now=now, lease=lease)
+
+    async def _take(
+        self, candidate: Select[tuple[int]], *, worker: str, now: datetime, lease: timedelta
+    ) -> Job | None:
         if self.session.bind.dialect.name == "postgresql":
             # Several workers never wait on or take the same row.
             candidate = candidate.with_for_update(skip_locked=True, of=tables.jobs)

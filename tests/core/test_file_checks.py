@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.errors import FileRejected
-from core.files import check_file, photo_preview, safe_name
+from core.files import check_file, photo_preview, safe_name, storable
 from tests import images
 
 
@@ -31,10 +31,12 @@ def test_a_phone_cameras_multi_picture_jpeg_is_a_jpeg() -> None:
         (b"MZ\x90\x00" + b"\x00" * 60 + images.pdf(), "file.unsupported"),  # program + PDF
         (b"\n\n" + images.pdf(), "file.unsupported"),  # anything before %PDF-
         (b"\x89PNG\r\n\x1a\n" + images.jpeg()[8:], "file.corrupt"),  # a PNG header on a JPEG
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "file.heic"),
+        # A HEIC header with no picture behind it.
+        (images.heic()[:200], "file.corrupt"),  # a HEIC cut short
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "file.corrupt"),
         (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42", "file.unsupported"),  # a video
     ],
-    ids=["program-with-pdf", "junk-before-pdf", "png-header-on-jpeg", "heic", "mp4"],
+    ids=["program-with-pdf", "junk-before-pdf", "png-header-on-jpeg", "heic-cut", "heic", "mp4"],
 )
 def test_bytes_that_are_not_what_they_claim_are_refused(data: bytes, key: str) -> None:
     with pytest.raises(FileRejected) as refused:
@@ -78,3 +80,20 @@ def test_a_photo_preview_fits_telegrams_limits(
 
 def test_a_strip_longer_than_one_to_twenty_goes_as_a_document() -> None:
     assert photo_preview(images.png(4100, 200)) is None
+
+
+def test_an_iphone_heic_picture_is_accepted_and_kept_as_an_upright_jpeg_that_reads() -> None:
+    import pytesseract
+
+    # Taken sideways: the phone stores it rotated and says "turn 90 degrees" in EXIF.
+    upright = Image.open(io.BytesIO(images.english_receipt()))
+    sideways = io.BytesIO()
+    upright.rotate(90, expand=True).save(sideways, "PNG")
+    data = images.heic(sideways.getvalue(), orientation=6)
+    assert data[4:12] == b"ftypheic"
+    assert check_file(data).mime_type == "image/heic"
+    kept, checked = storable(data)
+    assert kept.startswith(b"\xff\xd8\xff") and checked.mime_type == "image/jpeg"
+    assert (checked.width, checked.height) == upright.size
+    text = pytesseract.image_to_string(Image.open(io.BytesIO(kept)), lang="eng")
+    assert "TOTAL 118.00" in text and "Tax Invoice No. 4711" in text

@@ -277,3 +277,19 @@ async def test_the_office_replaces_an_address_from_the_chat(world: MailWorld) ->
     )
     new = await world.address(org_id)
     assert new != old and new in replaced.text and "30 more days" in replaced.text
+
+
+async def test_an_iphone_heic_attachment_becomes_a_jpeg_document(world: MailWorld) -> None:
+    org_id, address = await _org_with_invited_email(world)
+    msg = message(
+        sender=DANA_MAIL,
+        to=address,
+        subject="Photo of the receipt",
+        attachments=[("IMG_0042.HEIC", images.heic(images.jpeg(900, 1200, "taxi")), "image/heic")],
+    )
+    await world.send(signed(msg), DANA_MAIL, address)
+    await world.settle()
+    [document] = await world.documents(org_id)
+    assert (document.original_name, document.mime_type) == ("IMG_0042.jpg", "image/jpeg")
+    [kept] = await world.mails()
+    assert kept.state == "done" and kept.documents == 1 and kept.reason is None
