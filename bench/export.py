@@ -45,8 +45,8 @@ from core.domain import Document, DocumentKind, DocumentState, OfficeRole
 from storage import migrate, tables
 from storage.database import create_engine, session_factory
 from storage.orm import start_mappers
-from storage.scratch import empty_postgres
 from storage.uow import SqlUnitOfWorkFactory
+from tests.support.scratch import empty_postgres
 
 RATES = {("USD", date(2026, 11, day)): Decimal("3.7") for day in range(1, 31)}
 VENDORS = [f"5{n:07d}" for n in range(200)]

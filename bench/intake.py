@@ -35,15 +35,15 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.local_api.client import LocalApiClient, TgUser  # noqa: E402
-from bot.local_api.testing import DEFAULT_TOKEN, local_server  # noqa: E402
 from core.domain import AccessLevel, Identity, OrganizationMember, Person  # noqa: E402
 from core.organizations import create_office, create_organization  # noqa: E402
+from local_api.client import LocalApiClient, TgUser  # noqa: E402
+from local_api.testing import DEFAULT_TOKEN, local_server  # noqa: E402
 from storage import migrate, tables  # noqa: E402
 from storage.database import create_engine, session_factory  # noqa: E402
 from storage.orm import start_mappers  # noqa: E402
-from storage.scratch import empty_postgres  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
+from tests.support.scratch import empty_postgres  # noqa: E402
 
 FIRST_USER = 7_000_000_000
 

@@ -41,8 +41,8 @@ from core.organizations import create_office, create_organization  # noqa: E402
 from storage import migrate, tables  # noqa: E402
 from storage.database import create_engine, session_factory  # noqa: E402
 from storage.orm import start_mappers  # noqa: E402
-from storage.scratch import empty_postgres  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
+from tests.support.scratch import empty_postgres  # noqa: E402
 
 DOMAIN = "docs.bench.test"
 ORGANIZATIONS = 20

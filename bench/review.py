@@ -30,8 +30,8 @@ from core.domain import DocumentState, OfficeRole  # noqa: E402
 from storage import migrate, tables  # noqa: E402
 from storage.database import create_engine, session_factory  # noqa: E402
 from storage.orm import start_mappers  # noqa: E402
-from storage.scratch import empty_postgres  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
+from tests.support.scratch import empty_postgres  # noqa: E402
 
 # Most of an office's history is filed; a tenth waits for the accountant.
 STATES = (

@@ -224,7 +224,7 @@ async def _export(args: argparse.Namespace, settings: Settings, clock: SystemClo
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "local-api":
-        from bot.local_api.server import main as local_api_main
+        from local_api.server import main as local_api_main
 
         return local_api_main(["--host", args.host, "--port", str(args.port)])
     if args.command == "demo":

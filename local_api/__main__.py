@@ -1,4 +1,4 @@
-"""`python -m bot.local_api --port 8081`"""
+"""`python -m local_api --port 8081`"""
 
 from .server import main
 

@@ -140,7 +140,7 @@ async def serve(host: str, port: int, bot_username: str = DEFAULT_USERNAME) -> N
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="tayuk local-api", description="Local Telegram Bot API server for tests and trials"
+        prog="tayuk-local-api", description="Local Telegram Bot API server for tests and trials"
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)

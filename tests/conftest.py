@@ -11,8 +11,8 @@ from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.files import DiskFileStore
 from storage.orm import start_mappers
-from storage.scratch import empty_postgres
 from storage.uow import SqlUnitOfWorkFactory
+from tests.support.scratch import empty_postgres
 
 POSTGRES_URL = os.environ.get("TAYUK_TEST_DATABASE_URL")
 

@@ -1,5 +1,5 @@
 """A small client of the local Bot API server's control API (aiohttp: a runtime dependency,
-unlike httpx which bot.local_api.client uses for tests)."""
+unlike httpx which local_api.client uses for tests)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, build_app, prepare, set_commands
-from bot.local_api.server import LocalApiServer
 from bot.settings import (
     DatabaseSettings,
     HttpSettings,
@@ -27,6 +26,7 @@ from bot.settings import (
     TelegramSettings,
     WorkerSettings,
 )
+from local_api.server import LocalApiServer
 
 from . import LANGUAGES
 from .control import Control

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.local_api.client import Emitted, LocalApiClient, TgUser
-from bot.local_api.testing import DEFAULT_TOKEN, local_server
+from local_api.client import Emitted, LocalApiClient, TgUser
+from local_api.testing import DEFAULT_TOKEN, local_server
 from storage.inbox import UpdateInbox
 from storage.uow import SqlUnitOfWorkFactory
 from tests.chaos.world import BotProcess, WindowWatch, photo, seed_clients, settled, tally

@@ -22,12 +22,12 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.local_api.client import Emitted, LocalApiClient, TgUser
-from bot.local_api.server import LocalApiServer
-from bot.local_api.state import BotState
-from bot.local_api.testing import DEFAULT_TOKEN
 from core.domain import AccessLevel, Identity, OrganizationMember, Person
 from core.organizations import create_office, create_organization
+from local_api.client import Emitted, LocalApiClient, TgUser
+from local_api.server import LocalApiServer
+from local_api.state import BotState
+from local_api.testing import DEFAULT_TOKEN
 from storage import tables
 from storage.uow import SqlUnitOfWorkFactory
 

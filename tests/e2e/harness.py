@@ -12,8 +12,6 @@ from typing import Any
 
 from bot.app import App, build_app, prepare
 from bot.inbox import poll
-from bot.local_api.client import ChatMessage, LocalApiClient, TgUser
-from bot.local_api.testing import DEFAULT_TOKEN, local_api
 from bot.settings import (
     DatabaseSettings,
     HttpSettings,
@@ -23,6 +21,8 @@ from bot.settings import (
 )
 from core import invites
 from core.domain import AccessLevel, InviteKind
+from local_api.client import ChatMessage, LocalApiClient, TgUser
+from local_api.testing import DEFAULT_TOKEN, local_api
 from tests import scenario
 
 

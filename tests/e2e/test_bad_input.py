@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.local_api.client import TgUser
+from local_api.client import TgUser
 from tests import images
 from tests.e2e.harness import Harness
 

@@ -7,12 +7,12 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
-from bot.local_api.client import ChatMessage, TgUser
 from core import review
 from core.categories import DEFAULT_CHART
 from core.domain import OfficeMember, OfficeRole
 from handlers.callbacks import CategoryAct
 from handlers.texts import Texts
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests import scenario
 from tests.e2e.harness import Harness

@@ -13,12 +13,12 @@ from decimal import Decimal
 from PIL import Image
 from sqlalchemy import select, update
 
-from bot.local_api.client import AlbumItem, ChatMessage, TgUser
 from bot.ocr.pool import read_in_worker
 from bot.worker import Worker
 from core.domain import DocumentState, JobState
 from core.reading_jobs import Applied, ReadOutcome
 from handlers.reading_notice import announcer
+from local_api.client import AlbumItem, ChatMessage, TgUser
 from storage import tables
 from tests import images, receipt_factory, scenario
 from tests.deadline_world import FakeClock, at

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
-from bot.local_api.client import TgUser
 from bot.scheduler import DeadlineTicker
 from bot.sender import TelegramSender
+from local_api.client import TgUser
 from storage import tables
 from tests import images
 from tests.deadline_world import FakeClock, at

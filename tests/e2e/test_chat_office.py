@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.local_api.client import ChatMessage, TgUser
 from core.domain import DocumentState
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests import images
 from tests.deadline_world import FakeClock, at

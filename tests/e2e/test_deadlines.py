@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.local_api.client import TgUser
 from bot.scheduler import start_scheduler
 from core.domain import FiledReport
+from local_api.client import TgUser
 from storage import tables
 from tests.deadline_world import (
     ACCOUNTANT_CHAT,

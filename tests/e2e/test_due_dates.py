@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.local_api.client import TgUser
+from local_api.client import TgUser
 from tests.deadline_world import ACCOUNTANT_CHAT, MONTHLY_CLIENT_CHAT, FakeClock, at, build
 from tests.e2e.harness import Harness
 

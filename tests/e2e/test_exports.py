@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.local_api.client import ChatMessage, TgUser
 from core.domain import AuditEntry, DocumentState, OfficeMember, OfficeRole
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests import images, scenario
 from tests.books.readers import PCN_HEADER, parse, parse_bkmvdata, split_records

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.local_api.client import AlbumItem, ChatMessage, TgUser
 from core import invites
 from core.domain import InviteKind, OfficeRole
+from local_api.client import AlbumItem, ChatMessage, TgUser
 from tests import images
 from tests.core.test_chat_language import SLASH_FORMS
 from tests.deadline_world import FakeClock, at

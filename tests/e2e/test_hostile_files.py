@@ -9,7 +9,7 @@ import io
 from PIL import Image
 from sqlalchemy import select, update
 
-from bot.local_api.client import ChatMessage, TgUser
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests import images
 from tests.e2e.harness import Harness

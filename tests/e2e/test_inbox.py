@@ -17,9 +17,9 @@ from bot import runner
 from bot.albums import AlbumCollector
 from bot.app import build_app
 from bot.inbox import chat_of, raw_of
-from bot.local_api.client import AlbumItem, TgUser
-from bot.local_api.testing import DEFAULT_TOKEN, local_api
 from bot.web import WEBHOOK_PATH, build_web
+from local_api.client import AlbumItem, TgUser
+from local_api.testing import DEFAULT_TOKEN, local_api
 from storage import tables
 from storage.inbox import InboxUpdate
 from tests import images

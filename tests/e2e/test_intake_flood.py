@@ -7,8 +7,8 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.local_api.client import TgUser
 from bot.uploads import UploadGate
+from local_api.client import TgUser
 from storage import tables
 from tests import images
 from tests.e2e.harness import Harness

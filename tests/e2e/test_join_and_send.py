@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.local_api.client import AlbumItem, TgUser
 from core.domain import DocumentState, JobState
+from local_api.client import AlbumItem, TgUser
 from storage import tables
 from tests import images
 from tests.e2e.harness import Harness

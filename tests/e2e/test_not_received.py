@@ -8,8 +8,8 @@ import shutil
 import httpx
 from sqlalchemy import func, select
 
-from bot.local_api.client import TgUser
 from bot.web import build_web
+from local_api.client import TgUser
 from storage import tables
 from tests import images
 from tests.e2e.harness import Harness

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_api.client import TgUser
 from handlers.review import card_caption
 from handlers.texts import Texts
+from local_api.client import TgUser
 from tests import hostile_files
 from tests.e2e.harness import running_bot
 

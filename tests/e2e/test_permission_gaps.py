@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
-from bot.local_api.client import ChatMessage, TgUser
 from core.access import revoke_office
 from core.domain import AccessLevel, DocumentState
 from core.reading_jobs import Applied, ReadOutcome
 from handlers.callbacks import ClientAct
 from handlers.reading_notice import announcer
 from handlers.texts import Texts
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests import images
 from tests.e2e.harness import Harness

@@ -15,10 +15,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
-from bot.local_api.client import TgUser
 from bot.scheduler import DeadlineTicker
 from bot.sender import Delivery, RateLimiter, TelegramSender
 from core.domain import AccessLevel, VatFrequency
+from local_api.client import TgUser
 from storage import tables
 from tests.deadline_world import FakeClock, at
 from tests.e2e.harness import Harness

@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy import select, update
 
-from bot.local_api.client import ChatMessage, TgUser
 from core.domain import DocumentState, OfficeMember, OfficeRole
 from handlers.callbacks import ReviewAct
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests import images, scenario
 from tests.e2e.harness import Harness

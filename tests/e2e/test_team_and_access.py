@@ -13,12 +13,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from bot.local_api.client import ChatMessage, TgUser
 from bot.mailer import SmtpMailer
 from bot.settings import SmtpSettings
 from core.domain import AccessLevel, DealerType, Organization
 from core.organizations import create_office
 from core.permissions import Action, may, upload_destinations
+from local_api.client import ChatMessage, TgUser
 from storage import tables
 from tests.e2e.harness import Harness
 

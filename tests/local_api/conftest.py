@@ -7,8 +7,8 @@ import pytest
 from aiogram import Bot
 from PIL import Image
 
-from bot.local_api.client import LocalApiClient, TgUser
-from bot.local_api.testing import DEFAULT_TOKEN, aiogram_bot, local_api
+from local_api.client import LocalApiClient, TgUser
+from local_api.testing import DEFAULT_TOKEN, aiogram_bot, local_api
 
 
 @pytest.fixture

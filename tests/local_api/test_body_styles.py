@@ -6,8 +6,8 @@ import json
 
 import httpx
 
-from bot.local_api.client import LocalApiClient, TgUser
-from bot.local_api.testing import DEFAULT_TOKEN
+from local_api.client import LocalApiClient, TgUser
+from local_api.testing import DEFAULT_TOKEN
 
 from .conftest import make_jpeg
 

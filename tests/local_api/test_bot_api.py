@@ -20,8 +20,8 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.local_api.client import LocalApiClient, TgUser
-from bot.local_api.testing import DEFAULT_TOKEN
+from local_api.client import LocalApiClient, TgUser
+from local_api.testing import DEFAULT_TOKEN
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "

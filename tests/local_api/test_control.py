@@ -10,8 +10,8 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramConflictError
 
-from bot.local_api.client import ControlApiError, LocalApiClient, TgUser
-from bot.local_api.testing import aiogram_bot, local_api
+from local_api.client import ControlApiError, LocalApiClient, TgUser
+from local_api.testing import aiogram_bot, local_api
 
 from .conftest import make_jpeg
 

@@ -8,7 +8,7 @@ from aiogram import Bot, Dispatcher, F
 from aiogram.filters import CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.local_api.client import LocalApiClient, TgUser
+from local_api.client import LocalApiClient, TgUser
 
 
 async def test_polling_dispatcher(bot: Bot, client: LocalApiClient, dana: TgUser) -> None:

@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramEntityTooLarge
 from aiogram.types import BufferedInputFile, InputMediaDocument, InputMediaPhoto
 from PIL import Image
 
-from bot.local_api.client import AlbumItem, LocalApiClient, TgUser
+from local_api.client import AlbumItem, LocalApiClient, TgUser
 
 from .conftest import make_jpeg
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.local_api.errors import ApiError
-from bot.local_api.formatting import format_text
+from local_api.errors import ApiError
+from local_api.formatting import format_text
 
 
 def test_html() -> None:

@@ -14,7 +14,7 @@ from aiogram.types import Message
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.local_api.client import LocalApiClient, TgUser
+from local_api.client import LocalApiClient, TgUser
 
 
 class Receiver:

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from bot.local_api.client import TgUser
+from local_api.client import TgUser
 from tests import images
 from tests.mail.world import CLIENT_DOMAIN, MailWorld, message, signed, zip_of
 

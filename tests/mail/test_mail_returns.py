@@ -8,9 +8,9 @@ from email.message import Message
 
 from sqlalchemy import update
 
-from bot.local_api.client import TgUser
 from bot.mailer import SmtpMailer
 from core.domain import DocumentState
+from local_api.client import TgUser
 from storage import tables
 from tests import images
 from tests.e2e.test_review import accountant, latest

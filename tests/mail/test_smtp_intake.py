@@ -8,9 +8,9 @@ import smtplib
 
 import pytest
 
-from bot.local_api.client import TgUser
 from core import mail
 from core.domain import DocumentState
+from local_api.client import TgUser
 from tests import images
 from tests.mail.world import CLIENT_DOMAIN, DOMAIN, MailWorld, message, signed
 
