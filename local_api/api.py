@@ -6,7 +6,7 @@ import inspect
 import logging
 from typing import Any
 
-from . import methods
+from . import methods, webhook
 from .errors import ApiError, not_found
 from .params import Params
 from .state import BotState
@@ -33,6 +33,8 @@ async def call(
         if inspect.isawaitable(result):
             result = await result
         check_result(method, result)
+        if name == "setwebhook" and bot.webhook is not None and not bot.webhook.tasks:
+            webhook.start(bot, call)
         body: dict[str, Any] = {"ok": True, "result": result}
     except ApiError as exc:
         status, body = exc.code, exc.body()

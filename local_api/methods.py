@@ -12,7 +12,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from . import webhook
 from .errors import ApiError, bad_request, conflict, forbidden
 from .files import FileRecord, check_upload, image_info
 from .formatting import format_text
@@ -339,7 +338,7 @@ def set_webhook(bot: BotState, params: Params) -> bool:
         allowed_updates=[str(x) for x in allowed] if isinstance(allowed, list) else None,
         set_at=time.time(),
     )
-    webhook.start(bot)
+    # api.call starts the delivery workers once this returns (they need api.call itself).
     bot.update_signal.fire()  # a waiting getUpdates now answers 409
     return True
 

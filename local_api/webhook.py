@@ -6,36 +6,41 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from .params import parse_body
+from .params import Params, parse_body
 
 if TYPE_CHECKING:
     from .state import BotState, UpdateRecord, WebhookConfig
 
+# api.call, handed in by the caller: the webhook runs the method a reply carries, and
+# importing api here would close the circle api → methods → webhook → api.
+MethodCall = Callable[["BotState", str, Params, str], Awaitable[tuple[int, dict[str, Any]]]]
+
 log = logging.getLogger(__name__)
 
 
-def start(bot: BotState) -> None:
+def start(bot: BotState, call: MethodCall) -> None:
     config = bot.webhook
     if config is None:
         return
     loop = asyncio.get_running_loop()
     # Up to max_connections updates in flight at once, as Telegram does.
     for _ in range(config.max_connections):
-        config.tasks.append(loop.create_task(_worker(bot, config)))
+        config.tasks.append(loop.create_task(_worker(bot, config, call)))
 
 
-async def _worker(bot: BotState, config: WebhookConfig) -> None:
+async def _worker(bot: BotState, config: WebhookConfig, call: MethodCall) -> None:
     while bot.webhook is config:
         record = await bot.next_for_webhook()
         if bot.webhook is not config:
             bot.pending.appendleft(record)
             return
         try:
-            await _deliver(bot, config, record)
+            await _deliver(bot, config, record, call)
         except asyncio.CancelledError:
             if record.delivered_at is None and not record.dropped:
                 bot.pending.appendleft(record)  # deleteWebhook mid-flight: keep it for polling
@@ -44,7 +49,9 @@ async def _worker(bot: BotState, config: WebhookConfig) -> None:
             log.exception("webhook delivery crashed")
 
 
-async def _deliver(bot: BotState, config: WebhookConfig, record: UpdateRecord) -> None:
+async def _deliver(
+    bot: BotState, config: WebhookConfig, record: UpdateRecord, call: MethodCall
+) -> None:
     server = bot.server
     if server is None:
         return
@@ -69,7 +76,7 @@ async def _deliver(bot: BotState, config: WebhookConfig, record: UpdateRecord) -
                         {"at": started, "status": resp.status, "ok": True}
                     )
                     bot.mark_delivered([record], started)
-                    await _run_reply(bot, resp)
+                    await _run_reply(bot, resp, call)
                     return
                 error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
                 status: int | None = resp.status
@@ -87,10 +94,8 @@ async def _deliver(bot: BotState, config: WebhookConfig, record: UpdateRecord) -
     record.dropped = True
 
 
-async def _run_reply(bot: BotState, resp: aiohttp.ClientResponse) -> None:
+async def _run_reply(bot: BotState, resp: aiohttp.ClientResponse, call: MethodCall) -> None:
     """A webhook may answer with a method call in its body; Telegram executes it."""
-    from . import api  # api → methods → webhook: import late to break the cycle
-
     try:
         multipart = resp.headers.get("Content-Type", "").startswith("multipart/")
         raw = None if multipart else await resp.read()
@@ -99,4 +104,4 @@ async def _run_reply(bot: BotState, resp: aiohttp.ClientResponse) -> None:
         return
     method = params.values.pop("method", None)
     if isinstance(method, str) and method:
-        await api.call(bot, method, params, source="webhook-reply")
+        await call(bot, method, params, "webhook-reply")
