@@ -329,3 +329,15 @@ class Recipient:
     language: str
     organization_id: int | None = None  # a client's organization
     office_id: int | None = None  # an accountant's office
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One organization's line in /tofile: what waits for the office and for the client."""
+
+    organization_id: int
+    name: str
+    to_file: int
+    oldest: datetime | None  # when the oldest document waiting for the office arrived
+    returned: int  # returned and still waiting for the client
+    unreachable: bool  # a client with a returned document has blocked the bot
+    retake: int = 0  # waiting for a new photo after an automatic retake request

@@ -28,13 +28,13 @@ from core.domain import (  # reporting deadlines
     Person,
     Recipient,
     ReportingSettings,
+    ReportRow,
     SentNotice,
     StoredFile,
 )
 
 if TYPE_CHECKING:
     from core.books.ports import BooksPort
-    from core.review import ReportRow
 
 
 class Clock(Protocol):

@@ -26,6 +26,7 @@ from core.domain import (
     DocumentKind,
     DocumentState,
     Job,
+    ReportRow,
     StoredFile,
 )
 from core.errors import Conflict, NotAllowed, NotFound, TayukError
@@ -33,7 +34,7 @@ from core.intake import READ_JOB
 from core.permissions import Action, may, require, require_in_office
 from core.ports import UnitOfWork
 from core.reading.tax_rules import allocation_threshold
-from core.reporting import quiet_of
+from core.reporting.profiles import quiet_of
 
 REVIEW_STATES = (DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL)
 RETURN_REASONS = (
@@ -55,17 +56,6 @@ EDITABLE = (
     "vat",
     "allocation_number",
 )
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    organization_id: int
-    name: str
-    to_file: int
-    oldest: datetime | None  # when the oldest document waiting for the office arrived
-    returned: int  # returned and still waiting for the client
-    unreachable: bool  # a client with a returned document has blocked the bot
-    retake: int = 0  # waiting for a new photo after an automatic retake request
 
 
 class InvalidValue(TayukError):

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 LANGUAGES = ("he", "en")
+BOT_USERNAME = "tayuk_demo_bot"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

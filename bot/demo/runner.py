@@ -28,13 +28,12 @@ from bot.settings import (
 )
 from local_api.server import LocalApiServer
 
-from . import LANGUAGES
+from . import BOT_USERNAME, LANGUAGES
 from .control import Control
 from .seed import Seeded, seed
 
 log = logging.getLogger(__name__)
 DEMO_TOKEN = "123456789:LOCAL-demo-token"
-BOT_USERNAME = "tayuk_demo_bot"
 MARKER = ".tayuk-demo"
 
 

@@ -12,16 +12,18 @@ import binascii
 import json
 import mimetypes
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from . import LANGUAGES
+from . import BOT_USERNAME, LANGUAGES
 from .control import ControlFailed
-from .runner import BOT_USERNAME, Demo
+
+if TYPE_CHECKING:
+    from .runner import Demo  # the runner imports this module when it serves
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"

@@ -7,9 +7,8 @@ from sqlalchemy import ColumnElement, String, bindparam, case, func, select, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.domain import Document, DocumentState, StoredFile
+from core.domain import Document, DocumentState, ReportRow, StoredFile
 from core.errors import Conflict
-from core.review import ReportRow
 from storage import tables
 from storage.repositories.base import Repository
 
