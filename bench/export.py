@@ -75,14 +75,13 @@ def documents(count: int) -> Iterator[Document]:
             "vendor_id": {"value": _vendor(n)},
             "vendor_name": {"value": f"ספק מספר {n % 200} בע״מ"},
             "allocation_number": {"value": str(200000000 + n)},
-            "_category": CATEGORIES[n % len(CATEGORIES)],
         }
         if n % 97 == 0:
             fields["currency"] = {"value": "USD"}
         yield Document(
             uploaded_by=1, batch=str(n), source_platform="bench", source_chat_id=1,
             source_message_id=n, organization_id=1, kind=kind, state=DocumentState.FILED,
-            fields=fields, id=n,
+            fields=fields, id=n, category=CATEGORIES[n % len(CATEGORIES)],
         )  # fmt: skip
 
 

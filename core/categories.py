@@ -1,7 +1,7 @@
 """The default chart of Israeli expense categories and the share of VAT each may deduct.
 
 An office may override a share (office_categories); the chosen category of a document is
-kept in `document.fields["_category"]` and remembered per vendor of the organization.
+kept in `Document.category` and remembered per vendor of the organization.
 """
 
 from __future__ import annotations

@@ -191,6 +191,30 @@ class Invite:
     created_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Return:
+    """Why a document went back to the client: an accountant's return, or an automatic
+    request for a new photo (`auto`) when the reader found the page unusable."""
+
+    reason: str
+    note: str | None = None
+    by: int | None = None  # the accountant who returned it; None when automatic
+    at: datetime | None = None
+    problem: str | None = None  # automatic only: what the reader found wrong
+    auto: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A client's answer to a return: an explanation, or a new page (its file's sha256)."""
+
+    kind: str  # "text" or "file"
+    by: int
+    at: datetime
+    text: str | None = None
+    sha256: str | None = None
+
+
 @dataclass(eq=False)
 class Document:
     uploaded_by: int
@@ -202,7 +226,7 @@ class Document:
     direction: Direction = Direction.EXPENSE
     kind: DocumentKind = DocumentKind.UNKNOWN
     state: DocumentState = DocumentState.RECEIVED
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)  # what the reader and people read
     confidence: float | None = None
     duplicate_of_id: int | None = None
     merged_into_id: int | None = None
@@ -213,6 +237,40 @@ class Document:
     updated_at: datetime | None = None
     read_at: datetime | None = None
     number: int | None = None  # per organization: the number its people see
+    # The last return; kept after the client's answer, to tell the accountant who returned it.
+    last_return: Return | None = None
+    answers: list[Answer] = field(default_factory=list)
+    answered: bool = False  # the client answered a return (the card says so)
+    category: str | None = None  # the expense category (core.categories)
+
+    def return_to_client(self, reason: str, note: str | None, by: int, at: datetime) -> None:
+        self.last_return = Return(reason=reason, note=note, by=by, at=at)
+        self.state = DocumentState.RETURNED
+
+    def ask_for_retake(self, problem: str) -> None:
+        """The reader found the page unusable: the client is asked for a new photo."""
+        self.last_return = Return(reason="unreadable", problem=problem, auto=True)
+        self.state = DocumentState.RETURNED
+
+    @property
+    def waits_for_retake(self) -> bool:
+        return self.last_return is not None and self.last_return.auto
+
+    def retaken(self) -> None:
+        """A new photo after an automatic retake request: it simply is the document now."""
+        self.last_return = None
+        self.state = DocumentState.RECEIVED
+
+    def answer(self, answer: Answer) -> None:
+        # A new list: the mapped column notices reassignment, not mutation in place.
+        self.answers = [*self.answers, answer]
+        self.answered = True
+        self.state = DocumentState.TO_FILE
+
+    def categorise(self, category: str) -> str | None:
+        """Sets the expense category; returns the one it had."""
+        old, self.category = self.category, category
+        return old
 
 
 @dataclass(eq=False)
@@ -329,6 +387,7 @@ class Recipient:
     language: str
     organization_id: int | None = None  # a client's organization
     office_id: int | None = None  # an accountant's office
+
 
 @dataclass(frozen=True)
 class ReportRow:

@@ -67,7 +67,8 @@ async def apply_reading(
     if document is None or document.state is not DocumentState.RECEIVED:
         await uow.commit()
         return Applied(ReadOutcome.SKIPPED, document)
-    # A document read again (the client's new photo) keeps its history: answers, category.
+    # A document read again (the client's new photo) keeps what the fields' own history
+    # needs (the fields before the answer, for the card's changes).
     kept = {k: v for k, v in document.fields.items() if k.startswith("_")}
     document.fields = {**kept, **fields_of(reading)}
     document.kind = reading.kind
@@ -86,8 +87,7 @@ async def apply_reading(
         problem = CARD_SLIP
     moved_from = None
     if problem is not None:
-        document.state = DocumentState.RETURNED
-        document.fields["_return"] = {"reason": "unreadable", "problem": problem, "auto": True}
+        document.ask_for_retake(problem)
     else:
         document.state = DocumentState.TO_FILE
         moved_from = await _route_by_buyer(uow, document, reading.value("customer_id"))

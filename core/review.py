@@ -20,6 +20,7 @@ from core import categories
 from core.books.service import ensure_open
 from core.deadlines.quiet_hours import is_quiet
 from core.domain import (
+    Answer,
     AuditEntry,
     Direction,
     Document,
@@ -158,11 +159,11 @@ async def approve(
     document = await _load(uow, person_id, document_id, version, Action.APPROVE)
     before = document.state
     details: dict[str, Any] = {"from": before.value, "to": "filed"}
-    if "_category" not in document.fields:
+    if document.category is None:
         # Filing a document of a known vendor is one tap: the suggestion is taken.
         suggested = await suggested_category(uow, document)
         if suggested is not None:
-            document.fields = {**document.fields, "_category": suggested}
+            document.categorise(suggested)
             details["category"] = suggested
     document.state = DocumentState.FILED
     return await _save(uow, document, person_id, "document.filed", now, details)
@@ -181,12 +182,7 @@ async def return_to_client(
         raise InvalidValue("review.invalid_reason")
     document = await _load(uow, person_id, document_id, version, Action.RETURN)
     note = (note or "").strip()[:500] or None
-    # A new dict: the JSON column only notices reassignment, not mutation in place.
-    document.fields = {
-        **document.fields,
-        "_return": {"reason": reason, "note": note, "by": person_id, "at": now.isoformat()},
-    }
-    document.state = DocumentState.RETURNED
+    document.return_to_client(reason, note, person_id, now)
     return await _save(
         uow, document, person_id, "document.returned", now, {"reason": reason, "note": note}
     )
@@ -278,8 +274,7 @@ async def choose_category(
         # Before the document changes: this write must not flush the document early, its
         # version check belongs to `_save`. A lost race rolls this back with the rest.
         await uow.categories.remember_vendor(document.organization_id, vendor, category, person_id)
-    old = document.fields.get("_category")
-    document.fields = {**document.fields, "_category": category}
+    old = document.categorise(category)
     return await _save(
         uow,
         document,
@@ -292,8 +287,8 @@ async def choose_category(
 
 async def suggested_category(uow: UnitOfWork, document: Document) -> str | None:
     """The chosen category, else the one last chosen for this vendor of the organization."""
-    chosen = document.fields.get("_category")
-    if isinstance(chosen, str) and chosen in categories.CATEGORIES:
+    chosen = document.category
+    if chosen is not None and chosen in categories.CATEGORIES:
         return chosen
     vendor = categories.vendor_key(document)
     if vendor is None or document.organization_id is None:
@@ -370,13 +365,6 @@ async def returned_to_me(uow: UnitOfWork, person_id: int, limit: int = 10) -> li
     return [d for d in found if d.organization_id in allowed]
 
 
-def _answered(document: Document, answer: dict[str, Any]) -> None:
-    answers = list(document.fields.get("_answers") or [])
-    answers.append(answer)
-    document.fields = {**document.fields, "_answers": answers, "_answered": True}
-    document.state = DocumentState.TO_FILE
-
-
 async def withdraw(uow: UnitOfWork, person_id: int, document_id: int, now: datetime) -> Document:
     document = await returned_for_client(uow, person_id, document_id)
     document.state = DocumentState.WITHDRAWN
@@ -388,7 +376,7 @@ async def answer_text(
 ) -> Document:
     document = await returned_for_client(uow, person_id, document_id)
     text = text.strip()[:2000]
-    _answered(document, {"kind": "text", "text": text, "by": person_id, "at": now.isoformat()})
+    document.answer(Answer(kind="text", by=person_id, at=now, text=text))
     return await _save(uow, document, person_id, "document.answered", now, {"text": text})
 
 
@@ -412,7 +400,7 @@ async def answer_file(
     )
     assert document.id is not None
     pages = await uow.documents.files(document.id)
-    retake = bool((document.fields.get("_return") or {}).get("auto"))
+    retake = document.waits_for_retake
     if retake:
         for page in pages:
             await uow.documents.remove_file(page)
@@ -427,14 +415,11 @@ async def answer_file(
     }
     if retake:
         # Nothing reached the office: the new file is simply the document now.
-        document.fields = {k: v for k, v in document.fields.items() if k != "_return"}
+        document.retaken()
     else:
-        _answered(
-            document,
-            {"kind": "file", "sha256": stored.sha256, "by": person_id, "at": now.isoformat()},
-        )
+        document.answer(Answer(kind="file", by=person_id, at=now, sha256=stored.sha256))
         document.fields = {**document.fields, "_previous": previous}
-    document.state = DocumentState.RECEIVED
+        document.state = DocumentState.RECEIVED  # read again before the office sees it
     await uow.jobs.enqueue(
         Job(kind=READ_JOB, payload={"document_id": document.id}, document_id=document.id)
     )
@@ -533,9 +518,8 @@ async def returner_to_tell(uow: UnitOfWork, document: Document, now: datetime) -
 
     Not during their office's quiet hours: the scheduler's tick tells them when those end.
     """
-    back = document.fields.get("_return") or {}
-    accountant = back.get("by")
-    if not isinstance(accountant, int) or document.organization_id is None:
+    accountant = document.last_return.by if document.last_return else None
+    if accountant is None or document.organization_id is None:
         return None
     if not await may(uow, accountant, Action.REVIEW, document.organization_id):
         return None

@@ -32,7 +32,7 @@ from bot.uploads import UploadGate
 from core import intake, mail, review
 from core.categories import CATEGORIES
 from core.clock import Clock
-from core.domain import Direction, Document, Person, StoredFile
+from core.domain import Direction, Document, Person, Return, StoredFile
 from core.errors import Conflict, NotAllowed, TayukError
 from core.files import EXTENSIONS, photo_preview, safe_name
 from core.people import mark_unreachable
@@ -141,16 +141,16 @@ def card_caption(t: Texts, document: Document, org: str, category: str | None = 
                 )
             )
     if category is not None:
-        chosen = document.fields.get("_category") == category
+        chosen = document.category == category
         key = "review.card_category" if chosen else "review.card_suggested"
         lines.append(t(key, category=t(f"category.{category}")))
     if partial := document.fields.get(PARTIAL):
         lines.append(t("review.card_partial", read=partial["read"], total=partial["total"]))
-    if document.fields.get("_answered"):
+    if document.answered:
         lines.append(t("review.card_answered"))
-        for answer in document.fields.get("_answers") or []:
-            if answer.get("kind") == "text":
-                lines.append("💬 " + str(answer.get("text")))
+        for answer in document.answers:
+            if answer.kind == "text":
+                lines.append("💬 " + str(answer.text))
     return "\n".join(lines)[:CAPTION_LIMIT]
 
 
@@ -610,20 +610,20 @@ def returned_message(t: Texts, document: Document) -> tuple[str, InlineKeyboardM
 
 
 def _returned_lines(t: Texts, document: Document) -> list[str]:
-    back = document.fields.get("_return") or {}
-    if back.get("auto") and back.get("problem"):
+    back = document.last_return or Return(reason="")
+    if back.auto and back.problem:
         # A retake request: the office never saw it, so it is not "the office returned".
         lines = [
             t("return.title_retake", id=number_of(document)),
-            t(f"retake.{back['problem']}", id=number_of(document)),
+            t(f"retake.{back.problem}", id=number_of(document)),
         ]
     else:
         lines = [
             t("return.title", id=number_of(document)),
-            t("return.reason", reason=t(f"return.{back.get('reason')}")),
+            t("return.reason", reason=t(f"return.{back.reason}")),
         ]
-    if back.get("note"):
-        lines.append(t("return.note", note=back["note"]))
+    if back.note:
+        lines.append(t("return.note", note=back.note))
     return lines
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import composite, registry
 
 from core import domain, mail
 from core.books import records
@@ -33,7 +33,24 @@ def start_mappers() -> None:
     m(domain.OfficeAccess, tables.office_access)
     m(domain.Invite, tables.invites)
     # The version column makes a stale write fail instead of silently winning.
-    m(domain.Document, tables.documents, version_id_col=tables.documents.c.version)
+    d = tables.documents.c
+    m(
+        domain.Document,
+        tables.documents,
+        version_id_col=d.version,
+        properties={
+            # No return: every column NULL, and the attribute None.
+            "last_return": composite(
+                domain.Return,
+                d.return_reason,
+                d.return_note,
+                d.returned_by,
+                d.returned_at,
+                d.return_problem,
+                d.return_auto,
+            ),
+        },
+    )
     m(domain.StoredFile, tables.stored_files)
     m(domain.Job, tables.jobs)
     m(domain.AuditEntry, tables.audit_log)

@@ -33,7 +33,7 @@ from core.domain import (
     OfficeRole,
     VatFrequency,
 )
-from storage.types import EnumText, UtcDateTime, utcnow
+from storage.types import Answers, EnumText, UtcDateTime, utcnow
 
 # Stable constraint names, so migrations can drop and alter them on every dialect.
 metadata = MetaData(
@@ -197,6 +197,16 @@ documents = Table(
     ),
     Column("read_at", UtcDateTime(), nullable=True),
     Column("number", Integer, nullable=True),  # per organization; None until it has one
+    # The last return (core.domain.Return), the client's answers, the expense category.
+    Column("return_reason", String(30), nullable=True),
+    Column("return_note", Text, nullable=True),
+    Column("returned_by", Integer, nullable=True),
+    Column("returned_at", UtcDateTime(), nullable=True),
+    Column("return_problem", String(30), nullable=True),
+    Column("return_auto", Boolean, nullable=True),
+    Column("answers", Answers(), nullable=False, server_default=text("'[]'")),
+    Column("answered", Boolean, nullable=False, server_default="0"),
+    Column("category", String(30), nullable=True),
     # A message delivered twice must never make a second document.
     UniqueConstraint(
         "source_platform", "source_chat_id", "source_message_id", name="uq_documents_source"

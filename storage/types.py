@@ -6,9 +6,11 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from core.domain import Answer
 
 
 def utcnow() -> datetime:
@@ -54,3 +56,39 @@ class EnumText(TypeDecorator[enum.Enum]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> enum.Enum | None:
         return None if value is None else self.enum_class(value)
+
+
+class Answers(TypeDecorator[list[Answer]]):
+    """A document's answers (core.domain.Answer) as a JSON list, moments as ISO text."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Answer] | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return [
+            {
+                "kind": a.kind,
+                **({"text": a.text} if a.text is not None else {}),
+                **({"sha256": a.sha256} if a.sha256 is not None else {}),
+                "by": a.by,
+                "at": a.at.isoformat(),
+            }
+            for a in value
+        ]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[Answer] | None:
+        if value is None:
+            return None
+        return [
+            Answer(
+                kind=str(a["kind"]),
+                by=int(a["by"]),
+                at=datetime.fromisoformat(a["at"]),
+                text=a.get("text"),
+                sha256=a.get("sha256"),
+            )
+            for a in value
+        ]
+

@@ -149,7 +149,7 @@ def entry_of(
         total, vat = ((x * rate).quantize(CENT, rounding=ROUND_HALF_UP) for x in (total, vat))
     # The net is what the total leaves after VAT, so every journal entry balances.
     net = total - vat
-    category = str(document.fields.get("_category") or "other")
+    category = document.category or "other"
     share = chart.get(category, Fraction(1))
     allocation = re.sub(r"\D", "", _field(document, "allocation_number") or "")
     reasons: list[str] = []

@@ -272,8 +272,8 @@ async def _due_answers(
             continue
         if document.state not in TO_FILE_STATES:
             continue  # handled (or withdrawn) meanwhile: nothing left to tell
-        accountant = (document.fields.get("_return") or {}).get("by")
-        recipient = recipients.get(accountant) if isinstance(accountant, int) else None
+        accountant = document.last_return.by if document.last_return else None
+        recipient = recipients.get(accountant) if accountant is not None else None
         if recipient is None or f"a:{recipient.person_id}:{entry.id}" in sent[recipient.person_id]:
             continue
         quiet = quiet_of(schedules.get(recipient.office_id or 0))

@@ -162,7 +162,7 @@ class DocumentRepository(Repository):
         waiting = _d.state.in_(_REVIEW)
         returned = _d.state == DocumentState.RETURNED.value
         # An automatic retake request is not the office's return: counted apart.
-        retake = returned & func.coalesce(_d.fields["_return"]["auto"].as_boolean(), False)
+        retake = returned & func.coalesce(_d.return_auto, False)
         office_returned = returned & ~retake
         # Counted from the (organization, state, created_at) index alone; people are joined
         # only for the few returned documents, to find clients we cannot reach.

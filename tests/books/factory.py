@@ -31,7 +31,6 @@ def filed(
         "date": value(day),
         "doc_number": value(number or str(10000 + document_id)),
         "vendor_name": value(vendor_name),
-        "_category": category,
     }
     if vendor_id:
         fields["vendor_id"] = value(vendor_id)
@@ -50,4 +49,5 @@ def filed(
         state=DocumentState.FILED,
         fields=fields,
         id=document_id,
+        category=category,
     )

@@ -114,19 +114,22 @@ async def test_a_retake_is_not_counted_as_returned_by_the_office(harness: Harnes
     ids = [int(str(r["id"])) for r in await documents(harness)]
     states = {
         ids[0]: ("to_file", {}),
-        ids[1]: ("returned", {"_return": {"reason": "duplicate", "note": None, "by": 1}}),
+        ids[1]: (
+            "returned",
+            {"return_reason": "duplicate", "returned_by": 1, "return_auto": False},
+        ),
         ids[2]: (
             "returned",
-            {"_return": {"reason": "unreadable", "problem": "blank", "auto": True}},
+            {"return_reason": "unreadable", "return_problem": "blank", "return_auto": True},
         ),
     }
     async with harness.app.uow_factory() as uow:
         assert uow.session is not None
-        for document_id, (state, fields) in states.items():
+        for document_id, (state, returned) in states.items():
             await uow.session.execute(
                 update(tables.documents)
                 .where(tables.documents.c.id == document_id)
-                .values(state=state, kind="receipt", fields=fields)
+                .values(state=state, kind="receipt", **returned)
             )
         await uow.commit()
     report = (await harness.say(ALICE, "/tofile")).text or ""

@@ -31,7 +31,7 @@ async def returned(harness: Harness, doc_id: int) -> None:
         await uow.session.execute(
             update(tables.documents)
             .where(tables.documents.c.id == doc_id)
-            .values(state="returned", fields={"_return": {"reason": "unreadable", "note": None}})
+            .values(state="returned", return_reason="unreadable", return_auto=False)
         )
         await uow.commit()
 

@@ -9,7 +9,7 @@ from email.message import Message
 from sqlalchemy import update
 
 from bot.mailer import SmtpMailer
-from core.domain import DocumentState
+from core.domain import Document, DocumentState, StoredFile
 from local_api.client import TgUser
 from storage import tables
 from tests import images
@@ -28,11 +28,13 @@ async def _reply(world: MailWorld, count: int) -> Message:
     raise AssertionError(f"no e-mail #{count}: {len(world.replies.messages)} sent")
 
 
-async def _document(world: MailWorld, doc_id: int) -> tuple[DocumentState, dict, list]:  # type: ignore[type-arg]
+async def _document(
+    world: MailWorld, doc_id: int
+) -> tuple[DocumentState, Document, list[StoredFile]]:
     async with world.uow_factory() as uow:
         document = await uow.documents.get(doc_id)
         assert document is not None
-        return document.state, document.fields, await uow.documents.files(doc_id)
+        return document.state, document, await uow.documents.files(doc_id)
 
 
 async def test_a_return_reaches_an_email_only_client_by_email_and_their_reply_answers_it(
@@ -107,8 +109,8 @@ async def test_a_return_reaches_an_email_only_client_by_email_and_their_reply_an
     answer["References"] = return_id
     await world.send(signed(answer), DANA_MAIL, address)
     await world.settle()
-    state, fields, pages = await _document(world, doc_id)
-    assert state is DocumentState.RECEIVED and fields["_answered"] is True
+    state, document, pages = await _document(world, doc_id)
+    assert state is DocumentState.RECEIVED and document.answered is True
     assert [p.original_name for p in pages] == ["taxi.jpg", "taxi-2.jpg"]
     assert {d.id for d in await world.documents(org_id)} == {doc_id}  # no new document
     thanks = (await _reply(world, 3)).get_body(("plain",)).get_content()  # type: ignore[attr-defined]

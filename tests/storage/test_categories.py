@@ -74,7 +74,7 @@ async def test_choosing_a_category_is_audited_and_suggested_for_the_vendor(
         assert doc is not None and await review.suggested_category(uow, doc) is None
     async with uow_factory() as uow:
         doc = await review.choose_category(uow, w.alice, first, 1, "fuel", NOW)
-        assert doc.fields["_category"] == "fuel" and doc.version == 2
+        assert doc.category == "fuel" and doc.version == 2
     async with uow_factory() as uow:
         last = await uow.audit.last_for_document(first)
         assert last is not None and last.action == "document.category_set"
@@ -86,7 +86,7 @@ async def test_choosing_a_category_is_audited_and_suggested_for_the_vendor(
         await review.choose_category(uow, w.bob, first, 2, "vehicle", NOW)
     async with uow_factory() as uow:
         filed = await review.approve(uow, w.alice, second, 1, NOW)
-        assert filed.fields["_category"] == "vehicle"
+        assert filed.category == "vehicle"
 
 
 async def test_choosing_is_refused_when_stale_foreign_or_unknown(

@@ -9,7 +9,7 @@ import pytest
 
 from core import intake, review, status
 from core.access import revoke_office
-from core.domain import AccessLevel, Document, DocumentState, OfficeMember, OfficeRole
+from core.domain import AccessLevel, Document, DocumentState, OfficeMember, OfficeRole, Return
 from core.errors import NotAllowed
 from storage.uow import SqlUnitOfWorkFactory
 from tests import scenario
@@ -52,7 +52,7 @@ async def returned_document(uow_factory: SqlUnitOfWorkFactory, org: int, by: int
                 source_message_id=n,
                 organization_id=org,
                 state=DocumentState.RETURNED,
-                fields={"_return": {"reason": "unreadable", "note": None}},
+                last_return=Return(reason="unreadable"),
                 created_at=NOW,
                 updated_at=NOW,
             )

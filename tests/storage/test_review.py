@@ -181,9 +181,9 @@ async def test_return_then_client_answers_with_a_page_and_edit_validates(
         page = StoredFile(document_id=0, sha256="ab" * 32, mime_type="image/jpeg", size=3)
         doc = await review.answer_file(uow, w.client, doc_id, page, NOW)
         # The new picture is read again before the office sees it.
-        assert doc.state is DocumentState.RECEIVED and doc.fields["_answered"] is True
+        assert doc.state is DocumentState.RECEIVED and doc.answered is True
         assert [j.kind for j in await uow.jobs.for_document(doc_id)] == ["read_document"]
-        assert doc.fields["_return"]["note"] == "blurry"
+        assert doc.last_return is not None and doc.last_return.note == "blurry"
         assert [p.page_order for p in await uow.documents.files(doc_id)] == [0]
         doc.state = DocumentState.TO_FILE  # as the reading would leave it
         await uow.documents.save(doc)
