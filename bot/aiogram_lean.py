@@ -29,7 +29,7 @@ def import_aiogram() -> None:
     rebuild = original.__func__
 
     def record_namespace(
-        cls: type[BaseModel], *args: Any, _types_namespace: Any = None, **kwargs: Any
+        cls: type[BaseModel], /, *args: Any, _types_namespace: Any = None, **kwargs: Any
     ) -> Any:
         if _types_namespace is not None and cls.__module__.startswith("aiogram.") and not args:
             cls.__pydantic_parent_namespace__ = dict(_types_namespace)

@@ -347,7 +347,8 @@ async def choose_organization(
             continue
         document.organization_id = organization_id
         document.updated_at = now
-        files = await uow.documents.files(document.id)  # type: ignore[arg-type]
+        assert document.id is not None  # loaded from the database
+        files = await uow.documents.files(document.id)
         if files and await _place(uow, document, files[0].sha256, now) is not None:
             duplicates += 1
         await number(uow, document)

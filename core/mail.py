@@ -104,7 +104,8 @@ class MailPort(Protocol):
 
 
 class MailUnitOfWork(UnitOfWork, Protocol):
-    mail: MailPort
+    @property
+    def mail(self) -> MailPort: ...
 
 
 class Authenticator(Protocol):
@@ -498,7 +499,10 @@ class MailIntake:
                 pages = await uow.documents.files(document_id)
                 if not any(page.sha256 == kept.sha256 for page in pages):
                     return parts
-                document = await uow.documents.get(document_id)
+                found = await uow.documents.get(document_id)
+                if found is None:
+                    return parts
+                document = found
             except (NotFound, NotAllowed):
                 return parts  # not theirs to answer: filed as a new document
             assert document is not None

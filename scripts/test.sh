@@ -11,4 +11,6 @@ if [ -z "${TAYUK_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null \
   export TAYUK_TEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 fi
 .venv/bin/ruff check .
+# Types: strict for core/ and storage/, lighter for bot/ and local_api/ ([tool.mypy]).
+.venv/bin/mypy
 exec .venv/bin/pytest -q "$@"

@@ -84,7 +84,7 @@ class UpdateInbox:
             result = await conn.execute(
                 delete(tables.inbox_updates).where(_u.done_at.is_not(None), _u.done_at < before)
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return int(result.rowcount or 0)
 
     async def counts(self) -> tuple[int, int]:
         """(unfinished, done): for health checks and tests."""

@@ -41,23 +41,23 @@ def demo_settings(data_dir: Path, api_url: str, host: str, port: int) -> Setting
     """Everything that could reach real data or the outside is set here, not read from the
     environment: the database, the data folder, the token, the API server, e-mail."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=data_dir,
         telegram=TelegramSettings(
-            _env_file=None,  # type: ignore[call-arg]
-            token=DEMO_TOKEN,  # type: ignore[arg-type]
+            _env_file=None,
+            token=DEMO_TOKEN,
             api_url=api_url,
             bot_username=BOT_USERNAME,
             webhook_url=None,
             webhook_secret=None,
         ),
         database=DatabaseSettings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             url=f"sqlite+aiosqlite:///{data_dir / 'tayuk.db'}",
         ),
-        smtp=SmtpSettings(_env_file=None, host=None),  # type: ignore[call-arg]
-        http=HttpSettings(_env_file=None, enabled=True, host=host, port=port),  # type: ignore[call-arg]
-        worker=WorkerSettings(_env_file=None, enabled=True, processes=1),  # type: ignore[call-arg]
+        smtp=SmtpSettings(_env_file=None, host=None),
+        http=HttpSettings(_env_file=None, enabled=True, host=host, port=port),
+        worker=WorkerSettings(_env_file=None, enabled=True, processes=1),
     )
 
 

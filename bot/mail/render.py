@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _BASE = "cid:/"
 
 
-class MessageOnlyFetcher(URLFetcher):
+class MessageOnlyFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no types
     """Serves `cid:` parts of the message; refuses everything else."""
 
     def __init__(self, images: dict[str, bytes]) -> None:

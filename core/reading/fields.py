@@ -99,8 +99,8 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
     if not support(best):
         # Paid minus change is the total too: two lines agreeing on a value one digit away
         # from the total line's mean that line was misread (5 read as 3, 0 as 8).
-        derived = {p - c for p in paid for c in change if p > c >= 0} - {best.value}
-        near = [d for d in derived if _one_digit_apart(d, best.value)]
+        paid_less_change = {p - c for p in paid for c in change if p > c >= 0} - {best.value}
+        near = [d for d in paid_less_change if _one_digit_apart(d, best.value)]
         if len(near) == 1:
             return (FieldReading(format_amount(near[0]), 0.6,
                                  "payment minus change, the total line read one digit off"),

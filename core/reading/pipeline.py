@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -99,7 +100,7 @@ class Step(Protocol):
     def cleanup(self, ctx: Context) -> None: ...
 
 
-def run_pipeline(steps: list[Step], ctx: Context) -> Context:
+def run_pipeline(steps: Sequence[Step], ctx: Context) -> Context:
     started: list[Step] = []
     try:
         for step in steps:

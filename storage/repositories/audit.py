@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from core.domain import AuditEntry
+from storage import tables
 from storage.repositories.base import Repository
 
 
@@ -14,15 +15,17 @@ class AuditRepository(Repository):
 
     async def for_document(self, document_id: int) -> list[AuditEntry]:
         result = await self.session.scalars(
-            select(AuditEntry).where(AuditEntry.document_id == document_id).order_by(AuditEntry.id)
+            select(AuditEntry)
+            .where(tables.audit_log.c.document_id == document_id)
+            .order_by(tables.audit_log.c.id)
         )
         return list(result)
 
     async def last_for_document(self, document_id: int) -> AuditEntry | None:
         return await self.session.scalar(
             select(AuditEntry)
-            .where(AuditEntry.document_id == document_id)
-            .order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+            .where(tables.audit_log.c.document_id == document_id)
+            .order_by(tables.audit_log.c.id.desc())
             .limit(1)
         )
 
@@ -31,9 +34,9 @@ class AuditRepository(Repository):
         return int(
             await self.session.scalar(
                 select(func.count()).where(
-                    AuditEntry.actor_id == actor_id,
-                    AuditEntry.action == action,
-                    AuditEntry.at >= since,  # type: ignore[operator]
+                    tables.audit_log.c.actor_id == actor_id,
+                    tables.audit_log.c.action == action,
+                    tables.audit_log.c.at >= since,
                 )
             )
             or 0
@@ -42,8 +45,8 @@ class AuditRepository(Repository):
     async def by_actor(self, actor_id: int, action: str) -> list[AuditEntry]:
         result = await self.session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.actor_id == actor_id, AuditEntry.action == action)
-            .order_by(AuditEntry.id)
+            .where(tables.audit_log.c.actor_id == actor_id, tables.audit_log.c.action == action)
+            .order_by(tables.audit_log.c.id)
         )
         return list(result)
 
@@ -51,7 +54,7 @@ class AuditRepository(Repository):
         """Entries of one action at or after `since`, oldest first."""
         result = await self.session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.action == action, AuditEntry.at >= since)  # type: ignore[operator]
-            .order_by(AuditEntry.id)
+            .where(tables.audit_log.c.action == action, tables.audit_log.c.at >= since)
+            .order_by(tables.audit_log.c.id)
         )
         return list(result)

@@ -218,7 +218,8 @@ class DocumentRepository(Repository):
             query = query.where(
                 (_d.created_at > after) | ((_d.created_at == after) & (_d.id > after_id))
             )
-        return await self.session.scalar(query)
+        found: Document | None = await self.session.scalar(query)
+        return found
 
     async def returned_to(self, uploaded_by: int, limit: int) -> list[Document]:
         """Documents returned to this sender and still waiting for their answer, oldest first."""

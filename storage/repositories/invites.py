@@ -18,7 +18,9 @@ class InviteRepository(Repository):
 
     async def by_hash(self, token_hash: str) -> Invite | None:
         # Looked up by the hash of the token: timing reveals nothing about live tokens.
-        return await self.session.scalar(select(Invite).where(Invite.token_hash == token_hash))
+        return await self.session.scalar(
+            select(Invite).where(tables.invites.c.token_hash == token_hash)
+        )
 
     async def take_use(self, invite_id: int, now: datetime) -> bool:
         """Counts one use if the invite still has one left, in a single conditional UPDATE:
@@ -51,18 +53,18 @@ class InviteRepository(Repository):
         """Unrevoked, unexpired invites of an office and/or some organizations."""
         scope: list[Any] = []
         if office_id is not None:
-            scope.append(Invite.office_id == office_id)
+            scope.append(tables.invites.c.office_id == office_id)
         if organization_ids:
-            scope.append(Invite.organization_id.in_(organization_ids))  # type: ignore[union-attr]
+            scope.append(tables.invites.c.organization_id.in_(organization_ids))
         if not scope:
             return []
         result = await self.session.scalars(
             select(Invite)
             .where(
                 or_(*scope),
-                Invite.revoked_at.is_(None),  # type: ignore[union-attr]
-                Invite.expires_at > now,
+                tables.invites.c.revoked_at.is_(None),
+                tables.invites.c.expires_at > now,
             )
-            .order_by(Invite.id)
+            .order_by(tables.invites.c.id)
         )
         return [i for i in result if i.max_uses is None or i.uses < i.max_uses]

@@ -100,7 +100,7 @@ class JobRepository(Repository):
     async def _take(
         self, candidate: Select[tuple[int]], *, worker: str, now: datetime, lease: timedelta
     ) -> Job | None:
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             # Several workers never wait on or take the same row.
             candidate = candidate.with_for_update(skip_locked=True, of=tables.jobs)
         # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so this is atomic.
@@ -134,7 +134,7 @@ class JobRepository(Repository):
         )
         if kinds:
             exhausted = exhausted.where(_j.kind.in_(kinds))
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             exhausted = exhausted.with_for_update(skip_locked=True)
         ids = list(await self.session.scalars(exhausted))
         if not ids:

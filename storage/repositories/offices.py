@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.domain import Office, OfficeMember
+from storage import tables
 from storage.repositories.base import Repository
 
 
@@ -11,7 +12,7 @@ class OfficeRepository(Repository):
         return await self.session.get(Office, office_id)
 
     async def by_name(self, name: str) -> Office | None:
-        return await self.session.scalar(select(Office).where(Office.name == name))
+        return await self.session.scalar(select(Office).where(tables.offices.c.name == name))
 
     async def add(self, office: Office) -> Office:
         self.session.add(office)
@@ -26,17 +27,17 @@ class OfficeRepository(Repository):
     async def membership(self, office_id: int, person_id: int) -> OfficeMember | None:
         return await self.session.scalar(
             select(OfficeMember).where(
-                OfficeMember.office_id == office_id,
-                OfficeMember.person_id == person_id,
-                OfficeMember.removed_at.is_(None),  # type: ignore[union-attr]
+                tables.office_members.c.office_id == office_id,
+                tables.office_members.c.person_id == person_id,
+                tables.office_members.c.removed_at.is_(None),
             )
         )
 
     async def memberships(self, person_id: int) -> list[OfficeMember]:
         result = await self.session.scalars(
             select(OfficeMember).where(
-                OfficeMember.person_id == person_id,
-                OfficeMember.removed_at.is_(None),  # type: ignore[union-attr]
+                tables.office_members.c.person_id == person_id,
+                tables.office_members.c.removed_at.is_(None),
             )
         )
         return list(result)
@@ -45,9 +46,9 @@ class OfficeRepository(Repository):
         result = await self.session.scalars(
             select(OfficeMember)
             .where(
-                OfficeMember.office_id == office_id,
-                OfficeMember.removed_at.is_(None),  # type: ignore[union-attr]
+                tables.office_members.c.office_id == office_id,
+                tables.office_members.c.removed_at.is_(None),
             )
-            .order_by(OfficeMember.id)
+            .order_by(tables.office_members.c.id)
         )
         return list(result)

@@ -31,9 +31,9 @@ class OrganizationRepository(Repository):
     async def membership(self, organization_id: int, person_id: int) -> OrganizationMember | None:
         return await self.session.scalar(
             select(OrganizationMember).where(
-                OrganizationMember.organization_id == organization_id,
-                OrganizationMember.person_id == person_id,
-                OrganizationMember.removed_at.is_(None),  # type: ignore[union-attr]
+                tables.organization_members.c.organization_id == organization_id,
+                tables.organization_members.c.person_id == person_id,
+                tables.organization_members.c.removed_at.is_(None),
             )
         )
 
@@ -41,10 +41,10 @@ class OrganizationRepository(Repository):
         result = await self.session.scalars(
             select(OrganizationMember)
             .where(
-                OrganizationMember.person_id == person_id,
-                OrganizationMember.removed_at.is_(None),  # type: ignore[union-attr]
+                tables.organization_members.c.person_id == person_id,
+                tables.organization_members.c.removed_at.is_(None),
             )
-            .order_by(OrganizationMember.id)
+            .order_by(tables.organization_members.c.id)
         )
         return list(result)
 
@@ -53,13 +53,16 @@ class OrganizationRepository(Repository):
         levels = [level.value for level in AccessLevel if level.at_least(minimum)]
         result = await self.session.scalars(
             select(Organization)
-            .join(OrganizationMember, OrganizationMember.organization_id == Organization.id)  # type: ignore[arg-type]
-            .where(
-                OrganizationMember.person_id == person_id,
-                OrganizationMember.removed_at.is_(None),  # type: ignore[union-attr]
-                OrganizationMember.access.in_(levels),  # type: ignore[attr-defined]
+            .join(
+                OrganizationMember,
+                tables.organization_members.c.organization_id == tables.organizations.c.id,
             )
-            .order_by(Organization.name, Organization.id)
+            .where(
+                tables.organization_members.c.person_id == person_id,
+                tables.organization_members.c.removed_at.is_(None),
+                tables.organization_members.c.access.in_(levels),
+            )
+            .order_by(tables.organizations.c.name, tables.organizations.c.id)
         )
         return list(result)
 
@@ -67,15 +70,19 @@ class OrganizationRepository(Repository):
         """Organizations that granted access to an office the person is an active member of."""
         result = await self.session.scalars(
             select(Organization)
-            .join(OfficeAccess, OfficeAccess.organization_id == Organization.id)  # type: ignore[arg-type]
-            .join(OfficeMember, OfficeMember.office_id == OfficeAccess.office_id)  # type: ignore[arg-type]
+            .join(
+                OfficeAccess, tables.office_access.c.organization_id == tables.organizations.c.id
+            )
+            .join(
+                OfficeMember, tables.office_members.c.office_id == tables.office_access.c.office_id
+            )
             .where(
-                OfficeMember.person_id == person_id,
-                OfficeMember.removed_at.is_(None),  # type: ignore[union-attr]
-                OfficeAccess.revoked_at.is_(None),  # type: ignore[union-attr]
+                tables.office_members.c.person_id == person_id,
+                tables.office_members.c.removed_at.is_(None),
+                tables.office_access.c.revoked_at.is_(None),
             )
             .distinct()
-            .order_by(Organization.name, Organization.id)
+            .order_by(tables.organizations.c.name, tables.organizations.c.id)
         )
         return list(result)
 
@@ -121,8 +128,8 @@ class OrganizationRepository(Repository):
     async def offices_with_access(self, organization_id: int) -> list[OfficeAccess]:
         result = await self.session.scalars(
             select(OfficeAccess).where(
-                OfficeAccess.organization_id == organization_id,
-                OfficeAccess.revoked_at.is_(None),  # type: ignore[union-attr]
+                tables.office_access.c.organization_id == organization_id,
+                tables.office_access.c.revoked_at.is_(None),
             )
         )
         return list(result)
@@ -131,12 +138,14 @@ class OrganizationRepository(Repository):
         """Organizations whose grant to this office is in force."""
         result = await self.session.scalars(
             select(Organization)
-            .join(OfficeAccess, OfficeAccess.organization_id == Organization.id)  # type: ignore[arg-type]
+            .join(
+                OfficeAccess, tables.office_access.c.organization_id == tables.organizations.c.id
+            )
             .where(
-                OfficeAccess.office_id == office_id,
-                OfficeAccess.revoked_at.is_(None),  # type: ignore[union-attr]
+                tables.office_access.c.office_id == office_id,
+                tables.office_access.c.revoked_at.is_(None),
             )
             .distinct()
-            .order_by(Organization.name, Organization.id)
+            .order_by(tables.organizations.c.name, tables.organizations.c.id)
         )
         return list(result)

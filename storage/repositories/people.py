@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.domain import Identity, Person
+from storage import tables
 from storage.repositories.base import Repository
 
 
@@ -14,8 +15,11 @@ class PeopleRepository(Repository):
         row = (
             await self.session.execute(
                 select(Person, Identity)
-                .join(Identity, Identity.person_id == Person.id)  # type: ignore[arg-type]
-                .where(Identity.platform == platform, Identity.external_id == external_id)
+                .join(Identity, tables.identities.c.person_id == tables.people.c.id)
+                .where(
+                    tables.identities.c.platform == platform,
+                    tables.identities.c.external_id == external_id,
+                )
             )
         ).first()
         return (row[0], row[1]) if row else None
@@ -32,6 +36,8 @@ class PeopleRepository(Repository):
 
     async def identities(self, person_id: int) -> list[Identity]:
         result = await self.session.scalars(
-            select(Identity).where(Identity.person_id == person_id).order_by(Identity.id)
+            select(Identity)
+            .where(tables.identities.c.person_id == person_id)
+            .order_by(tables.identities.c.id)
         )
         return list(result)
