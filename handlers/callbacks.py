@@ -86,3 +86,11 @@ class BooksAct(CallbackData, prefix="bk"):
     o: int = 0
     p: str = ""
     f: str = ""
+
+
+class DuplicateAct(CallbackData, prefix="dp"):
+    # On a likely duplicate's card: "see" the earlier document, "ok" approve anyway,
+    # "keep" both (not a duplicate), "ret" return to the client as a duplicate.
+    a: str
+    d: int
+    v: int

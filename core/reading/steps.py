@@ -20,6 +20,7 @@ from core.reading import (
     several,
 )
 from core.reading.dates import find_dates
+from core.reading.fingerprint import Fingerprint
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
 from core.reading.pipeline import Context, Page, Stop
 from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText
@@ -676,7 +677,7 @@ def _trust_text_layer(ctx: Context) -> None:
 def default_steps() -> list[BaseStep]:
     return [
         LoadPdf(), LoadText(), LoadImage(), RejectUnknownType(), FindPage(), CheckQuality(),
-        Deskew(),
+        Deskew(), Fingerprint(),
         Ocr(), LayOut(), DetectSeveral(), Classify(), ReadFields(), RereadNumbers(),
         RereadDate(), CrossCheck(), RereadTotal(), RecoverAllocation(), AskForOriginal(),
     ]
