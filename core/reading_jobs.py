@@ -96,6 +96,9 @@ async def apply_reading(
         # invoice sent before is looked for (proposed to the accountant, never deleted).
         document.fields = {**document.fields, **smart_filing.reading_marks(reading)}
         await duplicates.check(uow, document, now)
+        from core import ready  # it reads this module's marks: imported when first needed
+
+        await ready.auto_file(uow, document, now)
     await uow.audit.add(
         AuditEntry(
             action="document.read",

@@ -1,5 +1,5 @@
 """Smart filing (issue 17): what a reading leaves for the duplicate finder and the category
-model, and which documents are "ready" (obvious enough to approve in one tap)."""
+model (which documents are "ready" to file in one tap: `core.ready`)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,4 @@ def reading_marks(reading: Reading) -> dict[str, Any]:
     if reading.picture_hash:
         marks[PICTURE_HASH] = reading.picture_hash
     return marks
+

@@ -94,3 +94,12 @@ class DuplicateAct(CallbackData, prefix="dp"):
     a: str
     d: int
     v: int
+
+
+class ReadyAct(CallbackData, prefix="rd"):
+    # "ask" approve all ready documents of organization `o` (asks first), "yes" do it,
+    # "no" cancel; "auto" set auto-filing of `o` to `on`; "undo" an auto-filed document `d`
+    a: str
+    o: int = 0
+    d: int = 0
+    on: int = 0

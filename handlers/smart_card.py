@@ -4,14 +4,17 @@ without importing the duplicate router (which imports `handlers.review`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core import duplicates
+from core import duplicates, ready, suggestions
 from core.domain import Document
-from handlers.callbacks import DuplicateAct
+from core.ports import UnitOfWork
+from core.suggestions import Reason, Suggestion
+from handlers.callbacks import DuplicateAct, ReadyAct
 from handlers.texts import Texts
 
 CAPTION_LIMIT = 1024
@@ -43,10 +46,57 @@ def client_line(t: Texts, document: Document) -> str | None:
     return t("dup.client", **params)
 
 
+def suggestion_line(t: Texts, found: Suggestion) -> str:
+    """ "Suggested category: fuel (92%: like 14 earlier documents from Paz)"."""
+    if found.reason is Reason.VENDOR:
+        reason = t("suggest.reason_vendor", count=found.count, vendor=found.vendor or "?")
+    else:
+        words = ", ".join(f"'{w}'" for w in found.words) or "—"
+        key = "suggest.reason_rule" if found.reason is Reason.RULE else "suggest.reason_words"
+        reason = t(key, words=words)
+    return t(
+        "suggest.card",
+        category=t(f"category.{found.category}"),
+        percent=round(found.confidence * 100),
+        reason=reason,
+    )
+
+
+@dataclass(frozen=True)
+class Extras:
+    suggestion: Suggestion | None  # why the card's category is suggested
+    ready: bool  # obvious enough to approve with the others in one tap
+
+
+async def extras(uow: UnitOfWork, document: Document, category: str | None) -> Extras:
+    return Extras(
+        await suggestions.for_card(uow, document, category),
+        await ready.readiness(uow, document) is not None,
+    )
+
+
 def decorate(
-    t: Texts, document: Document, caption: str, markup: InlineKeyboardMarkup | None
+    t: Texts,
+    document: Document,
+    caption: str,
+    markup: InlineKeyboardMarkup | None,
+    more: Extras | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card with the duplicate line under its title and the four answers on top."""
+    """The card with the suggestion's reason, "ready" with its approve-all button, the
+    duplicate line under its title and the four answers to a duplicate on top."""
+    if more is not None and more.suggestion is not None:
+        found = more.suggestion
+        plain = t("review.card_suggested", category=t(f"category.{found.category}"))
+        caption = caption.replace(plain, suggestion_line(t, found), 1)[:CAPTION_LIMIT]
+    if more is not None and more.ready and document.organization_id is not None:
+        title, _, rest = caption.partition("\n")
+        caption = "\n".join((title, t("ready.card"), rest))[:CAPTION_LIMIT]
+        button = InlineKeyboardButton(
+            text=t("ready.button_all"),
+            callback_data=ReadyAct(a="ask", o=document.organization_id).pack(),
+        )
+        rows = [[button], *(markup.inline_keyboard if markup is not None else [])]
+        markup = InlineKeyboardMarkup(inline_keyboard=rows)
     mark = duplicates.suspected(document)
     if mark is None:
         return caption, markup

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from core.domain import Document, DocumentState
 from storage import tables
@@ -52,6 +52,22 @@ class FilingRepository(Repository):
             .limit(limit)
         )
         return list(result)
+
+    async def decisions(self, office_id: int) -> tuple[int, datetime | None]:
+        """How many documents the office's organizations have filed, and the newest change:
+        a model trained on them is current while these stay the same."""
+        organizations = select(_a.organization_id).where(
+            _a.office_id == office_id, _a.revoked_at.is_(None)
+        )
+        row = (
+            await self.session.execute(
+                select(func.count(), func.max(_d.updated_at)).where(
+                    _d.organization_id.in_(organizations),
+                    _d.state == DocumentState.FILED.value,
+                )
+            )
+        ).one()
+        return int(row[0] or 0), row[1]
 
     async def to_file(self, organization_id: int, limit: int) -> list[Document]:
         result = await self.session.scalars(

@@ -9,54 +9,20 @@ fields a perfect reader gives the factory's invoice and the picture's real finge
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-
 from sqlalchemy import select
 
 from bot.local_api.client import ChatMessage, TgUser
 from core import duplicates
-from core.domain import DocumentState, OfficeMember, OfficeRole
-from core.intake import READ_JOB
-from core.reading.fingerprint import Fingerprint
-from core.reading.pipeline import Context, run_pipeline
-from core.reading.result import FieldReading, Reading
-from core.reading.steps import FindPage, LoadImage
-from core.reading_jobs import apply_reading
-from handlers.reading_notice import announcer
+from core.domain import DocumentState, OfficeRole
 from storage import tables
 from tests import receipt_factory as rf
 from tests import scenario
+from tests.e2e import smart_world
 from tests.e2e.harness import Harness
+from tests.e2e.smart_world import open_org
 
 DANA = TgUser(id=5_000_017_101, first_name="Dana", language_code="he")
 ALICE = TgUser(id=5_000_017_102, first_name="Alice", language_code="en")
-
-
-async def read(harness: Harness, spec: rf.ReceiptSpec, photo: bytes) -> ChatMessage:
-    """Applies the reading of the next queued document; returns the client's notice."""
-    now = datetime.now(UTC)
-    async with harness.app.uow_factory() as uow:
-        job = await uow.jobs.claim(
-            worker="test", now=now, lease=timedelta(minutes=1), kinds=[READ_JOB]
-        )
-        await uow.commit()
-    assert job is not None
-    ctx = run_pipeline(
-        [LoadImage(), FindPage(), Fingerprint()],
-        Context(photo, "image/jpeg", engine=None, today=date.today()),  # type: ignore[arg-type]
-    )
-    reading = Reading(
-        kind=spec.kind,
-        kind_confidence=0.95,
-        fields={n: FieldReading(v, 0.95, "test") for n, v in spec.expected().items()},
-        text=f"{spec.vendor_name} חשבונית מס ייעוץ",
-        pages=1,
-        picture_hash=ctx.picture_hash,
-    )
-    async with harness.app.uow_factory() as uow:
-        applied = await apply_reading(uow, job, reading, worker="test", now=now)
-    announce = announcer(harness.app.bot, harness.app.uow_factory)
-    return await harness.after(DANA, announce(applied))  # type: ignore[no-any-return]
 
 
 async def states(harness: Harness) -> list[tuple[DocumentState, dict[str, object]]]:
@@ -68,17 +34,6 @@ async def states(harness: Harness) -> list[tuple[DocumentState, dict[str, object
         return [(DocumentState(s), f) for s, f in rows]
 
 
-async def open_org(harness: Harness, org: str) -> ChatMessage:
-    report = await harness.say(ALICE, "/tofile")
-    button = next(
-        str(b["text"])
-        for row in (report.reply_markup or {}).get("inline_keyboard", [])
-        for b in row
-        if str(b["text"]).startswith(org)
-    )
-    return await harness.after(ALICE, harness.api.click(ALICE, report, button))  # type: ignore[no-any-return]
-
-
 async def send(harness: Harness, photo: bytes, org: str | None = None) -> None:
     reply = await harness.after(DANA, harness.api.send_photo(DANA, photo))
     if org is not None and "?" in (reply.text or ""):
@@ -88,14 +43,14 @@ async def send(harness: Harness, photo: bytes, org: str | None = None) -> None:
 async def test_a_likely_duplicate_is_shown_and_resolved_each_way(harness: Harness) -> None:
     office_id, falafel = await harness.office_and_org("Falafel Ltd")
     hummus = await scenario.organization(harness.app.uow_factory, office_id, name="Hummus Ltd")
-    person = await scenario.person(harness.app.uow_factory, ALICE.id, "Alice", "en")
-    async with harness.app.uow_factory() as uow:
-        await uow.offices.add_member(
-            OfficeMember(office_id=office_id, person_id=person.id or 0, role=OfficeRole.STAFF)
-        )
-        await uow.commit()
+    await smart_world.staff(harness, ALICE, office_id, OfficeRole.STAFF)
     await harness.join(DANA, falafel)
     spec = rf.hebrew_invoice(seed=11)
+    fields = spec.expected()
+
+    async def read(photo: bytes) -> ChatMessage:
+        return await smart_world.read(harness, DANA, fields, photo=photo, kind=spec.kind)
+
     page = rf.render(spec)
     first, _ = rf.on_table(page)
     again, _ = rf.on_table(
@@ -104,17 +59,17 @@ async def test_a_likely_duplicate_is_shown_and_resolved_each_way(harness: Harnes
 
     # The first photo: read, nothing said about duplicates; the accountant files it.
     await send(harness, rf.jpeg_bytes(first))
-    notice = await read(harness, spec, rf.jpeg_bytes(first))
+    notice = await read(rf.jpeg_bytes(first))
     assert "כבר נשלח" not in (notice.text or "")
-    card = await open_org(harness, "Falafel Ltd")
+    card = await open_org(harness, ALICE, "Falafel Ltd")
     assert "Probably the same" not in (card.caption or "")
     await harness.after(ALICE, harness.api.click(ALICE, card, "✅ Approve"))
 
     # Photographed again: the client is told gently, the card names #1 with its reason.
     await send(harness, rf.jpeg_bytes(again, quality=70))
-    notice = await read(harness, spec, rf.jpeg_bytes(again, quality=70))
+    notice = await read(rf.jpeg_bytes(again, quality=70))
     assert "נראה שהמסמך הזה כבר נשלח (מס' 1" in (notice.text or "")
-    card = await open_org(harness, "Falafel Ltd")
+    card = await open_org(harness, ALICE, "Falafel Ltd")
     assert "🔁 Probably the same as #1 (sent in the chat" in (card.caption or "")
     assert "same vendor and document number" in (card.caption or "")
     # The earlier document is one tap away; the card stays.
@@ -129,9 +84,9 @@ async def test_a_likely_duplicate_is_shown_and_resolved_each_way(harness: Harnes
 
     # A third copy: returned to the client as a duplicate.
     await send(harness, rf.jpeg_bytes(first, quality=60))
-    await read(harness, spec, rf.jpeg_bytes(first, quality=60))
+    await read(rf.jpeg_bytes(first, quality=60))
     await harness.say(ALICE, "/cancel")
-    card = await open_org(harness, "Falafel Ltd")
+    card = await open_org(harness, ALICE, "Falafel Ltd")
     if "Probably the same" not in (card.caption or ""):  # #2 (kept) comes first: skip it
         card = await harness.after(ALICE, harness.api.click(ALICE, card, "⏭ Skip"))
     assert "Probably the same as #1" in (card.caption or "")
@@ -142,9 +97,9 @@ async def test_a_likely_duplicate_is_shown_and_resolved_each_way(harness: Harnes
     # Sent to the client's other business: pointed out, then approved anyway.
     await harness.join(DANA, hummus.id or 0)
     await send(harness, rf.jpeg_bytes(again), org="Hummus Ltd")
-    notice = await read(harness, spec, rf.jpeg_bytes(again))
+    notice = await read(rf.jpeg_bytes(again))
     assert "כבר נשלח אל Falafel Ltd" in (notice.text or "")
-    card = await open_org(harness, "Hummus Ltd")
+    card = await open_org(harness, ALICE, "Hummus Ltd")
     assert "of Falafel Ltd" in (card.caption or "") and "wrong business" in (card.caption or "")
     await harness.after(ALICE, harness.api.click(ALICE, card, "✅ Approve anyway"))
     filed = [s for s, _ in await states(harness) if s is DocumentState.FILED]
