@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.local_api.client import TgUser
+from bot.scheduler import send_auto_filed
 from core import suggestions
 from core.domain import Document, DocumentKind, DocumentState, OfficeRole
 from storage import tables
@@ -125,12 +126,16 @@ async def test_approve_all_ready_and_auto_file_with_undo(harness: Harness) -> No
     await receipt("1004", "240.00")
     assert (await documents(harness))[3][0] is DocumentState.FILED
 
-    # The list of what was auto-filed, with an undo: back to the queue.
-    listed = await harness.say(RACHEL, "/autofiled")
+    # The morning list of what was auto-filed, with an undo: back to the queue.
+    listed = await harness.after(RACHEL, send_auto_filed(harness.app))
     assert "Filed automatically since yesterday (1)" in (listed.text or "")
     assert "Paz Ltd" in (listed.text or "") and "Fuel" in (listed.text or "")
+    assert await send_auto_filed(harness.app) == 0  # once a day
     [undo] = buttons(listed)
     listed = await harness.edited(RACHEL, harness.api.click(RACHEL, listed, undo), listed)
     assert "Nothing was filed automatically" in (listed.text or "")
     state, fields = (await documents(harness))[3]
     assert state is DocumentState.TO_FILE and suggestions.CATEGORY not in fields
+    # /autofiled shows the same list on demand (nothing now).
+    again = await harness.say(RACHEL, "/autofiled")
+    assert "Nothing was filed automatically" in (again.text or "")
