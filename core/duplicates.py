@@ -32,9 +32,10 @@ PICTURE_HASH = "_picture"  # hex perceptual hash of the first page, as read
 LOOK_BACK = timedelta(days=400)  # an invoice is sent again within the year, not years later
 CANDIDATES = 3000  # newest documents compared; older ones are rarely sent again
 # Bits (of 256) two pictures of one page may differ by. Measured on factory receipts
-# (tests/core/test_duplicates.py): the same page on another table, angle, crop and light 10;
-# but another receipt of the same layout a few digits apart is 6: a picture hash cannot tell
-# those apart, which is why it is only asked when no field was read (and only proposes).
+# (tests/core/test_duplicates.py): the same page on another table, angle, crop and light 14,
+# a receipt of another layout 140; but another receipt of the same layout a few digits apart
+# is 4: a picture hash cannot tell those apart, which is why it is only asked when no field
+# was read (and only proposes).
 PICTURE_DISTANCE = 20
 HASH_SIZE = 16
 
@@ -122,7 +123,9 @@ def picture_hash(image: Image.Image) -> str:
     import imagehash
     from PIL import ImageOps
 
-    gray = ImageOps.autocontrast(ImageOps.grayscale(image), cutoff=2)
+    factor = max(1, max(image.size) // 512)
+    small = image.reduce(factor) if factor > 1 else image  # the hash looks at 64x64 anyway
+    gray = ImageOps.autocontrast(ImageOps.grayscale(small), cutoff=2)
     w, h = gray.size
     mx, my = int(w * 0.04), int(h * 0.04)
     inner = gray.crop((mx, my, w - mx, h - my)) if w > 50 and h > 50 else gray
