@@ -96,7 +96,7 @@ async def apply_reading(
         # invoice sent before is looked for (proposed to the accountant, never deleted).
         document.fields = {**document.fields, **smart_filing.reading_marks(reading)}
         await duplicates.check(uow, document, now)
-        from core import ready  # it reads this module's marks: imported when first needed
+        from core import ready  # it imports this module (PARTIAL): imported here, not above
 
         await ready.auto_file(uow, document, now)
     await uow.audit.add(

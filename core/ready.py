@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core import duplicates, review, suggestions
+from core.books.service import ensure_open
 from core.categories import vendor_key
 from core.domain import AuditEntry, Document, DocumentState
 from core.errors import Conflict, NotAllowed, NotFound
@@ -47,6 +48,10 @@ async def readiness(uow: UnitOfWork, document: Document) -> Ready | None:
         return None
     if any(float(f.get("confidence") or 0) < CONFIDENT for f in read.values()):
         return None
+    try:
+        await ensure_open(uow, document)
+    except Conflict:
+        return None  # a closed VAT period: the accountant moves it on by hand
     found = await suggestions.suggest(uow, document)
     if found is None or found.reason is not suggestions.Reason.VENDOR:
         return None  # a vendor the office has not filed before, or an unsure model

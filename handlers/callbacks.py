@@ -103,3 +103,11 @@ class ReadyAct(CallbackData, prefix="rd"):
     o: int = 0
     d: int = 0
     on: int = 0
+
+
+class ExpectedAct(CallbackData, prefix="ex"):
+    # The client's "there is none this month" for the vendor whose key hashes to `v`,
+    # in organization `o`, for period `p` ("2026-10").
+    o: int
+    v: str
+    p: str
