@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from core import expected
 from core.books.service import period_status
 from core.deadlines import (
     DEFAULT_POLICY,
@@ -528,6 +529,8 @@ class ReminderNotice:
     tone: Tone
     documents_sent: int  # for the period, so far
     returned_waiting: int  # sent back to the client, waiting for their answer
+    # Smart filing (issue 17): (vendor, "2026-10") expected for the period, not received.
+    missing: tuple[tuple[str, str], ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -636,6 +639,7 @@ async def _due_reminders(
         since = datetime.combine(start, time(0), tzinfo=ISRAEL_TZ)
         sent_since[start] = await uow.reporting.document_counts(org_ids, since)
     notices = []
+    missing: dict[int, tuple[tuple[str, str], ...]] = {}
     for recipient, found in due:
         target = recipient.organization_id
         assert target is not None
@@ -648,10 +652,42 @@ async def _due_reminders(
         waiting = returned.get(target, 0)
         tones = {reminder_tone(r, open_documents=waiting, documents_sent=documents) for r in found}
         tone = next(t for t in (Tone.URGENT, Tone.NORMAL, Tone.GENTLE) if t in tones)
+        if target not in missing:
+            missing[target] = await _missing_expected(uow, target, found, now)
         notices.append(
-            ReminderNotice(recipient, books.orgs[target], tuple(found), tone, documents, waiting)
+            ReminderNotice(
+                recipient,
+                books.orgs[target],
+                tuple(found),
+                tone,
+                documents,
+                waiting,
+                missing[target],
+            )
         )
     return notices
+
+
+async def _missing_expected(
+    uow: UnitOfWork, organization_id: int, reminders: list[Reminder], now: datetime
+) -> tuple[tuple[str, str], ...]:
+    """The recurring vendors' invoices missing for the reminded months (not for a year)."""
+    months: set[str] = set()
+    for reminder in reminders:
+        period = reminder.obligation.period
+        if (period.end - period.start).days > 70:
+            continue
+        day = period.start
+        while day <= period.end:
+            months.add(day.strftime("%Y-%m"))
+            day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    found: list[tuple[str, str]] = []
+    for month in sorted(months):
+        if month >= now.strftime("%Y-%m"):
+            continue  # the month is not over: its invoice may still come
+        absent = await expected.missing(uow, organization_id, month, now)
+        found += [(e.name, month) for e in absent]
+    return tuple(found)
 
 
 def _digest_due(now: datetime, schedule: OfficeSchedule | None) -> date | None:

@@ -4,13 +4,15 @@ the client, who answers "there is none this month" with one tap."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from bot.local_api.client import TgUser
-from core import expected
+from core import expected, reporting
 from core.domain import Document, DocumentKind, DocumentState, OfficeRole
+from core.reporting import ReminderNotice
+from handlers.deadlines import render_notice
 from storage import tables
 from tests.e2e import smart_world
 from tests.e2e.harness import Harness
@@ -61,8 +63,13 @@ async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
     assert "Falafel Ltd: nothing yet from Bezeq" in (office.text or "")
     assert "Azrieli" not in (office.text or "") and "Paz" not in (office.text or "")
 
-    client = await harness.say(DANA, "/expected")
+    # The client's reminder for that period names it (read on a morning it is due).
     month = expected_month(period)
+    reminder = await first_reminder(harness, org_id, period)
+    assert f"We have no invoice from Bezeq for {month} yet." in reminder
+    assert "Azrieli" not in reminder and "/expected" in reminder
+
+    client = await harness.say(DANA, "/expected")
     assert f"We have no invoice from Bezeq for {month} yet." in (client.text or "")
     assert buttons(client) == ["There is none from Bezeq this month"]
     client = await harness.edited(
@@ -81,6 +88,24 @@ async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
             )
         ).one()
     assert said.actor_id == found[0].id and said.details["period"] == period
+
+
+async def first_reminder(harness: Harness, org_id: int, period: str) -> str:
+    """The first client reminder about `period`, as the scheduler would render it."""
+    year, month = (int(p) for p in period.split("-"))
+    start = date(year + month // 12, month % 12 + 1, 1)
+    for day in range(25):
+        morning = datetime.combine(start + timedelta(days=day), time(7, 30), tzinfo=UTC)
+        async with harness.app.uow_factory() as uow:
+            notices = await reporting.due_notices(uow, morning)
+        for notice in notices:
+            if (
+                isinstance(notice, ReminderNotice)
+                and notice.organization.id == org_id
+                and notice.reminders[0].obligation.period.start == date(year, month, 1)
+            ):
+                return render_notice(notice)
+    raise AssertionError(f"no reminder for {period}")
 
 
 def expected_month(period: str) -> str:
