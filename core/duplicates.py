@@ -202,11 +202,13 @@ async def check(uow: UnitOfWork, document: Document, now: datetime) -> Match | N
         return None
     organizations = {document.organization_id}
     # The client's own organizations (not an accountant's whole office): the same invoice
-    # there was sent to the wrong business.
+    # there was sent to the wrong business. Only those the same office serves: another
+    # office must not learn of a document it has no access to.
+    offices = await _offices(uow, document.organization_id)
     for organization in await uow.organizations.for_person(
         document.uploaded_by, AccessLevel.UPLOADER
     ):
-        if organization.id is not None:
+        if organization.id is not None and offices & await _offices(uow, organization.id):
             organizations.add(organization.id)
     candidates = await uow.filing.candidates(
         sorted(organizations), since=now - LOOK_BACK, limit=CANDIDATES
@@ -229,6 +231,11 @@ async def check(uow: UnitOfWork, document: Document, now: datetime) -> Match | N
         )
     document.fields = fields
     return match
+
+
+async def _offices(uow: UnitOfWork, organization_id: int) -> set[int]:
+    grants = await uow.organizations.offices_with_access(organization_id)
+    return {g.office_id for g in grants if g.revoked_at is None}
 
 
 def suspected(document: Document) -> dict[str, Any] | None:
