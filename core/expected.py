@@ -16,6 +16,7 @@ from core.ports import UnitOfWork
 LOOK_BACK_MONTHS = 4  # the months before the period that are looked at
 RECURRING_IN = 3  # a vendor seen in at least this many of them is expected every month
 NONE_THIS_MONTH = "expected.none"  # the audit action of the client's "there is none"
+PER_ORGANIZATION = 2000  # documents of half a year looked at, per organization
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,35 @@ async def missing(
     uow: UnitOfWork, organization_id: int, period: str, now: datetime
 ) -> list[Expected]:
     """The recurring vendors with no document for `period` and no "there is none"."""
+    return (await missing_in([organization_id], period, now, uow))[organization_id]
+
+
+async def missing_in(
+    organization_ids: list[int], period: str, now: datetime, uow: UnitOfWork
+) -> dict[int, list[Expected]]:
+    """`missing` for many organizations in two queries (a thousand reminders at once)."""
     since = now - timedelta(days=31 * (LOOK_BACK_MONTHS + 2))
-    documents = await uow.filing.candidates([organization_id], since=since, limit=5000)
-    expected = recurring(documents, period)
-    arrived = {vendor_key(d) for d in documents if month_of(d) == period}
-    declared = {
-        str(e.details.get("vendor"))
+    documents = await uow.filing.candidates(
+        organization_ids, since=since, limit=PER_ORGANIZATION * max(1, len(organization_ids))
+    )
+    by_org: dict[int, list[Document]] = {o: [] for o in organization_ids}
+    for document in documents:
+        if document.organization_id in by_org:
+            by_org[document.organization_id].append(document)
+    declared: set[tuple[int | None, str]] = {
+        (e.organization_id, str(e.details.get("vendor")))
         for e in await uow.audit.since(NONE_THIS_MONTH, since)
-        if e.organization_id == organization_id and e.details.get("period") == period
+        if e.details.get("period") == period
     }
-    return [e for e in expected if e.vendor not in arrived and e.vendor not in declared]
+    found: dict[int, list[Expected]] = {}
+    for organization_id, history in by_org.items():
+        arrived = {vendor_key(d) for d in history if month_of(d) == period}
+        found[organization_id] = [
+            e
+            for e in recurring(history, period)
+            if e.vendor not in arrived and (organization_id, e.vendor) not in declared
+        ]
+    return found
 
 
 async def declare_none(

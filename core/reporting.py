@@ -639,7 +639,7 @@ async def _due_reminders(
         since = datetime.combine(start, time(0), tzinfo=ISRAEL_TZ)
         sent_since[start] = await uow.reporting.document_counts(org_ids, since)
     notices = []
-    missing: dict[int, tuple[tuple[str, str], ...]] = {}
+    missing = await _missing_expected(uow, due, now)
     for recipient, found in due:
         target = recipient.organization_id
         assert target is not None
@@ -652,8 +652,6 @@ async def _due_reminders(
         waiting = returned.get(target, 0)
         tones = {reminder_tone(r, open_documents=waiting, documents_sent=documents) for r in found}
         tone = next(t for t in (Tone.URGENT, Tone.NORMAL, Tone.GENTLE) if t in tones)
-        if target not in missing:
-            missing[target] = await _missing_expected(uow, target, found, now)
         notices.append(
             ReminderNotice(
                 recipient,
@@ -662,32 +660,35 @@ async def _due_reminders(
                 tone,
                 documents,
                 waiting,
-                missing[target],
+                missing.get(target, ()),
             )
         )
     return notices
 
 
 async def _missing_expected(
-    uow: UnitOfWork, organization_id: int, reminders: list[Reminder], now: datetime
-) -> tuple[tuple[str, str], ...]:
-    """The recurring vendors' invoices missing for the reminded months (not for a year)."""
-    months: set[str] = set()
-    for reminder in reminders:
-        period = reminder.obligation.period
-        if (period.end - period.start).days > 70:
-            continue
-        day = period.start
-        while day <= period.end:
-            months.add(day.strftime("%Y-%m"))
-            day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-    found: list[tuple[str, str]] = []
-    for month in sorted(months):
-        if month >= now.strftime("%Y-%m"):
-            continue  # the month is not over: its invoice may still come
-        absent = await expected.missing(uow, organization_id, month, now)
-        found += [(e.name, month) for e in absent]
-    return tuple(found)
+    uow: UnitOfWork, due: list[tuple[Recipient, list[Reminder]]], now: datetime
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Smart filing (issue 17): per organization, the recurring vendors' invoices missing
+    for the reminded months that are over (not for a yearly report)."""
+    months: dict[str, set[int]] = defaultdict(set)
+    for recipient, reminders in due:
+        for reminder in reminders:
+            period = reminder.obligation.period
+            if (period.end - period.start).days > 70 or recipient.organization_id is None:
+                continue
+            day = period.start
+            while day <= period.end:
+                if day.strftime("%Y-%m") < now.strftime("%Y-%m"):  # its invoice may still come
+                    months[day.strftime("%Y-%m")].add(recipient.organization_id)
+                day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for month, org_ids in sorted(months.items()):
+        for org_id, absent in (
+            await expected.missing_in(sorted(org_ids), month, now, uow)
+        ).items():
+            found[org_id] += [(e.name, month) for e in absent]
+    return {org_id: tuple(items) for org_id, items in found.items()}
 
 
 def _digest_due(now: datetime, schedule: OfficeSchedule | None) -> date | None:

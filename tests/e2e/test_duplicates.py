@@ -78,9 +78,9 @@ async def test_a_likely_duplicate_is_shown_and_resolved_each_way(harness: Harnes
     # Keep both: the card comes back without the mark; the pair is not proposed again.
     card = await harness.after(ALICE, harness.api.click(ALICE, card, "➕ Keep both"))
     assert "Probably the same" not in (card.caption or "")
-    state, fields = (await states(harness))[1]
-    assert state is DocumentState.TO_FILE and duplicates.DUPLICATE not in fields
-    assert fields[duplicates.DISMISSED] == [1]
+    state, kept = (await states(harness))[1]
+    assert state is DocumentState.TO_FILE and duplicates.DUPLICATE not in kept
+    assert kept[duplicates.DISMISSED] == [1]
 
     # A third copy: returned to the client as a duplicate.
     await send(harness, rf.jpeg_bytes(first, quality=60))
