@@ -41,7 +41,10 @@ from handlers import (
     team,
 )
 from handlers import deadlines as deadline_handlers
+from handlers import duplicates as duplicate_handlers
+from handlers import expected as expected_handlers
 from handlers import mail as mail_handlers
+from handlers import ready as ready_handlers
 from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
@@ -124,6 +127,9 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 access_handlers,
                 deadline_handlers,
                 due_dates,
+                duplicate_handlers,  # smart filing: a likely duplicate's answers
+                ready_handlers,  # smart filing: approve all ready, auto-filing
+                expected_handlers,  # smart filing: recurring vendors' missing invoices
                 review_handlers,  # before intake: a photo answering a return is not an upload
                 categories,
                 books,  # before intake: a chart file sent to /accounts is not an upload

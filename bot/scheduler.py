@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.sender import Delivery, RateLimiter, Send, TelegramSender
@@ -91,6 +92,50 @@ class DeadlineTicker:
             return report
 
 
+AUTO_FILED_JOB = "smart_filing.auto_filed"
+AUTO_FILED_AT = (8, 30)  # Israel time: the morning list of what was filed with no tap
+
+
+async def send_auto_filed(app: App) -> int:
+    """Each office member gets the list of what was auto-filed since yesterday in the
+    organizations they review, with an undo for each (issue 17); once a day, whatever the
+    number of processes (the key is claimed first). Returns how many lists went out."""
+    from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+
+    from core.domain import SentNotice
+    from handlers.ready import daily_list
+    from handlers.texts import Texts
+
+    now = app.clock.now()
+    async with app.uow_factory() as uow:
+        recipients = {r.person_id: r for r in await uow.reporting.office_recipients()}
+    sent = 0
+    for recipient in recipients.values():
+        key = f"autofiled:{recipient.person_id}:{now.date().isoformat()}"
+        async with app.uow_factory() as uow:
+            person = await uow.people.get(recipient.person_id)
+            if person is None:
+                continue
+            listed = await daily_list(uow, person, Texts(recipient.language), app.clock)
+            if listed is None:
+                continue
+            notice = SentNotice(key=key, person_id=recipient.person_id, sent_at=now)
+            claimed = await uow.reporting.claim([notice])
+            await uow.commit()
+        if key not in claimed:
+            continue
+        text, markup = listed
+        try:
+            await app.bot.send_message(recipient.chat_id, text, reply_markup=markup)
+            sent += 1
+        except TelegramForbiddenError:
+            async with app.uow_factory() as uow:
+                await mark_unreachable(uow, recipient.person_id)
+        except TelegramBadRequest:
+            log.warning("the auto-filed list to person %s was refused", recipient.person_id)
+    return sent
+
+
 def build_scheduler(ticker: DeadlineTicker, *, seconds: float = 60) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=TIMEZONE)
     # One job under a stable name; coalesce so a sleeping laptop does not tick ten times.
@@ -109,6 +154,16 @@ async def run_scheduler(app: App, limiter: RateLimiter | None = None) -> None:
     """Runs the tick until cancelled (a task in `app.tasks`, so `App.close` stops it)."""
     ticker = DeadlineTicker(app.uow_factory, TelegramSender(app.bot, limiter).send, app.clock)
     scheduler = build_scheduler(ticker)
+    hour, minute = AUTO_FILED_AT
+    scheduler.add_job(
+        send_auto_filed,
+        CronTrigger(hour=hour, minute=minute, timezone=TIMEZONE),
+        args=[app],
+        id=AUTO_FILED_JOB,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
     scheduler.start()
     try:
         try:

@@ -55,12 +55,16 @@ def vendor_key(document: Document) -> str | None:
         if digits:
             return "id:" + digits.zfill(9)
     name = _value(document, "vendor_name")
-    if name:
-        words = re.sub(r"[^\w]+", " ", name.casefold()).split()
-        # "Ltd" and its Hebrew forms say nothing about who the vendor is.
-        words = [w for w in words if w not in {"ltd", "בעמ", "בע", "מ", "inc", "llc"}]
-        if words:
-            return ("name:" + " ".join(words))[:120]
+    return name_key(name) if name else None
+
+
+def name_key(name: str) -> str | None:
+    """A vendor's name as a key: case, punctuation and "Ltd" do not tell vendors apart."""
+    words = re.sub(r"[^\w]+", " ", name.casefold()).split()
+    # "Ltd" and its Hebrew forms say nothing about who the vendor is.
+    words = [w for w in words if w not in {"ltd", "בעמ", "בע", "מ", "inc", "llc"}]
+    if words:
+        return ("name:" + " ".join(words))[:120]
     return None
 
 

@@ -66,6 +66,10 @@ class DocumentKind(StrEnum):
     OTHER = "other"
 
 
+# In Document.fields of a file read in part: {"read": pages read, "total": pages in the file}.
+PARTIAL = "_partial"
+
+
 class DocumentState(StrEnum):
     RECEIVED = "received"  # stored, waiting to be read (or for the client to pick an org)
     TO_FILE = "to_file"  # read, waiting for the accountant

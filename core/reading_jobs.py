@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from core.domain import AuditEntry, Document, DocumentKind, DocumentState, Job
+from core import duplicates, ready, smart_filing
+from core.domain import PARTIAL, AuditEntry, Document, DocumentKind, DocumentState, Job
 from core.permissions import Action, may, upload_destinations
 from core.ports import UnitOfWork
 from core.reading.result import (
@@ -31,7 +32,6 @@ BACKOFF = (
 )
 
 
-PARTIAL = "_partial"  # in Document.fields: {"read": pages read, "total": pages in the file}
 
 
 class ReadOutcome(StrEnum):
@@ -91,6 +91,11 @@ async def apply_reading(
     else:
         document.state = DocumentState.TO_FILE
         moved_from = await _route_by_buyer(uow, document, reading.value("customer_id"))
+        # Smart filing (issue 17): what the picture and the words were, then the same
+        # invoice sent before is looked for (proposed to the accountant, never deleted).
+        document.fields = {**document.fields, **smart_filing.reading_marks(reading)}
+        await duplicates.check(uow, document, now)
+        await ready.auto_file(uow, document, now)
     await uow.audit.add(
         AuditEntry(
             action="document.read",

@@ -16,7 +16,7 @@ from typing import Any
 
 from stdnum.il import hp, idnr
 
-from core import categories
+from core import categories, suggestions
 from core.books.service import ensure_open
 from core.deadlines.quiet_hours import is_quiet
 from core.domain import (
@@ -286,14 +286,18 @@ async def choose_category(
 
 
 async def suggested_category(uow: UnitOfWork, document: Document) -> str | None:
-    """The chosen category, else the one last chosen for this vendor of the organization."""
+    """The chosen category, else the one last chosen for this vendor of the organization,
+    else what the office's model (or the default keyword rules) suggests with confidence."""
     chosen = document.category
     if chosen is not None and chosen in categories.CATEGORIES:
         return chosen
     vendor = categories.vendor_key(document)
-    if vendor is None or document.organization_id is None:
-        return None
-    return await uow.categories.for_vendor(document.organization_id, vendor)
+    if vendor is not None and document.organization_id is not None:
+        remembered = await uow.categories.for_vendor(document.organization_id, vendor)
+        if remembered is not None:
+            return remembered
+    learned = await suggestions.suggest(uow, document)  # smart filing (issue 17)
+    return learned.category if learned is not None else None
 
 
 async def office_chart(uow: UnitOfWork, office_id: int) -> dict[str, Fraction]:

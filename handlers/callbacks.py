@@ -86,3 +86,28 @@ class BooksAct(CallbackData, prefix="bk"):
     o: int = 0
     p: str = ""
     f: str = ""
+
+
+class DuplicateAct(CallbackData, prefix="dp"):
+    # On a likely duplicate's card: "see" the earlier document, "ok" approve anyway,
+    # "keep" both (not a duplicate), "ret" return to the client as a duplicate.
+    a: str
+    d: int
+    v: int
+
+
+class ReadyAct(CallbackData, prefix="rd"):
+    # "ask" approve all ready documents of organization `o` (asks first), "yes" do it,
+    # "no" cancel; "auto" set auto-filing of `o` to `on`; "undo" an auto-filed document `d`
+    a: str
+    o: int = 0
+    d: int = 0
+    on: int = 0
+
+
+class ExpectedAct(CallbackData, prefix="ex"):
+    # The client's "there is none this month" for the vendor whose key hashes to `v`,
+    # in organization `o`, for period `p` ("2026-10").
+    o: int
+    v: str
+    p: str

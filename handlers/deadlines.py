@@ -19,6 +19,7 @@ from core.people import mark_unreachable
 from core.ports import Clock
 from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
 from handlers.editing import edit_in_place
+from handlers.expected import month_text
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWork
 
@@ -77,6 +78,10 @@ def render_reminder(t: Texts, notice: ReminderNotice) -> str:
         lines.append(t("reminder.have_none"))
     if notice.returned_waiting:
         lines.append(t("reminder.returned", count=notice.returned_waiting))
+    for vendor, month in notice.missing:  # smart filing (issue 17): expected, not received
+        lines.append(t("expected.client_line", vendor=vendor, month=month_text(month)))
+    if notice.missing:
+        lines.append(t("expected.reminder_answer"))
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from core.people import mark_unreachable
 from core.permissions import Action, may
 from core.reading_jobs import PARTIAL, Applied, ReadOutcome
 from core.review import allocation_missing
+from handlers import smart_card
 from handlers.callbacks import ClientAct
 from handlers.texts import Texts, number_of
 from storage.uow import SqlUnitOfWorkFactory
@@ -75,6 +76,8 @@ def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
     if partial:
         lines.append(t("read.partial", read=partial["read"], total=partial["total"]))
     lines.append(t("read.sent_to_office"))
+    if (duplicate := smart_card.client_line(t, document)) is not None:
+        lines.append(duplicate)  # smart filing: sent twice, told gently
     return "\n".join(lines)
 
 

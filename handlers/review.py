@@ -39,7 +39,7 @@ from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore, Mailer, Notifier
 from core.reading_jobs import PARTIAL
-from handlers import books
+from handlers import books, smart_card
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
 from handlers.intake import download, turn, upload_of
 from handlers.reading_notice import UNSURE_BELOW
@@ -300,6 +300,8 @@ async def show_card(
     caption, markup = card_caption(t, document, org, category), card_keyboard(t, document)
     # A document of a closed VAT period says so, with the next open period to take (books).
     caption, markup = await books.late_notice(uow, t, document, caption, markup)
+    more = await smart_card.extras(uow, document, category)  # smart filing (issue 17)
+    caption, markup = smart_card.decorate(t, document, caption, markup, more)
     await uow.release_if_clean()
     sent = await send_file(bot, chat_id, stored, data, caption, markup, number_of(document))
     if state is not None and document.organization_id is not None:

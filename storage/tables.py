@@ -510,3 +510,17 @@ inbox_updates = Table(
     ),
     Index("ix_inbox_updates_done_at", "done_at"),
 )
+
+# --- smart filing (issue 17) -----------------------------------------------------------------
+
+# An organization's opt-in to filing "ready" documents without the accountant's tap.
+filing_settings = Table(
+    "filing_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("auto_file", Boolean, nullable=False, default=False),
+    Column("set_by", Integer, ForeignKey("people.id"), nullable=True),
+    _created(),
+    UniqueConstraint("organization_id", name="uq_filing_settings_organization"),
+)

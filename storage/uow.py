@@ -13,6 +13,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.books import BooksRepository
 from storage.repositories.categories import CategoryRepository
 from storage.repositories.documents import DocumentRepository
+from storage.repositories.filing import FilingRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.jobs import JobRepository
 from storage.repositories.mail import MailRepository
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     reporting: ReportingRepository
     categories: CategoryRepository
+    filing: FilingRepository
     books: BooksRepository
     mail: MailRepository
 
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
         self.categories = CategoryRepository(session)
         self.books = BooksRepository(session)
         self.mail = MailRepository(session)
+        self.filing = FilingRepository(session)
         return self
 
     async def __aexit__(

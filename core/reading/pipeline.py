@@ -80,6 +80,7 @@ class Context:
     problems: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     resources: list[Any] = field(default_factory=list)  # closed by the steps' clean-up
+    picture_hash: str | None = None  # core.reading.fingerprint
 
     def problem(self, name: str) -> None:
         if name not in self.problems:

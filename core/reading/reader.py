@@ -35,4 +35,5 @@ def read_document(data: bytes, mime_type: str, *, engine: OcrEngine, today: date
         pages_skipped=ctx.pages_skipped,
         seconds=round(time.perf_counter() - started, 3),
         steps=ctx.steps,
+        picture_hash=ctx.picture_hash,
     )

@@ -56,6 +56,7 @@ class Reading:
     pages_skipped: int = 0  # pages of the file beyond the page limit, not read
     seconds: float = 0.0
     steps: list[str] = field(default_factory=list)
+    picture_hash: str | None = None  # of the first page, to find the same picture again
 
     @property
     def confidence(self) -> float:

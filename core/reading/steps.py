@@ -20,8 +20,9 @@ from core.reading import (
     several,
 )
 from core.reading.dates import find_dates
+from core.reading.fingerprint import Fingerprint
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
-from core.reading.pipeline import Context, Page, Stop
+from core.reading.pipeline import Context, Page, Step, Stop
 from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText
 from core.reading.result import FieldReading
 from core.reading.text import hebrew_share, normalise
@@ -673,10 +674,10 @@ def _trust_text_layer(ctx: Context) -> None:
             reading.confidence = round(min(0.97, reading.confidence + 0.1), 3)
 
 
-def default_steps() -> list[BaseStep]:
+def default_steps() -> list[Step]:
     return [
         LoadPdf(), LoadText(), LoadImage(), RejectUnknownType(), FindPage(), CheckQuality(),
-        Deskew(),
+        Deskew(), Fingerprint(),
         Ocr(), LayOut(), DetectSeveral(), Classify(), ReadFields(), RereadNumbers(),
         RereadDate(), CrossCheck(), RereadTotal(), RecoverAllocation(), AskForOriginal(),
     ]

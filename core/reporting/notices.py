@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from core import expected
 from core.books.service import period_status
 from core.deadlines import (
     DEFAULT_POLICY,
@@ -61,6 +62,8 @@ class ReminderNotice:
     tone: Tone
     documents_sent: int  # for the period, so far
     returned_waiting: int  # sent back to the client, waiting for their answer
+    # Smart filing (issue 17): (vendor, "2026-10") expected for the period, not received.
+    missing: tuple[tuple[str, str], ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -169,6 +172,7 @@ async def _due_reminders(
         since = datetime.combine(start, time(0), tzinfo=ISRAEL_TZ)
         sent_since[start] = await uow.reporting.document_counts(org_ids, since)
     notices = []
+    missing = await _missing_expected(uow, due, now)
     for recipient, found in due:
         target = recipient.organization_id
         assert target is not None
@@ -182,9 +186,42 @@ async def _due_reminders(
         tones = {reminder_tone(r, open_documents=waiting, documents_sent=documents) for r in found}
         tone = next(t for t in (Tone.URGENT, Tone.NORMAL, Tone.GENTLE) if t in tones)
         notices.append(
-            ReminderNotice(recipient, books.orgs[target], tuple(found), tone, documents, waiting)
+            ReminderNotice(
+                recipient,
+                books.orgs[target],
+                tuple(found),
+                tone,
+                documents,
+                waiting,
+                missing.get(target, ()),
+            )
         )
     return notices
+
+
+async def _missing_expected(
+    uow: UnitOfWork, due: list[tuple[Recipient, list[Reminder]]], now: datetime
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Smart filing (issue 17): per organization, the recurring vendors' invoices missing
+    for the reminded months that are over (not for a yearly report)."""
+    months: dict[str, set[int]] = defaultdict(set)
+    for recipient, reminders in due:
+        for reminder in reminders:
+            period = reminder.obligation.period
+            if (period.end - period.start).days > 70 or recipient.organization_id is None:
+                continue
+            day = period.start
+            while day <= period.end:
+                if day.strftime("%Y-%m") < now.strftime("%Y-%m"):  # its invoice may still come
+                    months[day.strftime("%Y-%m")].add(recipient.organization_id)
+                day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for month, org_ids in sorted(months.items()):
+        for org_id, absent in (
+            await expected.missing_in(sorted(org_ids), month, now, uow)
+        ).items():
+            found[org_id] += [(e.name, month) for e in absent]
+    return {org_id: tuple(items) for org_id, items in found.items()}
 
 
 def _digest_due(now: datetime, schedule: OfficeSchedule | None) -> date | None:

@@ -1,0 +1,297 @@
+"""Categories that learn (issue 17): per office, a model of its own approved documents
+suggests a category with a confidence and a reason the accountant can read.
+
+Features: the vendor (business number, else name), the category last chosen for that vendor,
+the document's words, its kind and the size of its total. scikit-learn's logistic regression
+does the learning; its weights give the reason ("the words 'fuel' and 'liters'"). Below
+`THRESHOLD` nothing is suggested. An office with too little history gets the default chart's
+keyword rules instead. Offices never share a model or data: the cache is keyed by office.
+
+scikit-learn is a numerical library (numpy/scipy level), not a framework, so it may live in
+`core`; it is imported only when a model is trained, since importing it takes about a second
+that the bot's start, its handlers and most tests do not need to pay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from core.categories import CATEGORIES, vendor_key
+from core.domain import Document
+from core.ports import UnitOfWork
+
+WORDS = "_words"
+THRESHOLD = 0.6  # below this the model says nothing (bench/classify.py: 97% right above it)
+MIN_HISTORY = 20  # fewer approved documents than this: the keyword rules only
+HALF_LIFE_DAYS = 120.0  # older decisions weigh less: a vendor's category may change
+RETRAIN_SECONDS = 120.0  # an office's model is rebuilt at most this often
+HISTORY_LIMIT = 5000  # newest decisions learned from
+
+# The default chart's keyword rules: a word of the document that names its category.
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "fuel": ("דלק", "סולר", "בנזין", "ליטר", "ליטרים", "fuel", "diesel", "petrol", "liters"),
+    "vehicle": ("מוסך", "צמיגים", "רישוי", "ליסינג", "garage", "tyres", "tires", "leasing"),
+    "communications": ("סלולר", "אינטרנט", "טלפון", "תקשורת", "internet", "mobile", "phone"),
+    "rent": ("שכירות", "שכר דירה", "rent", "lease"),
+    "office_supplies": ("נייר", "טונר", "משרדי", "toner", "stationery"),
+    "meals": ("מסעדה", "ארוחה", "קפה", "restaurant", "meal", "coffee"),
+    "travel": ("טיסה", "מלון", "flight", "hotel", "airline"),
+    "insurance": ("ביטוח", "פוליסה", "insurance", "policy"),
+    "bank_fees": ("עמלה", "עמלות", "bank", "commission"),
+    "professional_services": ("ייעוץ", "עורך דין", "consulting", "legal", "audit"),
+    "equipment": ("מחשב", "מדפסת", "laptop", "printer", "computer"),
+}
+
+
+class Reason(StrEnum):
+    VENDOR = "vendor"  # like N earlier documents of this vendor
+    WORDS = "words"  # the words that weighed most
+    RULE = "rule"  # the default chart's keyword
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    category: str
+    confidence: float
+    reason: Reason
+    count: int = 0  # earlier documents of the vendor in this category
+    vendor: str | None = None  # the vendor's name as read
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Example:
+    """What the model sees of a document (and, when learning, what the office chose)."""
+
+    vendor: str | None
+    vendor_name: str | None
+    words: tuple[str, ...]
+    kind: str
+    total: float | None
+    category: str | None = None
+    at: datetime | None = None
+
+
+def _value(document: Document, name: str) -> str | None:
+    entry = document.fields.get(name)
+    if isinstance(entry, dict) and entry.get("value"):
+        return str(entry["value"])
+    return None
+
+
+def chosen(document: Document) -> str | None:
+    value = document.category
+    return value if value in CATEGORIES else None
+
+
+def example_of(document: Document) -> Example:
+    total: float | None = None
+    if raw := _value(document, "total"):
+        try:
+            total = float(Decimal(raw.replace(",", "")))
+        except (InvalidOperation, ValueError):
+            total = None
+    words = document.fields.get(WORDS)
+    return Example(
+        vendor=vendor_key(document),
+        vendor_name=_value(document, "vendor_name"),
+        words=tuple(words.split()) if isinstance(words, str) else (),
+        kind=document.kind.value,
+        total=total,
+        category=chosen(document),
+        at=document.updated_at or document.created_at,
+    )
+
+
+def _features(example: Example, last: str | None) -> dict[str, float]:
+    found: dict[str, float] = {f"k={example.kind}": 1.0}
+    if example.vendor:
+        found[f"v={example.vendor}"] = 1.0
+    if last:
+        found[f"last={last}"] = 1.0
+    for word in example.words:
+        found[f"w={word}"] = 1.0
+    if example.total is not None:
+        # Orders of magnitude: rent is thousands, coffee tens.
+        found[f"amount={int(math.log10(abs(example.total) + 1))}"] = 1.0
+    return found
+
+
+def rule_suggestion(example: Example) -> Suggestion | None:
+    """The keyword rules: one category's word in the document, and no other's."""
+    text = " ".join(example.words)
+    hits: dict[str, list[str]] = {}
+    for category, words in KEYWORDS.items():
+        for word in words:
+            if (f" {word} " in f" {text} ") and word not in hits.get(category, []):
+                hits.setdefault(category, []).append(word)
+    if len(hits) != 1:
+        return None
+    category, hit = next(iter(hits.items()))
+    return Suggestion(category, 0.7, Reason.RULE, words=tuple(hit[:2]))
+
+
+@dataclass
+class CategoryModel:
+    """One office's model; `suggest` is cheap (a sparse dot product)."""
+
+    vectorizer: Any
+    classifier: Any
+    last_for_vendor: dict[str, str]
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    examples: int = 0
+
+    @classmethod
+    def train(
+        cls, history: Sequence[Example], now: datetime | None = None
+    ) -> CategoryModel | None:
+        """None when the history is too small or names a single category."""
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        labelled = sorted(
+            (e for e in history if e.category is not None),
+            key=lambda e: e.at or datetime.min,
+        )
+        if len(labelled) < MIN_HISTORY or len({e.category for e in labelled}) < 2:
+            return None
+        last: dict[str, str] = {}
+        rows, labels, weights = [], [], []
+        newest = now or labelled[-1].at
+        for example in labelled:
+            assert example.category is not None
+            # What was last chosen for the vendor *before* this document: the model learns
+            # how far to trust the vendor's latest choice.
+            rows.append(_features(example, last.get(example.vendor or "")))
+            labels.append(example.category)
+            age = (newest - example.at).days if newest and example.at else 0
+            weights.append(0.5 ** (max(age, 0) / HALF_LIFE_DAYS))
+            if example.vendor:
+                last[example.vendor] = example.category
+        vectorizer = DictVectorizer()
+        matrix = vectorizer.fit_transform(rows)
+        classifier = LogisticRegression(C=4.0, max_iter=400)
+        classifier.fit(matrix, labels, sample_weight=weights)
+        counts = Counter((e.vendor, e.category) for e in labelled if e.vendor and e.category)
+        return cls(vectorizer, classifier, last, counts, len(labelled))
+
+    def suggest(self, example: Example, last: str | None = None) -> Suggestion | None:
+        last = last or self.last_for_vendor.get(example.vendor or "")
+        row = self.vectorizer.transform([_features(example, last)])
+        probabilities = self.classifier.predict_proba(row)[0]
+        best = int(probabilities.argmax())
+        confidence = float(probabilities[best])
+        if confidence < THRESHOLD:
+            return None
+        category = str(self.classifier.classes_[best])
+        count = self.counts.get((example.vendor or "", category), 0)
+        if example.vendor and count >= 2:
+            return Suggestion(category, confidence, Reason.VENDOR, count, example.vendor_name)
+        return Suggestion(category, confidence, Reason.WORDS, words=self._words_for(row, best))
+
+    def _words_for(self, row: Any, best: int) -> tuple[str, ...]:
+        """The document's two words that pushed hardest towards the category."""
+        coefficients = self.classifier.coef_
+        weights = coefficients[best] if coefficients.shape[0] > 1 else coefficients[0]
+        names = self.vectorizer.feature_names_
+        pushes = [
+            (float(weights[j]), names[j][2:])
+            for j in row.indices
+            if names[j].startswith("w=") and weights[j] > 0
+        ]
+        return tuple(word for _, word in sorted(pushes, reverse=True)[:2])
+
+
+@dataclass
+class _Entry:
+    model: CategoryModel | None
+    built: float
+    decisions: tuple[int, datetime | None]
+
+
+class Models:
+    """Each office's model, rebuilt when its decisions changed (a document filed, a category
+    chosen and filed), at most every `retrain_seconds`: the next suggestion after that
+    trains in a thread while the bot keeps answering. An office that files nothing costs
+    one small count per suggestion."""
+
+    def __init__(self, retrain_seconds: float = RETRAIN_SECONDS) -> None:
+        self.retrain_seconds = retrain_seconds
+        self._entries: dict[int, _Entry] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def forget(self, office_id: int | None = None) -> None:
+        if office_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(office_id, None)
+
+    def _current(self, entry: _Entry | None, decisions: tuple[int, datetime | None]) -> bool:
+        if entry is None:
+            return False
+        if entry.decisions == decisions:
+            return True
+        if decisions[0] < entry.decisions[0]:
+            return False  # fewer decisions than learned from: not this history any more
+        young = time.monotonic() - entry.built < self.retrain_seconds
+        return young and entry.model is not None
+
+    async def for_office(self, uow: UnitOfWork, office_id: int) -> CategoryModel | None:
+        decisions = await uow.filing.decisions(office_id)
+        if self._current(self._entries.get(office_id), decisions):
+            return self._entries[office_id].model
+        lock = self._locks.setdefault(office_id, asyncio.Lock())
+        async with lock:
+            if self._current(self._entries.get(office_id), decisions):
+                return self._entries[office_id].model
+            model = None
+            if decisions[0] >= MIN_HISTORY:
+                documents = await uow.filing.filed_for_office(office_id, HISTORY_LIMIT)
+                history = [example_of(d) for d in documents if chosen(d) is not None]
+                # Training is CPU work: off the event loop, so the bot keeps answering.
+                model = await asyncio.to_thread(CategoryModel.train, history)
+            self._entries[office_id] = _Entry(model, time.monotonic(), decisions)
+            return model
+
+
+MODELS = Models()
+
+
+async def suggest(
+    uow: UnitOfWork, document: Document, models: Models = MODELS
+) -> Suggestion | None:
+    """The category for a document of an organization: its office's model when confident;
+    the default chart's keyword rules while the office has too little history."""
+    if document.organization_id is None:
+        return None
+    example = example_of(document)
+    grants = await uow.organizations.offices_with_access(document.organization_id)
+    offices = sorted(g.office_id for g in grants if g.revoked_at is None)
+    if offices:
+        # The organization's first office: its accountants are the ones deciding.
+        model = await models.for_office(uow, offices[0])
+        if model is not None:
+            # An office with history: its own model or nothing (the keyword rules were
+            # right 44% of the time where the model was unsure: bench/classify.py).
+            last = None
+            if example.vendor:
+                last = await uow.categories.for_vendor(document.organization_id, example.vendor)
+            return model.suggest(example, last)
+    return rule_suggestion(example)
+
+
+async def for_card(uow: UnitOfWork, document: Document, shown: str | None) -> Suggestion | None:
+    """Why the card suggests `shown`, when the model or the rules suggest the same."""
+    if shown is None or chosen(document) is not None:
+        return None
+    found = await suggest(uow, document)
+    return found if found is not None and found.category == shown else None

@@ -1,0 +1,112 @@
+"""Categories that learn (issue 17), on a real database: the office's model suggests from its
+own filed documents with a reason, the keyword rules start an office with no history, and
+another office's documents never reach it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core import review, suggestions
+from core.domain import Document, DocumentKind, DocumentState
+from storage.uow import SqlUnitOfWorkFactory
+from tests.scenario import NOW
+from tests.storage.test_review import World, world
+
+PAZ = ("510000003", "Paz Ltd", "דלק בנזין ליטר תחנה")
+BEZEQ = ("520000029", "Bezeq", "אינטרנט חבילה גלישה חודשי")
+RENT = ("513000004", "Azrieli", "שכירות חודש משרד נכס")
+
+
+def paper(
+    w: World, org: int, n: int, vendor: tuple[str, str, str] | None, words: str, **extra: object
+) -> Document:
+    category = extra.pop("category", None)
+    fields: dict[str, object] = {suggestions.WORDS: words}
+    if vendor is not None:
+        fields["vendor_id"] = {"value": vendor[0], "confidence": 0.9}
+        fields["vendor_name"] = {"value": vendor[1], "confidence": 0.9}
+    fields.update(extra)
+    return Document(
+        uploaded_by=w.client,
+        batch=f"s{org}-{n}",
+        source_platform="telegram",
+        source_chat_id=4,
+        source_message_id=100_000 + org * 1000 + n,
+        organization_id=org,
+        kind=DocumentKind.TAX_INVOICE,
+        state=DocumentState.FILED if category is not None else DocumentState.TO_FILE,
+        category=category if isinstance(category, str) else None,
+        fields=fields,
+        created_at=NOW - timedelta(days=60 - n),
+        updated_at=NOW - timedelta(days=60 - n),
+    )
+
+
+async def history(uow_factory: SqlUnitOfWorkFactory, w: World) -> None:
+    """Falafel Ltd's office filed 12 fuel invoices from Paz, 10 internet bills, 8 rents."""
+    async with uow_factory() as uow:
+        n = 0
+        for vendor, category, count in (
+            (PAZ, "fuel", 12),
+            (BEZEQ, "communications", 10),
+            (RENT, "rent", 8),
+        ):
+            for _ in range(count):
+                n += 1
+                await uow.documents.add(paper(w, w.org, n, vendor, vendor[2], category=category))
+        await uow.commit()
+
+
+async def test_the_office_model_suggests_with_a_reason_and_never_mixes_offices(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    suggestions.MODELS.forget()
+    w = await world(uow_factory)
+    async with uow_factory() as uow:
+        # No history yet: the default chart's keyword rules, from the document's words only.
+        fresh = await uow.documents.add(paper(w, w.org, 90, None, "קבלה דלק סולר"))
+        await uow.commit()
+        rule = await suggestions.suggest(uow, fresh)
+        assert rule is not None and rule.category == "fuel"
+        assert rule.reason is suggestions.Reason.RULE and rule.words == ("דלק", "סולר")
+        assert (
+            await suggestions.suggest(
+                uow, await uow.documents.add(paper(w, w.org, 91, None, "קבלה שונות"))
+            )
+            is None
+        )
+        await uow.commit()
+    await history(uow_factory, w)
+    async with uow_factory() as uow:
+        # A known vendor: "like 12 earlier invoices from Paz".
+        known = await uow.documents.add(paper(w, w.other_org, 1, PAZ, "תחנה ליטר"))
+        await uow.commit()
+        found = await suggestions.suggest(uow, known)
+        assert found is not None and found.category == "fuel"
+        assert found.reason is suggestions.Reason.VENDOR and found.count == 12
+        assert found.vendor == "Paz Ltd" and found.confidence >= suggestions.THRESHOLD
+        # An unknown vendor: the words that weighed most.
+        unknown = await uow.documents.add(paper(w, w.org, 92, None, "חבילה גלישה"))
+        await uow.commit()
+        found = await suggestions.suggest(uow, unknown)
+        assert found is not None and found.category == "communications"
+        assert found.reason is suggestions.Reason.WORDS and set(found.words) <= {"חבילה", "גלישה"}
+        # Nothing it knows: no guess.
+        assert (
+            await suggestions.suggest(
+                uow, await uow.documents.add(paper(w, w.org, 93, None, "פריט"))
+            )
+            is None
+        )
+        await uow.commit()
+        # One tap: approving takes the model's suggestion.
+        filed = await review.approve(uow, w.alice, known.id or 0, known.version, NOW)
+        assert filed.category == "fuel"
+    async with uow_factory() as uow:
+        # Another office's organization, same vendor: that office has no history of its own,
+        # so only the keyword rules speak (nothing in these words), never Falafel's model.
+        other_office = await uow.organizations.for_office(2)
+        assert [o.name for o in other_office] == ["Not ours"]
+        theirs = await uow.documents.add(paper(w, other_office[0].id or 0, 1, PAZ, "תחנה"))
+        await uow.commit()
+        assert await suggestions.suggest(uow, theirs) is None
