@@ -39,6 +39,8 @@ async def serve(app: App, stop: asyncio.Event) -> None:
         from bot.worker import start_worker
 
         app.tasks.append(start_worker(app))
+    if app.inbox.leases is not None:
+        app.tasks.append(asyncio.create_task(app.inbox.keep_leases(), name="chat-leases"))
     from bot.scheduler import start_scheduler  # reminders and digests (issue 6)
 
     app.tasks.append(start_scheduler(app))

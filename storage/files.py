@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 # Below this much free space the store says it is not ready: one more file may not fit.
@@ -26,6 +27,10 @@ def make_private_dir(path: Path) -> None:
         os.chmod(folder, 0o700)  # whatever the umask
 
 
+def is_sha256(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
 class DiskFileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -43,8 +48,25 @@ class DiskFileStore:
             os.close(fd)
             os.unlink(probe)
 
+    async def ready(self) -> None:
+        await asyncio.to_thread(self.check_writable)
+
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    async def has(self, sha256: str) -> bool:
+        return await asyncio.to_thread(self.exists, sha256)
+
+    async def names(self) -> AsyncIterator[str]:
+        """Every stored file's SHA-256 (for `tayuk files migrate`)."""
+        listing = await asyncio.to_thread(
+            lambda: sorted(p.name for p in self.root.glob("??/??/*") if is_sha256(p.name))
+        )
+        for name in listing:
+            yield name
+
+    async def close(self) -> None:
+        return None
 
     async def put(self, data: bytes) -> str:
         return await asyncio.to_thread(self._put, data)
