@@ -25,6 +25,7 @@ from bot.chat_leases import ChatLeases
 from bot.file_stores import build_file_store
 from bot.inbox import InboxProcessor, MarkAnswered, poll
 from bot.mailer import SmtpMailer
+from bot.metrics import CountSends, HandlerTimer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
 from bot.notifier import TelegramNotifier
 from bot.settings import Settings
@@ -127,6 +128,9 @@ def build_dispatcher(
     )
     dispatcher.update.outer_middleware(ChatOrderMiddleware())
     middleware = UnitOfWorkMiddleware(uow_factory)
+    timer = HandlerTimer()
+    dispatcher.message.middleware(timer)
+    dispatcher.callback_query.middleware(timer)
     dispatcher.message.middleware(middleware)
     dispatcher.callback_query.middleware(middleware)
     dispatcher.include_routers(
@@ -178,6 +182,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         default=DefaultBotProperties(link_preview_is_disabled=True),
     )
     bot.session.middleware(MarkAnswered())
+    bot.session.middleware(CountSends())
     redis = connect_redis(settings)
     albums = album_collector(redis)
     the_clock = clock or SystemClock()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Hashable
 from contextvars import ContextVar
@@ -45,7 +46,9 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Update
 
+from bot import metrics
 from bot.chat_leases import ChatLeases
+from bot.logs import REQUEST_ID
 from core.ports import Clock
 from storage.inbox import InboxUpdate, UpdateInbox
 
@@ -290,20 +293,29 @@ class InboxProcessor:
                 # let it go rather than take the bot down forever.
                 log.error("update %s given up after %s tries", update.update_id, retries + 1)
                 await self.inbox.done([update.update_id], self.clock.now())
+                self._handled.discard(update.update_id)
+                metrics.UPDATES.labels("given_up").inc()
                 return
             await self.inbox.retrying(update.update_id)
         delivery = Delivery(update.update_id)
         self._current[key] = delivery
         token = CURRENT_DELIVERY.set(delivery)
+        request = REQUEST_ID.set(f"u{update.update_id}")
+        started = time.perf_counter()
+        outcome = "ok"
         try:
             response = await self.dispatcher.feed_update(self.bot, update)
             if isinstance(response, TelegramMethod):
                 await self.dispatcher.silent_call_request(self.bot, response)
         except Exception:
             # Done all the same: an update that fails every time must not block its chat.
+            outcome = "failed"
             log.exception("update %s failed", update.update_id)
         finally:
             CURRENT_DELIVERY.reset(token)
+            REQUEST_ID.reset(request)
+            metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
+            metrics.UPDATES.labels(outcome).inc()
         if delivery.holds:
             task = asyncio.create_task(self._done_after(delivery))
             self._finishing.add(task)

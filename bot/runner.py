@@ -9,6 +9,7 @@ import signal
 
 from bot import log_redaction
 from bot.app import App, build_app, prepare, run_polling, set_commands
+from bot.logs import secrets_of
 from bot.settings import Settings, webhook_secret
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,7 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
     if not worker_only:
         webhook_secret(settings.telegram)  # before anything starts
     app = build_app(settings)
-    token = settings.telegram.token
-    log_redaction.install(token.get_secret_value() if token else "")
+    log_redaction.install(*secrets_of(settings))
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     assert main_task is not None

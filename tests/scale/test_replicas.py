@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 from aiogram.types import Update
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -18,9 +19,10 @@ from bot.app import App, build_app, prepare
 from bot.local_api.client import ChatMessage, Emitted, LocalApiClient, TgUser
 from bot.local_api.testing import DEFAULT_TOKEN, local_api
 from bot.settings import RedisSettings
+from bot.web import build_web
 from core.organizations import create_office
-from storage import tables
 from handlers.texts import Texts
+from storage import tables
 from tests.e2e.harness import test_settings as settings_for
 
 OWNER = TgUser(id=6_100_000_001, first_name="Rachel", language_code="en")
@@ -94,6 +96,29 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
         for app in (a, b):
             await app.inbox.drain(5)
         assert (await a.inbox.inbox.counts())[0] == 0
+        # What an operator sees of it: readiness (database, Redis, files) and the metrics.
+        transport = httpx.ASGITransport(app=build_web(a))
+        async with httpx.AsyncClient(transport=transport, base_url="http://tayuk") as http:
+            ready = await http.get("/health/ready", headers={"X-Request-Id": "probe-1"})
+            assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+            assert ready.headers["X-Request-Id"] == "probe-1"
+            exposed = (await http.get("/metrics")).text
+        assert metric(exposed, 'tayuk_updates_total{outcome="ok"}') >= 6
+        assert metric(exposed, 'tayuk_handler_seconds_count{handler="new_org_name"}') >= 1
+        assert metric(exposed, 'tayuk_telegram_requests_total{outcome="ok"}') >= 6
+        assert metric(exposed, "tayuk_reading_queue_depth") == 0
+        await a.redis.aclose()  # type: ignore[union-attr]
+        async with httpx.AsyncClient(transport=transport, base_url="http://tayuk") as http:
+            a.redis = Redis.from_url("redis://127.0.0.1:1/0")  # Redis gone
+            ready = await http.get("/health/ready")
+        assert (ready.status_code, ready.json()) == (503, {"status": "redis unavailable"})
+
+
+def metric(exposition: str, name: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in /metrics")
 
 
 async def test_an_album_split_across_two_replicas_is_summed_up_once(redis: Redis) -> None:
@@ -103,9 +128,7 @@ async def test_an_album_split_across_two_replicas_is_summed_up_once(redis: Redis
         summaries.append(sorted(parts))
 
     replicas = [RedisAlbumCollector[str](redis, str, str, quiet=0.3) for _ in range(2)]
-    sent = [
-        replicas[n % 2].add("album-1", f"page {n}", summary, part_id=str(n)) for n in range(5)
-    ]
+    sent = [replicas[n % 2].add("album-1", f"page {n}", summary, part_id=str(n)) for n in range(5)]
     # A part handled again (its replica died before "done") replaces itself.
     sent.append(replicas[0].add("album-1", "page 3", summary, part_id="3"))
     await asyncio.wait_for(asyncio.gather(*sent), 10)
