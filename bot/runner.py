@@ -15,27 +15,32 @@ from bot.settings import Settings, webhook_secret
 log = logging.getLogger(__name__)
 
 
+def start_http(app: App, *, webhook: bool = True) -> None:
+    """Health checks and /metrics (and the webhook in webhook mode) as a task of the app."""
+    # Imported only when used: the web stack costs memory a polling bot may not need.
+    import uvicorn
+
+    from bot.web import build_web
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_web(app, webhook=webhook),
+            host=app.settings.http.host,
+            port=app.settings.http.port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    app.tasks.append(asyncio.create_task(server.serve(), name="http"))
+
+
 async def serve(app: App, stop: asyncio.Event) -> None:
     settings = app.settings
     secret = webhook_secret(settings.telegram)  # refuses a webhook without a secret
     if secret is not None and not settings.http.enabled:
         raise SystemExit("webhook mode needs the HTTP side: set TAYUK_HTTP_ENABLED=true")
     if settings.http.enabled:
-        # Imported only when used: the web stack costs memory a polling bot may not need.
-        import uvicorn
-
-        from bot.web import build_web
-
-        server = uvicorn.Server(
-            uvicorn.Config(
-                build_web(app),
-                host=settings.http.host,
-                port=settings.http.port,
-                log_level="warning",
-                lifespan="off",
-            )
-        )
-        app.tasks.append(asyncio.create_task(server.serve(), name="http"))
+        start_http(app)
     if settings.worker.enabled:
         from bot.worker import start_worker
 
@@ -87,6 +92,8 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
             from bot.worker import start_worker
 
             await prepare(app)
+            if settings.http.enabled:
+                start_http(app, webhook=False)  # a worker's health and reading metrics
             await start_worker(app)
         else:
             await serve(app, stop)
