@@ -75,7 +75,8 @@ def test_compose_passes_only_real_settings_and_checks_every_service() -> None:
         assert replica in (DEPLOY / "Caddyfile").read_text()
     assert services["migrate"]["command"] == ["db", "upgrade"]
     # Every ${VAR} compose needs from the operator is in the example .env.
-    wanted = set(re.findall(r"\$\{([A-Z0-9_]+)(?::\?|:-[^}]*)?\}", (DEPLOY / "compose.yaml").read_text()))
+    compose_text = (DEPLOY / "compose.yaml").read_text()
+    wanted = set(re.findall(r"\$\{([A-Z0-9_]+)(?::\?|:-[^}]*)?\}", compose_text))
     offered = {
         line.split("=", 1)[0]
         for line in (DEPLOY / "env.example").read_text().splitlines()
