@@ -227,6 +227,10 @@ class InboxProcessor:
                     if row.update_id not in self._handled
                 ]:
                     return
+        except Exception:
+            # Redis or the database away: the updates stay in the inbox, and the sweep
+            # (keep_leases) or the next update of the chat runs them.
+            log.exception("chat %s: could not run its updates now", key)
         finally:
             for update in queue:
                 self._fresh.discard(update.update_id)

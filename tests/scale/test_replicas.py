@@ -40,10 +40,12 @@ async def two_replicas(
             settings.redis = RedisSettings(
                 _env_file=None,  # type: ignore[call-arg]
                 url=SecretStr(redis_url),
-                chat_lease_seconds=5,
+                chat_lease_seconds=1,  # short: a "killed" replica's chats come back soon
             )
             app = build_app(settings)
             await prepare(app)
+            # As bot.runner does: renew the chats held, take over those of dead replicas.
+            app.tasks.append(asyncio.create_task(app.inbox.keep_leases()))
             replicas.append(app)
         try:
             yield api, replicas
@@ -93,6 +95,18 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
                 )
             ).all()
         assert [tuple(r) for r in rows] == [("Falafel Ltd", "515303055")]
+        # A dies holding the chat (its lease is never renewed nor released): the next
+        # update, sent to B, waits for the lease to expire, then B runs it.
+        assert a.inbox.leases is not None
+        a.tasks.pop().cancel()
+        for _ in range(100):  # A lets go of the chat once its last update is done
+            if await a.inbox.leases.acquire(OWNER.id):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the chat's lease was never free")
+        await deliver(b, await api.send_text(OWNER, "/neworg"))
+        assert (await answers(api, seen + 7))[-1].text == t("neworg.ask_name")
         for app in (a, b):
             await app.inbox.drain(5)
         assert (await a.inbox.inbox.counts())[0] == 0
