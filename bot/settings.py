@@ -32,11 +32,12 @@ class DatabaseSettings(BaseSettings):
 
     url: str = "sqlite+aiosqlite:///var/tayuk.db"
     echo: bool = False
-    # PostgreSQL connections each process keeps, and how many more it may open at a peak.
-    # Two processes (bot, worker) on a 2-core machine: 2 x (5 + 5) stays far below
-    # PostgreSQL's default max_connections (100). SQLite always uses one connection.
-    pool_size: int = Field(default=5, ge=1)
-    max_overflow: int = Field(default=5, ge=0)
+    # PostgreSQL connections each process keeps, and how many more it may open at a peak
+    # (SQLite always uses one). Keep processes x (pool_size + max_overflow) under the
+    # server's max_connections (100 by default): a bot, a worker and the mail receiver on
+    # a 2-core machine take 60. deploy/compose.yaml runs more processes with 5 + 5 each.
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
 
 
 class SmtpSettings(BaseSettings):
