@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiogram.types import Update
@@ -71,8 +72,9 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
             _, issued = await create_office(uow, "Cohen CPA", a.clock.now())
         await deliver(a, await api.send_text(OWNER, f"/start {issued.token}"))
         seen = len(await answers(api, 1))
-        # /neworg on A; the name on B while A may still be on /neworg: B finds the chat
+        # /neworg on A, which is slow with it; the name on B meanwhile: B finds the chat
         # taken, and A handles the name after /neworg, in its conversation step.
+        a.dispatcher.update.outer_middleware(slow_on("/neworg"))
         neworg = await api.send_text(OWNER, "/neworg")
         name = await api.send_text(OWNER, "Falafel Ltd")
         await deliver(a, neworg)
@@ -126,6 +128,19 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
             a.redis = Redis.from_url("redis://127.0.0.1:1/0")  # Redis gone
             ready = await http.get("/health/ready")
         assert (ready.status_code, ready.json()) == (503, {"status": "redis unavailable"})
+
+
+def slow_on(text: str) -> Callable[..., Awaitable[Any]]:
+    """A replica that takes its time with one message (a slow moment under load)."""
+
+    async def middleware(
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any, data: dict[str, Any]
+    ) -> Any:
+        if isinstance(event, Update) and event.message and event.message.text == text:
+            await asyncio.sleep(0.5)
+        return await handler(event, data)
+
+    return middleware
 
 
 def metric(exposition: str, name: str) -> float:
