@@ -55,9 +55,8 @@ from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
-from storage.files import make_private_dir
+from storage.files import StoredFiles, make_private_dir
 from storage.inbox import UpdateInbox
-from storage.object_store import StoredFiles
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 

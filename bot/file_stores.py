@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import FilesSettings, Settings
-from storage.files import DiskFileStore
-from storage.object_store import FallbackFileStore, S3FileStore, StoredFiles
+from storage.files import DiskFileStore, FallbackFileStore, StoredFiles
+
+if TYPE_CHECKING:
+    from storage.object_store import S3FileStore
 
 
 def s3_store(files: FilesSettings) -> S3FileStore:
+    from storage.object_store import S3FileStore  # boto: only when S3 is chosen
+
     if not files.s3_bucket:
         raise SystemExit("TAYUK_FILES_S3_BUCKET is not set: the S3 file store needs a bucket.")
     secret = files.s3_secret_access_key

@@ -15,8 +15,7 @@ from sqlalchemy import make_url
 
 from bot.file_stores import store_of
 from bot.settings import Settings
-from storage.files import DiskFileStore, make_private_dir
-from storage.object_store import copy_files
+from storage.files import DiskFileStore, copy_files, make_private_dir
 
 BACKUP_FORMAT = 1
 

@@ -2,6 +2,7 @@
 
 An object's key is the file's SHA-256 under a prefix, so a file is written once whoever
 sends it, and a copy between stores (`tayuk files migrate`) can be checked by its name.
+Imported only when the settings choose S3: boto costs a process about 37 MB.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 import aioboto3
 from botocore.config import Config
@@ -19,17 +20,6 @@ from botocore.exceptions import ClientError
 from storage.files import is_sha256
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
-
-
-class StoredFiles(Protocol):
-    """What the bot, the worker, readiness and the migration need of a file store."""
-
-    async def put(self, data: bytes) -> str: ...
-    async def get(self, sha256: str) -> bytes: ...
-    async def has(self, sha256: str) -> bool: ...
-    async def ready(self) -> None: ...
-    def names(self) -> AsyncIterator[str]: ...
-    async def close(self) -> None: ...
 
 
 class S3FileStore:
@@ -144,71 +134,6 @@ class S3FileStore:
     async def close(self) -> None:
         await self._stack.aclose()
         self._client = None
-
-
-class FallbackFileStore:
-    """Writes to the new store; a read the new store misses is served by the old one.
-
-    For moving between stores without stopping: the replicas run on this while
-    `tayuk files migrate` copies the old store's files over.
-    """
-
-    def __init__(self, new: StoredFiles, old: StoredFiles) -> None:
-        self.new = new
-        self.old = old
-
-    async def put(self, data: bytes) -> str:
-        return await self.new.put(data)
-
-    async def get(self, sha256: str) -> bytes:
-        try:
-            return await self.new.get(sha256)
-        except FileNotFoundError:
-            return await self.old.get(sha256)
-
-    async def has(self, sha256: str) -> bool:
-        return await self.new.has(sha256) or await self.old.has(sha256)
-
-    async def ready(self) -> None:
-        await self.new.ready()
-
-    def names(self) -> AsyncIterator[str]:
-        return self.new.names()
-
-    async def close(self) -> None:
-        await self.new.close()
-        await self.old.close()
-
-
-async def copy_files(
-    source: StoredFiles, target: StoredFiles, *, concurrency: int = 8
-) -> tuple[int, int]:
-    """Copies what the target lacks, each file checked against its name; (copied, present)."""
-    gate = asyncio.Semaphore(concurrency)
-    counts = [0, 0]
-
-    async def one(sha256: str) -> None:
-        async with gate:
-            if await target.has(sha256):
-                counts[1] += 1
-                return
-            data = await source.get(sha256)
-            if hashlib.sha256(data).hexdigest() != sha256:
-                raise ValueError(f"{sha256}: the source holds different content")
-            await target.put(data)
-            counts[0] += 1
-
-    pending: set[asyncio.Task[None]] = set()
-    async for name in source.names():
-        pending.add(asyncio.create_task(one(name)))
-        if len(pending) >= concurrency * 4:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
-    for task in await asyncio.gather(*pending, return_exceptions=True):
-        if isinstance(task, BaseException):
-            raise task
-    return counts[0], counts[1]
 
 
 def _code(error: ClientError) -> str:

@@ -14,8 +14,8 @@ import pytest
 from bot.cli import main
 from bot.file_stores import build_file_store
 from bot.settings import Settings
-from storage.files import DiskFileStore
-from storage.object_store import FallbackFileStore, S3FileStore
+from storage.files import DiskFileStore, FallbackFileStore
+from storage.object_store import S3FileStore
 
 BUCKET = "tayuk-files"
 
