@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,12 +13,19 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aiogram_lean import warm_up
-from bot.albums import AlbumCollector
+from bot.albums import AlbumCollector, RedisAlbumCollector
+from bot.chat_leases import ChatLeases
+from bot.file_stores import build_file_store
 from bot.inbox import InboxProcessor, MarkAnswered, poll
 from bot.mailer import SmtpMailer
+from bot.metrics import CountSends, HandlerTimer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
 from bot.notifier import TelegramNotifier
 from bot.settings import Settings
@@ -49,7 +58,7 @@ from handlers import review as review_handlers
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
-from storage.files import DiskFileStore, make_private_dir
+from storage.files import StoredFiles, make_private_dir
 from storage.inbox import UpdateInbox
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
@@ -84,7 +93,7 @@ class App:
     settings: Settings
     engine: AsyncEngine
     uow_factory: SqlUnitOfWorkFactory
-    files: DiskFileStore
+    files: StoredFiles
     clock: Clock
     bot: Bot
     dispatcher: Dispatcher
@@ -92,6 +101,7 @@ class App:
     inbox: InboxProcessor
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     reading_health: ReadingHealth = field(default_factory=ReadingHealth)
+    redis: Redis | None = None  # shared state of the replicas, when TAYUK_REDIS_URL is set
 
     async def close(self) -> None:
         await self.inbox.cancel()  # what did not finish stays in the inbox for next time
@@ -103,16 +113,26 @@ class App:
         if self.inbox.inbox.engine is not self.engine:
             await self.inbox.inbox.engine.dispose()
         await self.engine.dispose()
+        await self.files.close()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def database_url(settings: Settings) -> str:
     return settings.database.url
 
 
-def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Dispatcher:
-    dispatcher = Dispatcher(uow_factory=uow_factory, **services)
+def build_dispatcher(
+    uow_factory: SqlUnitOfWorkFactory, storage: BaseStorage | None = None, **services: Any
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=storage or MemoryStorage(), uow_factory=uow_factory, **services
+    )
     dispatcher.update.outer_middleware(ChatOrderMiddleware())
     middleware = UnitOfWorkMiddleware(uow_factory)
+    timer = HandlerTimer()
+    dispatcher.message.middleware(timer)
+    dispatcher.callback_query.middleware(timer)
     dispatcher.message.middleware(middleware)
     dispatcher.callback_query.middleware(middleware)
     dispatcher.include_routers(
@@ -147,9 +167,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     start_mappers()
     warm_up()
     make_private_dir(settings.data_dir)
-    engine = create_engine(database_url(settings), echo=settings.database.echo)
+    engine = create_engine(
+        database_url(settings),
+        echo=settings.database.echo,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+    )
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
-    files = DiskFileStore(settings.files_dir)
+    files = build_file_store(settings)
     token = settings.telegram.token
     if token is None:
         raise SystemExit(
@@ -162,10 +187,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         default=DefaultBotProperties(link_preview_is_disabled=True),
     )
     bot.session.middleware(MarkAnswered())
-    albums: AlbumCollector[Any] = AlbumCollector()
+    bot.session.middleware(CountSends())
+    redis = connect_redis(settings)
+    albums = album_collector(redis)
     the_clock = clock or SystemClock()
     dispatcher = build_dispatcher(
         uow_factory,
+        fsm_storage(redis),
         files=files,
         clock=the_clock,
         albums=albums,
@@ -193,8 +221,54 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         the_clock,
         max_attempts=settings.inbox.max_attempts,
         keep_done=timedelta(days=settings.inbox.keep_days),
+        leases=None if redis is None else ChatLeases(redis, settings.redis.chat_lease_seconds),
     )
-    return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums, inbox)
+    return App(
+        settings,
+        engine,
+        uow_factory,
+        files,
+        the_clock,
+        bot,
+        dispatcher,
+        albums,
+        inbox,
+        redis=redis,
+    )
+
+
+def connect_redis(settings: Settings) -> Redis | None:
+    url = settings.redis.url
+    if url is None or not url.get_secret_value():
+        return None
+    return Redis.from_url(url.get_secret_value(), health_check_interval=30)
+
+
+def fsm_storage(redis: Redis | None) -> BaseStorage:
+    """Conversation state (the /neworg steps, a field being edited) where every replica
+    sees it; in memory for a single process."""
+    if redis is None:
+        return MemoryStorage()
+    return RedisStorage(
+        redis,
+        # destiny: handlers.review keeps each accountant's live cards under a second key.
+        key_builder=DefaultKeyBuilder(prefix="tayuk:fsm", with_bot_id=True, with_destiny=True),
+        # A conversation left half-way is forgotten after a month.
+        state_ttl=timedelta(days=30),
+        data_ttl=timedelta(days=30),
+    )
+
+
+def album_collector(redis: Redis | None) -> AlbumCollector[Any]:
+    if redis is None:
+        return AlbumCollector()
+    from handlers.intake import PartResult
+
+    return RedisAlbumCollector[PartResult](
+        redis,
+        lambda part: json.dumps(dataclasses.asdict(part)),
+        lambda raw: PartResult(**json.loads(raw)),
+    )
 
 
 async def set_commands(bot: Bot) -> None:

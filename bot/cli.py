@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -67,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=[f.value for f in ExportFormat])
     export.add_argument("--out", required=True, help="the file to write")
     export.add_argument("--lang", choices=["he", "en"], default="he")
+
+    files = sub.add_parser("files", help="the documents' file store")
+    files_sub = files.add_subparsers(dest="action", required=True)
+    move = files_sub.add_parser(
+        "migrate", help="copy every file to the other store (disk or S3), without downtime"
+    )
+    move.add_argument("--to", required=True, choices=["s3", "disk"])
+    backup = sub.add_parser("backup", help="SQLite installs: database and files in one archive")
+    backup.add_argument("--out", required=True, help="the archive to write (.tar.gz)")
+    restore = sub.add_parser("restore", help="SQLite installs: put a backup back (bot stopped)")
+    restore.add_argument("archive", help="an archive written by tayuk backup")
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
 
     local = sub.add_parser("local-api", help="run the local Telegram Bot API server")
     local.add_argument("--host", default="127.0.0.1")
@@ -232,9 +243,23 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(args)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.logs import setup_logging
+
+    setup_logging(settings)
+    if args.command in ("files", "backup", "restore"):
+        from pathlib import Path
+
+        from bot import maintenance
+
+        if args.command == "files":
+            return maintenance.run_files_migrate(settings, args.to)
+        if args.command == "backup":
+            counts = maintenance.backup(settings, Path(args.out))
+            print(f"{args.out}: the database and {counts['files']} files")
+            return 0
+        counts = maintenance.restore(settings, Path(args.archive), force=args.force)
+        print(f"restored the database and {counts['files']} files")
+        return 0
     if args.command == "run":
         from bot.runner import run
 

@@ -6,6 +6,9 @@ the inbox (storage.inbox) and only then confirmed; it is marked done when its ha
 finished, answer included. At start-up the unfinished ones run again, first in their chat.
 
 Handlers run one chat at a time in arrival order (a chat's queue), chats side by side.
+With several replicas (`leases`, in Redis) a chat is run by the replica holding its lease,
+which reads the chat's unfinished updates from the inbox, whichever replica accepted them;
+a replica that finds the chat taken leaves its update there for the holder.
 
 What "done" promises: a handler's effects commit in its own unit of work, and "done" is a
 later short transaction, after its answer went out. A crash in between runs the handler
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Hashable
 from contextvars import ContextVar
@@ -42,6 +46,9 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Update
 
+from bot import metrics
+from bot.chat_leases import ChatLeases
+from bot.logs import REQUEST_ID
 from core.ports import Clock
 from storage.inbox import InboxUpdate, UpdateInbox
 
@@ -116,6 +123,7 @@ class InboxProcessor:
         *,
         max_attempts: int = 3,
         keep_done: timedelta = timedelta(days=7),
+        leases: ChatLeases | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
@@ -131,6 +139,9 @@ class InboxProcessor:
         self._retries: dict[int, int] = {}  # replayed update -> tries before this run
         self._current: dict[Hashable, Delivery] = {}  # the update each chat is handling
         self._closing = False  # past the drain's deadline: start nothing new
+        self.leases = leases
+        self._fresh: set[int] = set()  # accepted here, never started: a first try
+        self._handled: set[int] = set()  # handled here, "done" not yet written
 
     @property
     def busy(self) -> int:
@@ -143,6 +154,12 @@ class InboxProcessor:
         self.taking, self._closing = True, False
         await self.inbox.forget_done(self.clock.now() - self.keep_done)
         left = await self.inbox.unfinished()
+        if self.leases is not None:
+            # Each chat's holder reads them from the inbox; a chat held by a live replica
+            # is that replica's. (Updates with no chat are few: taken here as before.)
+            left = [row for row in left if row.chat_id is None]
+            for chat_id in await self.inbox.waiting_chats(self.clock.now()):
+                self._wake(chat_id)
         given_up: list[int] = []
         for row in left:
             try:
@@ -166,6 +183,8 @@ class InboxProcessor:
         fresh = await self.inbox.accept(rows, self.clock.now())
         for update, row in zip(updates, rows, strict=True):
             if update.update_id in fresh:
+                if self.leases is not None and row.chat_id is not None:
+                    self._fresh.add(update.update_id)
                 self._enqueue(update, row.chat_id)
             else:
                 log.info("update %s delivered again; already in the inbox", update.update_id)
@@ -175,7 +194,81 @@ class InboxProcessor:
         queue = self._queues.setdefault(key, deque())
         queue.append(update)
         if key not in self._runners:
-            self._runners[key] = asyncio.create_task(self._run(key), name=f"chat:{key}")
+            run = (
+                self._run_leased if self.leases is not None and chat_id is not None else self._run
+            )
+            self._runners[key] = asyncio.create_task(run(key), name=f"chat:{key}")
+
+    def _wake(self, chat_id: int) -> None:
+        """Looks at a chat's unfinished updates in the inbox (lease mode)."""
+        self._queues.setdefault(chat_id, deque())
+        if chat_id not in self._runners:
+            self._runners[chat_id] = asyncio.create_task(
+                self._run_leased(chat_id), name=f"chat:{chat_id}"
+            )
+
+    async def _run_leased(self, key: Hashable) -> None:
+        """Runs a chat while this replica holds its lease, from the inbox, in order."""
+        assert self.leases is not None and isinstance(key, int)
+        leases, queue = self.leases, self._queues[key]
+        try:
+            while not self._closing:
+                if not await leases.acquire(key):
+                    return  # another replica runs the chat and will find ours in the inbox
+                try:
+                    await self._run_from_inbox(key, queue)
+                finally:
+                    await leases.release(key)
+                # One may have been accepted elsewhere between our last look and the
+                # release, its replica finding the chat still ours: look once more.
+                if not [
+                    row
+                    for row in await self.inbox.unfinished_of_chat(key)
+                    if row.update_id not in self._handled
+                ]:
+                    return
+        except Exception:
+            # Redis or the database away: the updates stay in the inbox, and the sweep
+            # (keep_leases) or the next update of the chat runs them.
+            log.exception("chat %s: could not run its updates now", key)
+        finally:
+            for update in queue:
+                self._fresh.discard(update.update_id)
+            del self._queues[key], self._runners[key]
+            self._current.pop(key, None)
+
+    async def _run_from_inbox(self, key: int, queue: deque[Update]) -> None:
+        while not self._closing:
+            rows = [
+                row
+                for row in await self.inbox.unfinished_of_chat(key)
+                if row.update_id not in self._handled
+            ]
+            if not rows:
+                return
+            known = {update.update_id: update for update in queue}
+            queue.clear()
+            for row in rows:
+                if self._closing:
+                    return
+                update = known.get(row.update_id)
+                if update is None:
+                    try:
+                        update = Update.model_validate(row.body, context={"bot": self.bot})
+                    except Exception:
+                        log.exception("update %s in the inbox cannot be read", row.update_id)
+                        await self.inbox.done([row.update_id], self.clock.now())
+                        continue
+                if row.update_id in self._fresh:
+                    self._fresh.discard(row.update_id)
+                else:
+                    # Maybe started by a replica that died: counted as a try.
+                    self._retries[row.update_id] = row.attempts
+                self._handled.add(row.update_id)
+                try:
+                    await self._handle(key, update)
+                except Exception:
+                    log.exception("update %s not marked done", row.update_id)
 
     def _next_loose(self) -> int:
         self._loose += 1
@@ -204,26 +297,36 @@ class InboxProcessor:
                 # let it go rather than take the bot down forever.
                 log.error("update %s given up after %s tries", update.update_id, retries + 1)
                 await self.inbox.done([update.update_id], self.clock.now())
+                self._handled.discard(update.update_id)
+                metrics.UPDATES.labels("given_up").inc()
                 return
             await self.inbox.retrying(update.update_id)
         delivery = Delivery(update.update_id)
         self._current[key] = delivery
         token = CURRENT_DELIVERY.set(delivery)
+        request = REQUEST_ID.set(f"u{update.update_id}")
+        started = time.perf_counter()
+        outcome = "ok"
         try:
             response = await self.dispatcher.feed_update(self.bot, update)
             if isinstance(response, TelegramMethod):
                 await self.dispatcher.silent_call_request(self.bot, response)
         except Exception:
             # Done all the same: an update that fails every time must not block its chat.
+            outcome = "failed"
             log.exception("update %s failed", update.update_id)
         finally:
             CURRENT_DELIVERY.reset(token)
+            REQUEST_ID.reset(request)
+            metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
+            metrics.UPDATES.labels(outcome).inc()
         if delivery.holds:
             task = asyncio.create_task(self._done_after(delivery))
             self._finishing.add(task)
             task.add_done_callback(self._finishing.discard)
         else:
             await self.inbox.done([update.update_id], self.clock.now())
+            self._handled.discard(update.update_id)
 
     async def _done_after(self, delivery: Delivery) -> None:
         results = await asyncio.gather(*delivery.holds, return_exceptions=True)
@@ -231,8 +334,30 @@ class InboxProcessor:
             return  # the answer was never given: the update runs again at the next start
         try:
             await self.inbox.done([delivery.update_id], self.clock.now())
+            self._handled.discard(delivery.update_id)
         except Exception:
             log.exception("update %s not marked done", delivery.update_id)
+
+    async def keep_leases(self) -> None:
+        """Renews the chats held here; hands over the chats of replicas that died.
+
+        Runs until cancelled (a task of the app) when there are leases.
+        """
+        assert self.leases is not None
+        seconds = self.leases.seconds
+        last_sweep = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(seconds / 3)
+            try:
+                await self.leases.renew_all()
+                now = asyncio.get_running_loop().time()
+                if self.taking and now - last_sweep >= seconds:
+                    last_sweep = now
+                    stale = self.clock.now() - timedelta(seconds=seconds)
+                    for chat_id in await self.inbox.waiting_chats(stale):
+                        self._wake(chat_id)
+            except Exception:
+                log.exception("could not renew or sweep the chat leases")
 
     async def drain(self, seconds: float) -> bool:
         """Stops taking updates and finishes those taken, for at most `seconds`.

@@ -9,9 +9,29 @@ import signal
 
 from bot import log_redaction
 from bot.app import App, build_app, prepare, run_polling, set_commands
+from bot.logs import secrets_of
 from bot.settings import Settings, webhook_secret
 
 log = logging.getLogger(__name__)
+
+
+def start_http(app: App, *, webhook: bool = True) -> None:
+    """Health checks and /metrics (and the webhook in webhook mode) as a task of the app."""
+    # Imported only when used: the web stack costs memory a polling bot may not need.
+    import uvicorn
+
+    from bot.web import build_web
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_web(app, webhook=webhook),
+            host=app.settings.http.host,
+            port=app.settings.http.port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    app.tasks.append(asyncio.create_task(server.serve(), name="http"))
 
 
 async def serve(app: App, stop: asyncio.Event) -> None:
@@ -20,25 +40,13 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     if secret is not None and not settings.http.enabled:
         raise SystemExit("webhook mode needs the HTTP side: set TAYUK_HTTP_ENABLED=true")
     if settings.http.enabled:
-        # Imported only when used: the web stack costs memory a polling bot may not need.
-        import uvicorn
-
-        from bot.web import build_web
-
-        server = uvicorn.Server(
-            uvicorn.Config(
-                build_web(app),
-                host=settings.http.host,
-                port=settings.http.port,
-                log_level="warning",
-                lifespan="off",
-            )
-        )
-        app.tasks.append(asyncio.create_task(server.serve(), name="http"))
+        start_http(app)
     if settings.worker.enabled:
         from bot.worker import start_worker
 
         app.tasks.append(start_worker(app))
+    if app.inbox.leases is not None:
+        app.tasks.append(asyncio.create_task(app.inbox.keep_leases(), name="chat-leases"))
     from bot.scheduler import start_scheduler  # reminders and digests (issue 6)
 
     app.tasks.append(start_scheduler(app))
@@ -61,8 +69,7 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
     if not worker_only:
         webhook_secret(settings.telegram)  # before anything starts
     app = build_app(settings)
-    token = settings.telegram.token
-    log_redaction.install(token.get_secret_value() if token else "")
+    log_redaction.install(*secrets_of(settings))
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     assert main_task is not None
@@ -85,6 +92,8 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
             from bot.worker import start_worker
 
             await prepare(app)
+            if settings.http.enabled:
+                start_http(app, webhook=False)  # a worker's health and reading metrics
             await start_worker(app)
         else:
             await serve(app, stop)

@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.chat_leases import RedisLock
 from bot.sender import Delivery, RateLimiter, Send, TelegramSender
 from core import reporting
 from core.people import mark_unreachable
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TIMEZONE = "Asia/Jerusalem"
 TICK_JOB = "deadlines.tick"
+TICK_LOCK = "tayuk:scheduler:tick"
 
 
 @dataclass
@@ -49,15 +51,33 @@ class DeadlineTicker:
     """One tick = one pass over the database; safe to call from a test with a fake clock."""
 
     def __init__(
-        self, uow_factory: SqlUnitOfWorkFactory, send: Send, clock: Clock, concurrency: int = 100
+        self,
+        uow_factory: SqlUnitOfWorkFactory,
+        send: Send,
+        clock: Clock,
+        concurrency: int = 100,
+        lock: RedisLock | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.send = send
         self.clock = clock
         self.concurrency = concurrency
         self._running = asyncio.Lock()
+        # Several replicas: one ticks at a time (the others skip that minute). Only saves
+        # work: the claim in the database is what keeps a notice from going out twice.
+        self.lock = lock
 
     async def tick(self) -> TickReport:
+        if self.lock is None:
+            return await self._tick()
+        if not await self.lock.acquire(TICK_LOCK):
+            return TickReport()  # another replica is ticking
+        try:
+            return await self._tick()
+        finally:
+            await self.lock.release(TICK_LOCK)
+
+    async def _tick(self) -> TickReport:
         report = TickReport()
         if self._running.locked():
             return report  # the previous tick is still sending: it will catch up
@@ -152,7 +172,10 @@ def build_scheduler(ticker: DeadlineTicker, *, seconds: float = 60) -> AsyncIOSc
 
 async def run_scheduler(app: App, limiter: RateLimiter | None = None) -> None:
     """Runs the tick until cancelled (a task in `app.tasks`, so `App.close` stops it)."""
-    ticker = DeadlineTicker(app.uow_factory, TelegramSender(app.bot, limiter).send, app.clock)
+    lock = None if app.redis is None else RedisLock(app.redis, seconds=300)
+    ticker = DeadlineTicker(
+        app.uow_factory, TelegramSender(app.bot, limiter).send, app.clock, lock=lock
+    )
     scheduler = build_scheduler(ticker)
     hour, minute = AUTO_FILED_AT
     scheduler.add_job(

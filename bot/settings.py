@@ -32,6 +32,12 @@ class DatabaseSettings(BaseSettings):
 
     url: str = "sqlite+aiosqlite:///var/tayuk.db"
     echo: bool = False
+    # PostgreSQL connections each process keeps, and how many more it may open at a peak
+    # (SQLite always uses one). Keep processes x (pool_size + max_overflow) under the
+    # server's max_connections (100 by default): a bot, a worker and the mail receiver on
+    # a 2-core machine take 60. deploy/compose.yaml runs more processes with 5 + 5 each.
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
 
 
 class SmtpSettings(BaseSettings):
@@ -147,6 +153,38 @@ class MailSettings(BaseSettings):
     imap_folder: str = "INBOX"
 
 
+class RedisSettings(BaseSettings):
+    """Shared short-lived state for several bot replicas (issue 16); unset: in memory."""
+
+    model_config = _section("TAYUK_REDIS_")
+
+    # redis://host:6379/0: conversation state, album parts, per-chat and scheduler locks.
+    url: SecretStr | None = None  # may carry a password
+    # A replica holds a chat for this long unless it renews; a killed one's chats are taken
+    # over by another replica after this.
+    chat_lease_seconds: float = Field(default=30.0, gt=0)
+
+
+class FilesSettings(BaseSettings):
+    """Where documents' files live: a folder on disk, or S3-compatible object storage."""
+
+    model_config = _section("TAYUK_FILES_")
+
+    backend: Literal["disk", "s3"] = "disk"
+    # While `tayuk files migrate` copies, reads that miss fall back to the other store.
+    fallback: Literal["none", "disk", "s3"] = "none"
+    s3_bucket: str | None = None
+    s3_prefix: str = "files/"
+    s3_endpoint_url: str | None = None  # MinIO or another S3-compatible server; None: AWS
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # Server-side encryption asked of the store ("none" where it offers none, e.g. MinIO
+    # without a KMS).
+    s3_encryption: Literal["AES256", "aws:kms", "none"] = "AES256"
+    s3_kms_key_id: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = _section("TAYUK_")
 
@@ -154,6 +192,8 @@ class Settings(BaseSettings):
     default_language: str = "he"
     invite_ttl_days: int = 14
     log_level: str = "INFO"
+    # "json": one JSON object a line with a request id (for a log collector); "text": plain.
+    log_format: Literal["text", "json"] = "text"
 
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -165,6 +205,8 @@ class Settings(BaseSettings):
     export: ExportSettings = Field(default_factory=ExportSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
 
     @property
     def files_dir(self) -> Path:

@@ -5,20 +5,47 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 from aiogram.types import Update
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
+from bot import metrics
 from bot.app import App
+from bot.logs import REQUEST_ID, new_request_id
 from bot.settings import webhook_secret
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def build_web(app: App) -> FastAPI:
+def build_web(app: App, *, webhook: bool = True) -> FastAPI:
     web = FastAPI(title="Tayuk", docs_url=None, redoc_url=None)
+    metrics.install_error_counter()
+
+    @web.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # A proxy's id is kept (one id across the proxy's and our logs).
+        given = request.headers.get("X-Request-Id", "")[:64]
+        token = REQUEST_ID.set(given or new_request_id())
+        try:
+            response = await call_next(request)
+            response.headers["X-Request-Id"] = REQUEST_ID.get() or ""
+            return response
+        finally:
+            REQUEST_ID.reset(token)
+
+    @web.get("/metrics")
+    async def prometheus() -> Response:
+        try:
+            await metrics.read_database_figures(app.engine, app.clock.now())
+        except Exception:
+            log.exception("could not read the figures for /metrics")  # counted as an error
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
 
     @web.get("/health/live")
     async def live() -> dict[str, str]:
@@ -33,10 +60,17 @@ def build_web(app: App) -> FastAPI:
             log.exception("database not ready")
             response.status_code = 503
             return {"status": "database unavailable"}
+        if app.redis is not None:
+            try:
+                await asyncio.wait_for(app.redis.ping(), 5)
+            except Exception:
+                log.exception("redis not ready")
+                response.status_code = 503
+                return {"status": "redis unavailable"}
         try:
-            await asyncio.to_thread(app.files.check_writable)
-        except OSError:
-            log.exception("files folder not writable")
+            await asyncio.wait_for(app.files.ready(), 10)
+        except Exception:
+            log.exception("file store not writable")
             response.status_code = 503
             return {"status": "files not writable"}
         if not app.reading_health.ok:
@@ -44,12 +78,12 @@ def build_web(app: App) -> FastAPI:
             return {"status": "reading unavailable"}
         return {"status": "ok"}
 
-    secret = webhook_secret(app.settings.telegram)
+    secret = webhook_secret(app.settings.telegram) if webhook else None
     if secret is not None:
         expected = secret.get_secret_value().encode()
 
         @web.post(WEBHOOK_PATH)
-        async def webhook(request: Request) -> Response:
+        async def telegram_webhook(request: Request) -> Response:
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
             if not secrets.compare_digest(given.encode(), expected):
                 return Response(status_code=403)

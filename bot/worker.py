@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot import metrics
 from bot.ocr.pool import kill_processes
 from core import reading_jobs
 from core.intake import READ_JOB
@@ -155,6 +156,10 @@ class Worker:
             try:
                 async with asyncio.timeout_at(deadline):
                     readings.append(await running)
+                read = readings[-1]
+                if read.pages:
+                    for _ in range(read.pages):
+                        metrics.OCR_PAGE_SECONDS.observe(read.seconds / read.pages)
             except BrokenProcessPool as error:
                 await self._replace(kill=False)
                 raise ReadingFailed(f"the reading process died: {error}") from error

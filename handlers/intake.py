@@ -148,6 +148,7 @@ async def on_file(
                 lambda parts: send_album_summary(
                     bot, uow_factory, message.chat.id, person, batch, parts
                 ),
+                part_id=str(message.message_id),  # a part handled again counts once
             )
             hold_done_until(summary_sent)
         else:

@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The browser tests (tests/browser) drive Debian's headless chromium (emoji font for screenshots).
-TAYUK_EXTRA_APT_PACKAGES="chromium chromium-driver fonts-noto-color-emoji" bash scripts/setup.sh
+# The replica tests (tests/scale) use a real Redis.
+TAYUK_EXTRA_APT_PACKAGES="chromium chromium-driver fonts-noto-color-emoji redis-server" \
+  bash scripts/setup.sh
+if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes
+fi
 if [ -z "${TAYUK_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null \
    && pg_isready -q -h 127.0.0.1 -p 5432; then
   export TAYUK_TEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -21,7 +21,9 @@ from storage.sqlite_inline import STATEMENT_BUSY_MS, InlineConnection, inline_cr
 SQLITE_LOCK_TIMEOUT = 30.0
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     database = make_url(url).database if url.startswith("sqlite") else None
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -38,7 +40,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     elif url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": SQLITE_LOCK_TIMEOUT}
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

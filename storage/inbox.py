@@ -70,6 +70,30 @@ class UpdateInbox:
             )
             return [InboxUpdate(r[0], r[1], r[2], r[3]) for r in rows]
 
+    async def unfinished_of_chat(self, chat_id: int) -> list[InboxUpdate]:
+        """One chat's unfinished updates, oldest first: whichever replica accepted them."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(_u.update_id, _u.chat_id, _u.body, _u.attempts)
+                .where(_u.done_at.is_(None), _u.chat_id == chat_id)
+                .order_by(_u.update_id)
+            )
+            return [InboxUpdate(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def waiting_chats(self, received_before: datetime) -> list[int]:
+        """Chats with an update unfinished since before then (a replica died holding it)."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(_u.chat_id)
+                .where(
+                    _u.done_at.is_(None),
+                    _u.chat_id.is_not(None),
+                    _u.received_at < received_before,
+                )
+                .distinct()
+            )
+            return [int(r[0]) for r in rows]
+
     async def retrying(self, update_id: int) -> None:
         """Counts a try of an update handled again (a first try is not written down)."""
         async with self.engine.begin() as conn:

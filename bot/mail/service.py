@@ -123,12 +123,12 @@ def html_renderer() -> Any:
 
 
 async def run_mail(settings: Settings) -> None:
+    from bot.file_stores import build_file_store
     from bot.mail.smtp import IntakeHandler, serve_smtp
     from bot.mailer import SmtpMailer
     from core.clock import SystemClock
     from storage import migrate
     from storage.database import create_engine, session_factory
-    from storage.files import DiskFileStore
     from storage.orm import start_mappers
 
     domain = settings.mail.domain
@@ -139,7 +139,7 @@ async def run_mail(settings: Settings) -> None:
     engine = create_engine(settings.database.url)
     await migrate.upgrade(engine)
     uow_factory = SqlUnitOfWorkFactory(session_factory(engine))
-    files = DiskFileStore(settings.files_dir)
+    files = build_file_store(settings)
     clock = SystemClock()
     grace = timedelta(days=settings.mail.grace_days)
     bot = None

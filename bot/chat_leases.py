@@ -1,0 +1,75 @@
+"""Which replica handles a chat now: a lease per chat in Redis, so a chat's updates run one
+at a time and in order even when a load balancer spreads them over several replicas.
+
+A lease is a key with this process's random owner id and an expiry; the holder renews it
+while it works, and a replica that was killed loses its chats when their leases expire.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+# Only the owner may extend or drop its lease (a lease that expired and was taken by
+# another replica must not be dropped by the one that lost it).
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisLock:
+    """One named lease: taken if free, renewed and released only by its owner."""
+
+    def __init__(self, redis: Redis, seconds: float, owner: str | None = None) -> None:
+        self.redis = redis
+        self.ms = max(1, int(seconds * 1000))
+        self.owner = owner or uuid.uuid4().hex
+        self._renew: Any = redis.register_script(_RENEW)
+        self._release: Any = redis.register_script(_RELEASE)
+
+    async def acquire(self, name: str) -> bool:
+        return bool(await self.redis.set(name, self.owner, nx=True, px=self.ms))
+
+    async def renew(self, name: str) -> bool:
+        return bool(await self._renew(keys=[name], args=[self.owner, self.ms]))
+
+    async def release(self, name: str) -> None:
+        await self._release(keys=[name], args=[self.owner])
+
+
+class ChatLeases:
+    def __init__(self, redis: Redis, seconds: float = 30.0, prefix: str = "tayuk:chat:") -> None:
+        self.seconds = seconds
+        self.prefix = prefix
+        self.lock = RedisLock(redis, seconds)
+        self.held: set[int] = set()
+
+    async def acquire(self, chat_id: int) -> bool:
+        if await self.lock.acquire(f"{self.prefix}{chat_id}"):
+            self.held.add(chat_id)
+            return True
+        return False
+
+    async def release(self, chat_id: int) -> None:
+        self.held.discard(chat_id)
+        await self.lock.release(f"{self.prefix}{chat_id}")
+
+    async def renew_all(self) -> None:
+        for chat_id in list(self.held):
+            if not await self.lock.renew(f"{self.prefix}{chat_id}"):
+                # Expired while we worked (the process stalled longer than the lease):
+                # another replica may run this chat's next update alongside ours.
+                log.warning("lost the lease of chat %s", chat_id)

@@ -1,0 +1,167 @@
+"""Two bot replicas sharing PostgreSQL/SQLite and Redis (issue 16): a conversation that
+moves between them, a chat's updates in order across them, an album split between them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiogram.types import Update
+from pydantic import SecretStr
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from bot.albums import RedisAlbumCollector
+from bot.app import App, build_app, prepare
+from bot.settings import RedisSettings
+from bot.web import build_web
+from core.organizations import create_office
+from handlers.texts import Texts
+from local_api.client import ChatMessage, Emitted, LocalApiClient, TgUser
+from local_api.testing import DEFAULT_TOKEN, local_api
+from storage import tables
+from tests.e2e.harness import test_settings as settings_for
+
+OWNER = TgUser(id=6_100_000_001, first_name="Rachel", language_code="en")
+
+
+@contextlib.asynccontextmanager
+async def two_replicas(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> AsyncIterator[tuple[LocalApiClient, list[App]]]:
+    """Two apps on one database and one Redis; the test is their load balancer."""
+    async with local_api(DEFAULT_TOKEN, bot_username="tayuk_test_bot") as (base_url, api):
+        replicas = []
+        for n in range(2):
+            settings = settings_for(tmp_path / f"replica{n}", base_url, database_url)
+            settings.redis = RedisSettings(
+                _env_file=None,  # type: ignore[call-arg]
+                url=SecretStr(redis_url),
+                chat_lease_seconds=1,  # short: a "killed" replica's chats come back soon
+            )
+            app = build_app(settings)
+            await prepare(app)
+            # As bot.runner does: renew the chats held, take over those of dead replicas.
+            app.tasks.append(asyncio.create_task(app.inbox.keep_leases()))
+            replicas.append(app)
+        try:
+            yield api, replicas
+        finally:
+            for app in replicas:
+                await app.inbox.drain(5)
+                await app.close()
+
+
+async def deliver(app: App, emitted: Emitted) -> None:
+    await app.inbox.take([Update.model_validate(emitted.update, context={"bot": app.bot})])
+
+
+async def answers(api: LocalApiClient, count: int) -> list[ChatMessage]:
+    return await api.wait_for_messages(OWNER.id, count, timeout=10)
+
+
+async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_order(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    async with two_replicas(tmp_path, database_url, redis_url) as (api, (a, b)):
+        async with a.uow_factory() as uow:
+            _, issued = await create_office(uow, "Cohen CPA", a.clock.now())
+        await deliver(a, await api.send_text(OWNER, f"/start {issued.token}"))
+        seen = len(await answers(api, 1))
+        # /neworg on A, which is slow with it; the name on B meanwhile: B finds the chat
+        # taken, and A handles the name after /neworg, in its conversation step.
+        a.dispatcher.update.outer_middleware(slow_on("/neworg"))
+        neworg = await api.send_text(OWNER, "/neworg")
+        name = await api.send_text(OWNER, "Falafel Ltd")
+        await deliver(a, neworg)
+        await deliver(b, name)
+        said = await answers(api, seen + 2)
+        t = Texts("en")
+        assert [m.text for m in said[seen:]] == [t("neworg.ask_name"), t("neworg.ask_number")]
+        await deliver(a, await api.send_text(OWNER, "515-303-055"))
+        vat = (await answers(api, seen + 3))[-1]
+        assert "company" in (vat.text or "")  # inferred from the number
+        await deliver(b, await api.click(OWNER, vat, "Every two months"))
+        ask_mail = (await answers(api, seen + 4))[-1]
+        await deliver(a, await api.click(OWNER, ask_mail, "No e-mail"))
+        await answers(api, seen + 6)
+        async with a.uow_factory() as uow:
+            assert uow.session is not None
+            rows = (
+                await uow.session.execute(
+                    select(tables.organizations.c.name, tables.organizations.c.business_number)
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [("Falafel Ltd", "515303055")]
+        # A dies holding the chat (its lease is never renewed nor released): the next
+        # update, sent to B, waits for the lease to expire, then B runs it.
+        assert a.inbox.leases is not None
+        a.tasks.pop().cancel()
+        for _ in range(100):  # A lets go of the chat once its last update is done
+            if await a.inbox.leases.acquire(OWNER.id):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the chat's lease was never free")
+        await deliver(b, await api.send_text(OWNER, "/neworg"))
+        assert (await answers(api, seen + 7))[-1].text == t("neworg.ask_name")
+        for app in (a, b):
+            await app.inbox.drain(5)
+        assert (await a.inbox.inbox.counts())[0] == 0
+        # What an operator sees of it: readiness (database, Redis, files) and the metrics.
+        transport = httpx.ASGITransport(app=build_web(a))
+        async with httpx.AsyncClient(transport=transport, base_url="http://tayuk") as http:
+            ready = await http.get("/health/ready", headers={"X-Request-Id": "probe-1"})
+            assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+            assert ready.headers["X-Request-Id"] == "probe-1"
+            exposed = (await http.get("/metrics")).text
+        assert metric(exposed, 'tayuk_updates_total{outcome="ok"}') >= 6
+        assert metric(exposed, 'tayuk_handler_seconds_count{handler="new_org_name"}') >= 1
+        assert metric(exposed, 'tayuk_telegram_requests_total{outcome="ok"}') >= 6
+        assert metric(exposed, "tayuk_reading_queue_depth") == 0
+        await a.redis.aclose()  # type: ignore[union-attr]
+        async with httpx.AsyncClient(transport=transport, base_url="http://tayuk") as http:
+            a.redis = Redis.from_url("redis://127.0.0.1:1/0")  # Redis gone
+            ready = await http.get("/health/ready")
+        assert (ready.status_code, ready.json()) == (503, {"status": "redis unavailable"})
+
+
+def slow_on(text: str) -> Callable[..., Awaitable[Any]]:
+    """A replica that takes its time with one message (a slow moment under load)."""
+
+    async def middleware(
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any, data: dict[str, Any]
+    ) -> Any:
+        if isinstance(event, Update) and event.message and event.message.text == text:
+            await asyncio.sleep(0.5)
+        return await handler(event, data)
+
+    return middleware
+
+
+def metric(exposition: str, name: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+async def test_an_album_split_across_two_replicas_is_summed_up_once(redis: Redis) -> None:
+    summaries: list[list[str]] = []
+
+    async def summary(parts: list[str]) -> None:
+        summaries.append(sorted(parts))
+
+    replicas = [RedisAlbumCollector[str](redis, str, str, quiet=0.3) for _ in range(2)]
+    sent = [replicas[n % 2].add("album-1", f"page {n}", summary, part_id=str(n)) for n in range(5)]
+    # A part handled again (its replica died before "done") replaces itself.
+    sent.append(replicas[0].add("album-1", "page 3", summary, part_id="3"))
+    await asyncio.wait_for(asyncio.gather(*sent), 10)
+    assert summaries == [[f"page {n}" for n in range(5)]]
+    # Another album right after: its own summary.
+    await asyncio.wait_for(replicas[1].add("album-2", "only", summary, part_id="1"), 10)
+    assert summaries[-1] == ["only"] and len(summaries) == 2
