@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from bot.inbox import hold_done_until
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -28,13 +30,17 @@ class AlbumCollector(Generic[T]):
     def add(
         self, key: str, part: T, done: Callable[[list[T]], Awaitable[None]]
     ) -> asyncio.Future[None]:
-        """Collects a part; the future ends once the album's summary was sent (or failed)."""
+        """Collects a part; the future ends once the album's summary was sent (or failed).
+
+        The current update stays unfinished in the inbox until then.
+        """
         self._parts.setdefault(key, []).append(part)
         sent = self._sent.setdefault(key, asyncio.get_running_loop().create_future())
         timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()
         self._timers[key] = asyncio.create_task(self._fire(key, done), name=f"album:{key}")
+        hold_done_until(sent)
         return sent
 
     async def _fire(self, key: str, done: Callable[[list[T]], Awaitable[None]]) -> None:

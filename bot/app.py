@@ -43,6 +43,7 @@ from handlers import (
 from handlers import deadlines as deadline_handlers
 from handlers import mail as mail_handlers
 from handlers import review as review_handlers
+from handlers.settings import HandlerSettings
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
@@ -137,6 +138,16 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
     return dispatcher
 
 
+def handler_settings(settings: Settings) -> HandlerSettings:
+    """What the handlers read of the settings (they do not import them)."""
+    return HandlerSettings(
+        invite_ttl_days=settings.invite_ttl_days,
+        mail_domain=settings.mail.domain,
+        mail_grace_days=settings.mail.grace_days,
+        movein_convention=settings.export.movein_convention,
+    )
+
+
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     start_mappers()
     warm_up()
@@ -169,6 +180,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             per_minute=settings.intake.per_minute,
         ),
         settings=settings,
+        handler_settings=handler_settings(settings),
         mailer=SmtpMailer(settings.smtp),
         notifier=TelegramNotifier(bot, uow_factory),
     )

@@ -14,13 +14,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
 from core.deadlines import DueDate, Period
-from core.domain import Person
-from core.people import mark_unreachable
-from core.ports import Clock
+from core.people import KnownPerson, mark_unreachable
+from core.ports import Clock, UnitOfWork
 from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +177,8 @@ def render_deadlines(t: Texts, deadlines: list[Deadline], *, office: bool, today
 
 
 async def show_deadlines(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, clock: Clock
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> None:
-    assert person.id is not None
     now = clock.now()
     office = bool(await uow.offices.memberships(person.id))
     if office:
@@ -193,9 +190,8 @@ async def show_deadlines(
 
 
 async def choose_organization(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts
 ) -> None:
-    assert person.id is not None
     orgs = await reporting.organizations_to_file_for(uow, person.id)
     if not orgs:
         await message.answer(t("filed.no_orgs"))
@@ -210,13 +206,12 @@ async def choose_organization(
 async def chosen(
     query: CallbackQuery,
     callback_data: FiledChoice,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     bot: Bot,
 ) -> None:
-    assert person.id is not None
     if not callback_data.kind:
         reports = await reporting.open_reports(uow, person.id, callback_data.org, clock.now())
         org = await uow.organizations.get(callback_data.org)

@@ -4,21 +4,20 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from core.domain import Person
-from core.people import LANGUAGES, set_language
+from core.people import LANGUAGES, KnownPerson, set_language
+from core.ports import UnitOfWork
 from handlers import keyboards, menu
 from handlers.callbacks import LanguageChoice
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
-async def choose(message: Message, person: Person, t: Texts) -> None:
+async def choose(message: Message, person: KnownPerson, t: Texts) -> None:
     await message.answer(t("lang.choose"), reply_markup=keyboards.languages(person.language))
 
 
 async def chosen(
-    query: CallbackQuery, callback_data: LanguageChoice, uow: SqlUnitOfWork, person: Person
+    query: CallbackQuery, callback_data: LanguageChoice, uow: UnitOfWork, person: KnownPerson
 ) -> None:
     await set_language(uow, person, callback_data.language)
     t = Texts(callback_data.language)

@@ -13,11 +13,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from core.domain import Document
 from core.people import mark_unreachable
 from core.permissions import Action, may
+from core.ports import UnitOfWorkFactory
 from core.reading_jobs import PARTIAL, Applied, ReadOutcome
 from core.review import allocation_missing
 from handlers.callbacks import ClientAct
 from handlers.texts import Texts, number_of
-from storage.uow import SqlUnitOfWorkFactory
 
 SHOWN = ("vendor_name", "vendor_id", "date", "total", "vat")
 UNSURE_BELOW = 0.6
@@ -78,7 +78,7 @@ def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
     return "\n".join(lines)
 
 
-def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied], Awaitable[None]]:
+def announcer(bot: Bot, uow_factory: UnitOfWorkFactory) -> Callable[[Applied], Awaitable[None]]:
     async def announce(applied: Applied) -> None:
         document = applied.document
         if document is None:
@@ -88,7 +88,7 @@ def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied]
             if person is None or not person.reachable:
                 return
             if document.organization_id is not None and not await may(
-                uow, person.id or 0, Action.VIEW, document.organization_id
+                uow, document.uploaded_by, Action.VIEW, document.organization_id
             ):
                 return  # the sender lost their access meanwhile: what was read is not theirs
             t = Texts(person.language)

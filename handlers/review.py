@@ -27,24 +27,22 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
-from bot.uploads import UploadGate
 from core import intake, mail, review
 from core.categories import CATEGORIES
 from core.clock import Clock
 from core.domain import Direction, Document, Person, StoredFile
 from core.errors import Conflict, NotAllowed, TayukError
 from core.files import EXTENSIONS, photo_preview, safe_name
-from core.people import mark_unreachable
+from core.people import KnownPerson, mark_unreachable
 from core.permissions import Action, may_on_document
-from core.ports import FileStore, Mailer, Notifier
+from core.ports import FileStore, Mailer, Notifier, UnitOfWork
 from core.reading_jobs import PARTIAL
 from handlers import books
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
-from handlers.intake import download, turn, upload_of
+from handlers.intake import DownloadGate, gated_download, upload_of
 from handlers.reading_notice import UNSURE_BELOW
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts, number_of
-from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 PAGE = 10
@@ -234,7 +232,7 @@ async def send_file(
 
 
 async def _latest_file(
-    uow: SqlUnitOfWork, files: FileStore, document_id: int
+    uow: UnitOfWork, files: FileStore, document_id: int
 ) -> tuple[StoredFile | None, bytes | None]:
     pages = await uow.documents.files(document_id)
     if not pages:
@@ -249,13 +247,13 @@ async def _latest_file(
 async def show_report(
     bot: Bot,
     chat_id: int,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     now: datetime,
     page: int = 0,
 ) -> None:
-    rows = await review.to_file_report(uow, person.id or 0)
+    rows = await review.to_file_report(uow, person.id)
     page = max(0, min(page, max(0, math.ceil(len(rows) / PAGE) - 1)))
     await bot.send_message(
         chat_id, report_text(t, rows, now, page), reply_markup=report_keyboard(rows, page)
@@ -265,15 +263,15 @@ async def show_report(
 async def show_next(
     bot: Bot,
     chat_id: int,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     organization_id: int,
     after_id: int | None = None,
     state: FSMContext | None = None,
 ) -> None:
-    document = await review.next_document(uow, person.id or 0, organization_id, after_id)
+    document = await review.next_document(uow, person.id, organization_id, after_id)
     org = await uow.organizations.get(organization_id)
     name = org.name if org else "?"
     if document is None:
@@ -287,7 +285,7 @@ async def show_next(
 async def show_card(
     bot: Bot,
     chat_id: int,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
     t: Texts,
     document: Document,
@@ -342,8 +340,8 @@ async def drop(query: CallbackQuery) -> None:
 async def on_tofile(
     message: Message,
     bot: Bot,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -356,9 +354,9 @@ async def on_report_button(
     query: CallbackQuery,
     callback_data: ReviewOrg,
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -376,16 +374,16 @@ async def on_review_button(
     query: CallbackQuery,
     callback_data: ReviewAct,
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
     mailer: Mailer | None = None,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    pid, d, v, a = person.id or 0, callback_data.d, callback_data.v, callback_data.a
+    pid, d, v, a = person.id, callback_data.d, callback_data.v, callback_data.a
     # Every button re-asks the database; the callback data is only a pointer.
     if not await may_on_document(uow, pid, Action.REVIEW, d):
         raise NotAllowed()
@@ -449,7 +447,7 @@ async def on_review_button(
     if a == "nn":
         await state.clear()
         await _return(
-            bot, uow, files, person, t, d, v, callback_data.x, None, now, mailer, settings
+            bot, uow, files, person, t, d, v, callback_data.x, None, now, mailer, handler_settings
         )
     elif a == "ok":
         await review.approve(uow, pid, d, v, now)
@@ -504,9 +502,9 @@ def _reason_menu(t: Texts, d: int, v: int) -> InlineKeyboardMarkup:
 
 async def _return(
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     d: int,
     v: int,
@@ -514,23 +512,23 @@ async def _return(
     note: str | None,
     now: datetime,
     mailer: Mailer | None = None,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    document = await review.return_to_client(uow, person.id or 0, d, v, reason, note, now)
-    await notify_client(bot, uow, files, document, mailer, settings)
+    document = await review.return_to_client(uow, person.id, d, v, reason, note, now)
+    await notify_client(bot, uow, files, document, mailer, handler_settings)
 
 
 async def on_note(
     message: Message,
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
     mailer: Mailer | None = None,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
     data: dict[str, Any] = await state.get_data()
     await state.clear()  # also when the return loses a race: no waiting for a note then
@@ -546,7 +544,7 @@ async def on_note(
         message.text or "",
         clock.now(),
         mailer,
-        settings,
+        handler_settings,
     )
     if data.get("card"):
         # The card waited for a note ("No note" button): with the note given, it is done.
@@ -559,9 +557,9 @@ async def on_note(
 async def on_value(
     message: Message,
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -570,7 +568,7 @@ async def on_value(
     try:
         document = await review.edit_field(
             uow,
-            person.id or 0,
+            person.id,
             data["d"],
             data["v"],
             data["field"],
@@ -629,11 +627,11 @@ def _returned_lines(t: Texts, document: Document) -> list[str]:
 
 async def notify_client(
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
     document: Document,
     mailer: Mailer | None = None,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> bool:
     """The returned document goes back to its sender, in their language, with answers to tap.
 
@@ -648,7 +646,7 @@ async def notify_client(
             i.chat_id for i in await uow.people.identities(person.id) if i.platform == "telegram"
         ]
         if not chats:
-            return await _mail_client(uow, files, document, person, mailer, settings)
+            return await _mail_client(uow, files, document, person, mailer, handler_settings)
         chat = chats[0]
     caption, markup = returned_message(Texts(person.language), document)
     stored, data = await _latest_file(uow, files, document.id or 0)
@@ -663,20 +661,22 @@ async def notify_client(
 
 
 async def _mail_client(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
     document: Document,
     person: Person,
     mailer: Mailer | None,
-    settings: Settings | None,
+    handler_settings: HandlerSettings,
 ) -> bool:
     """The return by e-mail: a reply to the client's own mail, with the document attached;
     their reply (to the organization's address) names this mail and so finds the document."""
-    domain = settings.mail.domain if settings is not None else None
+    domain = handler_settings.mail_domain
     if mailer is None or not domain or document.organization_id is None:
         return False
     inbound = await uow.mail.inbound(document.source_chat_id)
-    to = inbound.sender or inbound.envelope_from if inbound is not None else None
+    if inbound is None:
+        return False
+    to = inbound.sender or inbound.envelope_from
     if not to:
         return False
     address = mail.full_address(
@@ -729,20 +729,20 @@ class RepliesToReturn(Filter):
 async def on_client_button(
     query: CallbackQuery,
     callback_data: ClientAct,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
     d = callback_data.d
     if callback_data.a == "wd":
-        await review.withdraw(uow, person.id or 0, d, clock.now())
+        await review.withdraw(uow, person.id, d, clock.now())
         await query.answer(t("return.withdrawn"))
         await _set_markup(query, InlineKeyboardMarkup(inline_keyboard=[]))
         return
     # Check now, not only when the answer arrives: a forged id is refused at once.
-    await review.returned_for_client(uow, person.id or 0, d)
+    await review.returned_for_client(uow, person.id, d)
     await state.set_state(ClientFlow.photo if callback_data.a == "new" else ClientFlow.text)
     await state.set_data({"d": d})
     await query.answer()
@@ -759,8 +759,8 @@ async def _document_of_answer(state: FSMContext, returned_id: int | None) -> int
 
 async def on_client_text(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -768,7 +768,7 @@ async def on_client_text(
     notifier: Notifier | None = None,
 ) -> None:
     d = await _document_of_answer(state, returned_id)
-    document = await review.answer_text(uow, person.id or 0, d, message.text or "", clock.now())
+    document = await review.answer_text(uow, person.id, d, message.text or "", clock.now())
     await state.clear()
     await message.reply(t("return.answered", id=number_of(document)))
     await tell_returner(uow, notifier, person, document, clock.now())
@@ -777,30 +777,30 @@ async def on_client_text(
 async def on_client_file(
     message: Message,
     bot: Bot,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
     returned_id: int | None = None,
-    uploads: UploadGate | None = None,
+    uploads: DownloadGate | None = None,
     notifier: Notifier | None = None,
 ) -> None:
     d = await _document_of_answer(state, returned_id)
     upload = upload_of(message)
-    await review.returned_for_client(uow, person.id or 0, d)  # refused before the download
+    await review.returned_for_client(uow, person.id, d)  # refused before the download
     await uow.release()  # no transaction open across the download
-    async with turn(uploads, person, message, t):
-        kept = await intake.keep_file(files, upload, await download(bot, upload.file_id))
-    document = await review.answer_file(uow, person.id or 0, d, kept.attach(d), clock.now())
+    async with gated_download(bot, upload.file_id, uploads, person, message, t)() as data:
+        kept = await intake.keep_file(files, upload, data)
+    document = await review.answer_file(uow, person.id, d, kept.attach(d), clock.now())
     await state.clear()
     await message.reply(t("return.answered_file", id=number_of(document)))
     await tell_returner(uow, notifier, person, document, clock.now())
 
 
 async def tell_returner(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     notifier: Notifier | None,
     client: Person,
     document: Document,
