@@ -11,7 +11,7 @@ from core.ports import UnitOfWork
 from core.review import returned_to_me
 from core.status import OrganizationStatus, month_status
 from handlers.mail import address_lines
-from handlers.review import returned_message
+from handlers.review_client import returned_message
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
 
