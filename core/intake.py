@@ -23,6 +23,7 @@ from core.domain import (
     Document,
     DocumentState,
     Job,
+    Organization,
     Person,
     StoredFile,
 )
@@ -380,6 +381,36 @@ def _received(
     )
 
 
+async def sent_in_batch(uow: UnitOfWork, person_id: int, batch: str) -> list[Document]:
+    """The documents of an upload batch that this person sent (a batch id is no secret)."""
+    return [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person_id]
+
+
+@dataclass(frozen=True)
+class Album:
+    """An album's parts, as the one answer to its sender tells of them."""
+
+    documents: list[Document]
+    placed: bool  # False: waiting for the sender to choose the organization
+    organization: Organization | None = None  # where the parts went
+    choices: list[Organization] = field(default_factory=list)  # where they may go
+    may_mark_income: bool = False
+
+
+async def album(uow: UnitOfWork, person: Person, batch: str) -> Album:
+    assert person.id is not None
+    documents = await sent_in_batch(uow, person.id, batch)
+    org_ids = {d.organization_id for d in documents}
+    if None in org_ids:
+        destinations = await upload_destinations(uow, person.id)
+        choices = [o for o in [await uow.organizations.get(i) for i in destinations] if o]
+        return Album(documents, placed=False, choices=choices)
+    organization = await uow.organizations.get(next(iter(org_ids)) or 0) if org_ids else None
+    org_id = documents[0].organization_id if documents else None
+    income = org_id is not None and await may(uow, person.id, Action.UPLOAD_INCOME, org_id)
+    return Album(documents, placed=True, organization=organization, may_mark_income=income)
+
+
 @dataclass(frozen=True)
 class BatchPlaced:
     documents: list[Document]
@@ -393,7 +424,7 @@ async def choose_organization(
     assert person.id is not None
     if not await may(uow, person.id, Action.UPLOAD, organization_id):
         raise NotAllowed()
-    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    documents = await sent_in_batch(uow, person.id, batch)
     if not documents:
         raise NotAllowed()
     duplicates = 0
@@ -424,7 +455,7 @@ async def choose_organization(
 async def mark_income(uow: UnitOfWork, person: Person, batch: str, now: datetime) -> int:
     """The client says the upload is an invoice they issued, not an expense."""
     assert person.id is not None
-    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    documents = await sent_in_batch(uow, person.id, batch)
     changed = 0
     for document in documents:
         if document.organization_id is not None and not await may(
@@ -451,7 +482,7 @@ async def mark_income(uow: UnitOfWork, person: Person, batch: str, now: datetime
 async def join_as_pages(uow: UnitOfWork, person: Person, batch: str, now: datetime) -> Document:
     """Album parts become the pages of the first part, in the order they were sent."""
     assert person.id is not None
-    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    documents = await sent_in_batch(uow, person.id, batch)
     live = [d for d in documents if d.state in (DocumentState.RECEIVED, DocumentState.TO_FILE)]
     if len(live) < 2:
         raise NotAllowed("intake.nothing_to_join")

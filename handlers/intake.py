@@ -22,7 +22,6 @@ from core.domain import Direction, DocumentState
 from core.errors import FileRejected, NotAllowed
 from core.files import MAX_FILE_BYTES
 from core.people import KnownPerson
-from core.permissions import Action, may, upload_destinations
 from core.ports import FileStore, UnitOfWork, UnitOfWorkFactory
 from handlers import keyboards
 from handlers.callbacks import BatchAction
@@ -261,44 +260,35 @@ async def send_album_summary(
         return
     lines: list[str] = []
     markup = None
-    async with uow_factory() as uow:
-        documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
-        stored = sum(1 for p in parts if p.stored)
-        if stored:
-            org_ids = {d.organization_id for d in documents}
-            if None in org_ids:
-                destinations = await upload_destinations(uow, person.id)
-                organizations = [
-                    o for o in [await uow.organizations.get(i) for i in destinations] if o
-                ]
-                lines.append(t("intake.choose_org_album", count=stored))
-                markup = keyboards.choose_organization(batch, organizations)
-            else:
-                org = await uow.organizations.get(next(iter(org_ids)) or 0)
-                numbers = sorted(
-                    number_of(d)
-                    for d in documents
-                    if d.state is not DocumentState.DUPLICATE and d.merged_into_id is None
+    stored = sum(1 for p in parts if p.stored)
+    if stored:
+        async with uow_factory() as uow:
+            sent = await intake.album(uow, person, batch)
+        if not sent.placed:
+            lines.append(t("intake.choose_org_album", count=stored))
+            markup = keyboards.choose_organization(batch, sent.choices)
+        else:
+            documents = sent.documents
+            numbers = sorted(
+                number_of(d)
+                for d in documents
+                if d.state is not DocumentState.DUPLICATE and d.merged_into_id is None
+            )
+            lines.append(
+                t(
+                    "intake.album_received",
+                    count=stored,
+                    org=sent.organization.name if sent.organization else "?",
+                    numbers=", ".join(str(n) for n in numbers),
                 )
-                lines.append(
-                    t(
-                        "intake.album_received",
-                        count=stored,
-                        org=org.name if org else "?",
-                        numbers=", ".join(str(n) for n in numbers),
-                    )
-                )
-                duplicates = sum(1 for p in parts if p.duplicate)
-                if duplicates:
-                    lines.append(t("intake.album_duplicates", count=duplicates))
-                live = sum(1 for d in documents if d.state is DocumentState.RECEIVED)
-                org_id = documents[0].organization_id if documents else None
-                offer_income = org_id is not None and await may(
-                    uow, person.id, Action.UPLOAD_INCOME, org_id
-                )
-                markup = keyboards.after_upload(
-                    t, batch, offer_income=offer_income, offer_join=live >= 2
-                )
+            )
+            duplicates = sum(1 for p in parts if p.duplicate)
+            if duplicates:
+                lines.append(t("intake.album_duplicates", count=duplicates))
+            live = sum(1 for d in documents if d.state is DocumentState.RECEIVED)
+            markup = keyboards.after_upload(
+                t, batch, offer_income=sent.may_mark_income, offer_join=live >= 2
+            )
     rejected = [p.rejected for p in parts if p.rejected]
     if rejected:
         reasons = "; ".join(
