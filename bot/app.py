@@ -43,7 +43,7 @@ from handlers import (
 from handlers import deadlines as deadline_handlers
 from handlers import mail as mail_handlers
 from handlers import review as review_handlers
-from handlers.settings import HandlerSettings
+from handlers.outbox import Outbox
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
@@ -88,6 +88,7 @@ class App:
     dispatcher: Dispatcher
     albums: AlbumCollector[Any]
     inbox: InboxProcessor
+    outbox: Outbox  # every message the bot starts (handlers.outbox)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     reading_health: ReadingHealth = field(default_factory=ReadingHealth)
 
@@ -138,14 +139,27 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
     return dispatcher
 
 
-def handler_settings(settings: Settings) -> HandlerSettings:
-    """What the handlers read of the settings (they do not import them)."""
-    return HandlerSettings(
-        invite_ttl_days=settings.invite_ttl_days,
-        mail_domain=settings.mail.domain,
-        mail_grace_days=settings.mail.grace_days,
-        movein_convention=settings.export.movein_convention,
-    )
+@dataclass(frozen=True)
+class HandlerSettingsView:
+    """What the handlers read of the settings (they do not import them), read when asked."""
+
+    settings: Settings
+
+    @property
+    def invite_ttl_days(self) -> int:
+        return self.settings.invite_ttl_days
+
+    @property
+    def mail_domain(self) -> str | None:
+        return self.settings.mail.domain
+
+    @property
+    def mail_grace_days(self) -> int:
+        return self.settings.mail.grace_days
+
+    @property
+    def movein_convention(self) -> str:
+        return self.settings.export.movein_convention
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
@@ -168,6 +182,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     bot.session.middleware(MarkAnswered())
     albums: AlbumCollector[Any] = AlbumCollector()
+    outbox = Outbox(bot, uow_factory)
     the_clock = clock or SystemClock()
     dispatcher = build_dispatcher(
         uow_factory,
@@ -180,9 +195,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             per_minute=settings.intake.per_minute,
         ),
         settings=settings,
-        handler_settings=handler_settings(settings),
+        handler_settings=HandlerSettingsView(settings),
         mailer=SmtpMailer(settings.smtp),
-        notifier=TelegramNotifier(bot, uow_factory),
+        outbox=outbox,
+        notifier=TelegramNotifier(outbox, uow_factory),
     )
     # SQLite: its own connection, so taking an update and marking one done do not queue
     # behind the handlers' transactions for the pool's one connection. (PostgreSQL's pool
@@ -200,7 +216,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         max_attempts=settings.inbox.max_attempts,
         keep_done=timedelta(days=settings.inbox.keep_days),
     )
-    return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums, inbox)
+    return App(
+        settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums, inbox, outbox
+    )
 
 
 async def set_commands(bot: Bot) -> None:

@@ -107,7 +107,10 @@ def build_scheduler(ticker: DeadlineTicker, *, seconds: float = 60) -> AsyncIOSc
 
 async def run_scheduler(app: App, limiter: RateLimiter | None = None) -> None:
     """Runs the tick until cancelled (a task in `app.tasks`, so `App.close` stops it)."""
-    ticker = DeadlineTicker(app.uow_factory, TelegramSender(app.bot, limiter).send, app.clock)
+    sender = (
+        TelegramSender(app.bot, limiter) if limiter else TelegramSender(app.bot, outbox=app.outbox)
+    )
+    ticker = DeadlineTicker(app.uow_factory, sender.send, app.clock)
     scheduler = build_scheduler(ticker)
     scheduler.start()
     try:

@@ -6,7 +6,6 @@ import logging
 from datetime import date
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,10 +13,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
 from core.deadlines import DueDate, Period
-from core.people import KnownPerson, mark_unreachable
+from core.people import KnownPerson
 from core.ports import Clock, UnitOfWork
 from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
 from handlers.editing import edit_in_place
+from handlers.outbox import Outbox
 from handlers.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,7 @@ async def chosen(
     t: Texts,
     clock: Clock,
     bot: Bot,
+    outbox: Outbox | None = None,
 ) -> None:
     if not callback_data.kind:
         reports = await reporting.open_reports(uow, person.id, callback_data.org, clock.now())
@@ -239,12 +240,8 @@ async def chosen(
         text = ct(
             "filed.client_notice", report=ct(f"report.{filed.obligation.kind.value}"), **names
         )
-        try:
-            await bot.send_message(client.chat_id, text)
-        except TelegramForbiddenError:
-            await mark_unreachable(uow, client.person_id)
-        except TelegramBadRequest:
-            log.warning("could not tell person %s that a report was filed", client.person_id)
+        sender = outbox or Outbox(bot)
+        await sender.send(client.chat_id, text, person_id=client.person_id, uow=uow)
 
 
 def _reports_keyboard(t: Texts, reports: list[Deadline]) -> InlineKeyboardMarkup:

@@ -32,6 +32,7 @@ from core.ports import FileStore, Mailer, UnitOfWork
 from core.review_card import Card
 from handlers import books, review_client
 from handlers.callbacks import ReviewAct, ReviewAction, ReviewOrg
+from handlers.outbox import Outbox
 from handlers.review_client import ClientFlow as ClientFlow
 from handlers.review_client import notify_client as notify_client
 from handlers.review_client import returned_message as returned_message
@@ -385,6 +386,7 @@ async def on_return_without_note(
     state: FSMContext,
     mailer: Mailer | None = None,
     handler_settings: HandlerSettings = HANDLER_DEFAULTS,
+    outbox: Outbox | None = None,
 ) -> None:
     await state.clear()
     data = callback_data
@@ -400,6 +402,7 @@ async def on_return_without_note(
         clock.now(),
         mailer,
         handler_settings,
+        outbox,
     )
     await next_after_press(query, bot, uow, t, card, state)
 
@@ -420,10 +423,11 @@ async def _return(
     now: datetime,
     mailer: Mailer | None = None,
     handler_settings: HandlerSettings = HANDLER_DEFAULTS,
+    outbox: Outbox | None = None,
 ) -> Card:
     """Returns the document and tells the client; the organization's next card."""
     returned = await review_card.return_to_client(uow, files, person.id, d, v, reason, note, now)
-    await notify_client(bot, uow, files, returned.document, mailer, handler_settings)
+    await notify_client(bot, uow, files, returned.document, mailer, handler_settings, outbox)
     return returned.card
 
 
@@ -441,6 +445,7 @@ async def on_note(
     state: FSMContext,
     mailer: Mailer | None = None,
     handler_settings: HandlerSettings = HANDLER_DEFAULTS,
+    outbox: Outbox | None = None,
 ) -> None:
     data: dict[str, Any] = await state.get_data()
     await state.clear()  # also when the return loses a race: no waiting for a note then
@@ -456,6 +461,7 @@ async def on_note(
         clock.now(),
         mailer,
         handler_settings,
+        outbox,
     )
     if data.get("card"):
         # The card waited for a note ("No note" button): with the note given, it is done.

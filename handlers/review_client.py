@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,10 +24,11 @@ from core.clock import Clock
 from core.domain import Document, Person, StoredFile
 from core.errors import TayukError
 from core.files import EXTENSIONS, safe_name
-from core.people import KnownPerson, mark_unreachable
+from core.people import KnownPerson
 from core.ports import FileStore, Mailer, Notifier, UnitOfWork
 from handlers.callbacks import ClientAct
 from handlers.intake import DownloadGate, gated_download, upload_of
+from handlers.outbox import Delivery, Outbox
 from handlers.review_render import CAPTION_LIMIT, send_file
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts, number_of
@@ -89,6 +90,7 @@ async def notify_client(
     document: Document,
     mailer: Mailer | None = None,
     handler_settings: HandlerSettings = HANDLER_DEFAULTS,
+    outbox: Outbox | None = None,
 ) -> bool:
     """The returned document goes back to its sender, in their language, with answers to tap.
 
@@ -107,14 +109,13 @@ async def notify_client(
         chat = chats[0]
     caption, markup = returned_message(Texts(person.language), document)
     stored, data = await latest_file(uow, files, document.id or 0)
-    await uow.release_if_clean()
-    try:
-        await send_file(bot, chat, stored, data, caption, markup, number_of(document))
-    except TelegramForbiddenError:
-        # Blocked: the document stays returned and /tofile shows the client unreachable.
-        await mark_unreachable(uow, person.id)
-        return False
-    return True
+
+    async def call(bot: Bot) -> object:
+        return await send_file(bot, chat, stored, data, caption, markup, number_of(document))
+
+    # Blocked: the document stays returned and /tofile shows the client unreachable.
+    sender = outbox or Outbox(bot)
+    return await sender.deliver(chat, call, person_id=person.id, uow=uow) is Delivery.SENT
 
 
 async def _mail_client(
