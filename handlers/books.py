@@ -536,7 +536,7 @@ async def accounts_file(
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None and message.document is not None and message.bot is not None
+    assert message.document is not None and message.bot is not None
     office_id = int((await state.get_data()).get("office", 0))
     if (message.document.file_size or 0) > 1 << 20:
         await message.answer(t("books.invalid_file"))

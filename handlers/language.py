@@ -21,7 +21,7 @@ async def chosen(
 ) -> None:
     await set_language(uow, person, callback_data.language)
     t = Texts(callback_data.language)
-    if person.id is not None and query.bot is not None:
+    if query.bot is not None:
         await menu.refresh(query.bot, uow, person.id, callback_data.language)
     await query.answer(t("lang.changed"))
     await edit_in_place(query, t("lang.changed"))

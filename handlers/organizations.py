@@ -324,7 +324,7 @@ async def _self_join(
     await message.answer(
         t("selfjoin.done", org=joined.organization.name, office=joined.office.name)
     )
-    if message.bot is not None and person.id is not None:
+    if message.bot is not None:
         await menu.refresh(message.bot, uow, person.id, person.language)
 
 
