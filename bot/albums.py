@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+from bot.inbox import hold_done_until
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -36,13 +38,17 @@ class AlbumCollector(Generic[T]):
         done: Callable[[list[T]], Awaitable[None]],
         part_id: str | None = None,  # a part given again replaces itself (Redis only)
     ) -> asyncio.Future[None]:
-        """Collects a part; the future ends once the album's summary was sent (or failed)."""
+        """Collects a part; the future ends once the album's summary was sent (or failed).
+
+        The current update stays unfinished in the inbox until then.
+        """
         self._parts.setdefault(key, []).append(part)
         sent = self._sent.setdefault(key, asyncio.get_running_loop().create_future())
         timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()
         self._timers[key] = asyncio.create_task(self._fire(key, done), name=f"album:{key}")
+        hold_done_until(sent)
         return sent
 
     async def _fire(self, key: str, done: Callable[[list[T]], Awaitable[None]]) -> None:

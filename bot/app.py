@@ -55,6 +55,7 @@ from handlers import expected as expected_handlers
 from handlers import mail as mail_handlers
 from handlers import ready as ready_handlers
 from handlers import review as review_handlers
+from handlers.outbox import Outbox
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
@@ -99,6 +100,7 @@ class App:
     dispatcher: Dispatcher
     albums: AlbumCollector[Any]
     inbox: InboxProcessor
+    outbox: Outbox  # every message the bot starts (handlers.outbox)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     reading_health: ReadingHealth = field(default_factory=ReadingHealth)
     redis: Redis | None = None  # shared state of the replicas, when TAYUK_REDIS_URL is set
@@ -163,6 +165,29 @@ def build_dispatcher(
     return dispatcher
 
 
+@dataclass(frozen=True)
+class HandlerSettingsView:
+    """What the handlers read of the settings (they do not import them), read when asked."""
+
+    settings: Settings
+
+    @property
+    def invite_ttl_days(self) -> int:
+        return self.settings.invite_ttl_days
+
+    @property
+    def mail_domain(self) -> str | None:
+        return self.settings.mail.domain
+
+    @property
+    def mail_grace_days(self) -> int:
+        return self.settings.mail.grace_days
+
+    @property
+    def movein_convention(self) -> str:
+        return self.settings.export.movein_convention
+
+
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     start_mappers()
     warm_up()
@@ -190,6 +215,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     bot.session.middleware(CountSends())
     redis = connect_redis(settings)
     albums = album_collector(redis)
+    outbox = Outbox(bot, uow_factory)
     the_clock = clock or SystemClock()
     dispatcher = build_dispatcher(
         uow_factory,
@@ -203,8 +229,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             per_minute=settings.intake.per_minute,
         ),
         settings=settings,
+        handler_settings=HandlerSettingsView(settings),
         mailer=SmtpMailer(settings.smtp),
-        notifier=TelegramNotifier(bot, uow_factory),
+        outbox=outbox,
+        notifier=TelegramNotifier(outbox, uow_factory),
     )
     # SQLite: its own connection, so taking an update and marking one done do not queue
     # behind the handlers' transactions for the pool's one connection. (PostgreSQL's pool
@@ -233,6 +261,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         dispatcher,
         albums,
         inbox,
+        outbox,
         redis=redis,
     )
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-
+from handlers.outbox import Delivery, Outbox
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
 
-log = logging.getLogger(__name__)
-
 
 class TelegramNotifier:
-    def __init__(self, bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> None:
-        self.bot = bot
+    def __init__(self, outbox: Outbox, uow_factory: SqlUnitOfWorkFactory) -> None:
+        self.outbox = outbox
         self.uow_factory = uow_factory
 
     async def notify(self, person_id: int, text_key: str, **params: Any) -> bool:
@@ -26,9 +21,5 @@ class TelegramNotifier:
         chats = [i.chat_id for i in identities if i.platform == "telegram"]
         if person is None or not person.reachable or not chats:
             return False
-        try:
-            await self.bot.send_message(chats[0], Texts(person.language)(text_key, **params))
-        except TelegramAPIError:
-            log.info("could not notify person %s", person_id, exc_info=True)
-            return False
-        return True
+        text = Texts(person.language)(text_key, **params)
+        return await self.outbox.send(chats[0], text, person_id=person_id) is Delivery.SENT

@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.chat_leases import RedisLock
 from bot.sender import Delivery, RateLimiter, Send, TelegramSender
 from core import reporting
-from core.people import mark_unreachable
+from core.people import known, mark_unreachable
 from core.ports import Clock
 from handlers.deadlines import render_notice
 from storage.uow import SqlUnitOfWorkFactory
@@ -120,8 +120,6 @@ async def send_auto_filed(app: App) -> int:
     """Each office member gets the list of what was auto-filed since yesterday in the
     organizations they review, with an undo for each (issue 17); once a day, whatever the
     number of processes (the key is claimed first). Returns how many lists went out."""
-    from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-
     from core.domain import SentNotice
     from handlers.ready import daily_list
     from handlers.texts import Texts
@@ -136,7 +134,7 @@ async def send_auto_filed(app: App) -> int:
             person = await uow.people.get(recipient.person_id)
             if person is None:
                 continue
-            listed = await daily_list(uow, person, Texts(recipient.language), app.clock)
+            listed = await daily_list(uow, known(person), Texts(recipient.language), app.clock)
             if listed is None:
                 continue
             notice = SentNotice(key=key, person_id=recipient.person_id, sent_at=now)
@@ -145,14 +143,14 @@ async def send_auto_filed(app: App) -> int:
         if key not in claimed:
             continue
         text, markup = listed
-        try:
-            await app.bot.send_message(recipient.chat_id, text, reply_markup=markup)
+        # The outbox paces the chat and marks a person who blocked the bot unreachable.
+        delivery = await app.outbox.send(
+            recipient.chat_id, text, person_id=recipient.person_id, markup=markup
+        )
+        if delivery is Delivery.SENT:
             sent += 1
-        except TelegramForbiddenError:
-            async with app.uow_factory() as uow:
-                await mark_unreachable(uow, recipient.person_id)
-        except TelegramBadRequest:
-            log.warning("the auto-filed list to person %s was refused", recipient.person_id)
+        else:
+            log.warning("the auto-filed list to person %s: %s", recipient.person_id, delivery)
     return sent
 
 
@@ -173,9 +171,10 @@ def build_scheduler(ticker: DeadlineTicker, *, seconds: float = 60) -> AsyncIOSc
 async def run_scheduler(app: App, limiter: RateLimiter | None = None) -> None:
     """Runs the tick until cancelled (a task in `app.tasks`, so `App.close` stops it)."""
     lock = None if app.redis is None else RedisLock(app.redis, seconds=300)
-    ticker = DeadlineTicker(
-        app.uow_factory, TelegramSender(app.bot, limiter).send, app.clock, lock=lock
+    sender = (
+        TelegramSender(app.bot, limiter) if limiter else TelegramSender(app.bot, outbox=app.outbox)
     )
+    ticker = DeadlineTicker(app.uow_factory, sender.send, app.clock, lock=lock)
     scheduler = build_scheduler(ticker)
     hour, minute = AUTO_FILED_AT
     scheduler.add_job(

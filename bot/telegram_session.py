@@ -23,6 +23,27 @@ from bot.middlewares import CURRENT_UOW
 log = logging.getLogger(__name__)
 
 
+class EndReadOnlyTransaction(BaseRequestMiddleware):
+    """A Bot API call made while handling an update (an answer, an edit) first ends the
+    update's transaction if it only read: SQLite holds its lock for a whole transaction,
+    never across a network call. A transaction with writes is left alone (commit first).
+
+    The outbox (`handlers.outbox`) ends its caller's transaction itself; this covers the
+    replies a handler sends straight to the person writing.
+    """
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        uow = CURRENT_UOW.get()
+        if uow is not None:
+            await uow.release_if_clean()
+        return await make_request(bot, method)
+
+
 class RetryAfter(BaseRequestMiddleware):
     def __init__(self, attempts: int = 5, max_wait: float = 60.0) -> None:
         self.attempts = attempts
@@ -34,10 +55,6 @@ class RetryAfter(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        # SQLite holds its lock for a whole transaction: never across a network call.
-        uow = CURRENT_UOW.get()
-        if uow is not None:
-            await uow.release_if_clean()
         keep_response_model(method.__returning__)
         for attempt in range(1, self.attempts + 1):
             try:
@@ -60,5 +77,6 @@ def make_session(api_url: str | None, **kwargs: Any) -> AiohttpSession:
         if api_url
         else AiohttpSession(**kwargs)
     )
+    session.middleware(EndReadOnlyTransaction())
     session.middleware(RetryAfter())
     return session

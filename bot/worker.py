@@ -244,7 +244,7 @@ def start_worker(app: Any) -> asyncio.Task[None]:
             app.clock,
             make_pool(),
             read_in_worker,
-            announce=announcer(app.bot, app.uow_factory),
+            announce=announcer(app.bot, app.uow_factory, app.outbox),
             lease=timedelta(seconds=lease),
             rebuild=make_pool,
             job_seconds=job_seconds,

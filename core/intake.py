@@ -1,7 +1,9 @@
 """A client's file reaches us: where it goes, storing it, and queueing it to be read.
 
-The flow is split in two so that no database transaction stays open while the file is
-downloaded: `plan_upload` decides (and refuses early), `store_upload` writes.
+Every channel calls `receive`, with the bytes or a function that downloads them: no
+database transaction stays open while the file is downloaded, because `receive` decides
+first (`plan_upload`'s checks: refuses early), ends the transaction, then fetches and writes
+(`store_upload`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,6 +23,7 @@ from core.domain import (
     Document,
     DocumentState,
     Job,
+    Organization,
     Person,
     StoredFile,
 )
@@ -274,6 +278,7 @@ class ReceiveOutcome(StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"  # stored, but the organization already had the same file
     ALREADY_HAVE = "already_have"  # this very part was received before (a redelivery)
+    NO_ORGANIZATION = "no_organization"  # the sender sends for no organization
     REFUSED = "refused"
 
 
@@ -284,6 +289,16 @@ class Received:
     duplicate_of: Document | None = None
     reason: str | None = None  # a locale key when refused
     params: dict[str, object] = field(default_factory=dict)
+    # What an answer to the sender needs, read while the transaction was open anyway.
+    organization_name: str | None = None
+    may_mark_income: bool = False
+    destinations: list[int] = field(default_factory=list)  # to choose from, when unplaced
+    raced: bool = False  # ALREADY_HAVE because a concurrent delivery stored it just now
+
+
+# Fetches a file's bytes, held while they are checked and stored (so a channel can bound
+# how many files are in memory at once), e.g. a function decorated `asynccontextmanager`.
+Download = Callable[[], AbstractAsyncContextManager[bytes]]
 
 
 async def receive(
@@ -291,38 +306,109 @@ async def receive(
     files: FileStore,
     *,
     person: Person,
-    organization_id: int,
     upload: Upload,
-    data: bytes | Callable[[], Awaitable[bytes]],
+    data: bytes | Download,
     batch: str,
     now: datetime,
+    organization_id: int | None = None,
 ) -> Received:
-    """One file from any channel, for an organization the caller already resolved.
+    """One file from any channel: the same checks, store and duplicate finding for all.
 
-    The caller has decided who sent it and that they may (a chat member, an allowed e-mail
-    sender); from here the path is the chat's: the same checks, store and duplicate finding.
+    The caller has decided who sent it (a chat member, an allowed e-mail sender). With
+    `organization_id` the channel already resolved where it goes (an e-mail address belongs
+    to one organization); without it, the sender's own organizations decide: their only
+    one, the one they chose a moment ago, or none yet (the answer asks them to choose).
+    `data` may be a `Download`: it is entered with no transaction open, and may raise
+    `FileRejected`.
     """
+    assert person.id is not None
     existing = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
     if existing is not None:
-        return Received(ReceiveOutcome.ALREADY_HAVE, existing)
-    plan = UploadPlan(PlanOutcome.STORE, organization_id, [organization_id])
+        # Handled before the process stopped, maybe unanswered: answer from what is stored.
+        return _received(ReceiveOutcome.ALREADY_HAVE, await already_stored(uow, person, existing))
+    if organization_id is None:
+        destinations = await upload_destinations(uow, person.id)
+        if not destinations:
+            return Received(ReceiveOutcome.NO_ORGANIZATION)
+        choice = _remembered_choice(person, destinations, now)
+        plan = UploadPlan(PlanOutcome.STORE, choice, destinations)
+    else:
+        plan = UploadPlan(PlanOutcome.STORE, organization_id, [organization_id])
     try:
         check_size(upload.file_size)
         check_declared_type(upload.mime_type, upload.file_name)
         # No transaction stays open while the file is fetched, checked and written.
         await uow.release()
-        if not isinstance(data, bytes):
-            data = await data()
-        stored = await store_upload(
-            uow, files, person=person, upload=upload, data=data, plan=plan, batch=batch, now=now
-        )
+        async with _held(data) as content:
+            stored = await store_upload(
+                uow,
+                files,
+                person=person,
+                upload=upload,
+                data=content,
+                plan=plan,
+                batch=batch,
+                now=now,
+            )
     except FileRejected as error:
         return Received(ReceiveOutcome.REFUSED, reason=error.key, params=dict(error.params))
     except Conflict:
         again = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
-        return Received(ReceiveOutcome.ALREADY_HAVE, again)
+        return Received(ReceiveOutcome.ALREADY_HAVE, again, raced=True)
     outcome = ReceiveOutcome.DUPLICATE if stored.duplicate_of else ReceiveOutcome.STORED
-    return Received(outcome, stored.document, stored.duplicate_of)
+    return _received(outcome, stored, plan.destinations)
+
+
+@asynccontextmanager
+async def _bytes(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _held(data: bytes | Download) -> AbstractAsyncContextManager[bytes]:
+    return _bytes(data) if isinstance(data, bytes) else data()
+
+
+def _received(
+    outcome: ReceiveOutcome, stored: Stored, destinations: list[int] | None = None
+) -> Received:
+    return Received(
+        outcome,
+        stored.document,
+        stored.duplicate_of,
+        organization_name=stored.organization_name,
+        may_mark_income=stored.may_mark_income,
+        destinations=stored.destinations or destinations or [],
+    )
+
+
+async def sent_in_batch(uow: UnitOfWork, person_id: int, batch: str) -> list[Document]:
+    """The documents of an upload batch that this person sent (a batch id is no secret)."""
+    return [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person_id]
+
+
+@dataclass(frozen=True)
+class Album:
+    """An album's parts, as the one answer to its sender tells of them."""
+
+    documents: list[Document]
+    placed: bool  # False: waiting for the sender to choose the organization
+    organization: Organization | None = None  # where the parts went
+    choices: list[Organization] = field(default_factory=list)  # where they may go
+    may_mark_income: bool = False
+
+
+async def album(uow: UnitOfWork, person: Person, batch: str) -> Album:
+    assert person.id is not None
+    documents = await sent_in_batch(uow, person.id, batch)
+    org_ids = {d.organization_id for d in documents}
+    if None in org_ids:
+        destinations = await upload_destinations(uow, person.id)
+        choices = [o for o in [await uow.organizations.get(i) for i in destinations] if o]
+        return Album(documents, placed=False, choices=choices)
+    organization = await uow.organizations.get(next(iter(org_ids)) or 0) if org_ids else None
+    org_id = documents[0].organization_id if documents else None
+    income = org_id is not None and await may(uow, person.id, Action.UPLOAD_INCOME, org_id)
+    return Album(documents, placed=True, organization=organization, may_mark_income=income)
 
 
 @dataclass(frozen=True)
@@ -338,7 +424,7 @@ async def choose_organization(
     assert person.id is not None
     if not await may(uow, person.id, Action.UPLOAD, organization_id):
         raise NotAllowed()
-    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    documents = await sent_in_batch(uow, person.id, batch)
     if not documents:
         raise NotAllowed()
     duplicates = 0
@@ -370,7 +456,7 @@ async def choose_organization(
 async def mark_income(uow: UnitOfWork, person: Person, batch: str, now: datetime) -> int:
     """The client says the upload is an invoice they issued, not an expense."""
     assert person.id is not None
-    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    documents = await sent_in_batch(uow, person.id, batch)
     changed = 0
     for document in documents:
         if document.organization_id is not None and not await may(
@@ -397,7 +483,7 @@ async def mark_income(uow: UnitOfWork, person: Person, batch: str, now: datetime
 async def join_as_pages(uow: UnitOfWork, person: Person, batch: str, now: datetime) -> Document:
     """Album parts become the pages of the first part, in the order they were sent."""
     assert person.id is not None
-    documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
+    documents = await sent_in_batch(uow, person.id, batch)
     live = [d for d in documents if d.state in (DocumentState.RECEIVED, DocumentState.TO_FILE)]
     if len(live) < 2:
         raise NotAllowed("intake.nothing_to_join")

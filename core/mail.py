@@ -21,6 +21,11 @@ from core import intake, review
 from core.domain import AuditEntry, Job, Person
 from core.errors import Conflict, FileRejected, NotAllowed, NotFound, TayukError
 from core.mail_parts import MailPart, ParsedMail
+from core.mail_records import InboundMail as InboundMail
+from core.mail_records import MailAddress as MailAddress
+from core.mail_records import MailPort as MailPort
+from core.mail_records import MailSender as MailSender
+from core.mail_records import MailState as MailState
 from core.organizations import normalise_email
 from core.permissions import Action, may
 from core.ports import FileStore, UnitOfWork
@@ -33,74 +38,11 @@ _SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud
 _SUFFIX_LENGTH = 8  # 40 bits: not guessable, still easy to type
 
 
-class MailState(StrEnum):
-    RECEIVED = "received"  # kept raw, waiting to be processed
-    HELD = "held"  # the sender is not known (or not proven): the office decides
-    DONE = "done"
-    REJECTED = "rejected"  # the office refused a held message
-    BOUNCED = "bounced"  # sent to a retired or unknown address
-    FAILED = "failed"  # could not be processed; kept for the office
-
-
 class AuthVerdict(StrEnum):
     PASS = "pass"  # the sender's domain vouches for the message
     FAIL = "fail"  # a signature is there and does not hold: tampered or spoofed
     NONE = "none"  # nothing proves or disproves the sender
     SKIPPED = "skipped"  # the office chose not to check (a trusted relay in front)
-
-
-@dataclass(eq=False)
-class MailAddress:
-    organization_id: int
-    local_part: str
-    created_by: int | None = None
-    retired_at: datetime | None = None
-    id: int | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(eq=False)
-class MailSender:
-    organization_id: int
-    address: str
-    person_id: int | None = None
-    added_by: int | None = None
-    id: int | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(eq=False)
-class InboundMail:
-    channel: str  # "smtp" or "imap"
-    raw_sha256: str
-    size: int
-    recipient: str
-    state: str = MailState.RECEIVED.value
-    external_key: str | None = None  # an IMAP message's mailbox, UIDVALIDITY and UID
-    envelope_from: str | None = None
-    organization_id: int | None = None
-    sender: str | None = None
-    subject: str | None = None
-    auth: str | None = None
-    reason: str | None = None
-    documents: int = 0
-    decided_by: int | None = None
-    id: int | None = None
-    created_at: datetime | None = None
-    processed_at: datetime | None = None
-
-
-class MailPort(Protocol):
-    async def address_by_local_part(self, local_part: str) -> MailAddress | None: ...
-    async def current_address(self, organization_id: int) -> MailAddress | None: ...
-    async def add_address(self, address: MailAddress) -> MailAddress: ...
-    async def senders(self, organization_id: int) -> list[MailSender]: ...
-    async def sender(self, organization_id: int, address: str) -> MailSender | None: ...
-    async def add_sender(self, sender: MailSender) -> MailSender: ...
-    async def add_inbound(self, mail: InboundMail) -> InboundMail: ...
-    async def inbound(self, mail_id: int) -> InboundMail | None: ...
-    async def inbound_by_key(self, external_key: str) -> InboundMail | None: ...
-    async def held(self, organization_ids: list[int]) -> list[InboundMail]: ...
 
 
 class MailUnitOfWork(UnitOfWork, Protocol):

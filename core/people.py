@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from core.domain import Identity, Person
 from core.ports import UnitOfWork
@@ -28,7 +29,23 @@ def language_for(code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
     return default
 
 
-async def identify(uow: UnitOfWork, sender: Sender) -> tuple[Person, bool]:
+class KnownPerson(Person):
+    """A person read from the store, or just added to it: their id is known.
+
+    The same object as the `Person` it was read as (see `known`); only its type says that
+    `id` is set, so code past the update middleware needs no `assert person.id`.
+    """
+
+    id: int
+
+
+def known(person: Person) -> KnownPerson:
+    if person.id is None:
+        raise ValueError("a person not yet stored has no id")
+    return cast(KnownPerson, person)
+
+
+async def identify(uow: UnitOfWork, sender: Sender) -> tuple[KnownPerson, bool]:
     """The person behind a sender, created on first contact. Returns (person, is_new)."""
     found = await uow.people.by_identity(sender.platform, sender.external_id)
     if found is not None:
@@ -36,7 +53,7 @@ async def identify(uow: UnitOfWork, sender: Sender) -> tuple[Person, bool]:
         if identity.chat_id != sender.chat_id or identity.username != sender.username:
             identity.chat_id = sender.chat_id
             identity.username = sender.username
-        return person, False
+        return known(person), False
     person = Person(
         display_name=sender.display_name[:200] or "?", language=language_for(sender.language_code)
     )
@@ -48,7 +65,7 @@ async def identify(uow: UnitOfWork, sender: Sender) -> tuple[Person, bool]:
         username=sender.username,
     )
     await uow.people.add(person, identity)
-    return person, True
+    return known(person), True
 
 
 async def set_language(uow: UnitOfWork, person: Person, language: str) -> None:

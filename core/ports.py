@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +36,7 @@ from core.domain import (  # reporting deadlines
 
 if TYPE_CHECKING:
     from core.books.ports import BooksPort
+    from core.mail_records import MailPort
 
 
 class Clock(Protocol):
@@ -195,9 +197,22 @@ class UnitOfWork(Protocol):
     def filing(self) -> FilingPort: ...
     @property
     def books(self) -> BooksPort: ...
+    @property
+    def mail(self) -> MailPort: ...
 
     async def commit(self) -> None: ...
     async def release(self) -> None: ...
+    async def release_if_clean(self) -> None:
+        """Ends a transaction that only read, so no lock is held across a network call."""
+        ...
+
+    def holds_unsaved_writes(self) -> bool: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """A fresh unit of work, for work outside the update's own (a later reply, a notice)."""
+
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
 
 class FileStore(Protocol):

@@ -10,20 +10,20 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
 from core import access
 from core.clock import Clock
-from core.domain import AccessLevel, Person
+from core.domain import AccessLevel
+from core.people import KnownPerson
+from core.ports import UnitOfWork
 from handlers.callbacks import AccessRevoke, InviteFlow, InviteRevoke
 from handlers.links import invite_link, send_link
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 LEVELS = [level.value for level in AccessLevel]
 
 
-async def invite(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
-    assert person.id is not None
+async def invite(message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts) -> None:
     found = await access.invitable_organizations(uow, person.id)
     if not found:
         await message.answer(t("error.not_allowed"))
@@ -66,15 +66,14 @@ async def invite_reuse(query: CallbackQuery, callback_data: InviteFlow, t: Texts
 async def invite_make(
     query: CallbackQuery,
     callback_data: InviteFlow,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     bot: Bot,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
-    days = settings.invite_ttl_days if settings else 14
+    days = handler_settings.invite_ttl_days
     level = AccessLevel(callback_data.level)
     issued = await access.client_invite(
         uow,
@@ -99,9 +98,8 @@ async def invite_make(
 
 
 async def list_invites(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, clock: Clock
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> None:
-    assert person.id is not None
     found = await access.open_invites(uow, person.id, clock.now())
     if not found:
         await message.answer(t("invites.none"))
@@ -123,12 +121,11 @@ async def list_invites(
 async def revoke_invite(
     query: CallbackQuery,
     callback_data: InviteRevoke,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
-    assert person.id is not None
     await access.revoke_invite(
         uow, actor_id=person.id, invite_id=callback_data.invite, now=clock.now()
     )
@@ -137,8 +134,7 @@ async def revoke_invite(
         await query.message.answer(t("invites.revoked", id=callback_data.invite))
 
 
-async def show_access(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
-    assert person.id is not None
+async def show_access(message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts) -> None:
     orgs = await uow.organizations.for_person(person.id, AccessLevel.FULL)
     if not orgs:
         await message.answer(t("access.none"))
@@ -164,12 +160,11 @@ async def show_access(message: Message, uow: SqlUnitOfWork, person: Person, t: T
 async def revoke_access(
     query: CallbackQuery,
     callback_data: AccessRevoke,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
-    assert person.id is not None
     office = await access.revoke_office(
         uow,
         actor_id=person.id,

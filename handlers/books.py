@@ -23,7 +23,6 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
 from core.books import service
 from core.books.accounts import DEFAULT_SETTINGS, Bookkeeping
 from core.books.entries import REASONS
@@ -32,14 +31,15 @@ from core.books.records import ExportFormat
 from core.books.spreadsheet import COLUMNS, SUMMARY
 from core.categories import CATEGORIES
 from core.deadlines.periods import Period
-from core.domain import Document, Person
+from core.domain import Document
 from core.errors import NotAllowed, TayukError
+from core.people import KnownPerson
 from core.permissions import Action, may, may_in_office
-from core.ports import Clock, FileStore
+from core.ports import Clock, FileStore, UnitOfWork
 from handlers.callbacks import BooksAct
 from handlers.editing import edit_in_place
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 class BooksFlow(StatesGroup):
@@ -77,9 +77,8 @@ def _parse_period(label: str) -> Period:
 
 
 async def _organizations(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, mode: str, now: datetime
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, mode: str, now: datetime
 ) -> None:
-    assert person.id is not None
     found = await service.exportable_organizations(uow, person.id)
     if not found:
         await message.answer(t("books.no_orgs"))
@@ -97,8 +96,8 @@ async def _organizations(
 
 async def vat_start(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -109,8 +108,8 @@ async def vat_start(
 
 async def export_start(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -120,7 +119,7 @@ async def export_start(
 
 
 async def _periods_screen(
-    uow: SqlUnitOfWork, person_id: int, org_id: int, t: Texts, mode: str, now: datetime
+    uow: UnitOfWork, person_id: int, org_id: int, t: Texts, mode: str, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
     if not await may(uow, person_id, Action.EXPORT, org_id):
         raise NotAllowed()
@@ -138,7 +137,7 @@ async def _periods_screen(
 
 
 async def _picture_screen(
-    uow: SqlUnitOfWork, person_id: int, org_id: int, period: Period, t: Texts
+    uow: UnitOfWork, person_id: int, org_id: int, period: Period, t: Texts
 ) -> tuple[str, InlineKeyboardMarkup]:
     books = await service.load_period(uow, person_id, org_id, period)
     p = books.picture
@@ -235,17 +234,16 @@ def _formats(t: Texts, org_id: int, label: str) -> InlineKeyboardMarkup:
 async def books_pressed(
     query: CallbackQuery,
     callback_data: BooksAct,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
     files: FileStore,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
     data = callback_data
-    convention = MoveinConvention(settings.export.movein_convention if settings else "none")
+    convention = MoveinConvention(handler_settings.movein_convention)
     now = clock.now()
     if data.a == "o":
         text, markup = await _periods_screen(uow, person.id, data.o, t, data.m, now)
@@ -312,7 +310,7 @@ async def books_pressed(
 
 async def _send_export(
     query: CallbackQuery,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     person_id: int,
     org_id: int,
     period: Period,
@@ -360,13 +358,12 @@ async def _send_export(
 
 async def reopen_reason_typed(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None
     data = await state.get_data()
     period = _parse_period(str(data.get("period", "")))
     org_id = int(data.get("org", 0))
@@ -390,7 +387,7 @@ async def reopen_reason_typed(
 
 
 async def late_notice(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     t: Texts,
     document: Document,
     caption: str,
@@ -414,16 +411,15 @@ async def late_notice(
 
 async def _move_one(
     query: CallbackQuery,
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     document_id: int,
     now: datetime,
 ) -> None:
     from handlers.review import show_card  # the card belongs to the review screens
 
-    assert person.id is not None
     target = await service.move_to_open_period(uow, person.id, document_id, now)
     document = await uow.documents.get(document_id)
     message = query.message
@@ -447,14 +443,14 @@ async def _move_one(
 # --- /accounts: the office's ledger accounts -------------------------------------------------
 
 
-async def _office_of(uow: SqlUnitOfWork, person_id: int) -> int | None:
+async def _office_of(uow: UnitOfWork, person_id: int) -> int | None:
     for member in await uow.offices.memberships(person_id):
         if await may_in_office(uow, person_id, Action.MANAGE_TEAM, member.office_id):
             return member.office_id
     return None
 
 
-async def _accounts_text(uow: SqlUnitOfWork, office_id: int, t: Texts) -> str:
+async def _accounts_text(uow: UnitOfWork, office_id: int, t: Texts) -> str:
     from core.books.accounts import AccountPlan
 
     plan = AccountPlan.of(await uow.books.mappings(office_id))
@@ -479,9 +475,8 @@ async def _accounts_text(uow: SqlUnitOfWork, office_id: int, t: Texts) -> str:
 
 
 async def accounts_start(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
-    assert person.id is not None
     office_id = await _office_of(uow, person.id)
     if office_id is None:
         await message.answer(t("accounts.not_manager"))
@@ -496,14 +491,13 @@ _LINE = re.compile(r"^\s*(\S+)\s+(\S+)(?:\s+(\S+))?\s*$")
 
 async def accounts_typed(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
     """Lines "vehicle 6110", "input_vat 1800" or "supplier 514713288 40021"."""
-    assert person.id is not None
     office_id = int((await state.get_data()).get("office", 0))
     changed = 0
     for line in (message.text or "").splitlines():
@@ -536,13 +530,13 @@ async def accounts_typed(
 
 async def accounts_file(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None and message.document is not None and message.bot is not None
+    assert message.document is not None and message.bot is not None
     office_id = int((await state.get_data()).get("office", 0))
     if (message.document.file_size or 0) > 1 << 20:
         await message.answer(t("books.invalid_file"))
@@ -572,12 +566,11 @@ async def accounts_file(
 async def rate_command(
     message: Message,
     command: CommandObject,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
-    assert person.id is not None
     parts = (command.args or "").split()
     if len(parts) != 3:
         await message.answer(t("books.rate_usage"))

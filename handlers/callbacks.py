@@ -3,6 +3,8 @@ every handler re-checks permissions against the database."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -52,13 +54,30 @@ class ReviewOrg(CallbackData, prefix="rvo"):
     page: int = 0
 
 
+class ReviewAction(StrEnum):
+    """A press on the accountant's card; each has its own handler (`handlers.review`).
+
+    The values are short: they travel in the 64 bytes of callback data.
+    """
+
+    APPROVE = "ok"
+    EDIT_MENU = "ed"
+    EDIT_FIELD = "f"  # field `x`: the accountant types its value next
+    CATEGORY_MENU = "ct"
+    CATEGORY = "c"  # category `x`
+    DIRECTION = "dr"  # direction `x`: income or expense
+    RETURN_MENU = "rt"
+    RETURN_REASON = "r"  # reason `x`: the accountant may type a note next
+    RETURN_NO_NOTE = "nn"  # return for reason `x` without a note
+    MENU = "mn"  # back from a submenu to the card's own buttons
+    SKIP = "sk"
+    BACK = "bk"  # back to the to-file report
+
+
 class ReviewAct(CallbackData, prefix="rva"):
-    # "ok" approve, "ed" edit menu, "f" edit `x`, "rt" return menu, "r" reason `x`,
-    # "nn" return without a note, "sk" skip, "bk" back to the report,
-    # "ct" category menu, "c" category `x`
-    a: str
-    d: int
-    v: int
+    a: ReviewAction
+    d: int  # the document
+    v: int  # its version on the card: a stale card loses
     x: str = ""
 
 

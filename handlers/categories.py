@@ -16,14 +16,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import review
 from core.categories import CATEGORIES, DEFAULT_CHART
-from core.domain import Person
 from core.errors import NotAllowed, TayukError
+from core.people import KnownPerson
 from core.permissions import Action, may_in_office, require_in_office
-from core.ports import Clock
+from core.ports import Clock, UnitOfWork
 from handlers.callbacks import CategoryAct
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 class CategoryFlow(StatesGroup):
@@ -48,13 +47,13 @@ def _name(t: Texts, key: str) -> str:
     return t(f"category.{key}")
 
 
-async def _office_name(uow: SqlUnitOfWork, office_id: int) -> str:
+async def _office_name(uow: UnitOfWork, office_id: int) -> str:
     office = await uow.offices.get(office_id)
     return office.name if office else "?"
 
 
 async def _chart_screen(
-    uow: SqlUnitOfWork, person_id: int, office_id: int, t: Texts
+    uow: UnitOfWork, person_id: int, office_id: int, t: Texts
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The chart as text, with a button per category for those who may change it."""
     await require_in_office(uow, person_id, Action.VIEW, office_id)
@@ -93,9 +92,8 @@ async def _chart_screen(
 
 
 async def categories_start(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
-    assert person.id is not None
     await state.clear()
     offices = [
         m.office_id
@@ -121,13 +119,12 @@ async def categories_start(
 async def categories_chosen(
     query: CallbackQuery,
     callback_data: CategoryAct,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None
     data = callback_data
     if data.a and data.c not in CATEGORIES:
         raise NotAllowed()
@@ -176,13 +173,12 @@ async def categories_chosen(
 
 async def share_typed(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None
     data = await state.get_data()
     office_id, category = int(data["office"]), str(data["category"])
     try:

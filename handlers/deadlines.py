@@ -6,7 +6,6 @@ import logging
 from datetime import date
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,14 +13,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
 from core.deadlines import DueDate, Period
-from core.domain import Person
-from core.people import mark_unreachable
-from core.ports import Clock
+from core.people import KnownPerson
+from core.ports import Clock, UnitOfWork
 from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
 from handlers.editing import edit_in_place
 from handlers.expected import month_text
+from handlers.outbox import Outbox
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +182,8 @@ def render_deadlines(t: Texts, deadlines: list[Deadline], *, office: bool, today
 
 
 async def show_deadlines(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, clock: Clock
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> None:
-    assert person.id is not None
     now = clock.now()
     office = bool(await uow.offices.memberships(person.id))
     if office:
@@ -198,9 +195,8 @@ async def show_deadlines(
 
 
 async def choose_organization(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts
 ) -> None:
-    assert person.id is not None
     orgs = await reporting.organizations_to_file_for(uow, person.id)
     if not orgs:
         await message.answer(t("filed.no_orgs"))
@@ -215,13 +211,13 @@ async def choose_organization(
 async def chosen(
     query: CallbackQuery,
     callback_data: FiledChoice,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     bot: Bot,
+    outbox: Outbox | None = None,
 ) -> None:
-    assert person.id is not None
     if not callback_data.kind:
         reports = await reporting.open_reports(uow, person.id, callback_data.org, clock.now())
         org = await uow.organizations.get(callback_data.org)
@@ -249,12 +245,8 @@ async def chosen(
         text = ct(
             "filed.client_notice", report=ct(f"report.{filed.obligation.kind.value}"), **names
         )
-        try:
-            await bot.send_message(client.chat_id, text)
-        except TelegramForbiddenError:
-            await mark_unreachable(uow, client.person_id)
-        except TelegramBadRequest:
-            log.warning("could not tell person %s that a report was filed", client.person_id)
+        sender = outbox or Outbox(bot)
+        await sender.send(client.chat_id, text, person_id=client.person_id, uow=uow)
 
 
 def _reports_keyboard(t: Texts, reports: list[Deadline]) -> InlineKeyboardMarkup:

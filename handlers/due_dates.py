@@ -13,13 +13,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
 from core.deadlines import DueSource, Period, ReportKind
-from core.domain import OfficeSchedule, Person
+from core.domain import OfficeSchedule
 from core.errors import NotAllowed, TayukError
-from core.ports import Clock
+from core.people import KnownPerson
+from core.ports import Clock, UnitOfWork
 from handlers.deadlines import day_text, period_text
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 class DueDateChoice(CallbackData, prefix="dd"):
@@ -52,9 +52,8 @@ QUIET_CHOICES = ("2100-0800", "2000-0800", "2200-0700")
 
 
 async def due_date_start(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
-    assert person.id is not None
     await state.clear()
     orgs = await reporting.organizations_to_file_for(uow, person.id)
     if not orgs:
@@ -70,13 +69,12 @@ async def due_date_start(
 async def due_date_chosen(
     query: CallbackQuery,
     callback_data: DueDateChoice,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None
     data = callback_data
     choices = await reporting.due_date_choices(uow, person.id, data.org, clock.now())
     org = await uow.organizations.get(data.org)
@@ -168,9 +166,8 @@ def _names(t: Texts, kind: str, period: str) -> dict[str, str]:
 
 
 async def due_date_typed(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
-    assert person.id is not None
     day = reporting.parse_day(message.text or "")
     if day is None:
         await message.answer(t("duedate.invalid"))
@@ -228,9 +225,8 @@ def _schedule_markup(t: Texts, office_id: int) -> InlineKeyboardMarkup:
 
 
 async def schedule_start(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
-    assert person.id is not None
     await state.clear()
     offices = await reporting.offices_to_schedule(uow, person.id)
     if not offices:
@@ -255,12 +251,11 @@ async def schedule_start(
 async def schedule_chosen(
     query: CallbackQuery,
     callback_data: ScheduleChoice,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
 ) -> None:
-    assert person.id is not None
     data = callback_data
     schedule = await reporting.office_schedule(uow, person.id, data.office)  # checks access
     builder = InlineKeyboardBuilder()
@@ -314,9 +309,8 @@ async def schedule_chosen(
 
 
 async def schedule_typed(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
-    assert person.id is not None
     current = await state.get_state()
     office_id = int((await state.get_data())["office"])
     text = (message.text or "").strip()

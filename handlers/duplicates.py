@@ -9,14 +9,17 @@ from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
-from core import duplicates, review
+from core import duplicates, review, review_card
 from core.clock import Clock
-from core.domain import Person
 from core.errors import NotAllowed
+from core.people import KnownPerson
 from core.permissions import Action, may_on_document
 from core.ports import FileStore, Mailer, UnitOfWork
 from handlers import review as review_handlers
 from handlers.callbacks import DuplicateAct
+from handlers.outbox import Outbox
+from handlers.review_render import send_file
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.smart_card import _when
 from handlers.texts import Texts
 
@@ -27,14 +30,15 @@ async def on_duplicate_button(
     bot: Bot,
     uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
     mailer: Mailer | None = None,
-    settings: Any = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
+    outbox: Outbox | None = None,
 ) -> None:
-    pid, d, v, a = person.id or 0, callback_data.d, callback_data.v, callback_data.a
+    pid, d, v, a = person.id, callback_data.d, callback_data.v, callback_data.a
     if not await may_on_document(uow, pid, Action.REVIEW, d):
         raise NotAllowed()
     document = await review.current(uow, pid, d, v)  # a stale card loses here
@@ -57,20 +61,24 @@ async def on_duplicate_button(
             t,
             document,
             org.name if org else "?",
-            state,  # type: ignore[arg-type]
+            state,
         )
         return
     if a == "ok":
         await review.approve(uow, pid, d, v, now)
     elif a == "ret":
         returned = await review.return_to_client(uow, pid, d, v, "duplicate", None, now)
-        await review_handlers.notify_client(bot, uow, files, returned, mailer, settings)  # type: ignore[arg-type]
+        await review_handlers.notify_client(
+            bot, uow, files, returned, mailer, handler_settings, outbox
+        )
     else:
         await query.answer()
         return
     await query.answer(t("review.done_ok"))
     await review_handlers.drop(query)
-    await review_handlers.show_next(bot, chat_id, uow, files, person, t, org_id, None, state)  # type: ignore[arg-type]
+    await review_handlers.render_card(
+            bot, chat_id, uow, t, await review_card.next_card(uow, files, person.id, org_id), state
+        )
 
 
 async def _show_original(
@@ -78,7 +86,7 @@ async def _show_original(
     bot: Bot,
     uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     fields: dict[str, Any],
     chat_id: int,
@@ -86,7 +94,7 @@ async def _show_original(
     """The earlier document's picture, one tap from the card (which stays as it is)."""
     mark = fields.get(duplicates.DUPLICATE) or {}
     original_id = int(mark.get("of") or 0)
-    if not original_id or not await may_on_document(uow, person.id or 0, Action.VIEW, original_id):
+    if not original_id or not await may_on_document(uow, person.id, Action.VIEW, original_id):
         await query.answer(t("dup.original_gone"), show_alert=True)
         return
     pages = await uow.documents.files(original_id)
@@ -101,7 +109,7 @@ async def _show_original(
     )
     await uow.commit()  # nothing written: ends the transaction before the upload
     await query.answer()
-    await review_handlers.send_file(bot, chat_id, stored, data, caption, None, mark.get("number"))
+    await send_file(bot, chat_id, stored, data, caption, None, mark.get("number"))
 
 
 def build_router() -> Router:

@@ -10,13 +10,13 @@ from aiogram.types import ErrorEvent
 
 from core.errors import TayukError
 from core.people import language_for, mark_unreachable
+from core.ports import UnitOfWorkFactory
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent, uow_factory: SqlUnitOfWorkFactory) -> None:
+async def on_error(event: ErrorEvent, uow_factory: UnitOfWorkFactory) -> None:
     update = event.update
     user = None
     if update.message is not None:
@@ -50,9 +50,7 @@ async def on_error(event: ErrorEvent, uow_factory: SqlUnitOfWorkFactory) -> None
         log.exception("could not tell the user about an error")
 
 
-async def _language(
-    uow_factory: SqlUnitOfWorkFactory, user_id: int | None, code: str | None
-) -> str:
+async def _language(uow_factory: UnitOfWorkFactory, user_id: int | None, code: str | None) -> str:
     if user_id is not None:
         async with uow_factory() as uow:
             found = await uow.people.by_identity("telegram", user_id)
@@ -61,7 +59,7 @@ async def _language(
     return language_for(code)
 
 
-async def _mark_unreachable(uow_factory: SqlUnitOfWorkFactory, user_id: int | None) -> None:
+async def _mark_unreachable(uow_factory: UnitOfWorkFactory, user_id: int | None) -> None:
     if user_id is None:
         return
     async with uow_factory() as uow:

@@ -13,8 +13,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import expected
 from core.clock import Clock
-from core.domain import AccessLevel, Person
+from core.domain import AccessLevel
 from core.errors import NotFound
+from core.people import KnownPerson
 from core.ports import UnitOfWork
 from handlers.callbacks import ExpectedAct
 from handlers.texts import Texts
@@ -31,11 +32,11 @@ def month_text(period: str) -> str:
 
 
 async def _view(
-    uow: UnitOfWork, person: Person, t: Texts, clock: Clock
+    uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     now = clock.now()
     period = expected.previous_month(now.date())
-    pid = person.id or 0
+    pid = person.id
     lines, builder = [], InlineKeyboardBuilder()
     for org in await uow.organizations.through_offices(pid):  # the office's period view
         for item in await expected.missing(uow, org.id or 0, period, now):
@@ -55,7 +56,7 @@ async def _view(
 
 
 async def on_expected(
-    message: Message, uow: UnitOfWork, person: Person, t: Texts, clock: Clock
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> None:
     text, markup = await _view(uow, person, t, clock)
     await message.answer(text, reply_markup=markup)
@@ -65,7 +66,7 @@ async def on_none_this_month(
     query: CallbackQuery,
     callback_data: ExpectedAct,
     uow: UnitOfWork,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
@@ -75,7 +76,7 @@ async def on_none_this_month(
     if vendor is None:
         raise NotFound()
     item = await expected.declare_none(
-        uow, person.id or 0, callback_data.o, vendor, callback_data.p, now
+        uow, person.id, callback_data.o, vendor, callback_data.p, now
     )
     await query.answer(t("expected.noted", vendor=item.name))
     text, markup = await _view(uow, person, t, clock)

@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
-from bot.albums import AlbumCollector
-from bot.inbox import hold_done_until
-from bot.uploads import UploadGate
 from core import intake
 from core.clock import Clock
-from core.domain import Direction, DocumentState, Person
-from core.errors import Conflict, FileRejected, NotAllowed
+from core.domain import Direction, DocumentState
+from core.errors import FileRejected, NotAllowed
 from core.files import MAX_FILE_BYTES
-from core.permissions import Action, may, upload_destinations
-from core.ports import FileStore
+from core.people import KnownPerson
+from core.ports import FileStore, UnitOfWork, UnitOfWorkFactory
 from handlers import keyboards
 from handlers.callbacks import BatchAction
 from handlers.editing import edit_in_place
 from handlers.texts import Texts, number_of
-from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -107,34 +104,67 @@ async def download(bot: Bot, file_id: str) -> bytes:
     return buffer.getvalue()
 
 
-@contextlib.asynccontextmanager
-async def turn(
-    uploads: UploadGate | None, person: Person, message: Message, t: Texts
-) -> AsyncIterator[None]:
-    """Waits for this client's turn under their rate, then for one of the download slots."""
-    if uploads is None:
-        yield
-        return
-    wait = uploads.reserve(person.id or 0)
-    if wait > 0:
-        if uploads.should_tell(person.id or 0):
-            await message.answer(t("intake.slow_down"))
-        await asyncio.sleep(wait)
-    async with uploads.slot():
-        yield
+class DownloadGate(Protocol):
+    """Fairness at intake (`bot.uploads.UploadGate`): a client's rate, a few downloads at once."""
+
+    def reserve(self, client: int) -> float: ...
+    def should_tell(self, client: int) -> bool: ...
+    def slot(self) -> AbstractAsyncContextManager[None]: ...
+
+
+class Albums(Protocol):
+    """Collects an album's parts into one reply (`bot.albums.AlbumCollector`).
+
+    `add` keeps the update unfinished until the summary was sent.
+    """
+
+    def add(
+        self,
+        key: str,
+        part: PartResult,
+        done: Callable[[list[PartResult]], Awaitable[None]],
+        part_id: str | None = None,  # a part handled again counts once (shared collectors)
+    ) -> Awaitable[None]: ...
+
+
+def gated_download(
+    bot: Bot,
+    file_id: str,
+    uploads: DownloadGate | None,
+    person: KnownPerson,
+    message: Message,
+    t: Texts,
+) -> intake.Download:
+    """The download `core.intake.receive` enters: after this client's turn under their rate,
+    in one of the few slots (the bytes stay in it until they are stored)."""
+
+    @asynccontextmanager
+    async def fetch() -> AsyncIterator[bytes]:
+        if uploads is None:
+            yield await download(bot, file_id)
+            return
+        wait = uploads.reserve(person.id)
+        if wait > 0:
+            if uploads.should_tell(person.id):
+                await message.answer(t("intake.slow_down"))
+            await asyncio.sleep(wait)
+        async with uploads.slot():
+            yield await download(bot, file_id)
+
+    return fetch
 
 
 async def on_file(
     message: Message,
     bot: Bot,
-    uow: SqlUnitOfWork,
-    uow_factory: SqlUnitOfWorkFactory,
-    person: Person,
+    uow: UnitOfWork,
+    uow_factory: UnitOfWorkFactory,
+    person: KnownPerson,
     t: Texts,
     files: FileStore,
     clock: Clock,
-    albums: AlbumCollector[PartResult],
-    uploads: UploadGate | None = None,
+    albums: Albums,
+    uploads: DownloadGate | None = None,
 ) -> None:
     upload = upload_of(message)
     batch = batch_of(upload)
@@ -142,7 +172,7 @@ async def on_file(
 
     async def answer(result: PartResult, text: str) -> None:
         if album:
-            summary_sent = albums.add(
+            albums.add(
                 batch,
                 result,
                 lambda parts: send_album_summary(
@@ -150,67 +180,53 @@ async def on_file(
                 ),
                 part_id=str(message.message_id),  # a part handled again counts once
             )
-            hold_done_until(summary_sent)
         else:
             await message.reply(text)
 
-    try:
-        plan = await intake.plan_upload(uow, person, upload, clock.now())
-        if plan.outcome is intake.PlanOutcome.ALREADY_HAVE and plan.existing is not None:
-            # Handled before the bot stopped, maybe unanswered: answer from what is stored.
-            log.info("message %s delivered again; already stored", upload.message_id)
-            again = await intake.already_stored(uow, person, plan.existing)
-            if album:
-                await answer(PartResult(stored=True, duplicate=again.duplicate_of is not None), "")
-                return
-            await reply_stored(message, uow, t, again, again.document.batch, again.destinations)
-            return
-        if plan.outcome is intake.PlanOutcome.NO_ORGANIZATION:
-            await answer(PartResult(no_organization=True), t("intake.no_organization"))
-            return
-        await uow.release()
-        async with turn(uploads, person, message, t):
-            data = await download(bot, upload.file_id)
-            stored = await intake.store_upload(
-                uow,
-                files,
-                person=person,
-                upload=upload,
-                data=data,
-                plan=plan,
-                batch=batch,
-                now=clock.now(),
-            )
-            del data  # the slot's memory is free for the next file
-    except FileRejected as error:
-        key = error.key
+    received = await intake.receive(
+        uow,
+        files,
+        person=person,
+        upload=upload,
+        data=gated_download(bot, upload.file_id, uploads, person, message, t),
+        batch=batch,
+        now=clock.now(),
+    )
+    outcome = received.outcome
+    if outcome is intake.ReceiveOutcome.NO_ORGANIZATION:
+        await answer(PartResult(no_organization=True), t("intake.no_organization"))
+        return
+    if outcome is intake.ReceiveOutcome.REFUSED:
+        assert received.reason is not None
+        key = received.reason
         if key == "file.unsupported" and is_archive(upload):
             key = "file.archive"  # say what to do with it: send what is inside
-        await answer(PartResult(rejected=key), t(key, **error.params))
+        await answer(PartResult(rejected=key), t(key, **received.params))
         return
-    except Conflict:
+    if received.raced:
         log.info("message %s stored by a concurrent delivery", upload.message_id)
         return
+    if outcome is intake.ReceiveOutcome.ALREADY_HAVE:
+        log.info("message %s delivered again; already stored", upload.message_id)
+    assert received.document is not None
     if album:
-        await answer(PartResult(stored=True, duplicate=stored.duplicate_of is not None), "")
+        await answer(PartResult(stored=True, duplicate=received.duplicate_of is not None), "")
         return
-    await reply_stored(message, uow, t, stored, batch, plan.destinations)
+    await reply_stored(message, uow, t, received)
 
 
 async def reply_stored(
-    message: Message,
-    uow: SqlUnitOfWork,
-    t: Texts,
-    stored: intake.Stored,
-    batch: str,
-    destinations: list[int],
+    message: Message, uow: UnitOfWork, t: Texts, stored: intake.Received
 ) -> None:
     document = stored.document
+    assert document is not None
     if document.organization_id is None:
-        organizations = [o for o in [await uow.organizations.get(i) for i in destinations] if o]
+        organizations = [
+            o for o in [await uow.organizations.get(i) for i in stored.destinations] if o
+        ]
         await message.reply(
             t("intake.choose_org"),
-            reply_markup=keyboards.choose_organization(batch, organizations),
+            reply_markup=keyboards.choose_organization(document.batch, organizations),
         )
         return
     name = stored.organization_name or "?"
@@ -229,15 +245,17 @@ async def reply_stored(
             id=number_of(document),
             org=name,
         ),
-        reply_markup=keyboards.after_upload(t, batch, offer_income=offer_income, offer_join=False),
+        reply_markup=keyboards.after_upload(
+            t, document.batch, offer_income=offer_income, offer_join=False
+        ),
     )
 
 
 async def send_album_summary(
     bot: Bot,
-    uow_factory: SqlUnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory,
     chat_id: int,
-    person: Person,
+    person: KnownPerson,
     batch: str,
     parts: list[PartResult],
 ) -> None:
@@ -247,44 +265,35 @@ async def send_album_summary(
         return
     lines: list[str] = []
     markup = None
-    async with uow_factory() as uow:
-        documents = [d for d in await uow.documents.in_batch(batch) if d.uploaded_by == person.id]
-        stored = sum(1 for p in parts if p.stored)
-        if stored:
-            org_ids = {d.organization_id for d in documents}
-            if None in org_ids:
-                destinations = await upload_destinations(uow, person.id or 0)
-                organizations = [
-                    o for o in [await uow.organizations.get(i) for i in destinations] if o
-                ]
-                lines.append(t("intake.choose_org_album", count=stored))
-                markup = keyboards.choose_organization(batch, organizations)
-            else:
-                org = await uow.organizations.get(next(iter(org_ids)) or 0)
-                numbers = sorted(
-                    number_of(d)
-                    for d in documents
-                    if d.state is not DocumentState.DUPLICATE and d.merged_into_id is None
+    stored = sum(1 for p in parts if p.stored)
+    if stored:
+        async with uow_factory() as uow:
+            sent = await intake.album(uow, person, batch)
+        if not sent.placed:
+            lines.append(t("intake.choose_org_album", count=stored))
+            markup = keyboards.choose_organization(batch, sent.choices)
+        else:
+            documents = sent.documents
+            numbers = sorted(
+                number_of(d)
+                for d in documents
+                if d.state is not DocumentState.DUPLICATE and d.merged_into_id is None
+            )
+            lines.append(
+                t(
+                    "intake.album_received",
+                    count=stored,
+                    org=sent.organization.name if sent.organization else "?",
+                    numbers=", ".join(str(n) for n in numbers),
                 )
-                lines.append(
-                    t(
-                        "intake.album_received",
-                        count=stored,
-                        org=org.name if org else "?",
-                        numbers=", ".join(str(n) for n in numbers),
-                    )
-                )
-                duplicates = sum(1 for p in parts if p.duplicate)
-                if duplicates:
-                    lines.append(t("intake.album_duplicates", count=duplicates))
-                live = sum(1 for d in documents if d.state is DocumentState.RECEIVED)
-                org_id = documents[0].organization_id if documents else None
-                offer_income = org_id is not None and await may(
-                    uow, person.id or 0, Action.UPLOAD_INCOME, org_id
-                )
-                markup = keyboards.after_upload(
-                    t, batch, offer_income=offer_income, offer_join=live >= 2
-                )
+            )
+            duplicates = sum(1 for p in parts if p.duplicate)
+            if duplicates:
+                lines.append(t("intake.album_duplicates", count=duplicates))
+            live = sum(1 for d in documents if d.state is DocumentState.RECEIVED)
+            markup = keyboards.after_upload(
+                t, batch, offer_income=sent.may_mark_income, offer_join=live >= 2
+            )
     rejected = [p.rejected for p in parts if p.rejected]
     if rejected:
         reasons = "; ".join(
@@ -297,8 +306,8 @@ async def send_album_summary(
 async def on_choose_organization(
     query: CallbackQuery,
     callback_data: BatchAction,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
@@ -324,8 +333,8 @@ async def on_choose_organization(
 async def on_mark_income(
     query: CallbackQuery,
     callback_data: BatchAction,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
@@ -337,8 +346,8 @@ async def on_mark_income(
 async def on_join_pages(
     query: CallbackQuery,
     callback_data: BatchAction,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:

@@ -4,25 +4,24 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from core.domain import Person
-from core.people import LANGUAGES, set_language
+from core.people import LANGUAGES, KnownPerson, set_language
+from core.ports import UnitOfWork
 from handlers import keyboards, menu
 from handlers.callbacks import LanguageChoice
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
-async def choose(message: Message, person: Person, t: Texts) -> None:
+async def choose(message: Message, person: KnownPerson, t: Texts) -> None:
     await message.answer(t("lang.choose"), reply_markup=keyboards.languages(person.language))
 
 
 async def chosen(
-    query: CallbackQuery, callback_data: LanguageChoice, uow: SqlUnitOfWork, person: Person
+    query: CallbackQuery, callback_data: LanguageChoice, uow: UnitOfWork, person: KnownPerson
 ) -> None:
     await set_language(uow, person, callback_data.language)
     t = Texts(callback_data.language)
-    if person.id is not None and query.bot is not None:
+    if query.bot is not None:
         await menu.refresh(query.bot, uow, person.id, callback_data.language)
     await query.answer(t("lang.changed"))
     await edit_in_place(query, t("lang.changed"))

@@ -8,15 +8,16 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
 from core import access, mail
 from core.clock import Clock
-from core.domain import AccessLevel, Person
+from core.domain import AccessLevel
 from core.errors import TayukError
+from core.people import KnownPerson
 from core.permissions import Action, may
+from core.ports import UnitOfWork
 from handlers.editing import edit_in_place
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 class MailDecision(CallbackData, prefix="md"):
@@ -26,10 +27,6 @@ class MailDecision(CallbackData, prefix="md"):
 
 class MailRotate(CallbackData, prefix="mr"):
     org: int
-
-
-def domain_of(settings: Settings | None) -> str | None:
-    return settings.mail.domain if settings is not None else None
 
 
 def held_text(t: Texts, held: mail.InboundMail, organization: str) -> str:
@@ -54,15 +51,15 @@ def held_keyboard(t: Texts, held: mail.InboundMail) -> InlineKeyboardMarkup:
 
 
 async def address_lines(
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
-    settings: Settings | None,
+    handler_settings: HandlerSettings,
     *,
     clients_only: bool = False,
 ) -> list[str]:
     """One line per organization the person sends for: where to forward its documents."""
-    domain = domain_of(settings)
+    domain = handler_settings.mail_domain
     if domain is None or person.id is None:
         return []
     lines = []
@@ -91,13 +88,12 @@ async def address_lines(
 async def show_mail(
     message: Message,
     command: CommandObject,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
-    domain = domain_of(settings)
+    domain = handler_settings.mail_domain
     if domain is None:
         await message.answer(t("mail.intake_off"))
         return
@@ -149,9 +145,8 @@ async def show_mail(
 
 
 async def _add_sender(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, address: str
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, address: str
 ) -> None:
-    assert person.id is not None
     organizations = await access.switchable_organizations(uow, person.id)
     ids = [o.id for o in organizations]
     if len(ids) == 1:
@@ -173,18 +168,17 @@ async def _add_sender(
 async def rotate_address(
     query: CallbackQuery,
     callback_data: MailRotate,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
-    domain = domain_of(settings) or ""
+    domain = handler_settings.mail_domain or ""
     fresh = await mail.rotate(uow, person.id, callback_data.org, clock.now())
     organization = await uow.organizations.get(callback_data.org)
     await query.answer()
-    days = settings.mail.grace_days if settings is not None else mail.DEFAULT_GRACE.days
+    days = handler_settings.mail_grace_days
     await edit_in_place(
         query,
         t(
@@ -199,12 +193,11 @@ async def rotate_address(
 async def decide(
     query: CallbackQuery,
     callback_data: MailDecision,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:
-    assert person.id is not None
     try:
         await mail.decide_held(
             uow, person.id, callback_data.mail, callback_data.accept, clock.now()

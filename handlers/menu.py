@@ -14,8 +14,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat
 
 from core.domain import AccessLevel, OfficeRole
+from core.ports import UnitOfWork
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ OFFICE_MANAGER = ("joinlink", "schedule")  # the office's owner and admins
 DEFAULT = CLIENT  # the menu before anything is known about a person
 
 
-async def roles(uow: SqlUnitOfWork, person_id: int) -> set[str]:
+async def roles(uow: UnitOfWork, person_id: int) -> set[str]:
     """'client', 'client_manager', 'office', 'office_manager': what the person is now."""
     found: set[str] = set()
     memberships = await uow.organizations.client_memberships(person_id)
@@ -43,7 +43,7 @@ async def roles(uow: SqlUnitOfWork, person_id: int) -> set[str]:
 
 
 def commands_for(found: set[str]) -> list[str]:
-    groups = [CLIENT]
+    groups: list[tuple[str, ...]] = [CLIENT]
     if "client_manager" in found:
         groups.append(CLIENT_MANAGER)
     if "office" in found:
@@ -69,7 +69,7 @@ def bot_commands(t: Texts, names: list[str] | tuple[str, ...]) -> list[BotComman
     return [BotCommand(command=c, description=t(f"commands.{c}").lstrip("\u200f")) for c in names]
 
 
-async def refresh(bot: Bot, uow: SqlUnitOfWork, person_id: int, language: str) -> None:
+async def refresh(bot: Bot, uow: UnitOfWork, person_id: int, language: str) -> None:
     """Sets the person's own menu in each chat they use; a failure is only logged."""
     found = await roles(uow, person_id)
     identities = await uow.people.identities(person_id)

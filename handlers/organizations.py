@@ -12,19 +12,19 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
 from core import access, organizations, team
 from core.clock import Clock
-from core.domain import DealerType, Person, VatFrequency
+from core.domain import DealerType, VatFrequency
 from core.errors import MailFailed, MailNotConfigured, NotAllowed, TayukError
+from core.people import KnownPerson
 from core.permissions import Action, may_in_office
-from core.ports import Mailer, Notifier
+from core.ports import Mailer, Notifier, UnitOfWork
 from handlers import menu
 from handlers.callbacks import NewOrgChoice, OrgSwitch
 from handlers.links import invite_link, send_link
 from handlers.mail import address_lines
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 class NewOrg(StatesGroup):
@@ -41,8 +41,8 @@ class SelfJoin(StatesGroup):
     dealer_type = State()
 
 
-def ttl_of(settings: Settings | None) -> timedelta:
-    return timedelta(days=settings.invite_ttl_days if settings else 14)
+def ttl_of(handler_settings: HandlerSettings) -> timedelta:
+    return timedelta(days=handler_settings.invite_ttl_days)
 
 
 def choices(t: Texts, field: str, values: list[str], prefix: str) -> InlineKeyboardMarkup:
@@ -60,8 +60,7 @@ def person_dealer_types(t: Texts) -> InlineKeyboardMarkup:
     return choices(t, "type", [DealerType.LICENSED.value, DealerType.EXEMPT.value], "dealer")
 
 
-async def _office_for_new_clients(uow: SqlUnitOfWork, person: Person) -> int:
-    assert person.id is not None
+async def _office_for_new_clients(uow: UnitOfWork, person: KnownPerson) -> int:
     for member in await team.offices_of(uow, person.id):
         if await may_in_office(uow, person.id, Action.INVITE, member.office_id):
             return member.office_id
@@ -72,7 +71,7 @@ async def _office_for_new_clients(uow: SqlUnitOfWork, person: Person) -> int:
 
 
 async def new_org(
-    message: Message, uow: SqlUnitOfWork, person: Person, t: Texts, state: FSMContext
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, state: FSMContext
 ) -> None:
     office_id = await _office_for_new_clients(uow, person)
     await state.set_state(NewOrg.name)
@@ -137,13 +136,13 @@ async def new_org_vat(
 
 async def new_org_email(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
     bot: Bot,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
     mailer: Mailer | None = None,
 ) -> None:
     try:
@@ -151,37 +150,38 @@ async def new_org_email(
     except TayukError as error:
         await message.answer(t(error.key))
         return
-    await _create(message, uow, person, t, state, bot, clock, settings, mailer, email)
+    await _create(message, uow, person, t, state, bot, clock, handler_settings, mailer, email)
 
 
 async def new_org_no_email(
     query: CallbackQuery,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
     bot: Bot,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _create(query.message, uow, person, t, state, bot, clock, settings, None, None)
+        await _create(
+            query.message, uow, person, t, state, bot, clock, handler_settings, None, None
+        )
 
 
 async def _create(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
     bot: Bot,
     clock: Clock,
-    settings: Settings | None,
+    handler_settings: HandlerSettings,
     mailer: Mailer | None,
     email: str | None,
 ) -> None:
-    assert person.id is not None
     data = await state.get_data()
     await state.clear()
     organization, issued = await organizations.new_client_organization(
@@ -194,7 +194,7 @@ async def _create(
         vat_frequency=VatFrequency(data["vat"]),
         email=email,
         now=clock.now(),
-        ttl=ttl_of(settings),
+        ttl=ttl_of(handler_settings),
     )
     link = await invite_link(bot, issued.token)
     await send_link(message, link, t("neworg.created", org=organization.name))
@@ -227,17 +227,16 @@ async def cancel(message: Message, t: Texts, state: FSMContext) -> None:
 
 async def join_link(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     bot: Bot,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
     office_id = await _office_for_new_clients(uow, person)
     issued = await access.self_join_link(
-        uow, actor_id=person.id, office_id=office_id, now=clock.now(), ttl=ttl_of(settings)
+        uow, actor_id=person.id, office_id=office_id, now=clock.now(), ttl=ttl_of(handler_settings)
     )
     await send_link(message, await invite_link(bot, issued.token), t("selfjoin.link"))
 
@@ -264,8 +263,8 @@ async def self_join_name(message: Message, t: Texts, state: FSMContext) -> None:
 
 async def self_join_number(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
     clock: Clock,
@@ -287,8 +286,8 @@ async def self_join_number(
 async def self_join_type(
     query: CallbackQuery,
     callback_data: NewOrgChoice,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
     clock: Clock,
@@ -302,8 +301,8 @@ async def self_join_type(
 
 async def _self_join(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     state: FSMContext,
     clock: Clock,
@@ -325,7 +324,7 @@ async def _self_join(
     await message.answer(
         t("selfjoin.done", org=joined.organization.name, office=joined.office.name)
     )
-    if message.bot is not None and person.id is not None:
+    if message.bot is not None:
         await menu.refresh(message.bot, uow, person.id, person.language)
 
 
@@ -334,15 +333,14 @@ async def _self_join(
 
 async def choose_org(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
     found = await access.switchable_organizations(uow, person.id)
     # Where each organization's documents can be forwarded by e-mail (issue 14).
-    addresses = await address_lines(uow, person, t, settings)
+    addresses = await address_lines(uow, person, t, handler_settings)
     if not found:
         await message.answer(t("org.none"))
         return
@@ -358,8 +356,8 @@ async def choose_org(
 async def switch_org(
     query: CallbackQuery,
     callback_data: OrgSwitch,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
 ) -> None:

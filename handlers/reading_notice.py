@@ -6,19 +6,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core.domain import Document
-from core.people import mark_unreachable
+from core.domain import PARTIAL, Document
 from core.permissions import Action, may
-from core.reading_jobs import PARTIAL, Applied, ReadOutcome
+from core.ports import UnitOfWorkFactory
+from core.reading_jobs import Applied, ReadOutcome
 from core.review import allocation_missing
 from handlers import smart_card
 from handlers.callbacks import ClientAct
+from handlers.outbox import Delivery, Outbox
 from handlers.texts import Texts, number_of
-from storage.uow import SqlUnitOfWorkFactory
 
 SHOWN = ("vendor_name", "vendor_id", "date", "total", "vat")
 UNSURE_BELOW = 0.6
@@ -81,7 +80,11 @@ def render_reading(t: Texts, document: Document, moved_to: str | None) -> str:
     return "\n".join(lines)
 
 
-def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied], Awaitable[None]]:
+def announcer(
+    bot: Bot, uow_factory: UnitOfWorkFactory, outbox: Outbox | None = None
+) -> Callable[[Applied], Awaitable[None]]:
+    sender = outbox or Outbox(bot, uow_factory)
+
     async def announce(applied: Applied) -> None:
         document = applied.document
         if document is None:
@@ -91,7 +94,7 @@ def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied]
             if person is None or not person.reachable:
                 return
             if document.organization_id is not None and not await may(
-                uow, person.id or 0, Action.VIEW, document.organization_id
+                uow, document.uploaded_by, Action.VIEW, document.organization_id
             ):
                 return  # the sender lost their access meanwhile: what was read is not theirs
             t = Texts(person.language)
@@ -105,19 +108,13 @@ def announcer(bot: Bot, uow_factory: SqlUnitOfWorkFactory) -> Callable[[Applied]
                     org = await uow.organizations.get(document.organization_id)
                     moved_to = org.name if org else None
                 text = render_reading(t, document, moved_to)
-            try:
-                await bot.send_message(
-                    document.source_chat_id,
-                    text,
-                    reply_parameters=ReplyParameters(
-                        message_id=document.source_message_id, allow_sending_without_reply=True
-                    ),
-                    reply_markup=markup,
-                )
-            except TelegramForbiddenError:
-                await mark_unreachable(uow, document.uploaded_by)
-            except TelegramBadRequest:
-                await bot.send_message(document.source_chat_id, text, reply_markup=markup)
+        chat, person_id = document.source_chat_id, document.uploaded_by
+        delivery = await sender.send(
+            chat, text, person_id=person_id, markup=markup, reply_to=document.source_message_id
+        )
+        if delivery is Delivery.REJECTED:
+            # Refused as a reply (the replied message is odd somehow): as a plain message.
+            await sender.send(chat, text, person_id=person_id, markup=markup)
 
     return announce
 

@@ -13,9 +13,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core import ready
+from core import ready, review_card
 from core.clock import Clock
-from core.domain import Document, Person
+from core.domain import Document
+from core.people import KnownPerson
 from core.permissions import Action, may
 from core.ports import FileStore, UnitOfWork
 from handlers import review as review_handlers
@@ -36,12 +37,12 @@ async def on_ready_button(
     bot: Bot,
     uow: UnitOfWork,
     files: FileStore,
-    person: Person,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
-    pid, a, org_id = person.id or 0, callback_data.a, callback_data.o
+    pid, a, org_id = person.id, callback_data.a, callback_data.o
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     if a == "ask":
         count = len(await ready.ready_documents(uow, pid, org_id))
@@ -74,7 +75,9 @@ async def on_ready_button(
                 chat_id=chat_id,
                 message_id=query.message.message_id,
             )
-        await review_handlers.show_next(bot, chat_id, uow, files, person, t, org_id, None, state)  # type: ignore[arg-type]
+        await review_handlers.render_card(
+            bot, chat_id, uow, t, await review_card.next_card(uow, files, person.id, org_id), state
+        )
         return
     if a == "auto":
         await ready.set_auto_file(uow, pid, org_id, bool(callback_data.on), clock.now())
@@ -96,13 +99,13 @@ async def on_ready_button(
 
 
 async def _auto_menu(
-    uow: UnitOfWork, person: Person, t: Texts
+    uow: UnitOfWork, person: KnownPerson, t: Texts
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The organizations whose switch the person may turn (those who run the office)."""
     builder = InlineKeyboardBuilder()
-    for org in await uow.organizations.through_offices(person.id or 0):
+    for org in await uow.organizations.through_offices(person.id):
         assert org.id is not None
-        if not await may(uow, person.id or 0, Action.REOPEN_PERIOD, org.id):
+        if not await may(uow, person.id, Action.REOPEN_PERIOD, org.id):
             continue
         on = await uow.filing.auto_file(org.id)
         key = "autofile.line_on" if on else "autofile.line_off"
@@ -116,9 +119,9 @@ async def _auto_menu(
 
 
 async def _auto_filed(
-    uow: UnitOfWork, person: Person, t: Texts, clock: Clock
+    uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    documents = await ready.auto_filed_since(uow, person.id or 0, clock.now() - timedelta(days=1))
+    documents = await ready.auto_filed_since(uow, person.id, clock.now() - timedelta(days=1))
     if not documents:
         return t("autofiled.nothing"), None
     lines = [t("autofiled.title", count=len(documents))]
@@ -153,20 +156,20 @@ def _line(t: Texts, document: Document, org: str) -> str:
     )
 
 
-async def on_autofile(message: Message, uow: UnitOfWork, person: Person, t: Texts) -> None:
+async def on_autofile(message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts) -> None:
     text, markup = await _auto_menu(uow, person, t)
     await message.answer(text, reply_markup=markup)
 
 
 async def on_autofiled(
-    message: Message, uow: UnitOfWork, person: Person, t: Texts, clock: Clock
+    message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> None:
     text, markup = await _auto_filed(uow, person, t, clock)
     await message.answer(text, reply_markup=markup)
 
 
 async def daily_list(
-    uow: UnitOfWork, person: Person, t: Texts, clock: Clock
+    uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """The morning message for an accountant (None when nothing was auto-filed)."""
     text, markup = await _auto_filed(uow, person, t, clock)

@@ -111,7 +111,7 @@ def decorate(
     for action, key in (("ok", "approve"), ("keep", "keep"), ("ret", "return")):
         builder.button(text=t(f"dup.button_{key}"), callback_data=DuplicateAct(a=action, d=d, v=v))
     builder.adjust(1, 1, 2)
-    rows: list[list[InlineKeyboardButton]] = list(builder.as_markup().inline_keyboard)
+    dup_rows: list[list[InlineKeyboardButton]] = list(builder.as_markup().inline_keyboard)
     if markup is not None:
-        rows += markup.inline_keyboard
-    return caption, InlineKeyboardMarkup(inline_keyboard=rows)
+        dup_rows += markup.inline_keyboard
+    return caption, InlineKeyboardMarkup(inline_keyboard=dup_rows)

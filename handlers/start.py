@@ -9,33 +9,34 @@ from aiogram.types import Message
 
 from core import invites
 from core.clock import Clock
-from core.domain import InviteKind, Person
+from core.domain import InviteKind
 from core.errors import InviteError
+from core.people import KnownPerson
+from core.ports import UnitOfWork
 from handlers import menu
 from handlers.organizations import begin_self_join
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 async def start_with_token(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
 ) -> None:
     await _start_with_token(message, command, uow, person, t, clock, state)
-    await menu.refresh(bot, uow, person.id or 0, person.language)  # a new role: a new menu
+    await menu.refresh(bot, uow, person.id, person.language)  # a new role: a new menu
 
 
 async def _start_with_token(
     message: Message,
     command: CommandObject,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     state: FSMContext,
@@ -61,15 +62,16 @@ async def _start_with_token(
         await message.answer(t("start.joined_org", org=org.name if org else "?"))
     else:
         office = await uow.offices.get(joined.office_id or 0)
-        member = await uow.offices.membership(joined.office_id or 0, person.id or 0)
+        member = await uow.offices.membership(joined.office_id or 0, person.id)
         role = t(f"role.{member.role.value}") if member else ""
         await message.answer(
             t("start.joined_office", office=office.name if office else "?", role=role)
         )
 
 
-async def start(message: Message, bot: Bot, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
-    assert person.id is not None
+async def start(
+    message: Message, bot: Bot, uow: UnitOfWork, person: KnownPerson, t: Texts
+) -> None:
     has_orgs = await uow.organizations.client_memberships(person.id)
     has_office = await uow.offices.memberships(person.id)
     if has_office:
@@ -81,11 +83,13 @@ async def start(message: Message, bot: Bot, uow: SqlUnitOfWork, person: Person, 
     await menu.refresh(bot, uow, person.id, person.language)
 
 
-async def help_(message: Message, bot: Bot, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
+async def help_(
+    message: Message, bot: Bot, uow: UnitOfWork, person: KnownPerson, t: Texts
+) -> None:
     """What this person can do: a client's list, and the office's commands for its team."""
-    found = await menu.roles(uow, person.id or 0)
+    found = await menu.roles(uow, person.id)
     await message.answer(menu.help_text(t, found))
-    await menu.refresh(bot, uow, person.id or 0, person.language)
+    await menu.refresh(bot, uow, person.id, person.language)
 
 
 def build_router() -> Router:

@@ -4,28 +4,29 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.settings import Settings
 from core.clock import Clock
-from core.domain import DocumentState, Person
+from core.domain import DocumentState
+from core.people import KnownPerson
+from core.ports import UnitOfWork
 from core.review import returned_to_me
 from core.status import OrganizationStatus, month_status
 from handlers.mail import address_lines
-from handlers.review import returned_message
+from handlers.review_client import returned_message
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 async def status(
     message: Message,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
     organizations = await month_status(uow, person, clock.now())
-    returned = await returned_to_me(uow, person.id or 0)
-    addresses = await address_lines(uow, person, t, settings, clients_only=True)
+    returned = await returned_to_me(uow, person.id)
+    addresses = await address_lines(uow, person, t, handler_settings, clients_only=True)
     await uow.release_if_clean()
     text = t("status.empty") if not organizations else month_text(t, organizations)
     await message.answer("\n\n".join([text, "\n".join(addresses)]) if addresses else text)

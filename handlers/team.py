@@ -9,16 +9,16 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
 from core import team
 from core.clock import Clock
-from core.domain import OfficeRole, Person
-from core.ports import Notifier
+from core.domain import OfficeRole
+from core.people import KnownPerson
+from core.ports import Notifier, UnitOfWork
 from handlers import menu
 from handlers.callbacks import TeamAction
 from handlers.links import invite_link, send_link
+from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
-from storage.uow import SqlUnitOfWork
 
 
 def team_keyboard(
@@ -39,8 +39,7 @@ def team_keyboard(
     return builder.as_markup()
 
 
-async def show_team(message: Message, uow: SqlUnitOfWork, person: Person, t: Texts) -> None:
-    assert person.id is not None
+async def show_team(message: Message, uow: UnitOfWork, person: KnownPerson, t: Texts) -> None:
     offices = await team.offices_of(uow, person.id)
     if not offices:
         await message.answer(t("team.no_office"))
@@ -63,16 +62,15 @@ async def show_team(message: Message, uow: SqlUnitOfWork, person: Person, t: Tex
 async def add_member(
     query: CallbackQuery,
     callback_data: TeamAction,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     bot: Bot,
     clock: Clock,
-    settings: Settings | None = None,
+    handler_settings: HandlerSettings = HANDLER_DEFAULTS,
 ) -> None:
-    assert person.id is not None
     role = OfficeRole(callback_data.role)
-    days = settings.invite_ttl_days if settings else 14
+    days = handler_settings.invite_ttl_days
     issued = await team.invite_member(
         uow,
         actor_id=person.id,
@@ -90,13 +88,12 @@ async def add_member(
 async def remove_member(
     query: CallbackQuery,
     callback_data: TeamAction,
-    uow: SqlUnitOfWork,
-    person: Person,
+    uow: UnitOfWork,
+    person: KnownPerson,
     t: Texts,
     clock: Clock,
     notifier: Notifier | None = None,
 ) -> None:
-    assert person.id is not None
     gone = await team.remove_member(
         uow,
         notifier,

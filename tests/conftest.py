@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bot  # noqa: F401  (aiogram the lean way, before a test module imports handlers)
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.files import DiskFileStore

@@ -9,6 +9,7 @@ from core.domain import Person
 from core.files import MAX_FILE_BYTES, MAX_PDF_PAGES
 from core.mail import InboundMail, MailState, Outcome
 from core.ports import Mailer
+from handlers.outbox import Delivery, Outbox
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -46,6 +47,8 @@ class ChatOrMailNotices:
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
+        # Without a bot (a mail process with no Telegram token) only e-mail replies go out.
+        self.outbox = Outbox(bot, uow_factory) if bot is not None else None
         self.mailer = mailer
         self.sent: list[tuple[str, str]] = []  # (where, text): what went out, for the tests
 
@@ -61,13 +64,12 @@ class ChatOrMailNotices:
         t = Texts(person.language if person else "he")
         text = sender_text(t, mail, outcome)
         chat = await self._chat_of(person.id) if person and person.id else None
-        if chat is not None and self.bot is not None:
-            try:
-                await self.bot.send_message(chat, text)
+        if chat is not None and self.outbox is not None:
+            assert person is not None
+            if await self.outbox.send(chat, text, person_id=person.id) is Delivery.SENT:
                 self.sent.append((f"chat:{chat}", text))
                 return
-            except Exception:
-                log.info("could not tell person %s in the chat", person and person.id)
+            log.info("could not tell person %s in the chat", person.id)
         if self.mailer is None or not mail.sender:
             return
         try:
@@ -85,7 +87,7 @@ class ChatOrMailNotices:
         async with self.uow_factory() as uow:
             organization = await uow.organizations.get(mail.organization_id)
             grants = await uow.organizations.offices_with_access(mail.organization_id)
-            targets: list[tuple[int, str]] = []
+            targets: list[tuple[int, tuple[str, int]]] = []
             for grant in grants:
                 for member in await uow.offices.members(grant.office_id):
                     person = await uow.people.get(member.person_id)
@@ -93,15 +95,16 @@ class ChatOrMailNotices:
                         continue
                     for identity in await uow.people.identities(member.person_id):
                         if identity.platform == "telegram":
-                            targets.append((identity.chat_id, person.language))
+                            targets.append((identity.chat_id, (person.language, member.person_id)))
         name = organization.name if organization else "?"
-        for chat, language in dict(targets).items():
+        for chat, (language, person_id) in dict(targets).items():
             t = Texts(language)
             text = held_text(t, mail, name)
             self.sent.append((f"chat:{chat}", text))
-            if self.bot is None:
+            if self.outbox is None:
                 continue
-            try:
-                await self.bot.send_message(chat, text, reply_markup=held_keyboard(t, mail))
-            except Exception:
+            markup = held_keyboard(t, mail)
+            if await self.outbox.send(chat, text, person_id=person_id, markup=markup) is not (
+                Delivery.SENT
+            ):
                 log.info("could not tell chat %s about held mail %s", chat, mail.id)

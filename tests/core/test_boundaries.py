@@ -65,3 +65,23 @@ def test_the_circle_finder_finds_circles() -> None:
     graph = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x"}, "a.w": {"a.x"}, "b.q": {"a.w"}}
     assert circles_within(graph, ("a", "b")) == [["a.x", "a.y", "a.z"]]
     assert circles_within(graph, ("b",)) == []
+
+
+HANDLERS = CORE.parent / "handlers"
+# Handlers translate Telegram to use cases: they reach storage through `core.ports` and
+# settings as dispatcher data, so neither the ORM nor the bot's wiring is theirs to import.
+HANDLERS_FORBIDDEN = {"storage", "bot"}
+
+
+@pytest.mark.parametrize(
+    "path", sorted(HANDLERS.rglob("*.py")), ids=lambda p: str(p.relative_to(HANDLERS))
+)
+def test_handler_module_imports_neither_storage_nor_bot(path: Path) -> None:
+    assert imported_roots(path) & HANDLERS_FORBIDDEN == set()
+
+
+def test_the_rule_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    # A late import (inside a function, under TYPE_CHECKING) is still an import.
+    module = tmp_path / "late.py"
+    module.write_text("def f():\n    from storage.uow import SqlUnitOfWork\n")
+    assert imported_roots(module) & HANDLERS_FORBIDDEN == {"storage"}
