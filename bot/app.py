@@ -22,6 +22,7 @@ from bot.notifier import TelegramNotifier
 from bot.settings import Settings
 from bot.telegram_session import make_session
 from bot.uploads import UploadGate
+from bot.webapp.config import web_links
 from bot.worker import ReadingHealth
 from core.clock import SystemClock
 from core.ports import Clock
@@ -43,6 +44,7 @@ from handlers import (
 from handlers import deadlines as deadline_handlers
 from handlers import mail as mail_handlers
 from handlers import review as review_handlers
+from handlers import web_links as web_link_handlers
 from handlers.texts import Texts
 from storage import migrate
 from storage.database import create_engine, session_factory
@@ -73,6 +75,8 @@ COMMANDS = (
     "vat",
     "export",
     "mail",
+    "upload",
+    "review",
 )
 
 
@@ -128,6 +132,7 @@ def build_dispatcher(uow_factory: SqlUnitOfWorkFactory, **services: Any) -> Disp
                 categories,
                 books,  # before intake: a chart file sent to /accounts is not an upload
                 mail_handlers,
+                web_link_handlers,
                 intake,
                 fallback,
                 errors,
@@ -171,6 +176,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         settings=settings,
         mailer=SmtpMailer(settings.smtp),
         notifier=TelegramNotifier(bot, uow_factory),
+        web_links=web_links(settings),
     )
     # SQLite: its own connection, so taking an update and marking one done do not queue
     # behind the handlers' transactions for the pool's one connection. (PostgreSQL's pool

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from bot.app import App
 from bot.settings import webhook_secret
+from bot.webapp.routes import add_webapp_routes
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -43,6 +44,8 @@ def build_web(app: App) -> FastAPI:
             response.status_code = 503
             return {"status": "reading unavailable"}
         return {"status": "ok"}
+
+    add_webapp_routes(web, app)  # the upload page and the review screen (issue 15)
 
     secret = webhook_secret(app.settings.telegram)
     if secret is not None:

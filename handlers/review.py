@@ -24,7 +24,13 @@ from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.settings import Settings
@@ -39,11 +45,13 @@ from core.people import mark_unreachable
 from core.permissions import Action, may_on_document
 from core.ports import FileStore, Mailer, Notifier
 from core.reading_jobs import PARTIAL
+from core.web_access import WebLinks
 from handlers import books
 from handlers.callbacks import ClientAct, ReviewAct, ReviewOrg
 from handlers.intake import download, turn, upload_of
 from handlers.reading_notice import UNSURE_BELOW
 from handlers.texts import Texts, number_of
+from handlers.web_links import page_button
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -254,12 +262,16 @@ async def show_report(
     t: Texts,
     now: datetime,
     page: int = 0,
+    web: InlineKeyboardButton | None = None,
 ) -> None:
     rows = await review.to_file_report(uow, person.id or 0)
     page = max(0, min(page, max(0, math.ceil(len(rows) / PAGE) - 1)))
-    await bot.send_message(
-        chat_id, report_text(t, rows, now, page), reply_markup=report_keyboard(rows, page)
-    )
+    markup = report_keyboard(rows, page)
+    if web is not None and rows:  # the web review screen, below the organizations
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[*(markup.inline_keyboard if markup else []), [web]]
+        )
+    await bot.send_message(chat_id, report_text(t, rows, now, page), reply_markup=markup)
 
 
 async def show_next(
@@ -347,9 +359,11 @@ async def on_tofile(
     t: Texts,
     clock: Clock,
     state: FSMContext,
+    web_links: WebLinks | None = None,
 ) -> None:
     await state.clear()
-    await show_report(bot, message.chat.id, uow, person, t, clock.now())
+    web = page_button(t, web_links, person, "review", clock) if web_links else None
+    await show_report(bot, message.chat.id, uow, person, t, clock.now(), web=web)
 
 
 async def on_report_button(
@@ -643,11 +657,14 @@ async def notify_client(
     if person is None or person.id is None:
         return False
     chat = document.source_chat_id
-    if document.source_platform == mail.PLATFORM:
+    if document.source_platform != "telegram":
+        # By e-mail or from the web page: the sender's Telegram chat, when they have one.
         chats = [
             i.chat_id for i in await uow.people.identities(person.id) if i.platform == "telegram"
         ]
         if not chats:
+            if document.source_platform != mail.PLATFORM:
+                return False
             return await _mail_client(uow, files, document, person, mailer, settings)
         chat = chats[0]
     caption, markup = returned_message(Texts(person.language), document)

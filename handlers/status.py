@@ -9,9 +9,11 @@ from core.clock import Clock
 from core.domain import DocumentState, Person
 from core.review import returned_to_me
 from core.status import OrganizationStatus, month_status
+from core.web_access import WebLinks
 from handlers.mail import address_lines
 from handlers.review import returned_message
 from handlers.texts import Texts
+from handlers.web_links import page_markup
 from storage.uow import SqlUnitOfWork
 
 
@@ -22,13 +24,17 @@ async def status(
     t: Texts,
     clock: Clock,
     settings: Settings | None = None,
+    web_links: WebLinks | None = None,
 ) -> None:
     organizations = await month_status(uow, person, clock.now())
     returned = await returned_to_me(uow, person.id or 0)
     addresses = await address_lines(uow, person, t, settings, clients_only=True)
     await uow.release_if_clean()
     text = t("status.empty") if not organizations else month_text(t, organizations)
-    await message.answer("\n\n".join([text, "\n".join(addresses)]) if addresses else text)
+    markup = page_markup(t, web_links, person, "upload", clock) if organizations else None
+    await message.answer(
+        "\n\n".join([text, "\n".join(addresses)]) if addresses else text, reply_markup=markup
+    )
     # Each returned document with the same answers as the message that returned it.
     for document in returned:
         text, markup = returned_message(t, document)

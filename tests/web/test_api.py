@@ -1,0 +1,176 @@
+"""Every web endpoint's permissions, over HTTP against the FastAPI app, on each database:
+nobody, a forged or old sign-in, a client, another office's accountant, the accountant."""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from bot.web import build_web
+from bot.webapp.config import master_key
+from core.web_access import sign_link
+from handlers.texts import Texts
+from tests import images
+from tests.e2e.harness import Harness
+from tests.web.world import ALICE, DANA, EVE, init_data, make_read, people, zipped
+
+BASE = "https://tayuk.test"
+GETS = (
+    "/app/api/me",
+    "/app/api/documents?ids=1",
+    "/app/api/review/queue",
+    "/app/api/review/documents/1",
+    "/app/api/review/documents/1/pages/0",
+)
+POSTS = (
+    "/app/api/upload?upload_id=5&name=a.jpg",
+    "/app/api/review/documents/1/approve",
+    "/app/api/review/documents/1/field",
+    "/app/api/review/documents/1/category",
+    "/app/api/review/documents/1/return",
+)
+
+
+def client(harness: Harness) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=build_web(harness.app))
+    return httpx.AsyncClient(transport=transport, base_url=BASE)
+
+
+async def signed_in(harness: Harness, person_id: int, purpose: str) -> tuple[httpx.AsyncClient, str]:
+    """A browser that opened the bot's link: its session cookie and its CSRF token."""
+    browser = client(harness)
+    token = sign_link(master_key(harness.app.settings), person_id, purpose, datetime.now(UTC))
+    opened = await browser.get(f"/app/login?t={token}")
+    assert opened.status_code == 303 and opened.headers["location"] == f"/app/{purpose}"
+    cookie = opened.headers["set-cookie"]
+    for flag in ("HttpOnly", "Secure", "SameSite=strict"):
+        assert flag.lower() in cookie.lower(), cookie
+    me = await browser.get("/app/api/me")
+    assert me.status_code == 200, me.text
+    return browser, me.json()["csrf"]
+
+
+async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Harness) -> None:
+    ids = await people(harness, BASE)
+    master = master_key(harness.app.settings)
+    now = datetime.now(UTC)
+    async with client(harness) as nobody:
+        for path in GETS:
+            assert (await nobody.get(path)).status_code == 401, path
+        for path in POSTS:
+            assert (await nobody.post(path, json={"version": 1})).status_code == 401, path
+        # Links: forged, expired, for another person (signature broken), used twice.
+        good = sign_link(master, ids["dana"], "upload", now)
+        body, _, mac = good.rpartition(".")
+        for bad in (
+            sign_link(b"not-the-key", ids["dana"], "upload", now),
+            sign_link(master, ids["dana"], "upload", now - timedelta(hours=1)),
+            body[:-2] + "xx." + mac,
+            "",
+        ):
+            refused = await nobody.get(f"/app/login?t={bad}")
+            assert refused.status_code == 403, bad
+            assert "set-cookie" not in refused.headers
+        assert (await nobody.get(f"/app/login?t={good}")).status_code == 303
+        stolen = await nobody.get(f"/app/login?t={good}")
+        assert stolen.status_code == 403 and Texts("he")("web.link_used") in stolen.text
+        # Telegram's init data: checked with the token, and for its age.
+        for header, status in (
+            (init_data(DANA), 200),
+            (init_data(DANA, token="123:forged"), 401),
+            (init_data(DANA, age=2 * 3600), 401),
+            (init_data(DANA).replace("Dana", "Eve"), 401),
+        ):
+            me = await nobody.get("/app/api/me", headers={"Authorization": f"tma {header}"})
+            assert me.status_code == status, (header, me.text)
+        # The pages themselves are a shell with the person's texts to come; assets cached.
+        page = await nobody.get("/app/upload")
+        assert page.status_code == 200 and 'dir="rtl"' in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        script = page.text.split('<script src="')[1].split('"')[0]
+        asset = await nobody.get(script)
+        assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
+        assert (await nobody.get(script.replace("/common.js", "/nope.js"))).status_code == 404
+
+    dana, dana_csrf = await signed_in(harness, ids["dana"], "upload")
+    async with aclosing(dana):
+        headers = {"X-CSRF-Token": dana_csrf, "Content-Type": "image/jpeg"}
+        jpeg = images.jpeg(label="api receipt")
+        url = "/app/api/upload?name=r.jpg&upload_id={}"
+        no_csrf = await dana.post(url.format(1), content=jpeg)
+        assert no_csrf.status_code == 403 and no_csrf.json()["error"] == "web.csrf"
+        stored = (await dana.post(url.format(2), content=jpeg, headers=headers)).json()
+        assert [r["outcome"] for r in stored["results"]] == ["stored"], stored
+        document_id = stored["results"][0]["document"]
+        again = (await dana.post(url.format(2), content=jpeg, headers=headers)).json()
+        assert again["results"][0]["document"] == document_id  # the same upload, resent
+        duplicate = (await dana.post(url.format(3), content=jpeg, headers=headers)).json()
+        assert duplicate["results"][0]["outcome"] == "duplicate"
+        bad = (await dana.post(url.format(4), content=b"MZ\x90 not a doc", headers=headers)).json()
+        assert bad["results"][0]["outcome"] == "refused" and bad["results"][0]["reason"]
+        archive = zipped(**{"a.pdf": images.pdf(label="zip pdf"), "b.exe": b"MZ\x90"})
+        from_zip = (await dana.post(url.format(5), content=archive, headers=headers)).json()
+        assert sorted(r["outcome"] for r in from_zip["results"]) == ["refused", "stored"]
+        huge = await dana.post(
+            url.format(6), content=b"%PDF-" + b"0" * (21 * 1024 * 1024), headers=headers
+        )
+        assert huge.json()["results"][0]["outcome"] == "refused"
+        foreign = await dana.post(url.format(7) + "&org=999", content=jpeg, headers=headers)
+        assert foreign.status_code == 403
+        polled = (await dana.get(f"/app/api/documents?ids={document_id},1,2,3")).json()
+        assert document_id in [d["id"] for d in polled["documents"]]
+        # A client does not review, not even their own document.
+        assert (await dana.get("/app/api/review/queue")).json()["documents"] == []
+        for path in (f"/app/api/review/queue?org={ids['org']}", *GETS[3:]):
+            path = path.replace("/1", f"/{document_id}")
+            assert (await dana.get(path)).status_code == 403, path
+        approve = await dana.post(
+            f"/app/api/review/documents/{document_id}/approve",
+            json={"version": 1},
+            headers={"X-CSRF-Token": dana_csrf},
+        )
+        assert approve.status_code == 403
+
+    await make_read(harness, document_id)
+    async with client(harness) as eve:  # another office, inside Telegram
+        tma = {"Authorization": f"tma {init_data(EVE)}"}
+        assert (await eve.get(f"/app/api/review/documents/{document_id}", headers=tma)).status_code == 403
+        assert (await eve.get(f"/app/api/review/documents/{document_id}/pages/0", headers=tma)).status_code == 403
+        refused = await eve.post(
+            f"/app/api/review/documents/{document_id}/approve", json={"version": 2}, headers=tma
+        )
+        assert refused.status_code == 403
+        assert (await eve.get("/app/api/review/queue", headers=tma)).json()["documents"] == []
+
+    alice, csrf = await signed_in(harness, ids["alice"], "review")
+    async with aclosing(alice):
+        queue = (await alice.get("/app/api/review/queue")).json()
+        assert [d["id"] for d in queue["documents"]] == [document_id]
+        card = (await alice.get(f"/app/api/review/documents/{document_id}")).json()
+        assert [f["name"] for f in card["fields"] if f["doubtful"]] == ["vendor_id"]
+        picture = await alice.get(f"/app/api/review/documents/{document_id}/pages/0")
+        assert picture.headers["content-type"] == "image/jpeg" and picture.content[:2] == b"\xff\xd8"
+        post = {"headers": {"X-CSRF-Token": csrf}}
+        base = f"/app/api/review/documents/{document_id}"
+        edited = await alice.post(
+            base + "/field", json={"version": card["version"], "field": "vendor_id", "value": "515303055"}, **post
+        )
+        assert edited.status_code == 200, edited.text
+        stale = await alice.post(base + "/approve", json={"version": card["version"]}, **post)
+        assert stale.status_code == 409
+        bad_value = await alice.post(
+            base + "/field", json={"version": edited.json()["version"], "field": "date", "value": "soon"}, **post
+        )
+        assert bad_value.status_code == 422
+        chat_before = len(await harness.api.messages(DANA.id))
+        returned = await alice.post(
+            base + "/return",
+            json={"version": edited.json()["version"], "reason": "unreadable", "note": "blurry"},
+            **post,
+        )
+        assert returned.status_code == 200 and returned.json()["state"] == "returned"
+        told = await harness.api.wait_for_messages(DANA.id, chat_before + 1, timeout=10)
+        assert "blurry" in (told[-1].caption or told[-1].text or "")
+    assert ALICE.id != DANA.id
