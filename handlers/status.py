@@ -7,6 +7,7 @@ from aiogram.types import Message
 from bot.settings import Settings
 from core.clock import Clock
 from core.domain import DocumentState, Person
+from core.permissions import upload_destinations
 from core.review import returned_to_me
 from core.status import OrganizationStatus, month_status
 from core.web_access import WebLinks
@@ -29,9 +30,10 @@ async def status(
     organizations = await month_status(uow, person, clock.now())
     returned = await returned_to_me(uow, person.id or 0)
     addresses = await address_lines(uow, person, t, settings, clients_only=True)
+    uploads = web_links is not None and bool(await upload_destinations(uow, person.id or 0))
     await uow.release_if_clean()
     text = t("status.empty") if not organizations else month_text(t, organizations)
-    markup = page_markup(t, web_links, person, "upload", clock) if organizations else None
+    markup = page_markup(t, web_links, person, "upload", clock) if uploads else None
     await message.answer(
         "\n\n".join([text, "\n".join(addresses)]) if addresses else text, reply_markup=markup
     )

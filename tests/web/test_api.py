@@ -96,6 +96,17 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
         assert (await nobody.get(script.replace("/common.js", "/nope.js"))).status_code == 404
 
+    # The bot offers the pages: /upload and /status to the client, /review to the office;
+    # at an https address as a Mini App (the browser test covers the signed link).
+    for user, command, page in (
+        (DANA, "/upload", "upload"),
+        (DANA, "/status", "upload"),
+        (ALICE, "/review", "review"),
+    ):
+        offer = await harness.say(user, command)
+        assert offer.inline_keyboard, (command, offer)
+        assert offer.inline_keyboard[-1][0]["web_app"]["url"] == f"{BASE}/app/{page}"
+    assert not (await harness.say(DANA, "/review")).inline_keyboard
     dana, dana_csrf = await signed_in(harness, ids["dana"], "upload")
     async with aclosing(dana):
         headers = {"X-CSRF-Token": dana_csrf, "Content-Type": "image/jpeg"}
@@ -181,4 +192,3 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert returned.status_code == 200 and returned.json()["state"] == "returned"
         told = await harness.api.wait_for_messages(DANA.id, chat_before + 1, timeout=10)
         assert "blurry" in (told[-1].caption or told[-1].text or "")
-    assert ALICE.id != DANA.id
