@@ -443,7 +443,7 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
         return await answer(request, work)
 
     def card_of(
-        t: Texts, document: Document, org: str, suggested: str | None, pages: int
+        t: Texts, document: Document, org: str, suggested: str | None, pages: int | None
     ) -> dict[str, Any]:
         currency = (document.fields.get("currency") or {}).get("value")
         fields = []
@@ -531,8 +531,8 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             document = await action(uow, caller, body)
             org = await uow.organizations.get(document.organization_id or 0)
             suggested = await review.suggested_category(uow, document)
-            pages = await page_list(uow, document_id)
-            return card_of(t, document, org.name if org else "?", suggested, len(pages))
+            # The pages did not change: the screen keeps the count it has (one query less).
+            return card_of(t, document, org.name if org else "?", suggested, None)
 
         return await answer(request, work)
 

@@ -80,9 +80,9 @@
     viewer.append(tools, el("div", { class: "frame" }, image));
   }
 
-  function draw() {
+  function draw(keepPicture) {
     mark();
-    picture();
+    if (!keepPicture || !viewer.firstChild) picture();
     dialog = null;
     panel.replaceChildren(el("h2", { id: "doc-title", text: `#${doc.number} · ${doc.organization}` }),
       el("p", { class: "kind", text: `${doc.kind} · ${doc.state_text}` }));
@@ -105,7 +105,9 @@
       if (item.key === (doc.category || doc.suggested)) option.selected = true;
       category.append(option);
     }
-    category.addEventListener("change", () => act("category", { category: category.value }, t("web.done_saved")));
+    category.addEventListener("change", async () => {
+      if (await act("category", { category: category.value }, t("web.done_saved"))) draw(true);
+    });
     panel.append(el("label", { class: "category" }, t("web.category") + " ", category));
     if (!doc.open) { panel.append(el("p", { text: doc.state_text })); return; }
     panel.append(el("div", { class: "actions" },
@@ -117,7 +119,9 @@
 
   async function act(action, body, done) {
     try {
-      doc = await api("POST", `/app/api/review/documents/${doc.id}/${action}`, Object.assign({ version: doc.version }, body));
+      const fresh = await api("POST", `/app/api/review/documents/${doc.id}/${action}`, Object.assign({ version: doc.version }, body));
+      if (fresh.pages === null) fresh.pages = doc.pages;
+      doc = fresh;
       notice(done);
       return true;
     } catch (error) {
@@ -141,9 +145,9 @@
   function form(id, children, submit) {
     const box = el("form", { id, class: "dialog" }, ...children,
       el("button", { type: "submit", text: t("web.save") }),
-      el("button", { type: "button", text: t("web.cancel"), onclick: () => draw() }));
+      el("button", { type: "button", text: t("web.cancel"), onclick: () => draw(true) }));
     box.addEventListener("submit", async (event) => { event.preventDefault(); await submit(); });
-    box.addEventListener("keydown", (event) => { if (event.key === "Escape") draw(); });
+    box.addEventListener("keydown", (event) => { if (event.key === "Escape") draw(true); });
     panel.append(box);
     dialog = box;
     return box;
@@ -161,7 +165,7 @@
     const value = el("input", { id: "edit-value", type: "text", value: doubtful.value });
     choice.addEventListener("change", () => { value.value = doc.fields.find((f) => f.name === choice.value).value; });
     form("edit-form", [choice, value], async () => {
-      if (await act("field", { field: choice.value, value: value.value }, t("web.done_saved"))) draw();
+      if (await act("field", { field: choice.value, value: value.value }, t("web.done_saved"))) draw(true);
     });
     value.focus();
     value.select();
