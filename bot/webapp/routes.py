@@ -78,9 +78,47 @@ def load_assets() -> dict[str, Asset]:
     return found
 
 
+# The texts the pages' scripts show (static/*.js), sent to them in the person's language.
+PAGE_TEXTS = (
+    "web.title_upload",
+    "web.title_review",
+    "web.accepts",
+    "web.approve",
+    "web.cancel",
+    "web.category",
+    "web.done_approved",
+    "web.done_returned",
+    "web.done_saved",
+    "web.doubtful",
+    "web.drop_here",
+    "web.edit",
+    "web.empty",
+    "web.failed",
+    "web.next",
+    "web.no_organization",
+    "web.note",
+    "web.organization",
+    "web.outcome_refused",
+    "web.page",
+    "web.pick_files",
+    "web.queue",
+    "web.reading",
+    "web.reason",
+    "web.return",
+    "web.rotate",
+    "web.save",
+    "web.send",
+    "web.shortcuts",
+    "web.suggested",
+    "web.uploading",
+    "web.zoom",
+)
+
+
 def page_texts(language: str) -> dict[str, str]:
     # Raw templates: the page fills in {id}, {percent} and the like itself.
-    return {k: v for k, v in catalog(Texts(language).language).items() if k.startswith("web.")}
+    texts = catalog(Texts(language).language)
+    return {key: texts[key] for key in PAGE_TEXTS}
 
 
 def render_page(kind: str, assets: dict[str, Asset], language: str) -> str:

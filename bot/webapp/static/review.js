@@ -142,9 +142,9 @@
     if (queue.length) await open(queue[(at + 1) % queue.length].id);
   }
 
-  function form(id, children, submit) {
+  function form(id, children, submit, label) {
     const box = el("form", { id, class: "dialog" }, ...children,
-      el("button", { type: "submit", text: t("web.save") }),
+      el("button", { type: "submit", text: label || t("web.save") }),
       el("button", { type: "button", text: t("web.cancel"), onclick: () => draw(true) }));
     box.addEventListener("submit", async (event) => { event.preventDefault(); await submit(); });
     box.addEventListener("keydown", (event) => { if (event.key === "Escape") draw(true); });
@@ -179,7 +179,7 @@
     form("return-form", [el("label", { text: t("web.reason") }), reason, note], async () => {
       const number = doc.number;
       if (await act("return", { reason: reason.value, note: note.value }, t("web.done_returned", { id: number }))) await loadQueue();
-    });
+    }, t("web.send"));
     reason.focus();
   }
 
@@ -188,7 +188,9 @@
     const tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea") return;
     const actions = { a: approve, j: next, n: next, e: editForm, r: returnForm };
-    const action = actions[event.key.toLowerCase()];
+    // By the key's place, not its letter: with the Hebrew layout "a" types "ש".
+    const letter = /^Key[A-Z]$/.test(event.code || "") ? event.code.slice(3).toLowerCase() : event.key.toLowerCase();
+    const action = actions[letter];
     if (action && doc.open) { event.preventDefault(); action(); }
   });
 
