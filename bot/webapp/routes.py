@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from PIL import Image, ImageOps
 
 from bot.app import App
+from bot.uploads import UploadGate
 from bot.webapp.auth import COOKIE, Caller, Unauthenticated, WebAuth
 from bot.webapp.config import master_key
 from core import intake, review, web_access
@@ -175,8 +176,15 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
         allow_http_loopback=settings.web.allow_http_loopback,
     )
     assets = load_assets()
-    # Files checked and written at once: each is held in memory meanwhile (as the chat's).
-    intake_slots = asyncio.Semaphore(max(1, settings.intake.downloads))
+    # The chat's gate: files in hand at once (shared with chat downloads, so memory stays
+    # bounded across both) and each client's pace (a flood waits its turn, none refused).
+    gate = app.dispatcher.workflow_data.get("uploads")
+    if not isinstance(gate, UploadGate):
+        gate = UploadGate(
+            downloads=settings.intake.downloads,
+            burst=settings.intake.burst,
+            per_minute=settings.intake.per_minute,
+        )
 
     @asynccontextmanager
     async def called(request: Request) -> AsyncIterator[tuple[UnitOfWork, Caller, Texts]]:
@@ -341,17 +349,22 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             if not 0 < upload_id < 2**40:
                 raise review.InvalidValue("web.bad_request")
             await uow.release()
+            wait = gate.reserve(person.id)
+            if wait > 0:
+                await asyncio.sleep(wait)  # before the body is read: nothing held meanwhile
             try:
                 data = await body_of(request, ZIP_MAX_BYTES)
             except FileRejected as error:
                 return {"results": [refused(t, name, error.key, error.params)]}
             parts: list[MailPart]
-            if kind_of(data) == "application/zip":
+            kind = kind_of(data)  # what the bytes are; a browser's claim is often empty
+            if kind == "application/zip":
                 parts = await asyncio.to_thread(zip_parts, name or None, data)
             elif len(data) > MAX_FILE_BYTES:
                 return {"results": [refused(t, name, "file.too_big", {"limit_mb": 20})]}
             else:
-                parts = [MailPart(name or None, request.headers.get("Content-Type", ""), data)]
+                declared = request.headers.get("Content-Type", "")
+                parts = [MailPart(name or None, kind or declared, data)]
             results = []
             batch = intake.new_batch()
             for index, part in enumerate(parts[:100]):
@@ -369,7 +382,7 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
                     mime_type=part.mime_type or None,
                     file_name=part.name,
                 )
-                async with intake_slots:
+                async with gate.slot():
                     received = await intake.receive(
                         uow,
                         app.files,
