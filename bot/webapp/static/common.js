@@ -76,5 +76,14 @@ const Tayuk = (() => {
     return node;
   }
 
+  // Inside Telegram: the page is drawn, hide the loader (Telegram's own script is not
+  // loaded: no script from outside this server).
+  try {
+    if (window.TelegramWebviewProxy) window.TelegramWebviewProxy.postEvent("web_app_ready", "");
+    else if (initData && window.parent !== window) {
+      window.parent.postMessage(JSON.stringify({ eventType: "web_app_ready", eventData: "" }), "https://web.telegram.org");
+    }
+  } catch (error) { /* not inside Telegram */ }
+
   return { t, api, headers, notice, start, el };
 })();
