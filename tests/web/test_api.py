@@ -7,11 +7,13 @@ from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import func, select
 
 from bot.web import build_web
 from bot.webapp.config import master_key
 from core.web_access import sign_link
 from handlers.texts import Texts
+from storage import tables
 from tests import images
 from tests.e2e.harness import Harness
 from tests.web.world import ALICE, DANA, EVE, init_data, make_read, people, zipped
@@ -31,6 +33,15 @@ POSTS = (
     "/app/api/review/documents/1/category",
     "/app/api/review/documents/1/return",
 )
+
+
+async def stored_count(harness: Harness) -> tuple[int, int]:
+    """Documents, and files in the store: a refused upload adds to neither."""
+    async with harness.app.uow_factory() as uow:
+        assert uow.session is not None
+        documents = await uow.session.scalar(select(func.count()).select_from(tables.documents))
+    files = [p for p in harness.app.files.root.rglob("*") if p.is_file()]
+    return int(documents or 0), len(files)
 
 
 def client(harness: Harness) -> httpx.AsyncClient:
@@ -121,6 +132,7 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert again["results"][0]["document"] == document_id  # the same upload, resent
         duplicate = (await dana.post(url.format(3), content=jpeg, headers=headers)).json()
         assert duplicate["results"][0]["outcome"] == "duplicate"
+        kept = await stored_count(harness)
         bad = (await dana.post(url.format(4), content=b"MZ\x90 not a doc", headers=headers)).json()
         assert bad["results"][0]["outcome"] == "refused" and bad["results"][0]["reason"]
         archive = zipped(**{"a.pdf": images.pdf(label="zip pdf"), "b.exe": b"MZ\x90"})
@@ -130,6 +142,8 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
             url.format(6), content=b"%PDF-" + b"0" * (21 * 1024 * 1024), headers=headers
         )
         assert huge.json()["results"][0]["outcome"] == "refused"
+        assert await stored_count(harness) == (kept[0] + 1, kept[1] + 1)  # the ZIP's PDF only
+        pdf_id = next(r["document"] for r in from_zip["results"] if r["outcome"] == "stored")
         foreign = await dana.post(url.format(7) + "&org=999", content=jpeg, headers=headers)
         assert foreign.status_code == 403
         polled = (await dana.get(f"/app/api/documents?ids={document_id},1,2,3")).json()
@@ -147,6 +161,7 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert approve.status_code == 403
 
     await make_read(harness, document_id)
+    await make_read(harness, pdf_id)
     async with client(harness) as eve:  # another office, inside Telegram
         tma = {"Authorization": f"tma {init_data(EVE)}"}
         for path in ("", "/pages/0"):
@@ -161,12 +176,15 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
     alice, csrf = await signed_in(harness, ids["alice"], "review")
     async with aclosing(alice):
         queue = (await alice.get("/app/api/review/queue")).json()
-        assert [d["id"] for d in queue["documents"]] == [document_id]
+        assert [d["id"] for d in queue["documents"]] == [document_id, pdf_id]
         card = (await alice.get(f"/app/api/review/documents/{document_id}")).json()
         assert [f["name"] for f in card["fields"] if f["doubtful"]] == ["vendor_id"]
         picture = await alice.get(f"/app/api/review/documents/{document_id}/pages/0")
         assert picture.headers["content-type"] == "image/jpeg"
         assert picture.content[:2] == b"\xff\xd8"
+        page = await alice.get(f"/app/api/review/documents/{pdf_id}/pages/0")  # drawn here
+        assert page.status_code == 200 and page.content[:2] == b"\xff\xd8"
+        assert (await alice.get(f"/app/api/review/documents/{pdf_id}/pages/1")).status_code == 404
         post = {"headers": {"X-CSRF-Token": csrf}}
         base = f"/app/api/review/documents/{document_id}"
         edited = await alice.post(
