@@ -536,7 +536,9 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
     async def page_list(uow: UnitOfWork, document_id: int) -> list[tuple[str, str, int]]:
         """(sha256, mime, page) for each picture of the document, PDFs page by page."""
         shown: list[tuple[str, str, int]] = []
-        for stored in await uow.documents.files(document_id):
+        stored_files = await uow.documents.files(document_id)
+        await uow.release_if_clean()  # files are read with no transaction (nor lock) held
+        for stored in stored_files:
             if stored.mime_type == "application/pdf":
                 data = await app.files.get(stored.sha256)
                 count = await asyncio.to_thread(pdf_pages, data)
@@ -551,7 +553,6 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             if not await may_on_document(uow, caller.person.id or 0, Action.REVIEW, document_id):
                 raise NotAllowed()
             pages = await page_list(uow, document_id)
-            await uow.release_if_clean()
             if not 0 <= page < len(pages):
                 raise NotFound()
             sha256, mime, number = pages[page]
