@@ -75,6 +75,11 @@ def picture(label: str) -> bytes:
     return out.getvalue()
 
 
+def p50(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return round(ordered[len(ordered) // 2] * 1000, 1) if ordered else 0.0
+
+
 def p99(samples: list[float]) -> float:
     ordered = sorted(samples)
     return round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 1) if ordered else 0.0
@@ -276,10 +281,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "uploads": sent,
         "stored": flat.count("stored"),
         "lost": sent + REVIEWED - int(stored or 0),
+        "upload_p50_ms": p50(upload_times),
         "upload_p99_ms": p99(upload_times),
         "upload_wall_s": round(upload_wall, 2),
         "review_actions": len(review_times),
         "reviewed_documents": reviewed,
+        "review_action_p50_ms": p50(review_times),
         "review_action_p99_ms": p99(review_times),
         "bot_rss_mb_before": rss_before,
         "bot_rss_mb": rss,
