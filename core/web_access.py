@@ -1,7 +1,8 @@
 """Who is at the web pages: the bot's signed links, session tokens, and their rules.
 
 A link the bot gives opens the upload page or the review screen in an ordinary browser. It
-is signed (HMAC), short-lived, for one person and one use; it is exchanged for a session
+is signed (HMAC), short-lived, for one person and one use (the used ones are in the
+database: `storage.used_links`); it is exchanged for a session
 token kept in a cookie. Telegram's Mini App init data is checked in `bot.webapp.auth`
 (it needs aiogram); its freshness rule is here.
 """
@@ -12,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import NotAllowed
@@ -82,22 +83,6 @@ def read_link(master: bytes, token: str, now: datetime) -> LinkClaim:
     if now.timestamp() > claim.expires:
         raise NotAllowed("web.link_expired")
     return claim
-
-
-@dataclass
-class UsedLinks:
-    """Links already exchanged, until they expire anyway: a link copied after its owner
-    opened it (from a history, a screen share, a forwarded message) opens nothing."""
-
-    used: dict[str, int] = field(default_factory=dict)
-
-    def take(self, claim: LinkClaim, now: datetime) -> None:
-        stamp = now.timestamp()
-        if len(self.used) > 10_000:
-            self.used = {n: e for n, e in self.used.items() if e >= stamp}
-        if claim.nonce in self.used:
-            raise NotAllowed("web.link_used")
-        self.used[claim.nonce] = claim.expires
 
 
 @dataclass(frozen=True)

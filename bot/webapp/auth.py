@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiogram.utils.web_app import safe_parse_webapp_init_data
@@ -36,7 +36,6 @@ class WebAuth:
     init_data_max_age: timedelta = web_access.INIT_DATA_MAX_AGE
     session_ttl: timedelta = web_access.SESSION_TTL
     allow_http_loopback: bool = False
-    used_links: web_access.UsedLinks = field(default_factory=web_access.UsedLinks)
 
     def telegram_user(self, init_data: str, now: datetime) -> int:
         """The Telegram user id the init data proves; checked with the bot token and its age

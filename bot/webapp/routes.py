@@ -16,7 +16,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from core.ports import UnitOfWork
 from handlers.reading_notice import UNSURE_BELOW
 from handlers.review import field_value, notify_client
 from handlers.texts import Texts, catalog, number_of
+from storage.used_links import UsedLinks
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -175,6 +176,8 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
         session_ttl=timedelta(hours=settings.web.session_hours),
         allow_http_loopback=settings.web.allow_http_loopback,
     )
+    # Links opened once, in the database: every replica and every restart sees them.
+    used_links = UsedLinks(app.engine)
     assets = load_assets()
     # The chat's gate: files in hand at once (shared with chat downloads, so memory stays
     # bounded across both) and each client's pace (a flood waits its turn, none refused).
@@ -253,7 +256,9 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
                 person = await uow.people.get(claim.person_id)
             if person is None:
                 raise NotAllowed("web.link_invalid")
-            auth.used_links.take(claim, now)
+            expires = datetime.fromtimestamp(claim.expires, UTC)
+            if not await used_links.take(claim.nonce, expires, now):
+                raise NotAllowed("web.link_used")
         except NotAllowed as error:
             reason = html.escape(texts(error.key))
             page = f"<!doctype html><meta charset=utf-8><p id=refused>{reason}</p>"

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import func, select
 
+from bot.app import build_app
 from bot.web import build_web
 from bot.webapp.config import master_key
 from core.web_access import sign_link
 from handlers.texts import Texts
 from storage import tables
+from storage.used_links import UsedLinks
 from tests import images
 from tests.e2e.harness import Harness
 from tests.web.world import ALICE, DANA, EVE, init_data, make_read, people, zipped
@@ -210,3 +212,29 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert returned.status_code == 200 and returned.json()["state"] == "returned"
         told = await harness.api.wait_for_messages(DANA.id, chat_before + 1, timeout=10)
         assert "blurry" in (told[-1].caption or told[-1].text or "")
+
+
+async def test_a_link_opens_once_whichever_replica_is_asked(harness: Harness) -> None:
+    """Two bot processes over one database (replicas, or one restarted): the link used on
+    the first opens nothing on the second, and a used link's row goes once it expired."""
+    ids = await people(harness, BASE)
+    replica = build_app(harness.app.settings)
+    try:
+        master = master_key(harness.app.settings)
+        link = sign_link(master, ids["dana"], "upload", datetime.now(UTC))
+        async with client(harness) as first:
+            assert (await first.get(f"/app/login?t={link}")).status_code == 303
+        transport = httpx.ASGITransport(app=build_web(replica))
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as second:
+            stolen = await second.get(f"/app/login?t={link}")
+            assert stolen.status_code == 403 and Texts("he")("web.link_used") in stolen.text
+            assert "set-cookie" not in stolen.headers
+        used = UsedLinks(harness.app.engine)
+        later = datetime.now(UTC) + timedelta(hours=1)
+        assert await used.take("another", later + timedelta(minutes=15), later)
+        async with harness.app.uow_factory() as uow:
+            assert uow.session is not None
+            kept = await uow.session.scalars(select(tables.used_web_links.c.nonce))
+            assert list(kept) == ["another"]  # the first link's row pruned
+    finally:
+        await replica.close()
