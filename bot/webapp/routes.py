@@ -31,7 +31,7 @@ from bot.webapp.auth import COOKIE, Caller, Unauthenticated, WebAuth
 from bot.webapp.config import master_key
 from core import intake, review, web_access
 from core.categories import CATEGORIES
-from core.domain import Document, DocumentState
+from core.domain import Document, DocumentState, Person
 from core.errors import Conflict, FileRejected, NotAllowed, NotFound, TayukError
 from core.files import MAX_FILE_BYTES
 from core.mail_parts import MailPart, kind_of, zip_parts
@@ -50,6 +50,7 @@ QUEUE_LIMIT = 200
 PDF_PAGES_SHOWN = 10
 PAGE_WIDTH = 1400  # pixels of a rendered page: sharp on a desktop, light enough to send
 ZIP_MAX_BYTES = 100 * 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
@@ -323,23 +324,35 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
 
     # --- upload -------------------------------------------------------------------------
 
-    async def body_of(request: Request, limit: int) -> bytes:
-        declared = request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise FileRejected("file.too_big", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
+    def too_big(limit: int) -> FileRejected:
+        return FileRejected("file.too_big", limit_mb=limit // (1024 * 1024))
+
+    async def body_of(request: Request) -> bytes:
+        """The body, read as it comes and refused the moment it is over its limit: a ZIP's
+        (it holds many files) or one file's, told by its first bytes."""
         chunks = bytearray()
         async for chunk in request.stream():
             chunks += chunk
-            if len(chunks) > limit:
-                # Not read further, nothing written: the file is refused whole.
-                raise FileRejected("file.too_big", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
+            if len(chunks) > MAX_FILE_BYTES:
+                limit = ZIP_MAX_BYTES if chunks.startswith(ZIP_MAGIC) else MAX_FILE_BYTES
+                if len(chunks) > limit:
+                    # Not read further, nothing written: the file is refused whole.
+                    raise too_big(limit)
         return bytes(chunks)
+
+    def over_limit(t: Texts, name: str, error: FileRejected) -> JSONResponse:
+        """413, with the reason as the page shows it for any refused file."""
+        result = refused(t, name, error.key, error.params)
+        return JSONResponse(
+            {"error": error.key, "message": result["reason"], "results": [result]},
+            status_code=413,
+        )
 
     @web.post("/app/api/upload")
     async def upload(
         request: Request, name: str = "", upload_id: int = 0, org: int = 0
     ) -> Response:
-        async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any]:
+        async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any] | Response:
             person = caller.person
             assert person.id is not None
             if org:
@@ -354,54 +367,72 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             if not 0 < upload_id < 2**40:
                 raise review.InvalidValue("web.bad_request")
             await uow.release()
+            declared = request.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > ZIP_MAX_BYTES:
+                return over_limit(t, name, too_big(ZIP_MAX_BYTES))  # before any waiting
             wait = gate.reserve(person.id)
             if wait > 0:
                 await asyncio.sleep(wait)  # before the body is read: nothing held meanwhile
-            try:
-                data = await body_of(request, ZIP_MAX_BYTES)
-            except FileRejected as error:
-                return {"results": [refused(t, name, error.key, error.params)]}
-            parts: list[MailPart]
-            kind = kind_of(data)  # what the bytes are; a browser's claim is often empty
-            if kind == "application/zip":
-                parts = await asyncio.to_thread(zip_parts, name or None, data)
-            elif len(data) > MAX_FILE_BYTES:
-                return {"results": [refused(t, name, "file.too_big", {"limit_mb": 20})]}
-            else:
-                declared = request.headers.get("Content-Type", "")
-                parts = [MailPart(name or None, kind or declared, data)]
-            results = []
-            batch = intake.new_batch()
-            for index, part in enumerate(parts[:100]):
-                if part.refused is not None:
-                    results.append(refused(t, part.name or name, part.refused, {}))
-                    continue
-                item = intake.Upload(
-                    platform=PLATFORM,
-                    chat_id=person.id,
-                    # The browser's own id for this file: sent again, it is not stored twice.
-                    message_id=upload_id * 100 + index,
-                    file_id=f"web:{upload_id}:{index}",
-                    file_unique_id=None,
-                    file_size=len(part.data),
-                    mime_type=part.mime_type or None,
-                    file_name=part.name,
+            # The slot before the body: only so many uploads are in memory at once.
+            async with gate.slot():
+                try:
+                    data = await body_of(request)
+                except FileRejected as error:
+                    return over_limit(t, name, error)
+                results = await store(
+                    uow, request, person, organization_id, t, name, upload_id, data
                 )
-                async with gate.slot():
-                    received = await intake.receive(
-                        uow,
-                        app.files,
-                        person=person,
-                        organization_id=organization_id,
-                        upload=item,
-                        data=part.data,
-                        batch=batch,
-                        now=app.clock.now(),
-                    )
-                results.append(result_of(t, part.name or name, received))
             return {"results": results}
 
         return await answer(request, work)
+
+    async def store(
+        uow: UnitOfWork,
+        request: Request,
+        person: Person,
+        organization_id: int,
+        t: Texts,
+        name: str,
+        upload_id: int,
+        data: bytes,
+    ) -> list[dict[str, Any]]:
+        """The files of one upload (one, or a ZIP's) through the chat's intake use case."""
+        parts: list[MailPart]
+        kind = kind_of(data)  # what the bytes are; a browser's claim is often empty
+        if kind == "application/zip":
+            parts = await asyncio.to_thread(zip_parts, name or None, data)
+        else:
+            declared = request.headers.get("Content-Type", "")
+            parts = [MailPart(name or None, kind or declared, data)]
+        results = []
+        batch = intake.new_batch()
+        for index, part in enumerate(parts[:100]):
+            if part.refused is not None:
+                results.append(refused(t, part.name or name, part.refused, {}))
+                continue
+            item = intake.Upload(
+                platform=PLATFORM,
+                chat_id=person.id or 0,
+                # The browser's own id for this file: sent again, it is not stored twice.
+                message_id=upload_id * 100 + index,
+                file_id=f"web:{upload_id}:{index}",
+                file_unique_id=None,
+                file_size=len(part.data),
+                mime_type=part.mime_type or None,
+                file_name=part.name,
+            )
+            received = await intake.receive(
+                uow,
+                app.files,
+                person=person,
+                organization_id=organization_id,
+                upload=item,
+                data=part.data,
+                batch=batch,
+                now=app.clock.now(),
+            )
+            results.append(result_of(t, part.name or name, received))
+        return results
 
     def refused(t: Texts, name: str, key: str, params: dict[str, object]) -> dict[str, Any]:
         try:

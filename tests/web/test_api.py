@@ -3,6 +3,7 @@ nobody, a forged or old sign-in, a client, another office's accountant, the acco
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from tests.e2e.harness import Harness
 from tests.web.world import ALICE, DANA, EVE, init_data, make_read, people, zipped
 
 BASE = "https://tayuk.test"
+MB = b"0" * (1024 * 1024)
 GETS = (
     "/app/api/me",
     "/app/api/documents?ids=1",
@@ -140,10 +142,19 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         archive = zipped(**{"a.pdf": images.pdf(label="zip pdf"), "b.exe": b"MZ\x90"})
         from_zip = (await dana.post(url.format(5), content=archive, headers=headers)).json()
         assert sorted(r["outcome"] for r in from_zip["results"]) == ["refused", "stored"]
-        huge = await dana.post(
-            url.format(6), content=b"%PDF-" + b"0" * (21 * 1024 * 1024), headers=headers
-        )
+        # Over the limit, sent as it comes (no length said): refused while it is read.
+        sent = []
+
+        async def flood() -> AsyncIterator[bytes]:
+            for _ in range(40):
+                sent.append(MB)
+                yield b"%PDF-" + MB[5:] if len(sent) == 1 else MB
+
+        huge = await dana.post(url.format(6), content=flood(), headers=headers)
+        assert huge.status_code == 413, huge.text
+        assert huge.json()["message"] == Texts("he")("file.too_big", limit_mb=20)
         assert huge.json()["results"][0]["outcome"] == "refused"
+        assert len(sent) <= 22  # read no further than its limit
         assert await stored_count(harness) == (kept[0] + 1, kept[1] + 1)  # the ZIP's PDF only
         pdf_id = next(r["document"] for r in from_zip["results"] if r["outcome"] == "stored")
         foreign = await dana.post(url.format(7) + "&org=999", content=jpeg, headers=headers)
