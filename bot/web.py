@@ -10,6 +10,7 @@ from aiogram.types import Update
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
+from bot import log_redaction
 from bot.app import App
 from bot.settings import webhook_secret
 from bot.webapp.routes import add_webapp_routes
@@ -46,6 +47,7 @@ def build_web(app: App) -> FastAPI:
         return {"status": "ok"}
 
     add_webapp_routes(web, app)  # the upload page and the review screen (issue 15)
+    log_redaction.redact_access_log()  # its sign-in links carry a token in the query
 
     secret = webhook_secret(app.settings.telegram)
     if secret is not None:

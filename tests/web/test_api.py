@@ -3,12 +3,18 @@ nobody, a forged or old sign-in, a client, another office's accountant, the acco
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import uvicorn
 from sqlalchemy import func, select
+from uvicorn.logging import AccessFormatter
 
 from bot.app import build_app
 from bot.web import build_web
@@ -225,7 +231,7 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert "blurry" in (told[-1].caption or told[-1].text or "")
 
 
-async def test_a_link_opens_once_whichever_replica_is_asked(harness: Harness) -> None:
+async def test_a_link_opens_once_on_any_replica_and_stays_out_of_the_log(harness: Harness) -> None:
     """Two bot processes over one database (replicas, or one restarted): the link used on
     the first opens nothing on the second, and a used link's row goes once it expired."""
     ids = await people(harness, BASE)
@@ -247,5 +253,35 @@ async def test_a_link_opens_once_whichever_replica_is_asked(harness: Harness) ->
             assert uow.session is not None
             kept = await uow.session.scalars(select(tables.used_web_links.c.nonce))
             assert list(kept) == ["another"]  # the first link's row pruned
+        # A server's access log keeps each request's address: not the link's token.
+        await logged_login(harness, sign_link(master, ids["dana"], "upload", datetime.now(UTC)))
     finally:
         await replica.close()
+
+
+async def logged_login(harness: Harness, link: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        build_web(harness.app), host="127.0.0.1", port=port, log_level="info", lifespan="off"
+    )
+    access = logging.getLogger("uvicorn.access")
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s'))
+    access.addHandler(handler)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 (uvicorn has no event to wait on)
+            await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as browser:
+            assert (await browser.get(f"/app/login?t={link}")).status_code == 303
+    finally:
+        server.should_exit = True
+        await task
+        access.removeHandler(handler)
+        access.setLevel(logging.WARNING)
+    line = lines.getvalue()
+    assert "GET /app/login?t=<redacted> HTTP/1.1" in line and link not in line, line
