@@ -510,7 +510,22 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
                             **{"summary": reading_of(t, document)["summary"]},
                         }
                     )
-            return {"organizations": organizations, "organization": chosen, "documents": listed}
+            return {
+                "organizations": organizations,
+                "organization": chosen,
+                "documents": listed,
+                "stamp": stamp_of(rows),
+            }
+
+        return await answer(request, work)
+
+    @web.get("/app/api/review/stamp")
+    async def stamp(request: Request) -> Response:
+        """What the screen polls: one grouped query; when the stamp changed (a document came,
+        was filed elsewhere, or a client answered a return in the chat) it reloads the queue."""
+
+        async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any]:
+            return {"stamp": stamp_of(await review.to_file_report(uow, caller.person.id or 0))}
 
         return await answer(request, work)
 
@@ -693,6 +708,14 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             return document
 
         return await act(request, document_id, action)
+
+
+def stamp_of(rows: list[review.ReportRow]) -> str:
+    counts = sorted(
+        (r.organization_id, r.to_file, r.returned, r.oldest.isoformat() if r.oldest else "")
+        for r in rows
+    )
+    return hashlib.sha256(repr(counts).encode()).hexdigest()[:16]
 
 
 def pdf_pages(data: bytes) -> int:

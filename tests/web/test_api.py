@@ -33,6 +33,7 @@ GETS = (
     "/app/api/me",
     "/app/api/documents?ids=1",
     "/app/api/review/queue",
+    "/app/api/review/stamp",
     "/app/api/review/documents/1",
     "/app/api/review/documents/1/pages/0",
 )
@@ -169,7 +170,7 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert document_id in [d["id"] for d in polled["documents"]]
         # A client does not review, not even their own document.
         assert (await dana.get("/app/api/review/queue")).json()["documents"] == []
-        for path in (f"/app/api/review/queue?org={ids['org']}", *GETS[3:]):
+        for path in (f"/app/api/review/queue?org={ids['org']}", *GETS[-2:]):
             path = path.replace("/1", f"/{document_id}")
             assert (await dana.get(path)).status_code == 403, path
         approve = await dana.post(
@@ -229,6 +230,13 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         assert returned.status_code == 200 and returned.json()["state"] == "returned"
         told = await harness.api.wait_for_messages(DANA.id, chat_before + 1, timeout=10)
         assert "blurry" in (told[-1].caption or told[-1].text or "")
+        # The screen polls a stamp: the client's answer in the chat puts the document back
+        # in the queue, and the stamp says so without reloading the queue itself.
+        shown = (await alice.get("/app/api/review/queue")).json()
+        assert [d["id"] for d in shown["documents"]] == [pdf_id]
+        assert (await alice.get("/app/api/review/stamp")).json()["stamp"] == shown["stamp"]
+        await make_read(harness, document_id)  # as when the client's answer is read again
+        assert (await alice.get("/app/api/review/stamp")).json()["stamp"] != shown["stamp"]
 
 
 async def test_a_link_opens_once_on_any_replica_and_stays_out_of_the_log(harness: Harness) -> None:

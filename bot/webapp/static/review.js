@@ -17,10 +17,13 @@
   let turn = 0;
   let dialog = null; // the open form (edit or return), keys go to it then
 
-  async function loadQueue(keep) {
+  let stamp = null;
+
+  async function loadQueue(keep, quiet) {
     const data = await api("GET", "/app/api/review/queue" + (organization ? "?org=" + organization : ""));
     organization = data.organization;
     queue = data.documents;
+    stamp = data.stamp;
     side.replaceChildren();
     const orgs = el("select", { id: "orgs" });
     for (const org of data.organizations) {
@@ -42,9 +45,20 @@
       doc = null;
       return;
     }
-    const next = keep && queue.find((item) => item.id === keep) ? keep : queue[0].id;
-    await open(next);
+    const kept = keep && queue.find((item) => item.id === keep);
+    // A poll's reload leaves the open document as it is (zoom, page, a form being filled).
+    if (quiet && kept && doc && doc.id === keep) { mark(); return; }
+    await open(kept ? keep : queue[0].id);
   }
+
+  // Changes made elsewhere (the chat, another accountant, a client's answer) show here.
+  setInterval(async () => {
+    if (document.hidden || dialog) return;
+    try {
+      const now = await api("GET", "/app/api/review/stamp");
+      if (stamp !== null && now.stamp !== stamp) await loadQueue(doc && doc.id, true);
+    } catch (error) { /* the next poll tries again */ }
+  }, 10000);
 
   function mark() {
     for (const item of side.querySelectorAll("li")) {
