@@ -173,12 +173,13 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         for path in (f"/app/api/review/queue?org={ids['org']}", *GETS[-2:]):
             path = path.replace("/1", f"/{document_id}")
             assert (await dana.get(path)).status_code == 403, path
-        approve = await dana.post(
-            f"/app/api/review/documents/{document_id}/approve",
-            json={"version": 1},
-            headers={"X-CSRF-Token": dana_csrf},
-        )
-        assert approve.status_code == 403
+        for action, body in (("approve", {}), ("category", {"category": "fuel"})):
+            refused = await dana.post(
+                f"/app/api/review/documents/{document_id}/{action}",
+                json={"version": 1, **body},
+                headers={"X-CSRF-Token": dana_csrf},
+            )
+            assert refused.status_code == 403, action
 
     await make_read(harness, document_id)
     await make_read(harness, pdf_id)
@@ -187,10 +188,13 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
         for path in ("", "/pages/0"):
             seen = await eve.get(f"/app/api/review/documents/{document_id}{path}", headers=tma)
             assert seen.status_code == 403, path
-        refused = await eve.post(
-            f"/app/api/review/documents/{document_id}/approve", json={"version": 2}, headers=tma
-        )
-        assert refused.status_code == 403
+        for action, body in (("approve", {}), ("category", {"category": "fuel"})):
+            refused = await eve.post(
+                f"/app/api/review/documents/{document_id}/{action}",
+                json={"version": 1, **body},
+                headers=tma,
+            )
+            assert refused.status_code == 403, action
         assert (await eve.get("/app/api/review/queue", headers=tma)).json()["documents"] == []
 
     alice, csrf = await signed_in(harness, ids["alice"], "review")
@@ -221,10 +225,19 @@ async def test_every_endpoint_asks_who_is_calling_and_what_they_may(harness: Har
             **post,
         )
         assert bad_value.status_code == 422
+        version = edited.json()["version"]
+        chosen = await alice.post(
+            base + "/category", json={"version": version, "category": "fuel"}, **post
+        )
+        assert chosen.status_code == 200 and chosen.json()["category"] == "fuel", chosen.text
+        late = await alice.post(
+            base + "/category", json={"version": version, "category": "rent"}, **post
+        )
+        assert late.status_code == 409  # the card shown was older than the document
         chat_before = len(await harness.api.messages(DANA.id))
         returned = await alice.post(
             base + "/return",
-            json={"version": edited.json()["version"], "reason": "unreadable", "note": "blurry"},
+            json={"version": chosen.json()["version"], "reason": "unreadable", "note": "blurry"},
             **post,
         )
         assert returned.status_code == 200 and returned.json()["state"] == "returned"
