@@ -31,6 +31,7 @@ from bot.notifier import TelegramNotifier
 from bot.settings import Settings
 from bot.telegram_session import make_session
 from bot.uploads import UploadGate
+from bot.webapp.config import web_links
 from bot.worker import ReadingHealth
 from core.clock import SystemClock
 from core.ports import Clock
@@ -55,6 +56,7 @@ from handlers import expected as expected_handlers
 from handlers import mail as mail_handlers
 from handlers import ready as ready_handlers
 from handlers import review as review_handlers
+from handlers import web_links as web_link_handlers
 from handlers.outbox import Outbox
 from handlers.texts import Texts
 from storage import migrate
@@ -86,6 +88,8 @@ COMMANDS = (
     "vat",
     "export",
     "mail",
+    "upload",
+    "review",
 )
 
 
@@ -156,6 +160,7 @@ def build_dispatcher(
                 categories,
                 books,  # before intake: a chart file sent to /accounts is not an upload
                 mail_handlers,
+                web_link_handlers,
                 intake,
                 fallback,
                 errors,
@@ -233,6 +238,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         mailer=SmtpMailer(settings.smtp),
         outbox=outbox,
         notifier=TelegramNotifier(outbox, uow_factory),
+        web_links=web_links(settings),
     )
     # SQLite: its own connection, so taking an update and marking one done do not queue
     # behind the handlers' transactions for the pool's one connection. (PostgreSQL's pool

@@ -31,3 +31,28 @@ def install(*secrets: str) -> None:
     root = logging.getLogger()
     for handler in root.handlers:
         handler.addFilter(redactor)
+
+
+class RedactLinkTokens(logging.Filter):
+    """The web pages' sign-in links carry their token in the query (`/app/login?t=...`):
+    a server's access log would otherwise keep a link anyone reading it could still open.
+    Redacts inside the record's arguments, whose shape uvicorn's access formatter needs."""
+
+    pattern = re.compile(r"([?&]t=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.pattern.sub(r"\1<redacted>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self.pattern.sub(r"\1<redacted>", record.msg)
+        return True
+
+
+def redact_access_log(logger: str = "uvicorn.access") -> None:
+    """On the logger itself, so it holds whichever handlers uvicorn's config sets up."""
+    access = logging.getLogger(logger)
+    if not any(isinstance(f, RedactLinkTokens) for f in access.filters):
+        access.addFilter(RedactLinkTokens())

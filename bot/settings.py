@@ -185,6 +185,23 @@ class FilesSettings(BaseSettings):
     s3_kms_key_id: str | None = None
 
 
+class WebSettings(BaseSettings):
+    """The upload page and the review screen (issue 15), served by the HTTP app."""
+
+    model_config = _section("TAYUK_WEB_")
+
+    # The address people reach the HTTP app at; unset: the bot offers no page. With https
+    # the bot opens it as a Telegram Mini App, else it gives a signed browser link.
+    base_url: str | None = None
+    # Signs links and sessions; unset: derived from the bot token (rotating it logs all out).
+    secret: SecretStr | None = None
+    link_minutes: int = 15
+    session_hours: int = 12
+    init_data_max_age_minutes: int = 60
+    # Session cookies are `Secure`; only for tests on 127.0.0.1 over plain http may they not be.
+    allow_http_loopback: bool = False
+
+
 class Settings(BaseSettings):
     model_config = _section("TAYUK_")
 
@@ -207,6 +224,7 @@ class Settings(BaseSettings):
     inbox: InboxSettings = Field(default_factory=InboxSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @property
     def files_dir(self) -> Path:

@@ -11,10 +11,11 @@ from aiogram.types import Update
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
-from bot import metrics
+from bot import log_redaction, metrics
 from bot.app import App
 from bot.logs import REQUEST_ID, new_request_id
 from bot.settings import webhook_secret
+from bot.webapp.routes import add_webapp_routes
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -77,6 +78,9 @@ def build_web(app: App, *, webhook: bool = True) -> FastAPI:
             response.status_code = 503
             return {"status": "reading unavailable"}
         return {"status": "ok"}
+
+    add_webapp_routes(web, app)  # the upload page and the review screen (issue 15)
+    log_redaction.redact_access_log()  # its sign-in links carry a token in the query
 
     secret = webhook_secret(app.settings.telegram) if webhook else None
     if secret is not None:

@@ -371,3 +371,12 @@ def _open_zip(name: str | None, data: bytes, walk: _Walk, depth: int) -> None:
 def _junk_member(path: str) -> bool:
     base = path.replace("\\", "/").rsplit("/", 1)[-1]
     return path.startswith("__MACOSX/") or base.startswith(".") or base.lower() == "thumbs.db"
+
+
+def zip_parts(name: str | None, data: bytes) -> list[MailPart]:
+    """A ZIP's documents under the same bounds as a mailed one (the upload page's ZIPs)."""
+    walk = _Walk()
+    _open_zip(name, data, walk, 0)
+    if walk.too_many:
+        walk.parts.append(MailPart(None, "", refused="mail.too_many_attachments"))
+    return walk.parts

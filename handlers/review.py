@@ -21,7 +21,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from core import review, review_card
 from core.clock import Clock
@@ -30,6 +30,7 @@ from core.errors import Conflict
 from core.people import KnownPerson
 from core.ports import FileStore, Mailer, UnitOfWork
 from core.review_card import Card
+from core.web_access import WebLinks
 from handlers import books, review_client, smart_card
 from handlers.callbacks import ReviewAct, ReviewAction, ReviewOrg
 from handlers.outbox import Outbox
@@ -52,6 +53,7 @@ from handlers.review_render import (
 from handlers.review_render import card_caption as card_caption
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts, number_of
+from handlers.web_links import page_button
 
 CARDS = "review_cards"  # FSM storage destiny: the live card per organization in a chat
 
@@ -72,12 +74,16 @@ async def show_report(
     t: Texts,
     now: datetime,
     page: int = 0,
+    web: InlineKeyboardButton | None = None,
 ) -> None:
     rows = await review.to_file_report(uow, person.id)
     page = max(0, min(page, max(0, math.ceil(len(rows) / PAGE) - 1)))
-    await bot.send_message(
-        chat_id, report_text(t, rows, now, page), reply_markup=report_keyboard(rows, page)
-    )
+    markup = report_keyboard(rows, page)
+    if web is not None and rows:  # the web review screen, below the organizations
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[*(markup.inline_keyboard if markup else []), [web]]
+        )
+    await bot.send_message(chat_id, report_text(t, rows, now, page), reply_markup=markup)
 
 
 async def render_card(
@@ -186,9 +192,11 @@ async def on_tofile(
     t: Texts,
     clock: Clock,
     state: FSMContext,
+    web_links: WebLinks | None = None,
 ) -> None:
     await state.clear()
-    await show_report(bot, message.chat.id, uow, person, t, clock.now())
+    web = page_button(t, web_links, person, "review", clock) if web_links else None
+    await show_report(bot, message.chat.id, uow, person, t, clock.now(), web=web)
 
 
 async def on_report_button(

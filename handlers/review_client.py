@@ -100,11 +100,14 @@ async def notify_client(
     if person is None or person.id is None:
         return False
     chat = document.source_chat_id
-    if document.source_platform == mail.PLATFORM:
+    if document.source_platform != "telegram":
+        # By e-mail or from the web page: the sender's Telegram chat, when they have one.
         chats = [
             i.chat_id for i in await uow.people.identities(person.id) if i.platform == "telegram"
         ]
         if not chats:
+            if document.source_platform != mail.PLATFORM:
+                return False
             return await _mail_client(uow, files, document, person, mailer, handler_settings)
         chat = chats[0]
     caption, markup = returned_message(Texts(person.language), document)

@@ -7,13 +7,16 @@ from aiogram.types import Message
 from core.clock import Clock
 from core.domain import DocumentState
 from core.people import KnownPerson
+from core.permissions import upload_destinations
 from core.ports import UnitOfWork
 from core.review import returned_to_me
 from core.status import OrganizationStatus, month_status
+from core.web_access import WebLinks
 from handlers.mail import address_lines
 from handlers.review_client import returned_message
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
+from handlers.web_links import page_markup
 
 
 async def status(
@@ -23,13 +26,18 @@ async def status(
     t: Texts,
     clock: Clock,
     handler_settings: HandlerSettings = HANDLER_DEFAULTS,
+    web_links: WebLinks | None = None,
 ) -> None:
     organizations = await month_status(uow, person, clock.now())
     returned = await returned_to_me(uow, person.id)
     addresses = await address_lines(uow, person, t, handler_settings, clients_only=True)
+    uploads = web_links is not None and bool(await upload_destinations(uow, person.id))
     await uow.release_if_clean()
     text = t("status.empty") if not organizations else month_text(t, organizations)
-    await message.answer("\n\n".join([text, "\n".join(addresses)]) if addresses else text)
+    markup = page_markup(t, web_links, person, "upload", clock) if uploads else None
+    await message.answer(
+        "\n\n".join([text, "\n".join(addresses)]) if addresses else text, reply_markup=markup
+    )
     # Each returned document with the same answers as the message that returned it.
     for document in returned:
         text, markup = returned_message(t, document)

@@ -524,3 +524,13 @@ filing_settings = Table(
     _created(),
     UniqueConstraint("organization_id", name="uq_filing_settings_organization"),
 )
+
+# Browser links of the web pages already exchanged for a session (issue 15): a link opens
+# once, on whichever replica and after a restart too. Kept only until the link expires.
+used_web_links = Table(
+    "used_web_links",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index("ix_used_web_links_expires_at", "expires_at"),
+)

@@ -1,0 +1,314 @@
+"""Web pages under load: 50 clients upload 5 files each at once, while an accountant edits,
+categorizes and approves documents on the review screen.
+
+Real HTTP (uvicorn on 127.0.0.1) into the bot's own FastAPI app, signed-in with the bot's
+links, files through `core.intake.receive`; the reader is off (it runs in its own processes
+in production; here it would only add noise). Prints the upload p99 (one file, answer
+included), the review action p99 (each of edit, category, approve, the card that follows)
+and the process's memory; checks that every upload became a document. Last line one JSON
+object.
+
+    .venv/bin/python bench/web.py [--clients 50] [--files 5] [--database URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from contextlib import aclosing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from PIL import Image, ImageDraw
+from sqlalchemy import func, select, update
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.app import build_app, prepare, settle_memory  # noqa: E402
+from bot.settings import (  # noqa: E402
+    DatabaseSettings,
+    HttpSettings,
+    Settings,
+    TelegramSettings,
+    WebSettings,
+    WorkerSettings,
+)
+from bot.web import build_web  # noqa: E402
+from bot.webapp.config import master_key  # noqa: E402
+from core.categories import CATEGORIES  # noqa: E402
+from core.domain import (  # noqa: E402
+    AccessLevel,
+    Identity,
+    OfficeMember,
+    OfficeRole,
+    OrganizationMember,
+    Person,
+)
+from core.organizations import create_office, create_organization  # noqa: E402
+from core.web_access import sign_link  # noqa: E402
+from local_api.testing import DEFAULT_TOKEN, local_api  # noqa: E402
+from storage import tables  # noqa: E402
+from tests.support.scratch import empty_postgres  # noqa: E402
+
+REVIEWED = 60  # documents waiting for the accountant before the uploads start
+
+
+def picture(label: str) -> bytes:
+    """A small receipt-like JPEG, different for each label (so no two are duplicates)."""
+    image = Image.new("RGB", (640, 400), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 20), label, fill="black")
+    draw.rectangle((20, 60, 20 + random.randint(50, 600), 80), fill="gray")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def p50(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return round(ordered[len(ordered) // 2] * 1000, 1) if ordered else 0.0
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 1) if ordered else 0.0
+
+
+async def seed(app: Any, clients: int) -> tuple[list[int], int, int]:
+    now = datetime.now(UTC)
+    async with app.uow_factory() as uow:
+        office, _ = await create_office(uow, "Bench CPA", now)
+    async with app.uow_factory() as uow:
+        org = await create_organization(uow, office_id=office.id, name="Bench Ltd", now=now)
+    people = []
+    async with app.uow_factory() as uow:
+        for n in range(clients + 1):
+            person = await uow.people.add(
+                Person(display_name=f"p{n}", language="he"),
+                Identity(person_id=0, platform="telegram", external_id=9_000_000 + n,
+                         chat_id=9_000_000 + n),
+            )
+            people.append(person.id)
+        accountant = people.pop()
+        for pid in people:
+            await uow.organizations.add_member(
+                OrganizationMember(organization_id=org.id, person_id=pid,
+                                   access=AccessLevel.UPLOADER)
+            )
+        await uow.offices.add_member(
+            OfficeMember(office_id=office.id, person_id=accountant, role=OfficeRole.STAFF)
+        )
+        await uow.commit()
+    return people, accountant, org.id
+
+
+async def signed_in(
+    base: str, master: bytes, person_id: int, purpose: str
+) -> tuple[httpx.AsyncClient, str]:
+    client = httpx.AsyncClient(base_url=base, timeout=120)
+    token = sign_link(master, person_id, purpose, datetime.now(UTC))
+    opened = await client.get(f"/app/login?t={token}")
+    assert opened.status_code == 303, opened.text
+    csrf = (await client.get("/app/api/me")).json()["csrf"]
+    return client, csrf
+
+
+async def uploader(
+    base: str, master: bytes, person_id: int, files: list[bytes], times: list[float],
+    first: int = 1,
+) -> list[str]:
+    client, csrf = await signed_in(base, master, person_id, "upload")
+    outcomes = []
+    async with aclosing(client):
+        for index, data in enumerate(files):
+            started = time.perf_counter()
+            answer = await client.post(
+                f"/app/api/upload?name=r{index}.jpg&upload_id={person_id * 1000 + first + index}",
+                content=data,
+                headers={"X-CSRF-Token": csrf, "Content-Type": "image/jpeg"},
+            )
+            times.append(time.perf_counter() - started)
+            outcomes += [r["outcome"] for r in answer.json()["results"]]
+    return outcomes
+
+
+async def accountant_work(
+    base: str, master: bytes, person_id: int, stop: asyncio.Event, times: list[float]
+) -> int:
+    client, csrf = await signed_in(base, master, person_id, "review")
+    done = 0
+    post = {"headers": {"X-CSRF-Token": csrf}}
+    async with aclosing(client):
+        queue = (await client.get("/app/api/review/queue")).json()["documents"]
+        for item in queue:
+            if stop.is_set() and done >= 20:
+                break
+            url = f"/app/api/review/documents/{item['id']}"
+            started = time.perf_counter()
+            card = (await client.get(url)).json()
+            times.append(time.perf_counter() - started)
+            for action, body in (
+                ("field", {"field": "vendor_id", "value": "515303055"}),
+                ("category", {"category": CATEGORIES[0]}),
+                ("approve", {}),
+            ):
+                started = time.perf_counter()
+                answer = await client.post(
+                    f"{url}/{action}", json={"version": card["version"], **body}, **post
+                )
+                times.append(time.perf_counter() - started)
+                assert answer.status_code == 200, answer.text
+                card = answer.json()
+            done += 1
+    return done
+
+
+def settings_for(data_dir: Path, url: str, api_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        telegram=TelegramSettings(_env_file=None, token=DEFAULT_TOKEN, api_url=api_url),  # type: ignore[call-arg]
+        database=DatabaseSettings(_env_file=None, url=url),  # type: ignore[call-arg]
+        http=HttpSettings(_env_file=None, enabled=False),  # type: ignore[call-arg]
+        worker=WorkerSettings(_env_file=None, enabled=False),  # type: ignore[call-arg]
+        web=WebSettings(_env_file=None, allow_http_loopback=True),  # type: ignore[call-arg]
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """The bot's HTTP side in a process of its own, as in production: its latency and its
+    memory are not the load generator's."""
+    settings = settings_for(Path(args.data_dir), args.database, args.api_url)
+    app = build_app(settings)
+    await prepare(app)
+    people, accountant, _ = await seed(app, args.clients)
+    server = uvicorn.Server(
+        uvicorn.Config(build_web(app), host="127.0.0.1", port=int(args.port),
+                       log_level="warning", lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn has no event to wait on)
+        await asyncio.sleep(0.05)
+    settle_memory()
+    print(json.dumps({"people": people, "accountant": accountant}), flush=True)
+    await serving
+    await app.close()
+
+
+def rss_of(pid: int) -> tuple[float, float]:
+    """Resident and peak resident memory of a process, in MB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            found[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
+    return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        url = args.database or f"sqlite+aiosqlite:///{data_dir / 'tayuk.db'}"
+        if url.startswith("postgresql"):
+            await empty_postgres(url)
+        async with local_api(DEFAULT_TOKEN, bot_username="bench_bot") as (api_url, _):
+            settings = settings_for(data_dir, url, api_url)
+            server = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--serve", "--data-dir", str(data_dir),
+                "--database", url, "--api-url", api_url, "--port", str(args.port),
+                "--clients", str(args.clients),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            assert server.stdout is not None
+            ready = json.loads(await asyncio.wait_for(server.stdout.readline(), 120))
+            people, accountant = ready["people"], ready["accountant"]
+            base = f"http://127.0.0.1:{args.port}"
+            master = master_key(settings)
+            # Work waiting for the accountant: uploaded the same way, then made "read".
+            await uploader(base, master, people[0],
+                           [picture(f"pre {n}") for n in range(REVIEWED)], [], first=500)
+            app = build_app(settings)  # only its database, to look
+            async with app.uow_factory() as uow:
+                assert uow.session is not None
+                await uow.session.execute(
+                    update(tables.documents).values(
+                        state="to_file", kind="receipt",
+                        fields={"total": {"value": "117.00", "confidence": 0.9, "reason": ""},
+                                "vendor_id": {"value": "5153", "confidence": 0.3,
+                                              "reason": "blur"}},
+                    )
+                )
+                await uow.commit()
+            files = {pid: [picture(f"{pid}-{n}") for n in range(args.files)] for pid in people}
+            rss_before, _ = rss_of(server.pid)
+            upload_times: list[float] = []
+            review_times: list[float] = []
+            stop = asyncio.Event()
+            started = time.perf_counter()
+            reviewing = asyncio.create_task(
+                accountant_work(base, master, accountant, stop, review_times)
+            )
+            outcomes = await asyncio.gather(
+                *(uploader(base, master, pid, files[pid], upload_times) for pid in people)
+            )
+            upload_wall = time.perf_counter() - started
+            stop.set()
+            reviewed = await reviewing
+            rss, peak = rss_of(server.pid)
+            async with app.uow_factory() as uow:
+                assert uow.session is not None
+                stored = await uow.session.scalar(
+                    select(func.count()).select_from(tables.documents)
+                    .where(tables.documents.c.source_platform == "web")
+                )
+            server.terminate()
+            await server.wait()
+            await app.close()
+    sent = args.clients * args.files
+    flat = [o for group in outcomes for o in group]
+    return {
+        "database": url.split(":", 1)[0],
+        "uploads": sent,
+        "stored": flat.count("stored"),
+        "lost": sent + REVIEWED - int(stored or 0),
+        "upload_p50_ms": p50(upload_times),
+        "upload_p99_ms": p99(upload_times),
+        "upload_wall_s": round(upload_wall, 2),
+        "review_actions": len(review_times),
+        "reviewed_documents": reviewed,
+        "review_action_p50_ms": p50(review_times),
+        "review_action_p99_ms": p99(review_times),
+        "bot_rss_mb_before": rss_before,
+        "bot_rss_mb": rss,
+        "bot_peak_rss_mb": peak,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--files", type=int, default=5)
+    parser.add_argument("--database", default=None, help="e.g. postgresql+asyncpg://...")
+    parser.add_argument("--port", default=8791)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve:
+        asyncio.run(serve(arguments))
+        sys.exit(0)
+    result = asyncio.run(main(arguments))
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    print(json.dumps(result))
