@@ -13,6 +13,7 @@ from storage.files import DiskFileStore
 from storage.orm import start_mappers
 from storage.scratch import empty_postgres
 from storage.uow import SqlUnitOfWorkFactory
+from tests.counts import assert_counts_fresh
 
 POSTGRES_URL = os.environ.get("TAYUK_TEST_DATABASE_URL")
 
@@ -55,8 +56,11 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(session_factory(engine))
+async def uow_factory(engine: AsyncEngine) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    factory = SqlUnitOfWorkFactory(session_factory(engine))
+    yield factory
+    # Whatever the test did to documents, the /tofile counters still equal a fresh count.
+    await assert_counts_fresh(factory)
 
 
 @pytest.fixture
