@@ -163,7 +163,7 @@ async def main(
             "TAYUK_DATA_DIR": str(workdir),
             "TAYUK_HTTP_ENABLED": "false",
             "TAYUK_WORKER_ENABLED": "false",
-            "TAYUK_LOG_LEVEL": "WARNING",
+            "TAYUK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
         if downloads is not None:
             env["TAYUK_INTAKE_DOWNLOADS"] = str(downloads)
