@@ -187,6 +187,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         the_clock,
         max_attempts=settings.inbox.max_attempts,
         keep_done=timedelta(days=settings.inbox.keep_days),
+        concurrency=settings.inbox.concurrency,
     )
     return App(settings, engine, uow_factory, files, the_clock, bot, dispatcher, albums, inbox)
 
