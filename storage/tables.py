@@ -204,7 +204,7 @@ documents = Table(
     Index("ix_documents_org_state_created", "organization_id", "state", "created_at"),
     Index("uq_documents_org_number", "organization_id", "number", unique=True),
     # The returned documents of the few clients who blocked the bot (/tofile's flag).
-    Index("ix_documents_uploader_state", "uploaded_by", "state"),
+    Index("ix_documents_uploader_state", "uploaded_by", "state", "organization_id"),
     # The few documents that still need someone: the /tofile report reads this alone.
     Index(
         "ix_documents_open",

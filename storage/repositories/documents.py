@@ -190,10 +190,11 @@ class DocumentRepository(Repository):
             .subquery()
         )
         # From the few clients who blocked the bot to their returned documents (by index).
-        unreachable = (
-            select(_d.organization_id)
-            .join(tables.people, p.id == _d.uploaded_by)
-            .where(p.reachable.is_(False), _d.state == DocumentState.RETURNED.value)
+        # Written as "uploaded by one of these people" so that even a planner without
+        # statistics (SQLite) walks the (uploaded_by, state) index, not every document.
+        unreachable = select(_d.organization_id).where(
+            _d.uploaded_by.in_(select(p.id).where(p.reachable.is_(False))),
+            _d.state == DocumentState.RETURNED.value,
         )
         query = select(
             counts.c.org,
@@ -204,7 +205,8 @@ class DocumentRepository(Repository):
             counts.c.org.in_(unreachable),
             counts.c.retake,
         ).join(tables.organizations, o.id == counts.c.org)
-        rows = await self.session.execute(query)
+        # All at once: iterating fetches row by row through the async adapter.
+        rows = (await self.session.execute(query)).all()
         return [
             ReportRow(
                 org, name, int(count or 0), oldest, int(back or 0), bool(lost), int(retake or 0)

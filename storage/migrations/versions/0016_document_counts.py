@@ -162,7 +162,9 @@ def upgrade() -> None:
         ),
     )
     # For the unreachable-client flag: the returned documents of the few blocked clients.
-    op.create_index("ix_documents_uploader_state", "documents", ["uploaded_by", "state"])
+    op.create_index(
+        "ix_documents_uploader_state", "documents", ["uploaded_by", "state", "organization_id"]
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     retake = PG_RETAKE if postgres else SQLITE_RETAKE
     op.execute(_BACKFILL.format(retake=retake.format(row="d"), review=REVIEW_SQL))
