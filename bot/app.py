@@ -255,6 +255,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         the_clock,
         max_attempts=settings.inbox.max_attempts,
         keep_done=timedelta(days=settings.inbox.keep_days),
+        concurrency=settings.inbox.concurrency,
         leases=None if redis is None else ChatLeases(redis, settings.redis.chat_lease_seconds),
     )
     return App(

@@ -124,8 +124,13 @@ class InboxProcessor:
         max_attempts: int = 3,
         keep_done: timedelta = timedelta(days=7),
         leases: ChatLeases | None = None,
+        concurrency: int = 16,
     ) -> None:
         self.dispatcher = dispatcher
+        # Chats run side by side, but only this many handlers at once: 1,000 clients at
+        # once otherwise start 1,000 handlers that queue for the database pool's few
+        # connections, and those waiting longer than its timeout fail (bench/scale.py).
+        self._slots = asyncio.Semaphore(concurrency)
         self.bot = bot
         self.inbox = inbox
         self.clock = clock
@@ -308,9 +313,10 @@ class InboxProcessor:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            response = await self.dispatcher.feed_update(self.bot, update)
-            if isinstance(response, TelegramMethod):
-                await self.dispatcher.silent_call_request(self.bot, response)
+            async with self._slots:
+                response = await self.dispatcher.feed_update(self.bot, update)
+                if isinstance(response, TelegramMethod):
+                    await self.dispatcher.silent_call_request(self.bot, response)
         except Exception:
             # Done all the same: an update that fails every time must not block its chat.
             outcome = "failed"

@@ -89,6 +89,9 @@ class InboxSettings(BaseSettings):
     # Finished updates are kept this long (Telegram redelivers for at most a day).
     keep_days: int = 7
     polling_timeout: int = 10
+    # Updates handled at the same moment (chats beyond wait their turn in memory). Keep it
+    # under the PostgreSQL pool (10 + 10 overflow): each handler holds a connection at times.
+    concurrency: int = Field(default=16, ge=1)
 
 
 class OcrSettings(BaseSettings):

@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import re
+import resource
 import sys
 from typing import Any
 
@@ -20,6 +21,9 @@ from .state import DEFAULT_USERNAME, ServerState
 
 log = logging.getLogger(__name__)
 
+# 1,000 clients connecting at once: aiohttp's default listen backlog (128) overflows and
+# the kernel drops or resets the rest (the kernel caps it at net.core.somaxconn).
+BACKLOG = 4096
 MAX_REQUEST = 60 * 1024 * 1024  # above the 50 MB upload limit, so we can answer 413 ourselves
 _BOT_PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?$")
 
@@ -80,6 +84,17 @@ def create_app(state: ServerState | None = None) -> web.Application:
     return app
 
 
+def raise_open_files_limit() -> int:
+    """Lifts this process's soft limit of open files to the hard one (often 1,024 soft):
+    each client is a socket, and past the limit accept() fails and clients are reset."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 class LocalApiServer:
     """Runs the app on host:port (0 = a free port) inside the current event loop."""
 
@@ -105,8 +120,9 @@ class LocalApiServer:
         self._runner = web.AppRunner(
             self.app, shutdown_timeout=1.0, handler_cancellation=True, access_log=None
         )
+        raise_open_files_limit()
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=BACKLOG)
         await site.start()
         if self.port == 0:
             self.port = self._runner.addresses[0][1]

@@ -40,7 +40,11 @@ def create_engine(
     elif url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": SQLITE_LOCK_TIMEOUT}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+        # No pre-ping: it is one more round trip on every checkout (a sixth of the bot's
+        # time per document in bench/scale.py). A connection broken by a server restart
+        # fails once, SQLAlchemy then drops the whole pool, and the update inbox and the
+        # job queue run the failed work again. Recycling covers proxies that drop idle ones.
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -213,6 +213,8 @@ documents = Table(
     ),
     Index("ix_documents_org_state_created", "organization_id", "state", "created_at"),
     Index("uq_documents_org_number", "organization_id", "number", unique=True),
+    # The returned documents of the few clients who blocked the bot (/tofile's flag).
+    Index("ix_documents_uploader_state", "uploaded_by", "state", "organization_id"),
     # The few documents that still need someone: the /tofile report reads this alone.
     Index(
         "ix_documents_open",
@@ -223,6 +225,21 @@ documents = Table(
         postgresql_where=text(OPEN_STATES_SQL),
         sqlite_where=text(OPEN_STATES_SQL),
     ),
+)
+
+# Documents per organization and state, kept equal to a fresh count by database triggers
+# (migration 0016) in the same transaction as every change: /tofile reads these few rows
+# instead of aggregating every open document.
+document_counts = Table(
+    "document_counts",
+    metadata,
+    Column("organization_id", Integer, ForeignKey("organizations.id"), primary_key=True),
+    Column("state", String(30), primary_key=True),
+    # A returned document the bot itself asked to retake (not the office's return).
+    Column("retake", Boolean, primary_key=True),
+    Column("count", Integer, nullable=False),
+    # The arrival of the oldest such document, for the states waiting for the office.
+    Column("oldest", UtcDateTime(), nullable=True),
 )
 
 stored_files = Table(

@@ -13,6 +13,7 @@ from storage.database import create_engine, session_factory
 from storage.files import DiskFileStore
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
+from tests.counts import assert_counts_fresh
 from tests.support.scratch import empty_postgres
 
 POSTGRES_URL = os.environ.get("TAYUK_TEST_DATABASE_URL")
@@ -56,8 +57,11 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(session_factory(engine))
+async def uow_factory(engine: AsyncEngine) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    factory = SqlUnitOfWorkFactory(session_factory(engine))
+    yield factory
+    # Whatever the test did to documents, the /tofile counters still equal a fresh count.
+    await assert_counts_fresh(factory)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, case, func, select, update
@@ -28,6 +28,15 @@ def open_states() -> ColumnElement[bool]:
             literal_execute=True,
         )
     )
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """An aggregate's datetime comes back raw (SQLite: a naive string)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class DocumentRepository(Repository):
@@ -149,44 +158,42 @@ class DocumentRepository(Repository):
             raise Conflict("review.already_handled") from exc
 
     async def review_report(self, person_id: int) -> list[ReportRow]:
-        """One grouped query over the organizations the person's offices reach."""
+        """Read from the per-organization counters (kept by triggers, migration 0016): a few
+        rows per organization, not every open document."""
         o = tables.organizations.c
         a = tables.office_access.c
         m = tables.office_members.c
         p = tables.people.c
+        c = tables.document_counts.c
         reachable_orgs = (
             select(a.organization_id)
             .join(tables.office_members, m.office_id == a.office_id)
             .where(m.person_id == person_id, m.removed_at.is_(None), a.revoked_at.is_(None))
         )
-        waiting = _d.state.in_(_REVIEW)
-        returned = _d.state == DocumentState.RETURNED.value
-        # An automatic retake request is not the office's return: counted apart.
-        retake = returned & func.coalesce(_d.return_auto, False)
-        office_returned = returned & ~retake
-        # Counted from the (organization, state, created_at) index alone; people are joined
-        # only for the few returned documents, to find clients we cannot reach.
+        waiting = c.state.in_(_REVIEW)
+        returned = c.state == DocumentState.RETURNED.value
         counts = (
             select(
-                _d.organization_id.label("org"),
-                func.sum(case((waiting, 1), else_=0)).label("waiting"),
-                func.min(case((waiting, _d.created_at))).label("oldest"),
-                func.sum(case((office_returned, 1), else_=0)).label("returned"),
-                func.sum(case((retake, 1), else_=0)).label("retake"),
+                c.organization_id.label("org"),
+                func.sum(case((waiting, c.count), else_=0)).label("waiting"),
+                func.min(case((waiting & (c.count > 0), c.oldest))).label("oldest"),
+                func.sum(case((returned & ~c.retake, c.count), else_=0)).label("returned"),
+                func.sum(case((returned & c.retake, c.count), else_=0)).label("retake"),
             )
-            .where(_d.organization_id.in_(reachable_orgs), open_states())
-            .group_by(_d.organization_id)
+            .where(
+                c.organization_id.in_(reachable_orgs),
+                c.state.in_(tables.OPEN_STATES),
+                c.count > 0,
+            )
+            .group_by(c.organization_id)
             .subquery()
         )
-        unreachable = (
-            select(_d.organization_id)
-            .join(tables.people, p.id == _d.uploaded_by)
-            .where(
-                open_states(),
-                returned,
-                p.reachable.is_(False),
-                _d.organization_id.in_(reachable_orgs),
-            )
+        # From the few clients who blocked the bot to their returned documents (by index).
+        # Written as "uploaded by one of these people" so that even a planner without
+        # statistics (SQLite) walks the (uploaded_by, state) index, not every document.
+        unreachable = select(_d.organization_id).where(
+            _d.uploaded_by.in_(select(p.id).where(p.reachable.is_(False))),
+            _d.state == DocumentState.RETURNED.value,
         )
         query = select(
             counts.c.org,
@@ -197,13 +204,46 @@ class DocumentRepository(Repository):
             counts.c.org.in_(unreachable),
             counts.c.retake,
         ).join(tables.organizations, o.id == counts.c.org)
-        rows = await self.session.execute(query)
+        # All at once: iterating fetches row by row through the async adapter.
+        rows = (await self.session.execute(query)).all()
         return [
             ReportRow(
                 org, name, int(count or 0), oldest, int(back or 0), bool(lost), int(retake or 0)
             )
             for org, name, count, oldest, back, lost, retake in rows
         ]
+
+    async def fresh_counts(self) -> dict[tuple[int, str, bool], tuple[int, datetime | None]]:
+        """What `document_counts` must hold, aggregated afresh (for tests and checks)."""
+        retake = (_d.state == DocumentState.RETURNED.value) & func.coalesce(
+            _d.return_auto, False
+        )
+        rows = await self.session.execute(
+            select(
+                _d.organization_id,
+                _d.state,
+                retake,
+                func.count(),
+                func.min(case((_d.state.in_(_REVIEW), _d.created_at))),
+            )
+            .where(_d.organization_id.is_not(None))
+            .group_by(_d.organization_id, _d.state, retake)
+        )
+        return {
+            (org, DocumentState(state).value, bool(auto)): (int(count), _utc(oldest))
+            for org, state, auto, count, oldest in rows
+        }
+
+    async def kept_counts(self) -> dict[tuple[int, str, bool], tuple[int, datetime | None]]:
+        """The counters as kept (rows counted down to zero left out)."""
+        c = tables.document_counts.c
+        rows = await self.session.execute(
+            select(c.organization_id, c.state, c.retake, c.count, c.oldest).where(c.count != 0)
+        )
+        return {
+            (org, state, bool(auto)): (int(count), oldest)
+            for org, state, auto, count, oldest in rows
+        }
 
     async def next_to_file(self, organization_id: int, after_id: int | None) -> Document | None:
         query: Any = (

@@ -24,6 +24,7 @@ from core.domain import AccessLevel, InviteKind
 from local_api.client import ChatMessage, LocalApiClient, TgUser
 from local_api.testing import DEFAULT_TOKEN, local_api
 from tests import scenario
+from tests.counts import assert_counts_fresh
 
 
 @dataclass
@@ -146,6 +147,8 @@ async def running_bot(tmp_path: Path, database_url: str, **worker: Any) -> Async
             app.tasks.append(start_worker(app))
         try:
             yield harness
+            # Every story also checks the /tofile counters against a fresh count.
+            await assert_counts_fresh(app.uow_factory)
         finally:
             await harness.stop_polling()
             await app.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import resource
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramConflictError
 
 from local_api.client import ControlApiError, LocalApiClient, TgUser
-from local_api.testing import aiogram_bot, local_api
+from local_api.testing import DEFAULT_TOKEN, aiogram_bot, local_api, local_server
 
 from .conftest import make_jpeg
 
@@ -133,3 +134,56 @@ async def test_many_users_at_once_with_aiohttp_transport() -> None:
             r[0].sent_at - (s.available_at or 0) for r, s in zip(replies, sent, strict=True)
         ]
         assert all(x >= 0 for x in latency)
+
+
+async def test_a_thousand_clients_connected_at_once_are_all_answered() -> None:
+    """1,000 open connections at the same moment (a harness's users, or a service's bots):
+    none is reset, whatever the process's soft limit of open files was (often 1,024, and
+    both ends of each connection live in this process)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))  # as on many hosts
+    try:
+        statuses = await _thousand_at_once()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert statuses == [200] * 1000
+
+
+async def _thousand_at_once() -> list[int]:
+    async with local_server() as server:
+
+        async def one(n: int) -> int:
+            reader, writer = await asyncio.open_connection(server.host, server.port)
+            try:
+                writer.write(
+                    f"GET /bot{DEFAULT_TOKEN}/getMe HTTP/1.1\r\nHost: x\r\n"
+                    "Connection: close\r\n\r\n".encode()
+                )
+                await writer.drain()
+                return int((await reader.readline()).split()[1])
+            finally:
+                writer.close()
+
+        async def all_connected() -> list[int]:
+            return await asyncio.gather(*(one(n) for n in range(1000)))
+
+        return await asyncio.wait_for(all_connected(), timeout=60)
+
+
+async def test_one_request_waits_for_many_chats() -> None:
+    async with local_api(transport="aiohttp") as (base_url, client):
+        users = [TgUser(id=9_500 + i, first_name=f"u{i}") for i in range(40)]
+        await asyncio.gather(*(client.add_chat(u) for u in users))
+        ids = [u.id for u in users]
+        waiting = asyncio.create_task(client.wait_for_many(ids, 1, timeout=10))
+        async with aiogram_bot(base_url) as tg_bot:
+            for user in users[:-1]:
+                await tg_bot.send_message(user.id, "✓")
+            assert not waiting.done()  # the last chat has nothing yet
+            await tg_bot.send_message(users[-1].id, "✓")
+        found = await waiting
+        assert sorted(found) == sorted(ids)
+        assert all([m.text for m in found[i]] == ["✓"] for i in ids)
+        # A timeout answers with what there is.
+        partial = await client.wait_for_many([ids[0], 1], 1, timeout=0.2)
+        assert len(partial[ids[0]]) == 1 and partial[1] == []
