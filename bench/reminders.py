@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 from bot.scheduler import DeadlineTicker  # noqa: E402
 from bot.sender import RateLimiter, TelegramSender  # noqa: E402
 from storage.orm import start_mappers  # noqa: E402
-from tests.support.scratch import empty_postgres  # noqa: E402
 from tests.deadline_world import FakeClock, at  # noqa: E402
 from tests.e2e.harness import running_bot  # noqa: E402
 from tests.e2e.test_reminder_throughput import CLIENTS, seed  # noqa: E402
+from tests.support.scratch import empty_postgres  # noqa: E402
 
 INJECTED_429 = 5
 

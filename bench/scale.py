@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.intake import PeakMemory, photo  # noqa: E402
+from core.domain import AccessLevel, JobState, OfficeRole, VatFrequency  # noqa: E402
 from local_api.client import Emitted, LocalApiClient, TgUser  # noqa: E402
 from local_api.testing import DEFAULT_TOKEN, local_server  # noqa: E402
-from core.domain import AccessLevel, JobState, OfficeRole, VatFrequency  # noqa: E402
 from storage import migrate, tables  # noqa: E402
 from storage.database import create_engine  # noqa: E402
 from tests.support.scratch import empty_postgres  # noqa: E402

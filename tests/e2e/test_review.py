@@ -242,8 +242,12 @@ async def test_the_client_sees_returned_documents_in_status_with_the_same_button
     assert "המסמך אינו קריא" in (returned.text or "")
     # Explaining from the /status message attaches to the same document.
     await harness.after(DANA, harness.api.click(DANA, returned, "💬 השבה בהסבר"))
+    before = len(await harness.api.messages(ALICE.id))
     thanks = await harness.say(DANA, "It is the parking receipt from Monday")
     assert "תודה" in (thanks.text or "")
+    # Alice hears of the answer (paced by the outbox: it may come just after Dana's thanks).
+    notice = (await harness.api.wait_for_messages(ALICE.id, before + 1, timeout=10))[before]
+    assert "Dana answered document #1" in (notice.text or "")
     _, state, _, _ = await the_document(harness)
     assert state is DocumentState.TO_FILE and await answered(harness) is True
 
