@@ -17,7 +17,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     FSInputFile,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -31,13 +30,14 @@ from core.books.records import ExportFormat
 from core.books.spreadsheet import COLUMNS, SUMMARY
 from core.categories import CATEGORIES
 from core.deadlines.periods import Period
-from core.domain import Document
 from core.errors import NotAllowed, TayukError
 from core.people import KnownPerson
 from core.permissions import Action, may, may_in_office
 from core.ports import Clock, FileStore, UnitOfWork
 from handlers.callbacks import BooksAct
 from handlers.editing import edit_in_place
+from handlers.late_card import period_name
+from handlers.review import show_card
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
 
@@ -61,12 +61,6 @@ def export_labels(t: Texts) -> dict[str, str]:
     }
     labels |= {f"sheet.{s}": t(f"export.sheet.{s}") for s in ("documents", "summary")}
     return labels
-
-
-def period_name(period: Period) -> str:
-    if period.start.month == period.end.month:
-        return f"{period.start.month:02d}/{period.start.year}"
-    return f"{period.start.month:02d}-{period.end.month:02d}/{period.start.year}"
 
 
 def _parse_period(label: str) -> Period:
@@ -386,29 +380,6 @@ async def reopen_reason_typed(
 # --- a late document's card ----------------------------------------------------------------
 
 
-async def late_notice(
-    uow: UnitOfWork,
-    t: Texts,
-    document: Document,
-    caption: str,
-    markup: InlineKeyboardMarkup,
-) -> tuple[str, InlineKeyboardMarkup]:
-    """A document of a closed period: said on its card, with the next open period to take."""
-    target = await service.late_for(uow, document)
-    if target is None or document.organization_id is None:
-        return caption, markup
-    organization = await uow.organizations.get(document.organization_id)
-    if organization is None:
-        return caption, markup
-    closed = service.document_period(organization, document)
-    caption += "\n" + t("books.late_on_card", period=period_name(closed))
-    button = InlineKeyboardButton(
-        text=t("books.button_move_one", period=period_name(target)),
-        callback_data=BooksAct(m="v", a="l", o=document.id or 0, p=target.label).pack(),
-    )
-    return caption, InlineKeyboardMarkup(inline_keyboard=[*markup.inline_keyboard, [button]])
-
-
 async def _move_one(
     query: CallbackQuery,
     uow: UnitOfWork,
@@ -418,8 +389,6 @@ async def _move_one(
     document_id: int,
     now: datetime,
 ) -> None:
-    from handlers.review import show_card  # the card belongs to the review screens
-
     target = await service.move_to_open_period(uow, person.id, document_id, now)
     document = await uow.documents.get(document_id)
     message = query.message

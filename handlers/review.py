@@ -31,8 +31,9 @@ from core.people import KnownPerson
 from core.ports import FileStore, Mailer, UnitOfWork
 from core.review_card import Card
 from core.web_access import WebLinks
-from handlers import books, review_client, smart_card
+from handlers import review_client, smart_card
 from handlers.callbacks import ReviewAct, ReviewAction, ReviewOrg
+from handlers.late_card import late_notice
 from handlers.outbox import Outbox
 from handlers.review_client import ClientFlow as ClientFlow
 from handlers.review_client import notify_client as notify_client
@@ -105,7 +106,7 @@ async def render_card(
     caption = card_caption(t, document, card.organization, card.category)
     markup = card_keyboard(t, document)
     # A document of a closed VAT period says so, with the next open period to take (books).
-    caption, markup = await books.late_notice(uow, t, document, caption, markup)
+    caption, markup = await late_notice(uow, t, document, caption, markup)
     more = await smart_card.extras(uow, document, card.category)  # smart filing (issue 17)
     caption, shown = smart_card.decorate(t, document, caption, markup, more)
     await uow.release_if_clean()
