@@ -20,10 +20,23 @@ from handlers.texts import Texts
 log = logging.getLogger(__name__)
 
 # Groups of commands, in menu order; a person gets every group their roles allow.
-CLIENT = ("status", "deadlines", "help", "lang")
+CLIENT = ("status", "deadlines", "expected", "help", "lang")
 CLIENT_MANAGER = ("org", "invite", "invites", "access")  # full access to a business
-OFFICE = ("tofile", "neworg", "invite", "invites", "filed", "duedate", "categories", "team")
-OFFICE_MANAGER = ("joinlink", "schedule")  # the office's owner and admins
+OFFICE = (
+    "tofile",
+    "neworg",
+    "invite",
+    "invites",
+    "filed",
+    "duedate",
+    "vat",
+    "export",
+    "expected",
+    "autofiled",
+    "categories",
+    "team",
+)
+OFFICE_MANAGER = ("joinlink", "schedule", "autofile")  # the office's owner and admins
 DEFAULT = CLIENT  # the menu before anything is known about a person
 
 
