@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any, Protocol
 
-from core.domain import Document, DocumentKind
+from core.domain import DocumentKind
 from core.reading.tax_rules import allocation_threshold
 
 PURCHASE_INVOICE = 700  # חשבונית מס רכש (OPENFRMT appendix 1)
@@ -42,6 +43,19 @@ class MissingRate(ValueError):
         self.currency = currency
         self.day = day
         self.document_id = document_id
+
+
+class Filed(Protocol):
+    """What the books read of a document: a `Document`, or the lighter row an export reads."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> DocumentKind: ...
+    @property
+    def fields(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +96,7 @@ class Entry:
         return self.doc_type == PURCHASE_CREDIT
 
 
-def _field(document: Document, name: str) -> str | None:
+def _field(document: Filed, name: str) -> str | None:
     entry = document.fields.get(name)
     if isinstance(entry, dict) and entry.get("value") not in (None, ""):
         return str(entry["value"])
@@ -99,7 +113,7 @@ def _decimal(raw: str | None) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def document_day(document: Document) -> date:
+def document_day(document: Filed) -> date:
     """The tax point: the document's date, else the day it arrived."""
     raw = _field(document, "date")
     if raw:
@@ -111,7 +125,7 @@ def document_day(document: Document) -> date:
     return document.created_at.date()
 
 
-def period_day(document: Document) -> date:
+def period_day(document: Filed) -> date:
     """The day that puts a document in a VAT period: a later period the accountant chose
     for a document that arrived after its own was closed, else its date."""
     moved = document.fields.get("_vat_period_day")
@@ -126,7 +140,7 @@ def _share_of(vat: Decimal, share: Fraction) -> Decimal:
 
 
 def entry_of(
-    document: Document,
+    document: Filed,
     chart: Mapping[str, Fraction],
     rates: Mapping[tuple[str, date], Decimal],
 ) -> Entry:
