@@ -96,6 +96,9 @@ class Entry:
         return self.doc_type == PURCHASE_CREDIT
 
 
+_NON_DIGIT = re.compile(r"\D")
+
+
 def _field(document: Filed, name: str) -> str | None:
     entry = document.fields.get(name)
     if isinstance(entry, dict) and entry.get("value") not in (None, ""):
@@ -143,11 +146,14 @@ def entry_of(
     document: Filed,
     chart: Mapping[str, Fraction],
     rates: Mapping[tuple[str, date], Decimal],
+    *,
+    day: date | None = None,
 ) -> Entry:
     """The document as the books see it. Raises MissingRate for a foreign currency without
-    the representative rate of the document's date."""
+    the representative rate of the document's date (`day`, when the caller has it)."""
     assert document.id is not None
-    day = document_day(document)
+    if day is None:
+        day = document_day(document)
     credit = document.kind is DocumentKind.CREDIT_NOTE
     sign = Decimal(-1) if credit else Decimal(1)
     total = abs(_decimal(_field(document, "total")) or Decimal(0)).quantize(CENT)
@@ -165,7 +171,7 @@ def entry_of(
     net = total - vat
     category = str(document.fields.get("_category") or "other")
     share = chart.get(category, Fraction(1))
-    allocation = re.sub(r"\D", "", _field(document, "allocation_number") or "")
+    allocation = _NON_DIGIT.sub("", _field(document, "allocation_number") or "")
     reasons: list[str] = []
     deductible = _share_of(vat, share)
     if document.kind not in TAX_INVOICES:
@@ -181,7 +187,7 @@ def entry_of(
                 reasons.append(AT_THRESHOLD)
     if vat and share != 1 and NOT_TAX_INVOICE not in reasons:
         reasons.insert(0, SHARE)
-    vendor_id = re.sub(r"\D", "", _field(document, "vendor_id") or "")
+    vendor_id = _NON_DIGIT.sub("", _field(document, "vendor_id") or "")
     return Entry(
         document_id=document.id,
         doc_type=PURCHASE_CREDIT if credit else PURCHASE_INVOICE,

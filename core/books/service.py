@@ -125,7 +125,6 @@ class _Scan:
     office_id: int | None
     shares: dict[str, Fraction]
     rates: dict[tuple[str, date], Decimal]
-    keys: list[_SortKey]
     entries: list[Entry]
     picture: VatPicture
     missing: list[MissingRate]
@@ -157,8 +156,11 @@ async def _scan(
     missing: list[tuple[_SortKey, MissingRate]] = []
     tally = VatPicture()
     waiting = returned = 0
+    # Only a period of the organization's own frequency holds documents.
+    own_period = period_of(organization, period.start) == period
     async for row in uow.books.period_rows_since(organization_id, _PERIOD_STATES, since):
-        if period_of(organization, period_day(row)) != period:
+        placed = period_day(row)
+        if not (own_period and period.start <= placed <= period.end):
             continue
         if row.state is DocumentState.TO_FILE or row.state is DocumentState.NEEDS_MANUAL:
             waiting += 1
@@ -170,9 +172,10 @@ async def _scan(
         if currency not in known:  # rates are read once per currency met
             known.add(currency)
             rates.update(await uow.books.rates({currency}))
-        key = (period_day(row), row.id)
+        key = (placed, row.id)
+        moved = "_vat_period_day" in row.fields
         try:
-            entry = entry_of(row, shares, rates)
+            entry = entry_of(row, shares, rates, day=None if moved else placed)
         except MissingRate as exc:
             missing.append((key, exc))
             continue
@@ -192,7 +195,6 @@ async def _scan(
         office_id,
         shares,
         rates,
-        spool.keys() if spool is not None else [key for key, _ in found],
         entries,
         tally,
         [exc for _, exc in missing],
@@ -366,7 +368,7 @@ async def _export(
     mappings = await uow.books.mappings(books.office_id) if books.office_id else {}
     plan = AccountPlan.of(mappings, names)
     entries = spool
-    document_ids = [document_id for _, document_id in books.keys]
+    document_ids = spool.document_ids()
     bookkeeping = await uow.books.bookkeeping(organization_id)
     pid = primary_id or secrets.randbelow(9 * 10**14) + 10**14
     job = _Job(

@@ -23,7 +23,7 @@ _c = tables.closed_periods.c
 
 
 class BooksRepository(Repository):
-    PERIOD_CHUNK = 1000  # rows a period read takes from the database at a time
+    PERIOD_CHUNK = 500  # rows a period read takes from the database at a time
 
     async def mappings(self, office_id: int) -> dict[tuple[str, str], str]:
         rows = await self.session.execute(
