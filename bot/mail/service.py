@@ -113,7 +113,7 @@ def authenticator_for(settings: Settings) -> mail.Authenticator:
         return AuthResultsAuthenticator(settings.mail.authserv_id)
     if settings.mail.auth == "none":
         return skip_check
-    return DkimAuthenticator()
+    return DkimAuthenticator(arc_forwarders=settings.mail.arc_forwarders.split(","))
 
 
 def html_renderer() -> Any:
