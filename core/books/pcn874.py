@@ -55,6 +55,9 @@ class Pcn874Result:
 def header(
     vat_number: str, report_month: tuple[int, int], produced: datetime, totals: Pcn874Result
 ) -> bytes:
+    # A bi-monthly reporter's period goes under its second month, as the Authority's
+    # deadline table files it (notes/israel-tax.md). Unverified for this field: the ITA's
+    # 874 PDF was not read, and the one implementation only says "month reported" (YYYYMM).
     year, month = report_month
     to_pay = -(totals.other_vat + totals.equipment_vat)  # no sales here: a refund
     return record(
