@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -142,7 +142,7 @@ def write_xlsx(
     amount_columns = {*AMOUNTS, "foreign_total"}
     numbers = {*amount_columns, "document", "doc_type", "rate"}
     # Per column: its letter, how its cells are written and their style: typed, no guessing.
-    plan = [
+    plan: list[tuple[str, Callable[[str, Any, int], str], int]] = [
         (
             xlsx.column_letter(col),
             xlsx.day_cell
@@ -170,7 +170,7 @@ def write_xlsx(
             picture.add(entry)
             number += 1
             cells = [
-                write(f"{letter}{number}", value, style)  # type: ignore[operator]
+                write(f"{letter}{number}", value, style)
                 for (letter, write, style), value in zip(plan, _row(entry, labels), strict=True)
                 if value is not None and value != ""  # an empty cell is simply not written
             ]
