@@ -237,6 +237,7 @@ def write(
             middle, tail = _b100_shared(enc, batch, entry)
             supplier = journal_lines[-1].account.key
             last = len(journal_lines)
+            records = []
             for line_no, line in enumerate(journal_lines, start=1):
                 totals = accounts.get(line.account.key)
                 if totals is None:
@@ -248,11 +249,12 @@ def write(
                 counter = ""
                 if single:
                     counter = supplier if line_no != last else journal_lines[0].account.key
-                put(
+                records.append(
                     _b100_line(
                         enc, unnumbered, vat9, transaction, line_no, middle, tail, line, counter
                     )
                 )
+            put(b"".join(records))
             lines += last
         path = folder(vat, produced)
         stamp = (produced.year, produced.month, produced.day, produced.hour, produced.minute, 0)
