@@ -140,6 +140,10 @@ class MailSettings(BaseSettings):
     # Authentication-Results from `authserv_id` only), or none (a trusted relay checks).
     auth: Literal["dkim", "authres", "none"] = "dkim"
     authserv_id: str | None = None
+    # With `dkim`: forwarders whose ARC seal is trusted (comma-separated sealing domains,
+    # e.g. "google.com"): a message they changed on the way still proves its sender by
+    # what they recorded when it reached them.
+    arc_forwarders: str = ""
     # Days a rotated address still answers with a polite bounce.
     grace_days: int = 30
     # Seconds a receiver holds a mail's job; a killed one's mails are taken over after this.

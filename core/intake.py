@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -192,8 +192,43 @@ async def store_upload(
     now: datetime,
 ) -> Stored:
     """Checks and stores the file, creates the document and its read job, and commits."""
-    assert person.id is not None
     kept = await keep_file(files, upload, data)
+    return await store_kept(uow, person=person, kept=kept, plan=plan, batch=batch, now=now)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What every file of one message needs to know of its organization, read once."""
+
+    organization: Organization | None
+    may_income: bool
+
+
+async def standing_of(uow: UnitOfWork, person: Person, organization_id: int | None) -> Standing:
+    assert person.id is not None
+    if organization_id is None:
+        return Standing(None, False)
+    return Standing(
+        await uow.organizations.get(organization_id),
+        await may(uow, person.id, Action.UPLOAD_INCOME, organization_id),
+    )
+
+
+async def store_kept(
+    uow: UnitOfWork,
+    *,
+    person: Person,
+    kept: KeptFile,
+    plan: UploadPlan,
+    batch: str,
+    now: datetime,
+    standing: Standing | None = None,
+    commit: bool = True,
+) -> Stored:
+    """The document of a file already kept, with its read job; committed unless the caller
+    commits a whole message at once."""
+    assert person.id is not None
+    upload = kept.upload
     document = Document(
         uploaded_by=person.id,
         batch=batch,
@@ -205,11 +240,9 @@ async def store_upload(
         created_at=now,
         updated_at=now,
     )
-    organization = None
-    may_income = False
-    if plan.organization_id is not None:
-        organization = await uow.organizations.get(plan.organization_id)
-        may_income = await may(uow, person.id, Action.UPLOAD_INCOME, plan.organization_id)
+    if standing is None:
+        standing = await standing_of(uow, person, plan.organization_id)
+    organization, may_income = standing.organization, standing.may_income
     if wants_income(upload.caption) and may_income:
         document.direction = Direction.INCOME
     duplicate_of = await _place(uow, document, kept.sha256, now)
@@ -232,7 +265,8 @@ async def store_upload(
             },
         )
     )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return Stored(
         document,
         duplicate_of,
@@ -409,6 +443,68 @@ async def album(uow: UnitOfWork, person: Person, batch: str) -> Album:
     org_id = documents[0].organization_id if documents else None
     income = org_id is not None and await may(uow, person.id, Action.UPLOAD_INCOME, org_id)
     return Album(documents, placed=True, organization=organization, may_mark_income=income)
+
+
+async def keep_all(
+    files: FileStore, parts: Sequence[tuple[Upload, bytes]]
+) -> list[KeptFile | FileRejected]:
+    """The files of one message (an e-mail's attachments) checked and written together,
+    each off the event loop: what `keep_file` gives, or why the file is refused. Called
+    with no transaction open."""
+
+    async def keep(upload: Upload, data: bytes) -> KeptFile:
+        check_size(upload.file_size)
+        check_declared_type(upload.mime_type, upload.file_name)
+        return await keep_file(files, upload, data)
+
+    found = await asyncio.gather(*(keep(*part) for part in parts), return_exceptions=True)
+    results: list[KeptFile | FileRejected] = []
+    for outcome in found:
+        if isinstance(outcome, KeptFile | FileRejected):
+            results.append(outcome)
+        else:
+            raise outcome
+    return results
+
+
+async def receive_all(
+    uow: UnitOfWork,
+    *,
+    person: Person,
+    organization_id: int,
+    parts: Sequence[tuple[Upload, KeptFile | FileRejected]],
+    batch: str,
+    now: datetime,
+) -> list[Received]:
+    """The documents of one message's files (`keep_all`), as `receive` makes one: the same
+    store and duplicate finding. The rows go in the caller's transaction, which commits the
+    whole message at once (a crash before leaves none of them)."""
+    plan = UploadPlan(PlanOutcome.STORE, organization_id, [organization_id])
+    standing = await standing_of(uow, person, organization_id)
+    results: list[Received] = []
+    for upload, kept in parts:
+        existing = await uow.documents.by_source(
+            upload.platform, upload.chat_id, upload.message_id
+        )
+        if existing is not None:
+            results.append(Received(ReceiveOutcome.ALREADY_HAVE, existing))
+        elif isinstance(kept, FileRejected):
+            results.append(
+                Received(ReceiveOutcome.REFUSED, reason=kept.key, params=dict(kept.params))
+            )
+        else:
+            stored = await store_kept(
+                uow, person=person, kept=kept, plan=plan, batch=batch, now=now,
+                standing=standing, commit=False,
+            )  # fmt: skip
+            results.append(
+                Received(
+                    ReceiveOutcome.DUPLICATE if stored.duplicate_of else ReceiveOutcome.STORED,
+                    stored.document,
+                    stored.duplicate_of,
+                )
+            )
+    return results
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from core import intake, review
-from core.domain import AuditEntry, Job, Person
+from core.domain import AuditEntry, Document, Job, Person
 from core.errors import Conflict, FileRejected, NotAllowed, NotFound, TayukError
-from core.mail_parts import MailPart, ParsedMail
+from core.mail_parts import ParsedMail
 from core.mail_records import InboundMail as InboundMail
 from core.mail_records import MailAddress as MailAddress
 from core.mail_records import MailPort as MailPort
@@ -67,6 +67,10 @@ class MailNotices(Protocol):
     ) -> None: ...
 
     async def held(self, mail: InboundMail) -> None: ...
+
+    async def client_answered(
+        self, accountant_id: int, *, client: str, number: int, organization: str
+    ) -> None: ...
 
 
 # --- addresses -----------------------------------------------------------------------------
@@ -288,6 +292,8 @@ class Outcome:
     organization_name: str | None = None
     # The returned document this mail answered with a new file: its number, for the notice.
     answered: int | None = None
+    # ... or with the text the client wrote (no file attached).
+    answered_text: int | None = None
 
 
 @dataclass
@@ -316,6 +322,10 @@ class MailIntake:
         # Parsing (and drawing an HTML receipt) is real work: off the event loop, with no
         # transaction open.
         parsed = await asyncio.to_thread(self.parse, raw)
+        # So is checking and writing the files: all of them at once, still with no
+        # transaction open (a held mail's files wait in the store for the office's word).
+        files = self._uploads(mail, parsed)
+        kept = await intake.keep_all(self.files, [(upload, data) for _, upload, data in files])
         mail.sender = parsed.sender[:320] if parsed.sender else None
         mail.subject = parsed.subject[:300] if parsed.subject else None
         recipient = await resolve_recipient(uow, mail.recipient, self.domain, now, self.grace)
@@ -335,14 +345,35 @@ class MailIntake:
         else:
             mail.decided_by = accepted_by
         person = await self._sender_person(uow, mail)
-        await uow.commit()
+        # From here the mail is one transaction, committed with its "done" below.
         outcome = Outcome(MailState.DONE, mail.subject or "", sender_person=person)
-        parts = list(parsed.parts)
+        outcome.refused += [(p.name or "", p.refused, {}) for p in parsed.parts if p.refused]
+        pending = [(upload, found) for (_, upload, _), found in zip(files, kept, strict=True)]
         returned_id = returned_document_in(parsed.replies_to)
+        answered: Document | None = None
         if returned_id is not None:
-            parts = await self._answer_return(uow, mail, person, returned_id, parts, outcome, now)
-        await self._file_parts(uow, mail, person, parts, outcome, now)
-        if not parsed.parts:
+            pending, answered = await self._answer_return(
+                uow, mail, person, returned_id, pending, parsed.text, outcome, now
+            )
+        results = await intake.receive_all(
+            uow,
+            person=person,
+            organization_id=mail.organization_id,
+            parts=pending,
+            batch=f"mail{mail.id}"[:32],
+            now=now,
+        )
+        for (upload, _), received in zip(pending, results, strict=True):
+            if received.outcome is intake.ReceiveOutcome.STORED:
+                outcome.stored += 1
+            elif received.outcome is intake.ReceiveOutcome.DUPLICATE:
+                outcome.duplicates += 1
+            elif received.outcome is intake.ReceiveOutcome.ALREADY_HAVE:
+                outcome.already += 1
+            else:
+                assert received.reason is not None
+                outcome.refused.append((upload.file_name or "", received.reason, received.params))
+        if not parsed.parts and outcome.answered is None and outcome.answered_text is None:
             outcome.reason = "mail.nothing_attached"
         mail.state = MailState.DONE.value
         mail.processed_at = now
@@ -367,7 +398,55 @@ class MailIntake:
         await uow.commit()
         if self.notices is not None:
             await self.notices.to_sender(mail, person, outcome)
+            if answered is not None:
+                await self._tell_returner(uow, person, answered, now)
         return outcome
+
+    def _uploads(
+        self, mail: InboundMail, parsed: ParsedMail
+    ) -> list[tuple[int, intake.Upload, bytes]]:
+        """The mail's usable parts as uploads, by their place in the mail (the key that
+        makes filing them again a no-op)."""
+        assert mail.id is not None
+        caption = _caption(parsed.subject, parsed.sender)
+        return [
+            (
+                index,
+                intake.Upload(
+                    platform=PLATFORM,
+                    chat_id=mail.id,
+                    message_id=index,
+                    file_id=f"mail:{mail.id}:{index}",
+                    file_unique_id=None,
+                    file_size=len(part.data),
+                    mime_type=part.mime_type,
+                    file_name=part.name,
+                    caption=caption,
+                ),
+                part.data,
+            )
+            for index, part in enumerate(parsed.parts)
+            if part.refused is None
+        ]
+
+    async def _tell_returner(
+        self, uow: MailUnitOfWork, client: Person, document: Document, now: datetime
+    ) -> None:
+        """The accountant who returned the document hears the client answered, as when
+        the answer comes in the chat; in their quiet hours the scheduler's tick tells them
+        later (it finds the answer in the audit log)."""
+        assert self.notices is not None
+        accountant = await review.returner_to_tell(uow, document, now)
+        if accountant is None or document.organization_id is None:
+            return
+        organization = await uow.organizations.get(document.organization_id)
+        await uow.release()
+        await self.notices.client_answered(
+            accountant,
+            client=client.display_name,
+            number=int(getattr(document, "number", None) or document.id or 0),
+            organization=organization.name if organization else "?",
+        )
 
     async def _hold_reason(self, uow: MailUnitOfWork, mail: InboundMail, raw: bytes) -> str | None:
         assert mail.organization_id is not None
@@ -405,34 +484,25 @@ class MailIntake:
         mail: InboundMail,
         person: Person,
         document_id: int,
-        parts: list[MailPart],
+        pending: list[tuple[intake.Upload, intake.KeptFile | FileRejected]],
+        text: str,
         outcome: Outcome,
         now: datetime,
-    ) -> list[MailPart]:
-        """A reply to a return sent by e-mail: its first usable file joins the returned
-        document, as a new photo sent in the chat does; the parts left are filed as usual.
-        Only the document's own sender may answer (`review.answer_file` checks)."""
-        assert mail.id is not None and person.id is not None
-        for index, part in enumerate(parts):
-            if part.refused is not None:
-                continue
-            upload = intake.Upload(
-                platform=PLATFORM,
-                chat_id=mail.id,
-                message_id=index,
-                file_id=f"mail:{mail.id}:{index}",
-                file_unique_id=None,
-                file_size=len(part.data),
-                mime_type=part.mime_type,
-                file_name=part.name,
-            )
+    ) -> tuple[list[tuple[intake.Upload, intake.KeptFile | FileRejected]], Document | None]:
+        """A reply to a return sent by e-mail answers it as the chat does: its first usable
+        file joins the returned document (the others are filed as usual); with no file, what
+        the client wrote above the quote is a text answer. Only the document's own sender
+        may answer (`review.returned_for_client` checks); the answer commits.
+
+        Returns the files left to file, and the document answered (None if not)."""
+        assert person.id is not None
+        # Only a mail that passed the allowed list and its authentication (or that the
+        # office accepted) gets this far.
+        if pending:
+            _, kept = pending[0]
+            if isinstance(kept, FileRejected):
+                return pending, None  # refused with its reason by the usual filing
             try:
-                kept = await intake.keep_file(self.files, upload, part.data)
-            except FileRejected:
-                return parts  # refused with its reason by the usual filing
-            try:
-                # Only a mail that passed the allowed list and its authentication (or
-                # that the office accepted) gets this far.
                 document = await review.answer_file(
                     uow, person.id, document_id, kept.attach(document_id), now, sender_vouched=True
                 )
@@ -440,64 +510,32 @@ class MailIntake:
                 # Run again after a crash: the answer is in already, not a new document.
                 pages = await uow.documents.files(document_id)
                 if not any(page.sha256 == kept.sha256 for page in pages):
-                    return parts
+                    return pending, None
                 found = await uow.documents.get(document_id)
                 if found is None:
-                    return parts
+                    return pending, None
                 document = found
             except (NotFound, NotAllowed):
-                return parts  # not theirs to answer: filed as a new document
+                return pending, None  # not theirs to answer: filed as a new document
             assert document is not None
             outcome.answered = int(getattr(document, "number", None) or document_id)
-            return parts[:index] + parts[index + 1 :]
-        return parts
-
-    async def _file_parts(
-        self,
-        uow: MailUnitOfWork,
-        mail: InboundMail,
-        person: Person,
-        parts: Sequence[MailPart],
-        outcome: Outcome,
-        now: datetime,
-    ) -> None:
-        assert mail.id is not None and mail.organization_id is not None
-        batch = f"mail{mail.id}"[:32]
-        caption = _caption(mail)
-        for index, part in enumerate(parts):
-            if part.refused is not None:
-                outcome.refused.append((part.name or "", part.refused, {}))
-                continue
-            upload = intake.Upload(
-                platform=PLATFORM,
-                chat_id=mail.id,
-                message_id=index,
-                file_id=f"mail:{mail.id}:{index}",
-                file_unique_id=None,
-                file_size=len(part.data),
-                mime_type=part.mime_type,
-                file_name=part.name,
-                caption=caption,
+            return pending[1:], document
+        if not text:
+            return pending, None
+        try:
+            document = await review.answer_text(
+                uow, person.id, document_id, text, now, sender_vouched=True
             )
-            received = await intake.receive(
-                uow,
-                self.files,
-                person=person,
-                organization_id=mail.organization_id,
-                upload=upload,
-                data=part.data,
-                batch=batch,
-                now=now,
-            )
-            if received.outcome is intake.ReceiveOutcome.STORED:
-                outcome.stored += 1
-            elif received.outcome is intake.ReceiveOutcome.DUPLICATE:
-                outcome.duplicates += 1
-            elif received.outcome is intake.ReceiveOutcome.ALREADY_HAVE:
-                outcome.already += 1
-            else:
-                assert received.reason is not None
-                outcome.refused.append((part.name or "", received.reason, received.params))
+        except Conflict:
+            document = await uow.documents.get(document_id)
+            answers = document.answers if document else []
+            if not any(a.kind == "text" and a.text == text for a in answers):
+                return pending, None
+        except (NotFound, NotAllowed):
+            return pending, None
+        assert document is not None
+        outcome.answered_text = int(getattr(document, "number", None) or document_id)
+        return pending, document
 
     async def _finish(
         self,
@@ -523,9 +561,9 @@ class MailIntake:
         return Outcome(state, mail.subject or "", reason=reason)
 
 
-def _caption(mail: InboundMail) -> str:
+def _caption(subject: str | None, sender: str | None) -> str:
     # The subject and sender stay with each document, where the chat keeps a caption.
-    return f"✉ {mail.subject or ''} — {mail.sender or ''}".strip()[:1000]
+    return f"✉ {(subject or '')[:300]} — {(sender or '')[:320]}".strip()[:1000]
 
 
 async def decide_held(

@@ -61,6 +61,8 @@ class ParsedMail:
     html_receipt: bool = False
     # The Message-IDs it answers (In-Reply-To, then References): how a reply finds a return.
     replies_to: list[str] = field(default_factory=list)
+    # What the sender wrote above any quoted message: a text answer to a return.
+    text: str = ""
 
 
 def clean_name(raw: str | None) -> str | None:
@@ -165,6 +167,7 @@ def _payload(part: Message) -> bytes:
 class _Walk:
     parts: list[MailPart] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
+    plain: list[str] = field(default_factory=list)
     inline: dict[str, bytes] = field(default_factory=dict)  # cid -> bytes
     seen: int = 0
     too_many: int = 0
@@ -236,7 +239,28 @@ def parse_mail(
                 walk.parts.append(MailPart(name, "application/pdf", pdf))
                 parsed.html_receipt = True
     parsed.parts = walk.parts
+    parsed.text = reply_text(walk.plain[0] if walk.plain else texts[0] if texts else "")
     return parsed
+
+
+# Where a reply's own words end: the quoted message, or the line that introduces it
+# ("On ... wrote:", Gmail's Hebrew "בתאריך ... מאת ...:", Outlook's header block).
+_QUOTE_START = re.compile(
+    r"^\s*(>|On .{0,200}wrote:\s*$|בתאריך .{0,200}:\s*$|.{0,200} כתב\S*:\s*$"
+    r"|-{2,}\s*(Original Message|Forwarded message|הודעה מקורית)|From:\s|מאת:\s|_{8,})",
+    re.I,
+)
+MAX_ANSWER_CHARS = 2000
+
+
+def reply_text(body: str) -> str:
+    """The sender's own text of a reply: above the quote, without the signature."""
+    lines: list[str] = []
+    for line in body.replace("\r\n", "\n").split("\n"):
+        if _QUOTE_START.match(line) or line.rstrip() == "--":
+            break
+        lines.append(line.rstrip())
+    return "\n".join(lines).strip()[:MAX_ANSWER_CHARS]
 
 
 _PART_HEADER = re.compile(rb"(?im)^content-type:")
@@ -277,6 +301,8 @@ def _walk(message: Message, walk: _Walk, depth: int) -> None:
             walk.html.append(str(body)[:2_000_000])
             continue
         if content_type.startswith("text/") and disposition != "attachment":
+            if content_type == "text/plain" and depth == 0 and isinstance(part, EmailMessage):
+                walk.plain.append(str(part.get_content())[:100_000])
             continue
         data = _payload(part)
         if not data:

@@ -376,9 +376,17 @@ async def withdraw(uow: UnitOfWork, person_id: int, document_id: int, now: datet
 
 
 async def answer_text(
-    uow: UnitOfWork, person_id: int, document_id: int, text: str, now: datetime
+    uow: UnitOfWork,
+    person_id: int,
+    document_id: int,
+    text: str,
+    now: datetime,
+    *,
+    sender_vouched: bool = False,
 ) -> Document:
-    document = await returned_for_client(uow, person_id, document_id)
+    document = await returned_for_client(
+        uow, person_id, document_id, sender_vouched=sender_vouched
+    )
     text = text.strip()[:2000]
     document.answer(Answer(kind="text", by=person_id, at=now, text=text))
     return await _save(uow, document, person_id, "document.answered", now, {"text": text})

@@ -8,7 +8,8 @@ supplier: a DKIM signature of the From domain, or of a parent domain (relaxed al
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from email import message_from_bytes, policy
 
 import authres
@@ -27,12 +28,25 @@ def _aligned(signing_domain: str, sender: str) -> bool:
 
 
 class DkimAuthenticator:
-    """For Tayuk's own SMTP receiver: verify the DKIM signatures of the From domain."""
+    """For Tayuk's own SMTP receiver: verify the DKIM signatures of the From domain.
 
-    def __init__(self, dnsfunc: DnsFunc | None = None) -> None:
+    A forwarder that changes the message on the way (a footer, a subject tag) breaks the
+    sender's signature; if it seals the message with ARC (RFC 8617), and the office named
+    it among `arc_forwarders`, what it recorded at its door counts: a valid ARC chain whose
+    last seal is that forwarder's, with its ARC-Authentication-Results saying the From
+    domain's DKIM (or DMARC) passed."""
+
+    def __init__(self, dnsfunc: DnsFunc | None = None, arc_forwarders: Iterable[str] = ()) -> None:
         self.dnsfunc = dnsfunc
+        self.arc_forwarders = {d.strip().lower().rstrip(".") for d in arc_forwarders if d.strip()}
 
     def __call__(self, raw: bytes, sender: str) -> AuthVerdict:
+        verdict = self._dkim(raw, sender)
+        if verdict is not AuthVerdict.PASS and self.arc_forwarders and self._arc(raw, sender):
+            return AuthVerdict.PASS
+        return verdict
+
+    def _dkim(self, raw: bytes, sender: str) -> AuthVerdict:
         message = message_from_bytes(raw, policy=policy.compat32)
         signatures = message.get_all("DKIM-Signature") or []
         seen_aligned = False
@@ -53,6 +67,28 @@ class DkimAuthenticator:
                 log.info("DKIM check failed: %s", type(error).__name__)
         return AuthVerdict.FAIL if seen_aligned else AuthVerdict.NONE
 
+    def _arc(self, raw: bytes, sender: str) -> bool:
+        kwargs = {"dnsfunc": self.dnsfunc} if self.dnsfunc is not None else {}
+        try:
+            chain, results, _ = dkim.arc_verify(raw, **kwargs)
+        except Exception as error:
+            log.info("ARC check failed: %s", type(error).__name__)
+            return False
+        if chain != dkim.CV_Pass or not results:
+            return False
+        # Only the last seal is the hop that handed us the message: an earlier trusted
+        # forwarder says nothing of what an untrusted later one changed.
+        last = max(results, key=lambda r: int(r["instance"]))
+        sealer = last["as-domain"].decode("ascii", "replace").lower().rstrip(".")
+        if sealer not in self.arc_forwarders:
+            return False
+        value = re.sub(r"^\s*i\s*=\s*\d+\s*;", "", last["aar-value"].decode("utf-8", "replace"))
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(" ".join(value.split()))
+        except Exception:
+            return False
+        return _vouches(header, sender)
+
 
 class AuthResultsAuthenticator:
     """Behind a provider: trust only the topmost Authentication-Results of its server."""
@@ -72,17 +108,22 @@ class AuthResultsAuthenticator:
             if str(header.authserv_id).lower() != self.authserv_id:
                 # A header anyone could have written further down the path.
                 continue
-            for result in header.results:
-                if str(result.method).lower() == "dkim" and str(result.result) == "pass":
-                    domain = _property(result, "header", "d") or _property(result, "header", "i")
-                    if domain and _aligned(domain.lstrip("@").rpartition("@")[2], sender):
-                        return AuthVerdict.PASS
-                if str(result.method).lower() == "dmarc" and str(result.result) == "pass":
-                    domain = _property(result, "header", "from")
-                    if domain and _aligned(domain, sender):
-                        return AuthVerdict.PASS
-            return AuthVerdict.FAIL
+            return AuthVerdict.PASS if _vouches(header, sender) else AuthVerdict.FAIL
         return AuthVerdict.NONE
+
+
+def _vouches(header: authres.AuthenticationResultsHeader, sender: str) -> bool:
+    """The results say the From domain's DKIM signature or DMARC passed."""
+    for result in header.results:
+        if str(result.method).lower() == "dkim" and str(result.result) == "pass":
+            domain = _property(result, "header", "d") or _property(result, "header", "i")
+            if domain and _aligned(domain.lstrip("@").rpartition("@")[2], sender):
+                return True
+        if str(result.method).lower() == "dmarc" and str(result.result) == "pass":
+            domain = _property(result, "header", "from")
+            if domain and _aligned(domain, sender):
+                return True
+    return False
 
 
 def _property(result: object, type_: str, name: str) -> str | None:

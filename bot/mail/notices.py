@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.notifier import TelegramNotifier
 from core.domain import Person
 from core.files import MAX_FILE_BYTES, MAX_PDF_PAGES
 from core.mail import InboundMail, MailState, Outcome
@@ -22,13 +23,15 @@ def sender_text(t: Texts, mail: InboundMail, outcome: Outcome) -> str:
     lines: list[str] = []
     if outcome.answered is not None:
         lines.append(t("return.answered_file", id=outcome.answered))
+    if outcome.answered_text is not None:
+        lines.append(t("return.answered", id=outcome.answered_text))
     if total:
         lines.append(
             t("mail.received", count=total, subject=subject, org=outcome.organization_name or "")
         )
         if outcome.duplicates:
             lines.append(t("mail.received_duplicates", count=outcome.duplicates))
-    elif not outcome.refused and outcome.answered is None:
+    elif not outcome.refused and outcome.answered is None and outcome.answered_text is None:
         lines.append(t("mail.nothing_attached", subject=subject))
     if outcome.refused:
         lines.append(t("mail.refused_title", count=len(outcome.refused)))
@@ -79,6 +82,17 @@ class ChatOrMailNotices:
             self.sent.append((f"mail:{mail.sender}", text))
         except Exception:
             log.info("could not reply to mail %s", mail.id)
+
+    async def client_answered(
+        self, accountant_id: int, *, client: str, number: int, organization: str
+    ) -> None:
+        """The chat's own notice (`handlers.review.tell_returner`), through the same helper."""
+        if self.bot is None:
+            return
+        if await TelegramNotifier(self.bot, self.uow_factory).notify(
+            accountant_id, "review.client_answered", client=client, id=number, org=organization
+        ):
+            self.sent.append((f"person:{accountant_id}", "review.client_answered"))
 
     async def held(self, mail: InboundMail) -> None:
         from handlers.mail import held_keyboard, held_text

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -39,11 +40,20 @@ class MailProcessor:
     retry_after: timedelta = RETRY_AFTER
     name: str = field(default_factory=worker_name)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Says a sender is waiting for its "250": filing waits (up to `max_yield` seconds a
+    # mail), since a kept mail is safe and a sender kept waiting is not.
+    yield_to: Callable[[], bool] | None = None
+    max_yield: float = 0.5
 
     def kick(self, _mail_id: int | None = None) -> None:
         self.wake.set()
 
     async def run_once(self) -> bool:
+        if self.yield_to is not None:
+            loop = asyncio.get_running_loop()
+            until = loop.time() + self.max_yield
+            while self.yield_to() and loop.time() < until:  # noqa: ASYNC110 (a counter, polled)
+                await asyncio.sleep(0.01)
         async with self.uow_factory() as uow:
             job = await uow.jobs.claim(
                 worker=self.name,
@@ -113,7 +123,7 @@ def authenticator_for(settings: Settings) -> mail.Authenticator:
         return AuthResultsAuthenticator(settings.mail.authserv_id)
     if settings.mail.auth == "none":
         return skip_check
-    return DkimAuthenticator()
+    return DkimAuthenticator(arc_forwarders=settings.mail.arc_forwarders.split(","))
 
 
 def html_renderer() -> Any:
@@ -179,6 +189,8 @@ async def run_mail(settings: Settings) -> None:
         handler = IntakeHandler(
             uow_factory, files, clock, domain=domain, grace=grace, on_kept=processor.kick
         )
+        for each in (processor, *others):
+            each.yield_to = lambda: handler.receiving > 0
         server = await serve_smtp(
             handler,
             settings.mail.smtp_host,

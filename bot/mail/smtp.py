@@ -52,6 +52,7 @@ class IntakeHandler:
         self.grace = grace
         self.on_kept = on_kept
         self.kept = 0
+        self.receiving = 0  # messages between their DATA and its answer
         self._known: dict[str, tuple[mail.Recipient, datetime]] = {}
 
     async def handle_RCPT(
@@ -120,6 +121,22 @@ class IntakeHandler:
         return "250 2.0.0 Message accepted"
 
 
+class _CountingSMTP(SMTP):
+    """Counts the messages being received, from DATA to the answer, on the handler: the
+    filing loops give way to them (`MailProcessor.yield_to`)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        handler = self.event_handler
+        counting = isinstance(handler, IntakeHandler)
+        if counting:
+            handler.receiving += 1
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            if counting:
+                handler.receiving -= 1
+
+
 async def serve_smtp(
     handler: IntakeHandler, host: str, port: int, *, max_bytes: int, hostname: str | None = None
 ) -> asyncio.Server:
@@ -127,7 +144,7 @@ async def serve_smtp(
     loop = asyncio.get_running_loop()
 
     def factory() -> SMTP:
-        return SMTP(
+        return _CountingSMTP(
             handler,
             data_size_limit=max_bytes,
             enable_SMTPUTF8=True,

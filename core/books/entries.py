@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any, Protocol
 
-from core.domain import Document, DocumentKind
+from core.domain import DocumentKind
 from core.reading.tax_rules import allocation_threshold
 
 PURCHASE_INVOICE = 700  # חשבונית מס רכש (OPENFRMT appendix 1)
@@ -42,6 +43,19 @@ class MissingRate(ValueError):
         self.currency = currency
         self.day = day
         self.document_id = document_id
+
+
+class Filed(Protocol):
+    """What the books read of a document: a `Document`, or the lighter row an export reads."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> DocumentKind: ...
+    @property
+    def fields(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +96,10 @@ class Entry:
         return self.doc_type == PURCHASE_CREDIT
 
 
-def _field(document: Document, name: str) -> str | None:
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _field(document: Filed, name: str) -> str | None:
     entry = document.fields.get(name)
     if isinstance(entry, dict) and entry.get("value") not in (None, ""):
         return str(entry["value"])
@@ -99,7 +116,7 @@ def _decimal(raw: str | None) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def document_day(document: Document) -> date:
+def document_day(document: Filed) -> date:
     """The tax point: the document's date, else the day it arrived."""
     raw = _field(document, "date")
     if raw:
@@ -111,7 +128,7 @@ def document_day(document: Document) -> date:
     return document.created_at.date()
 
 
-def period_day(document: Document) -> date:
+def period_day(document: Filed) -> date:
     """The day that puts a document in a VAT period: a later period the accountant chose
     for a document that arrived after its own was closed, else its date."""
     moved = document.fields.get("_vat_period_day")
@@ -126,14 +143,17 @@ def _share_of(vat: Decimal, share: Fraction) -> Decimal:
 
 
 def entry_of(
-    document: Document,
+    document: Filed,
     chart: Mapping[str, Fraction],
     rates: Mapping[tuple[str, date], Decimal],
+    *,
+    day: date | None = None,
 ) -> Entry:
     """The document as the books see it. Raises MissingRate for a foreign currency without
-    the representative rate of the document's date."""
+    the representative rate of the document's date (`day`, when the caller has it)."""
     assert document.id is not None
-    day = document_day(document)
+    if day is None:
+        day = document_day(document)
     credit = document.kind is DocumentKind.CREDIT_NOTE
     sign = Decimal(-1) if credit else Decimal(1)
     total = abs(_decimal(_field(document, "total")) or Decimal(0)).quantize(CENT)
@@ -151,7 +171,7 @@ def entry_of(
     net = total - vat
     category = document.category or "other"
     share = chart.get(category, Fraction(1))
-    allocation = re.sub(r"\D", "", _field(document, "allocation_number") or "")
+    allocation = _NON_DIGIT.sub("", _field(document, "allocation_number") or "")
     reasons: list[str] = []
     deductible = _share_of(vat, share)
     if document.kind not in TAX_INVOICES:
@@ -167,7 +187,7 @@ def entry_of(
                 reasons.append(AT_THRESHOLD)
     if vat and share != 1 and NOT_TAX_INVOICE not in reasons:
         reasons.insert(0, SHARE)
-    vendor_id = re.sub(r"\D", "", _field(document, "vendor_id") or "")
+    vendor_id = _NON_DIGIT.sub("", _field(document, "vendor_id") or "")
     return Entry(
         document_id=document.id,
         doc_type=PURCHASE_CREDIT if credit else PURCHASE_INVOICE,

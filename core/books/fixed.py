@@ -85,6 +85,8 @@ def text(encoder: Encoder, value: str | None, width: int) -> bytes:
 
 def number(value: int | str | None, width: int) -> bytes:
     """Numeric: right-aligned, zero-filled; digits only."""
+    if isinstance(value, int) and value >= 0:  # the common case, without str() and re
+        return (b"%d" % value)[-width:].rjust(width, b"0")
     if isinstance(value, int):
         digits = str(abs(value))[-width:]
     else:

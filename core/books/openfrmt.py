@@ -124,17 +124,50 @@ def b100(
     line: JournalLine,
     counter: str,
 ) -> bytes:
-    day = f"{entry.day:%Y%m%d}"
+    middle, tail = _b100_shared(enc, batch, entry)
+    return _b100_line(
+        enc, number(record_no, 9), number(vat, 9), transaction, line_no, middle, tail, line,
+        counter,
+    )  # fmt: skip
+
+
+def _b100_shared(enc: Encoder, batch: int, entry: Entry) -> tuple[bytes, bytes]:
+    """What every journal line of one entry shares, made once per entry: the fields from
+    the batch to the value date (1355-1363), and those after the amounts (1370-1377)."""
+    day = f"{entry.day:%Y%m%d}".encode()
+    middle = b"".join(
+        (
+            number(batch, 8), text(enc, str(entry.doc_type), 15), text(enc, entry.number, 20),
+            number(entry.doc_type, 3), text(enc, str(entry.document_id), 20), number(0, 3),
+            text(enc, entry.vendor_name, 50), day, day,
+        )
+    )  # fmt: skip
+    # quantity, matching fields 1 and 2, branch; entry date; operator, reserved
+    tail = amount(ZERO, 11) + b" " * 27 + day + b" " * 34
+    return middle, tail
+
+
+_NO_AMOUNT = amount(ZERO, 14)
+
+
+def _b100_line(
+    enc: Encoder,
+    record_no: bytes,
+    vat: bytes,
+    transaction: int,
+    line_no: int,
+    middle: bytes,
+    tail: bytes,
+    line: JournalLine,
+    counter: str,
+) -> bytes:
     return record(
-        b"B100", number(record_no, 9), number(vat, 9), number(transaction, 10),
-        number(line_no, 5), number(batch, 8), text(enc, str(entry.doc_type), 15),
-        text(enc, entry.number, 20), number(entry.doc_type, 3),
-        text(enc, str(entry.document_id), 20), number(0, 3),
-        text(enc, entry.vendor_name, 50), day.encode(), day.encode(),
-        text(enc, line.account.key, 15), text(enc, counter, 15), str(line.side).encode(),
-        text(enc, line.currency, 3), amount(line.amount, 14), amount(line.foreign_amount, 14),
-        amount(ZERO, 11), text(enc, "", 10), text(enc, "", 10), text(enc, "", 7),
-        day.encode(), text(enc, "", 9), text(enc, "", 25), length=317,
+        b"B100", record_no, vat, number(transaction, 10), number(line_no, 5), middle,
+        text(enc, line.account.key, 15), text(enc, counter, 15),
+        b"1" if line.side == DEBIT else b"2",
+        text(enc, line.currency, 3), amount(line.amount, 14),
+        amount(line.foreign_amount, 14) if line.foreign_amount else _NO_AMOUNT, tail,
+        length=317,
     )  # fmt: skip
 
 
@@ -171,6 +204,9 @@ def summary(code: str, count: int) -> bytes:
     return record(code.encode(), number(count, 15), length=19)
 
 
+_B100_SIZE = 317 + 2  # with CR LF
+
+
 def write(
     out: BinaryIO,
     entries: Callable[[], Iterable[Entry]],
@@ -183,67 +219,81 @@ def write(
     produced: datetime,
     primary_id: int,
 ) -> OpenFormatResult:
-    """Two passes over `entries` (accounts need their totals before the journal), each
-    streamed: memory holds the accounts, never the documents."""
+    """One pass over `entries`: the journal lines go to a spooled file while the accounts
+    sum up, then BKMVDATA is A100, the accounts (which need their totals), the journal lines
+    numbered after them, and Z900. Memory holds the accounts, never the documents."""
     enc = Encoder()
     vat = company.vat_number
+    vat9 = number(vat, 9)
     accounts: dict[str, _Totals] = {}
     lines = 0
-    for entry in entries():
-        for line in journal(entry, plan):
-            totals = accounts.setdefault(line.account.key, _Totals(line.account))
-            if line.side == DEBIT:
-                totals.debit += line.amount
-            else:
-                totals.credit += line.amount
-            lines += 1
-    path = folder(vat, produced)
-    stamp = (produced.year, produced.month, produced.day, produced.hour, produced.minute, 0)
     batch = int(f"{start:%Y%m}")
-    with tempfile.SpooledTemporaryFile(max_size=1 << 20) as inner:
-        with (
-            zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as data_zip,
-            data_zip.open(zipfile.ZipInfo("BKMVDATA.TXT", stamp), "w") as data,
-        ):
-            record_no = 1
-            data.write(a100(enc, record_no, vat, primary_id))
-            for key in sorted(accounts):
-                record_no += 1
-                data.write(b110(enc, record_no, vat, accounts[key]))
-            for transaction, entry in enumerate(entries(), start=1):
-                journal_lines = journal(entry, plan)
-                supplier = journal_lines[-1].account.key
-                for line_no, line in enumerate(journal_lines, start=1):
-                    record_no += 1
-                    counter = ""
-                    if bookkeeping is Bookkeeping.SINGLE:
-                        counter = (
-                            supplier
-                            if line is not journal_lines[-1]
-                            else (journal_lines[0].account.key)
-                        )
-                    data.write(
-                        b100(
-                            enc, record_no, vat, transaction, line_no, batch, entry, line, counter
-                        )
+    unnumbered = number(0, 9)
+    single = bookkeeping is Bookkeeping.SINGLE
+    with tempfile.SpooledTemporaryFile(max_size=1 << 18) as journal_file:
+        put = journal_file.write
+        for transaction, entry in enumerate(entries(), start=1):
+            journal_lines = journal(entry, plan)
+            middle, tail = _b100_shared(enc, batch, entry)
+            supplier = journal_lines[-1].account.key
+            last = len(journal_lines)
+            records = []
+            for line_no, line in enumerate(journal_lines, start=1):
+                totals = accounts.get(line.account.key)
+                if totals is None:
+                    totals = accounts[line.account.key] = _Totals(line.account)
+                if line.side == DEBIT:
+                    totals.debit += line.amount
+                else:
+                    totals.credit += line.amount
+                counter = ""
+                if single:
+                    counter = supplier if line_no != last else journal_lines[0].account.key
+                records.append(
+                    _b100_line(
+                        enc, unnumbered, vat9, transaction, line_no, middle, tail, line, counter
                     )
-            record_no += 1
-            data.write(z900(record_no, vat, primary_id, record_no))
-        counts = {"B100": lines, "B110": len(accounts)}
-        ini = a000(
-            enc,
-            company=company,
-            primary_id=primary_id,
-            total_records=record_no,
-            path=path,
-            bookkeeping=bookkeeping,
-            start=start,
-            end=end,
-            produced=produced,
-        ) + b"".join(summary(code, count) for code, count in counts.items() if count)
-        inner.seek(0)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as outer:
-            outer.writestr(zipfile.ZipInfo(f"{path}/INI.TXT", stamp), ini)
-            with outer.open(zipfile.ZipInfo(f"{path}/BKMVDATA.zip", stamp), "w") as packed:
-                shutil.copyfileobj(inner, packed)
+                )
+            put(b"".join(records))
+            lines += last
+        path = folder(vat, produced)
+        stamp = (produced.year, produced.month, produced.day, produced.hour, produced.minute, 0)
+        with tempfile.SpooledTemporaryFile(max_size=1 << 20) as inner:
+            with (
+                zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as data_zip,
+                data_zip.open(zipfile.ZipInfo("BKMVDATA.TXT", stamp), "w") as data,
+            ):
+                record_no = 1
+                data.write(a100(enc, record_no, vat, primary_id))
+                for key in sorted(accounts):
+                    record_no += 1
+                    data.write(b110(enc, record_no, vat, accounts[key]))
+                # The journal lines get their running numbers now the accounts are counted.
+                journal_file.seek(0)
+                per_chunk = 2048
+                while chunk := journal_file.read(_B100_SIZE * per_chunk):
+                    block = bytearray(chunk)
+                    for at in range(0, len(block), _B100_SIZE):
+                        record_no += 1
+                        block[at + 4 : at + 13] = b"%09d" % record_no
+                    data.write(block)
+                record_no += 1
+                data.write(z900(record_no, vat, primary_id, record_no))
+            counts = {"B100": lines, "B110": len(accounts)}
+            ini = a000(
+                enc,
+                company=company,
+                primary_id=primary_id,
+                total_records=record_no,
+                path=path,
+                bookkeeping=bookkeeping,
+                start=start,
+                end=end,
+                produced=produced,
+            ) + b"".join(summary(code, count) for code, count in counts.items() if count)
+            inner.seek(0)
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as outer:
+                outer.writestr(zipfile.ZipInfo(f"{path}/INI.TXT", stamp), ini)
+                with outer.open(zipfile.ZipInfo(f"{path}/BKMVDATA.zip", stamp), "w") as packed:
+                    shutil.copyfileobj(inner, packed)
     return OpenFormatResult(path, counts, record_no, dict(enc.replaced))

@@ -7,6 +7,8 @@ software merges these lines with its sales. Positions: notes/exports.md §1c.
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +55,9 @@ class Pcn874Result:
 def header(
     vat_number: str, report_month: tuple[int, int], produced: datetime, totals: Pcn874Result
 ) -> bytes:
+    # A bi-monthly reporter's period goes under its second month, as the Authority's
+    # deadline table files it (notes/israel-tax.md). Unverified for this field: the ITA's
+    # 874 PDF was not read, and the one implementation only says "month reported" (YYYYMM).
     year, month = report_month
     to_pay = -(totals.other_vat + totals.equipment_vat)  # no sales here: a refund
     return record(
@@ -75,19 +80,22 @@ def write(
     report_month: tuple[int, int],
     produced: datetime,
 ) -> Pcn874Result:
-    """The header's totals are the sums of the lines as written (whole shekels each)."""
+    """The header's totals are the sums of the lines as written (whole shekels each).
+    One pass: the lines wait in a spooled file until the header, which comes first, is
+    known."""
     totals = Pcn874Result()
-    for entry in entries():
-        if not claimed(entry):
-            continue
-        totals.lines += 1
-        if entry.equipment:
-            totals.equipment_vat += line_vat(entry)
-        else:
-            totals.other_vat += line_vat(entry)
-    out.write(header(vat_number, report_month, produced, totals))
-    for entry in entries():
-        if claimed(entry):
-            out.write(t_line(entry))
+    with tempfile.SpooledTemporaryFile(max_size=1 << 18) as lines:
+        for entry in entries():
+            if not claimed(entry):
+                continue
+            totals.lines += 1
+            if entry.equipment:
+                totals.equipment_vat += line_vat(entry)
+            else:
+                totals.other_vat += line_vat(entry)
+            lines.write(t_line(entry))
+        out.write(header(vat_number, report_month, produced, totals))
+        lines.seek(0)
+        shutil.copyfileobj(lines, out)
     out.write(record(b"X", number(vat_number, 9), length=10))
     return totals

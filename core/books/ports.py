@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.books.accounts import Bookkeeping
 from core.books.records import ClosedPeriod, ExportRecord
-from core.domain import Document, DocumentState
+from core.domain import Document, DocumentKind, DocumentState
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """A document as the books read it, without the whole mapped object: the columns an
+    entry needs (`core.books.entries.Filed`) and the state."""
+
+    id: int
+    kind: DocumentKind
+    state: DocumentState
+    fields: dict[str, Any]
+    created_at: datetime | None
 
 
 class BooksPort(Protocol):
@@ -25,6 +38,9 @@ class BooksPort(Protocol):
     def stream_documents_since(
         self, organization_id: int, states: Iterable[DocumentState], since: datetime
     ) -> AsyncIterator[Document]: ...
+    def period_rows_since(
+        self, organization_id: int, states: Iterable[DocumentState], since: datetime
+    ) -> AsyncIterator[PeriodRow]: ...
     async def documents_by_ids(
         self, organization_id: int, ids: Sequence[int]
     ) -> list[Document]: ...

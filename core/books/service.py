@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from core.books import movein, openfrmt, pcn874, spreadsheet
 from core.books.accounts import AccountPlan, Bookkeeping, MappingError, check_mapping
 from core.books.accounts import parse_mapping_csv as _parse_csv
-from core.books.entries import Entry, MissingRate, VatPicture, entry_of, period_day, picture
+from core.books.entries import Entry, Filed, MissingRate, VatPicture, entry_of, period_day
 from core.books.records import ClosedPeriod, ExportFormat, ExportRecord
+from core.books.spool import EntrySpool
 from core.categories import chart
 from core.deadlines.periods import Period
 from core.domain import AuditEntry, Document, DocumentState, Organization, VatFrequency
@@ -109,30 +110,25 @@ _PERIOD_STATES = (
 _SortKey = tuple[date, int]
 
 
-def _currency(document: Document) -> str:
+def _currency(document: Filed) -> str:
     found = document.fields.get("currency")
     return str(found.get("value") or "ILS").upper() if isinstance(found, dict) else "ILS"
 
 
-def _key(document: Document) -> _SortKey:
-    """Entries go oldest first: by the day that puts them in the period, then by id."""
-    return period_day(document), document.id or 0
-
-
 @dataclass
 class _Scan:
-    """One streamed pass over the period's documents: the filed ones in entry order (their
-    sort keys only, unless asked to keep the entries), the rates they need and the ones
-    missing, and the picture of the kept entries with the counts still waiting."""
+    """One streamed read of the period's documents: the filed ones as entries in entry
+    order (in a list for the VAT picture, spooled to disk for an export), the rates they
+    need and the ones missing, and the picture with the counts still waiting."""
 
     organization: Organization
     office_id: int | None
     shares: dict[str, Fraction]
     rates: dict[tuple[str, date], Decimal]
-    keys: list[_SortKey]
     entries: list[Entry]
     picture: VatPicture
     missing: list[MissingRate]
+    spool: EntrySpool | None = None
 
 
 async def _scan(
@@ -141,8 +137,15 @@ async def _scan(
     organization_id: int,
     period: Period,
     *,
-    keep_entries: bool,
+    spool: EntrySpool | None = None,
 ) -> _Scan:
+    """Reads the period once, in one statement (one snapshot on PostgreSQL too). With a
+    `spool`, the entries go there (on disk past a small buffer) instead of the list.
+
+    10,000 documents on SQLite (bench/export.py --through-database), CPU s at load ~20:
+    the ORM's Document objects, read again in chunks by each writer pass: csv 1.32,
+    xlsx 2.38, openfrmt 2.71, pcn874 2.22; this read of five columns with the entries
+    spooled: 0.41, 0.55-0.59, 0.61-0.67, 0.52 (peak 3.2-3.9 MB, ~3.0-3.2 at 1,000)."""
     if person_id is not None:
         await require(uow, person_id, Action.EXPORT, organization_id)
     organization = await _organization(uow, organization_id)
@@ -151,43 +154,53 @@ async def _scan(
     since = datetime.combine(period.start - _LOOKBACK, datetime.min.time()).astimezone()
     rates: dict[tuple[str, date], Decimal] = {}
     known = {"ILS"}
-    found: list[tuple[_SortKey, Entry | None]] = []
+    found: list[tuple[_SortKey, Entry]] = []
     missing: list[tuple[_SortKey, MissingRate]] = []
+    tally = VatPicture()
     waiting = returned = 0
-    async for document in uow.books.stream_documents_since(organization_id, _PERIOD_STATES, since):
-        if document_period(organization, document) != period:
+    # Only a period of the organization's own frequency holds documents.
+    own_period = period_of(organization, period.start) == period
+    async for row in uow.books.period_rows_since(organization_id, _PERIOD_STATES, since):
+        placed = period_day(row)
+        if not (own_period and period.start <= placed <= period.end):
             continue
-        if document.state in (DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL):
+        if row.state is DocumentState.TO_FILE or row.state is DocumentState.NEEDS_MANUAL:
             waiting += 1
             continue
-        if document.state is DocumentState.RETURNED:
+        if row.state is DocumentState.RETURNED:
             returned += 1
             continue
-        currency = _currency(document)
+        currency = _currency(row)
         if currency not in known:  # rates are read once per currency met
             known.add(currency)
             rates.update(await uow.books.rates({currency}))
-        if keep_entries or currency != "ILS":
-            # An export only needs to know, before writing, that every rate is there.
-            try:
-                entry = entry_of(document, shares, rates)
-            except MissingRate as exc:
-                missing.append((_key(document), exc))
-                continue
-        found.append((_key(document), entry if keep_entries else None))
+        key = (placed, row.id)
+        moved = "_vat_period_day" in row.fields
+        try:
+            entry = entry_of(row, shares, rates, day=None if moved else placed)
+        except MissingRate as exc:
+            missing.append((key, exc))
+            continue
+        if spool is not None:
+            spool.add(key, entry)
+        else:
+            found.append((key, entry))
     found.sort(key=lambda pair: pair[0])
     missing.sort(key=lambda pair: pair[0])
-    entries = [entry for _, entry in found if entry is not None]
-    tally = picture(entries, to_file=waiting, returned=returned)
+    entries = [entry for _, entry in found]
+    if spool is None:
+        for entry in entries:
+            tally.add(entry)
+    tally.to_file, tally.returned = waiting, returned
     return _Scan(
         organization,
         office_id,
         shares,
         rates,
-        [key for key, _ in found],
         entries,
         tally,
         [exc for _, exc in missing],
+        spool,
     )
 
 
@@ -196,7 +209,7 @@ async def load_period(
 ) -> PeriodBooks:
     """Filed documents of the period as entries, oldest first, and the VAT picture.
     `person_id` None is the command line, run by whoever runs the server."""
-    scan = await _scan(uow, person_id, organization_id, period, keep_entries=True)
+    scan = await _scan(uow, person_id, organization_id, period)
     closed = period.label in await uow.books.closed_periods(organization_id)
     exports = await uow.books.exports_for(organization_id, period.label)
     return PeriodBooks(
@@ -209,41 +222,6 @@ async def load_period(
         scan.missing,
         scan.office_id,
     )
-
-
-class _Entries:
-    """The period's entries in order, read again from the database at each pass, a chunk
-    of documents at a time: the writers run in a worker thread, and each chunk is fetched
-    on the event loop that owns the session while the thread waits.
-
-    The price of flat memory is CPU: each pass reads the documents again. 10,000
-    documents on SQLite (bench/export.py --through-database), CPU s and peak MB, one list
-    -> streamed: csv 0.84 / 46 -> 1.57 / 6.3, pcn874 (two passes) 0.92 / 49 -> 2.56 / 6.5."""
-
-    CHUNK = 500
-
-    def __init__(self, uow: UnitOfWork, organization_id: int, scan: _Scan) -> None:
-        self.uow = uow
-        self.organization_id = organization_id
-        self.scan = scan
-        self.loop = asyncio.get_running_loop()
-
-    def __len__(self) -> int:
-        return len(self.scan.keys)
-
-    def __call__(self) -> Iterator[Entry]:
-        keys = self.scan.keys
-        for start in range(0, len(keys), self.CHUNK):
-            wanted = keys[start : start + self.CHUNK]
-            documents = asyncio.run_coroutine_threadsafe(
-                self.uow.books.documents_by_ids(self.organization_id, [i for _, i in wanted]),
-                self.loop,
-            ).result()
-            by_id = {d.id: d for d in documents}
-            for _, document_id in wanted:
-                document = by_id.get(document_id)
-                if document is not None:  # gone since the scan: nothing to write
-                    yield entry_of(document, self.scan.shares, self.scan.rates)
 
 
 def file_name(organization: Organization, period: Period, fmt: ExportFormat) -> str:
@@ -344,8 +322,35 @@ async def export(
     primary_id: int | None = None,
 ) -> ExportRecord:
     """Writes the period's export to `out` (readable and seekable) and records it."""
-    # Only the sort keys stay in memory; the writers read the documents again in chunks.
-    books = await _scan(uow, person_id, organization_id, period, keep_entries=False)
+    # The period is read once, in one statement; its entries wait on disk for the writer,
+    # so memory holds only their sort keys.
+    spool = EntrySpool()
+    try:
+        return await _export(
+            uow, person_id, organization_id, period, fmt, out, now, spool,
+            labels=labels, right_to_left=right_to_left, convention=convention,
+            primary_id=primary_id,
+        )  # fmt: skip
+    finally:
+        spool.close()
+
+
+async def _export(
+    uow: UnitOfWork,
+    person_id: int | None,
+    organization_id: int,
+    period: Period,
+    fmt: ExportFormat,
+    out: BinaryIO,
+    now: datetime,
+    spool: EntrySpool,
+    *,
+    labels: Mapping[str, str] | None,
+    right_to_left: bool,
+    convention: movein.MoveinConvention,
+    primary_id: int | None,
+) -> ExportRecord:
+    books = await _scan(uow, person_id, organization_id, period, spool=spool)
     if books.missing:
         first = books.missing[0]
         raise BooksError(
@@ -364,8 +369,8 @@ async def export(
     )
     mappings = await uow.books.mappings(books.office_id) if books.office_id else {}
     plan = AccountPlan.of(mappings, names)
-    entries = _Entries(uow, organization_id, books)
-    document_ids = [document_id for _, document_id in books.keys]
+    entries = spool
+    document_ids = spool.document_ids()
     bookkeeping = await uow.books.bookkeeping(organization_id)
     pid = primary_id or secrets.randbelow(9 * 10**14) + 10**14
     job = _Job(

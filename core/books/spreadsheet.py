@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from core.books import xlsx
 from core.books.entries import Entry, VatPicture
 
 COLUMNS = (
@@ -125,82 +126,109 @@ def write_xlsx(
     to_file: int = 0,
     returned: int = 0,
 ) -> VatPicture:
-    # XlsxWriter, not openpyxl: openpyxl's write-only mode builds an lxml element and binds
-    # a cell object per cell. 10,000 documents on a shared 2-core machine, CPU (wall) s:
+    # Neither openpyxl nor XlsxWriter: their per-cell Python is the whole cost. 10,000
+    # documents on a shared 2-core machine, CPU (wall) s:
     #   writer alone, entries prebuilt, quiet machine, 6 runs each:
     #     openpyxl 3.1.5 write-only + lxml, shared styles  1.69-2.22 (1.70-2.21)
     #     XlsxWriter 3.3.1 constant_memory                  0.96-1.00 (0.98-1.04)
-    #   same under heavy load, 3 runs each: 2.6-3.1 (3.0-6.2) -> 1.2-1.5 (2.6-3.5)
-    #   bench/export.py xlsx (documents made on the fly): 2.29 (2.31) -> 1.46 (1.49);
-    #   peak traced memory 0.41 -> 0.64 MB, the same at 1,000 documents.
-    # What is left is XlsxWriter's own per-cell work; openpyxl still reads the file back in
-    # the tests.
-    import xlsxwriter
-
+    #   loaded machine (load 10), 2 runs each:
+    #     XlsxWriter 3.3.1 constant_memory                  0.86-0.87
+    #     XlsxWriter, its private per-cell writers          0.77-0.78
+    #     core.books.xlsx, one string per row               see the commit / bench
+    # openpyxl reads the file back in the tests.
     labels = labels or {}
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "constant_memory": True,
-            # Vendor names are data: never a formula, a link or a number by accident.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    bold = book.add_format({"bold": True})
-    money = book.add_format({"num_format": "#,##0.00"})
-    day = book.add_format({"num_format": "dd/mm/yyyy"})
-    bold_money = book.add_format({"num_format": "#,##0.00", "bold": True})
-    sheet = book.add_worksheet(labels.get("sheet.documents", "documents"))
-    if right_to_left:
-        sheet.right_to_left()
-    sheet.freeze_panes(1, 0)
-
-    for col, name in enumerate(COLUMNS):
-        sheet.write_string(0, col, labels.get(f"column.{name}", name), bold)
+    book = xlsx.Workbook(out)
     picture = VatPicture(to_file=to_file, returned=returned)
     amount_columns = {*AMOUNTS, "foreign_total"}
-    # Per column, the writer and the format its cells get: typed cells, no guessing.
     numbers = {*amount_columns, "document", "doc_type", "rate"}
-    plan = [
+    # Per column: its letter, how its cells are written and their style: typed, no guessing.
+    plan: list[tuple[str, Callable[[str, Any, int], str], int]] = [
         (
-            col,
-            sheet.write_datetime
+            xlsx.column_letter(col),
+            xlsx.day_cell
             if name == "date"
-            else sheet.write_number
+            else xlsx.number_cell
             if name in numbers
-            else sheet.write_string,
-            day if name == "date" else money if name in amount_columns else None,
+            else xlsx.text_cell,
+            xlsx.DAY if name == "date" else xlsx.MONEY if name in amount_columns else xlsx.PLAIN,
         )
         for col, name in enumerate(COLUMNS)
     ]
-    row_number = 0
-    for entry in entries:
-        picture.add(entry)
-        row_number += 1
-        for (col, write, style), value in zip(plan, _row(entry, labels), strict=True):
-            if value is not None and value != "":  # an empty cell costs nothing to write
-                write(row_number, col, value, style)
-    sums = _summary(picture)
-    row_number += 1
-    sheet.write_string(row_number, 0, labels.get("column.totals", "totals"), bold)
-    for name in AMOUNTS:
-        sheet.write_number(row_number, COLUMNS.index(name), float(sums[name]), bold_money)
 
-    summary = book.add_worksheet(labels.get("sheet.summary", "VAT"))
-    if right_to_left:
-        summary.right_to_left()
-    line = 0
-    for key in SUMMARY:
+    def rows() -> Iterator[str]:
+        yield xlsx.row(
+            1,
+            [
+                xlsx.text_cell(
+                    f"{xlsx.column_letter(col)}1", labels.get(f"column.{name}", name), xlsx.BOLD
+                )
+                for col, name in enumerate(COLUMNS)
+            ],
+        )
+        number = 1
+        for entry in entries:
+            picture.add(entry)
+            number += 1
+            cells = [
+                write(f"{letter}{number}", value, style)
+                for (letter, write, style), value in zip(plan, _row(entry, labels), strict=True)
+                if value is not None and value != ""  # an empty cell is simply not written
+            ]
+            yield f'<row r="{number}">{"".join(cells)}</row>'
+        number += 1
+        sums = _summary(picture)
+        yield xlsx.row(
+            number,
+            [xlsx.text_cell(f"A{number}", labels.get("column.totals", "totals"), xlsx.BOLD)]
+            + [
+                xlsx.number_cell(
+                    f"{xlsx.column_letter(COLUMNS.index(name))}{number}",
+                    sums[name],
+                    xlsx.BOLD_MONEY,
+                )
+                for name in AMOUNTS
+            ],
+        )
+
+    book.sheet(
+        labels.get("sheet.documents", "documents"),
+        rows(),
+        right_to_left=right_to_left,
+        freeze_header=True,
+    )
+    sums = _summary(picture)
+    summary: list[str] = []
+    for line, key in enumerate(SUMMARY, start=1):
         value = sums[key]
-        summary.write_string(line, 0, labels.get(f"summary.{key}", key), bold)
-        summary.write_number(line, 1, float(value), money if isinstance(value, Decimal) else None)
-        line += 1
-    for reason, part in sorted(picture.not_deducted.items()):
-        summary.write_string(line, 0, labels.get(f"reason.{reason}", reason), bold)
-        summary.write_number(line, 1, float(part.non_deductible_vat), money)
-        summary.write_number(line, 2, part.documents)
-        line += 1
+        summary.append(
+            xlsx.row(
+                line,
+                [
+                    xlsx.text_cell(f"A{line}", labels.get(f"summary.{key}", key), xlsx.BOLD),
+                    xlsx.number_cell(
+                        f"B{line}", value, xlsx.MONEY if isinstance(value, Decimal) else xlsx.PLAIN
+                    ),
+                ],
+            )
+        )
+    for line, (reason, part) in enumerate(
+        sorted(picture.not_deducted.items()), start=len(SUMMARY) + 1
+    ):
+        summary.append(
+            xlsx.row(
+                line,
+                [
+                    xlsx.text_cell(f"A{line}", labels.get(f"reason.{reason}", reason), xlsx.BOLD),
+                    xlsx.number_cell(f"B{line}", part.non_deductible_vat, xlsx.MONEY),
+                    xlsx.number_cell(f"C{line}", part.documents),
+                ],
+            )
+        )
+    book.sheet(
+        labels.get("sheet.summary", "VAT"),
+        summary,
+        right_to_left=right_to_left,
+        freeze_header=False,
+    )
     book.close()
     return picture

@@ -281,11 +281,13 @@ def test_csv_opens_in_excel_with_hebrew() -> None:
 
 def test_xlsx_reads_back_typed_right_to_left_with_totals() -> None:
     out = io.BytesIO()
-    spreadsheet.write_xlsx(out, mixed(), {"sheet.documents": "מסמכים"}, to_file=2)
+    odd = entries_of(filed(9, "118", "18", vendor_name='<Tom & "Jerry">'))
+    spreadsheet.write_xlsx(out, mixed() + odd, {"sheet.documents": "מסמכים"}, to_file=2)
     book = load_workbook(io.BytesIO(out.getvalue()))
     assert book.sheetnames == ["מסמכים", "VAT"]
     sheet = book["מסמכים"]
-    assert sheet.sheet_view.rightToLeft
+    assert sheet.sheet_view.rightToLeft and sheet.freeze_panes == "A2"
+    assert sheet.cell(row=1, column=1).font.b
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     total = header.index("total")
@@ -296,6 +298,7 @@ def test_xlsx_reads_back_typed_right_to_left_with_totals() -> None:
     assert isinstance(first[header.index("number")], str)
     assert sheet.cell(row=2, column=total + 1).number_format == "#,##0.00"
     assert rows[-1][total] == pytest.approx(sum(r[total] for r in rows[1:-1]))
+    assert rows[-2][header.index("vendor")] == '<Tom & "Jerry">'
     summary = dict((r[0], r[1]) for r in book["VAT"].iter_rows(values_only=True))
-    assert summary["documents"] == 5 and summary["to_file"] == 2
-    assert summary["equipment_vat"] == 360 and summary["deductible_vat"] == 642
+    assert summary["documents"] == 6 and summary["to_file"] == 2
+    assert summary["equipment_vat"] == 360 and summary["deductible_vat"] == 642 + 18

@@ -1,4 +1,5 @@
-"""A return to a client who only e-mails goes by e-mail; their e-mailed reply answers it."""
+"""A return to a client who only e-mails goes by e-mail; their e-mailed reply answers it,
+with a file or with words, and the accountant hears of it as from the chat."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from core.domain import Document, DocumentState, StoredFile
 from local_api.client import TgUser
 from storage import tables
 from tests import images
+from tests.deadline_world import FakeClock, at
+from tests.e2e.test_chat_flows import use_clock
 from tests.e2e.test_review import accountant, latest
 from tests.mail.world import CLIENT_DOMAIN, MailWorld, message, signed
 
@@ -41,6 +44,8 @@ async def test_a_return_reaches_an_email_only_client_by_email_and_their_reply_an
     world: MailWorld,
 ) -> None:
     h = world.harness
+    # Office hours (a Tuesday morning): the accountant is told at once.
+    use_clock(h, FakeClock(at("2026-11-24 10:00")))
     office_id, org_id = await h.office_and_org()
     async with world.uow_factory() as uow:
         organization = await uow.organizations.get(org_id)
@@ -117,3 +122,39 @@ async def test_a_return_reaches_an_email_only_client_by_email_and_their_reply_an
     assert "הצילום החדש צורף למסמך מס'" in thanks
     [_, done] = await world.mails()
     assert done.state == "done" and done.documents == 1
+    # Alice hears of the answer in her chat, as when a client answers there.
+    told = (await h.api.messages(ALICE.id))[-1]
+    assert f"{DANA_MAIL} answered document #" in (told.text or "")
+
+    # Returned again, Dana answers with words only: what she wrote above the quote is the
+    # answer, as a text in the chat is.
+    async with world.uow_factory() as uow:
+        await uow.session.execute(
+            update(tables.documents).where(tables.documents.c.id == doc_id).values(state="to_file")
+        )
+        await uow.commit()
+    report = await h.say(ALICE, "/tofile")
+    card = await h.after(ALICE, h.api.click(ALICE, report, "Falafel Ltd (1)"))
+    await h.edited(ALICE, h.api.click(ALICE, card, "↩️ Return"), card)
+    card = await latest(h, ALICE, card)
+    await h.after(ALICE, h.api.click(ALICE, card, "Needs clarification"))
+    card = await latest(h, ALICE, card)
+    await h.after(ALICE, h.api.click(ALICE, card, "No note"))
+    again = await _reply(world, 4)
+    words = message(
+        sender=DANA_MAIL,
+        to=address,
+        subject=f"Re: {again['Subject']}",
+        body=f"It was a taxi to the client.\n\nOn Mon, Tayuk <{address}> wrote:\n> returned",
+    )
+    words["In-Reply-To"] = str(again["Message-ID"])
+    await world.send(signed(words), DANA_MAIL, address)
+    await world.settle()
+    state, fields, pages = await _document(world, doc_id)
+    assert state is DocumentState.TO_FILE and len(pages) == 2
+    assert fields["_answers"][-1]["text"] == "It was a taxi to the client."
+    thanks = (await _reply(world, 5)).get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "התשובה צורפה למסמך מס'" in thanks
+    told = (await h.api.messages(ALICE.id))[-1]
+    assert f"{DANA_MAIL} answered document #" in (told.text or "")
+    assert {d.id for d in await world.documents(org_id)} == {doc_id}

@@ -15,6 +15,7 @@ from core import review
 from core.books import service
 from core.books.accounts import Bookkeeping
 from core.books.records import ExportFormat
+from core.books.spool import EntrySpool
 from core.deadlines.periods import Period
 from core.domain import (
     AccessLevel,
@@ -26,6 +27,7 @@ from core.domain import (
     OfficeRole,
 )
 from core.errors import Conflict, NotAllowed
+from storage.repositories.books import BooksRepository
 from storage.uow import SqlUnitOfWorkFactory
 from tests import scenario
 from tests.books.factory import filed
@@ -148,8 +150,9 @@ async def test_exports_are_recorded_and_reproducible(uow_factory: SqlUnitOfWorkF
 async def test_exports_read_the_period_in_chunks_the_same(
     uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The writers read the documents again a chunk at a time: chunks of one document
-    give the same files, in the same order, as one chunk for all."""
+    """The period is read a chunk of rows at a time and its entries wait in a spooled file:
+    chunks of one document, with the file on disk, give the same files in the same order
+    as one chunk for all kept in memory."""
     world = await build(uow_factory)
     ids = await populate(uow_factory, world)
     # A document dated before the others but stored after them goes first.
@@ -161,7 +164,8 @@ async def test_exports_read_the_period_in_chunks_the_same(
     )
     made: dict[int, list[tuple[str, list[int]]]] = {}
     for chunk in (500, 1):
-        monkeypatch.setattr(service._Entries, "CHUNK", chunk)
+        monkeypatch.setattr(BooksRepository, "PERIOD_CHUNK", chunk)
+        monkeypatch.setattr(EntrySpool, "IN_MEMORY", 1 if chunk == 1 else 1 << 20)
         for fmt in (ExportFormat.CSV, ExportFormat.OPENFRMT, ExportFormat.PCN874):
             async with uow_factory() as uow:
                 record = await service.export(
