@@ -527,10 +527,13 @@ class MailIntake:
                 uow, person.id, document_id, text, now, sender_vouched=True
             )
         except Conflict:
-            document = await uow.documents.get(document_id)
-            answers = document.answers if document else []
-            if not any(a.kind == "text" and a.text == text for a in answers):
+            # Run again after a crash: the same explanation is in already.
+            again = await uow.documents.get(document_id)
+            if again is None or not any(
+                a.kind == "text" and a.text == text for a in again.answers
+            ):
                 return pending, None
+            document = again
         except (NotFound, NotAllowed):
             return pending, None
         assert document is not None

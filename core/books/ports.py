@@ -23,6 +23,7 @@ class PeriodRow:
     state: DocumentState
     fields: dict[str, Any]
     created_at: datetime | None
+    category: str | None = None
 
 
 class BooksPort(Protocol):

@@ -130,7 +130,7 @@ class BooksRepository(Repository):
         on PostgreSQL too), without the ORM: only the columns an entry needs, a chunk of
         rows at a time. The ORM's identity map and change tracking cost more than the rows."""
         result = await self.session.stream(
-            select(_d.id, _d.kind, _d.state, _d.fields, _d.created_at)
+            select(_d.id, _d.kind, _d.state, _d.fields, _d.created_at, _d.category)
             .where(
                 _d.organization_id == organization_id,
                 _d.state.in_([s.value for s in states]),
