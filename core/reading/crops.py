@@ -39,8 +39,9 @@ def read_crops(engine: OcrEngine, crops: list[Image.Image], *, lang: str,
     lines: list[dict[tuple[int, ...], list[str]]] = [{} for _ in crops]
     for word in ocr.words:
         middle = (word.top + word.bottom) / 2
-        for index, (top, bottom) in enumerate(spans):
-            if top - GAP / 2 <= middle < bottom + GAP / 2:
-                lines[index].setdefault(word.line_key, []).append(word.text)
-                break
+        # The crop whose band holds the word's middle, else the nearest (a box overhanging
+        # the sheet's margin still belongs to the crop beside it).
+        index = min(range(len(spans)), key=lambda i: max(spans[i][0] - middle,
+                                                          middle - spans[i][1], 0))
+        lines[index].setdefault(word.line_key, []).append(word.text)
     return ["\n".join(" ".join(words) for words in found.values()) for found in lines]
