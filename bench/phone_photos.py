@@ -1,12 +1,14 @@
 """Phone photos of labelled documents, as clients send them through Telegram.
 
     .venv/bin/python bench/phone_photos.py SRC_DIR [SRC_DIR...] --out DIR [--seeds 1 2]
+        [--limit N]
 
 Each labelled page (the label's image, else its PDF's first page at 150 dpi) is laid on a
 table (wood, fabric, a dark car seat, a desk), turned a little, seen at an angle, lit
 unevenly with a soft shadow across it, sometimes crumpled, blurred, with sensor noise,
 saved as the phone's JPEG, then shrunk by Telegram to 1280 px on its longest side and
-compressed again. Deterministic: the same seed and file give the same photo.
+compressed again. Deterministic: the same seed and file give the same photo, whatever else
+is made beside it (`--limit N` makes N photos per folder, evenly spread, on a busy machine).
 
 Writes DIR/<source folder>-phone/<name>-s<seed>.jpg with a copy of the label beside it, so
 `bench/extraction.py DIR/*-phone` scores them like the clean sets.
@@ -204,12 +206,17 @@ def main() -> None:
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--out", required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--limit", type=int, default=0, help="at most N samples per folder")
     args = parser.parse_args()
     made = 0
     for folder in map(Path, args.folders):
         target = Path(args.out) / f"{folder.name}-phone"
         target.mkdir(parents=True, exist_ok=True)
-        for label_path in sorted(folder.glob("*.json")):
+        labels = sorted(folder.glob("*.json"))
+        if args.limit and len(labels) > args.limit:
+            step = len(labels) / args.limit
+            labels = [labels[int(i * step)] for i in range(args.limit)]
+        for label_path in labels:
             label = json.loads(label_path.read_text())
             if "file" not in label:
                 continue

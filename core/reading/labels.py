@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 Q = r"[\"'`]?"  # a quote OCR may drop or change: סה"כ, סה''כ, סהכ
+# Hebrew OCR's word model ends a word with a final letter, so acronyms come back as מע"ם and
+# סה"ך on photos: the labels below accept either form of their last letter.
 
 # Hebrew letters do not count as word characters for \b next to quotes, so spell the edge.
 HB = r"(?<![\u0590-\u05FFA-Za-z])"
@@ -21,16 +23,16 @@ BARE_AMOUNT = 0.55
 
 # (pattern, strength): strength ranks competing labels for one field.
 TOTAL_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(rf"סה{Q}כ\s*ל?תשלום", r"סה.{0,2}כ\s*לתשלום", rf"סה{Q}כ\s*כולל\s*מע{Q}מ",
+    (_compile(rf"סה{Q}[כך]\s*ל?תשלום", r"סה.{0,2}[כך]\s*לתשלום", rf"סה{Q}[כך]\s*כולל\s*מע{Q}[מם]",
               r"grand\s*total", r"total\s*amount\s*due", r"amount\s*due", r"balance\s*due",
               r"total\s*due", r"total\s*ttc", r"net\s*[àa]\s*payer", r"do\s*zap[łl]aty",
               r"gesamtbetrag", r"rechnungsbetrag", r"endbetrag", r"total\s*payable",
               r"total\s*(?:amount\s*)?\(?incl", r"rounded\s*total", r"total\s*rounded",
               r"nett\s*total", r"total\s*sales\s*\(?incl"), 1.0),
-    (_compile(r"לתשלום", r"סך\s*הכל", rf"סה{Q}כ\s*כללי", r"total\s*amount", r"totaal",
+    (_compile(r"לתשלום", r"סך\s*הכל", rf"סה{Q}[כך]\s*כללי", r"total\s*amount", r"totaal",
               r"razem", r"summe", r"montant\s*total", r"total\s*sales",
               r"total\s*\(rm\)", r"total\s*rm"), 0.8),
-    (_compile(rf"{HB}סה{Q}כ(?![\u0590-\u05FF])", r"\btotal\b"), 0.6),
+    (_compile(rf"{HB}סה{Q}[כך](?![\u0590-\u05FF])", r"\btotal\b"), 0.6),
     # Alone, mostly a column header on receipts ("Amount (RM)  Tax (RM)"): see read_total.
     (_compile(r"\bamount\b"), BARE_AMOUNT),
 ]
@@ -38,7 +40,7 @@ TOTAL_LABELS: list[tuple[re.Pattern[str], float]] = [
 NOT_TOTAL = _compile(
     r"sub\s*-?\s*total", r"total\s*ht\b", r"total\s*excl", r"total\s*(?:tax|gst|vat|qty|quantity)",
     r"total\s*items?", r"total\s*discount", r"total\s*savings?", r"total\s*net",
-    rf"לפני\s*מע{Q}מ", r"סכום\s*ביניים", rf"סה{Q}כ\s*(?:ברוטו|ניכויים|חובה|זכות|הנחה)",
+    rf"לפני\s*מע{Q}[מם]", r"סכום\s*ביניים", rf"סה{Q}[כך]\s*(?:ברוטו|ניכויים|חובה|זכות|הנחה)",
     r"excl", r"without", r"^\W*net\s*(?:amount|price|value)", r"netto", r"tax\s*amount",
     r"gst\s*summary",
     r"total\s*gst", r"change", r"cash", r"tendered",
@@ -49,12 +51,13 @@ NOT_TOTAL = _compile(
 )
 
 VAT_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(rf"{HB}מע{Q}מ(?![\u0590-\u05FF])", rf"{HB}מעמ", r"\bvat\b", r"\btva\b",
+    (_compile(rf"{HB}מע{Q}[מם](?![\u0590-\u05FF])", rf"{HB}מע[מם]", r"\bvat\b", r"\btva\b",
               r"\bbtw\b", r"\bmwst\b", r"\bust\b", r"\bgst\b", r"\bsst\b", r"\btax\b",
               r"\bvat\s*amount", r"\bpodatek\b", r"\bsales\s*tax"), 1.0),
 ]
 NOT_VAT = _compile(
-    rf"לפני\s*מע{Q}מ", rf"כולל\s*מע{Q}מ", rf"ללא\s*מע{Q}מ", r"incl", r"excl", r"exclusief",
+    rf"לפני\s*מע{Q}[מם]", rf"כולל\s*מע{Q}[מם]", rf"ללא\s*מע{Q}[מם]", r"incl", r"excl",
+    r"exclusief",
     r"tax\s*invoice", r"gst\s*(?:reg|id|no)", r"vat\s*(?:reg|id|no|number|/tin)",
     r"tva\s*(?:intra|f\d)", r"btw\s*nl", r"btw\s*(?:nr|nummer)", r"ust\s*-?id",
     r"mwst\s*-?nr", r"not\s*a\s*vat", r"subtotal", r"total\s*ht", r"\bnet\b",
@@ -62,7 +65,7 @@ NOT_VAT = _compile(
 )
 
 NET_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(rf"לפני\s*מע{Q}מ", r"סכום\s*ביניים", rf"ללא\s*מע{Q}מ", r"sub\s*-?\s*total",
+    (_compile(rf"לפני\s*מע{Q}[מם]", r"סכום\s*ביניים", rf"ללא\s*מע{Q}[מם]", r"sub\s*-?\s*total",
               r"total\s*ht\b", r"total\s*excl", r"exclusief\s*btw", r"amount\s*before",
               r"total\s*net", r"net\s*amount", r"nettobetrag", r"netto", r"total\s*excluding",
               r"before\s*tax", r"excl\.?\s*(?:vat|tax|gst)"), 1.0),

@@ -110,3 +110,12 @@ def test_latin_words_in_a_hebrew_line_keep_their_left_to_right_order() -> None:
 def test_an_address_line_is_not_the_vendors_name() -> None:
     name = read_vendor_name(from_text("הרצל 110, פתח תקווה\nמאפיית השכונה\nקבלה 12"))
     assert name.value == "מאפיית השכונה"
+
+
+@pytest.mark.parametrize("line", ['מע"ם 18%  180.00', 'מע"מ 18%  180.00', "מעם  180.00"])
+def test_vat_is_found_when_ocr_ends_its_label_with_a_final_letter(line: str) -> None:
+    from core.reading.fields import read_total, read_vat
+
+    page = from_text(f"{line}\nסה\"ך לתשלום  1,180.00")
+    assert read_vat(page).value == "180.00"
+    assert read_total(page)[0].value == "1180.00"
