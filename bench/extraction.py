@@ -125,8 +125,9 @@ def run_one(path: str, today_iso: str, bare: bool, latin: str | None = None) -> 
     data = Path(path).read_bytes()
     mime = MIME[Path(path).suffix.lower()]
     started, cpu = time.perf_counter(), _cpu()
-    reading = read_document(data, mime, engine=engine, today=date.fromisoformat(today_iso),
-                            latin_engine=latin_engine)
+    reading = read_document(
+        data, mime, engine=engine, today=date.fromisoformat(today_iso), latin_engine=latin_engine
+    )
     seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
     bare_seconds = bare_cpu = None
     image = _bare_image(data, mime) if bare else None
@@ -172,8 +173,9 @@ def collect(folders: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
     return jobs
 
 
-def _spread(jobs: list[tuple[str, str, dict[str, Any]]], limit: int
-            ) -> list[tuple[str, str, dict[str, Any]]]:
+def _spread(
+    jobs: list[tuple[str, str, dict[str, Any]]], limit: int
+) -> list[tuple[str, str, dict[str, Any]]]:
     """At most `limit` jobs per group, evenly spread over the group's sorted files."""
     by_group: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
     for job in jobs:
@@ -192,8 +194,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--today", default=date.today().isoformat())
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Tesseract run")
-    parser.add_argument("--latin-engine", choices=["rapidocr", "tesseract"], default=None,
-                        help="engine for Latin pages; default TAYUK_OCR_LATIN_ENGINE as the bot")
+    parser.add_argument(
+        "--latin-engine",
+        choices=["rapidocr", "tesseract"],
+        default=None,
+        help="engine for Latin pages; default TAYUK_OCR_LATIN_ENGINE as the bot",
+    )
     parser.add_argument("--limit", type=int, default=0, help="at most N samples per folder")
     parser.add_argument("--match", default="", help="only files whose path contains this")
     args = parser.parse_args()
@@ -202,8 +208,10 @@ def main() -> None:
     if args.limit:
         jobs = _spread(jobs, args.limit)
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(run_one, path, args.today, not args.no_bare, args.latin_engine)
-                   for _, path, _ in jobs]
+        futures = [
+            pool.submit(run_one, path, args.today, not args.no_bare, args.latin_engine)
+            for _, path, _ in jobs
+        ]
         outputs = [f.result() for f in futures]
 
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -300,7 +308,8 @@ def main() -> None:
     memory = {
         "worker_peak_rss_mb": round(max(o["worker_rss_mb"] for o in outputs)),
         "latin_pages_by_second_engine": sum(
-            any(s.startswith("read with ") for s in o["steps"]) for o in outputs),
+            any(s.startswith("read with ") for s in o["steps"]) for o in outputs
+        ),
     }
     print(json.dumps({"folders": summary, "confident_wrong_rate": round(rate, 4), **memory}))
 

@@ -96,15 +96,20 @@ async def seed(app: Any, clients: int) -> tuple[list[int], int, int]:
         for n in range(clients + 1):
             person = await uow.people.add(
                 Person(display_name=f"p{n}", language="he"),
-                Identity(person_id=0, platform="telegram", external_id=9_000_000 + n,
-                         chat_id=9_000_000 + n),
+                Identity(
+                    person_id=0,
+                    platform="telegram",
+                    external_id=9_000_000 + n,
+                    chat_id=9_000_000 + n,
+                ),
             )
             people.append(person.id)
         accountant = people.pop()
         for pid in people:
             await uow.organizations.add_member(
-                OrganizationMember(organization_id=org.id, person_id=pid,
-                                   access=AccessLevel.UPLOADER)
+                OrganizationMember(
+                    organization_id=org.id, person_id=pid, access=AccessLevel.UPLOADER
+                )
             )
         await uow.offices.add_member(
             OfficeMember(office_id=office.id, person_id=accountant, role=OfficeRole.STAFF)
@@ -125,7 +130,11 @@ async def signed_in(
 
 
 async def uploader(
-    base: str, master: bytes, person_id: int, files: list[bytes], times: list[float],
+    base: str,
+    master: bytes,
+    person_id: int,
+    files: list[bytes],
+    times: list[float],
     first: int = 1,
 ) -> list[str]:
     client, csrf = await signed_in(base, master, person_id, "upload")
@@ -194,8 +203,13 @@ async def serve(args: argparse.Namespace) -> None:
     await prepare(app)
     people, accountant, _ = await seed(app, args.clients)
     server = uvicorn.Server(
-        uvicorn.Config(build_web(app), host="127.0.0.1", port=int(args.port),
-                       log_level="warning", lifespan="off")
+        uvicorn.Config(
+            build_web(app),
+            host="127.0.0.1",
+            port=int(args.port),
+            log_level="warning",
+            lifespan="off",
+        )
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn has no event to wait on)
@@ -224,9 +238,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         async with local_api(DEFAULT_TOKEN, bot_username="bench_bot") as (api_url, _):
             settings = settings_for(data_dir, url, api_url)
             server = await asyncio.create_subprocess_exec(
-                sys.executable, __file__, "--serve", "--data-dir", str(data_dir),
-                "--database", url, "--api-url", api_url, "--port", str(args.port),
-                "--clients", str(args.clients),
+                sys.executable,
+                __file__,
+                "--serve",
+                "--data-dir",
+                str(data_dir),
+                "--database",
+                url,
+                "--api-url",
+                api_url,
+                "--port",
+                str(args.port),
+                "--clients",
+                str(args.clients),
                 stdout=asyncio.subprocess.PIPE,
             )
             assert server.stdout is not None
@@ -235,17 +259,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             base = f"http://127.0.0.1:{args.port}"
             master = master_key(settings)
             # Work waiting for the accountant: uploaded the same way, then made "read".
-            await uploader(base, master, people[0],
-                           [picture(f"pre {n}") for n in range(REVIEWED)], [], first=500)
+            await uploader(
+                base,
+                master,
+                people[0],
+                [picture(f"pre {n}") for n in range(REVIEWED)],
+                [],
+                first=500,
+            )
             app = build_app(settings)  # only its database, to look
             async with app.uow_factory() as uow:
                 assert uow.session is not None
                 await uow.session.execute(
                     update(tables.documents).values(
-                        state="to_file", kind="receipt",
-                        fields={"total": {"value": "117.00", "confidence": 0.9, "reason": ""},
-                                "vendor_id": {"value": "5153", "confidence": 0.3,
-                                              "reason": "blur"}},
+                        state="to_file",
+                        kind="receipt",
+                        fields={
+                            "total": {"value": "117.00", "confidence": 0.9, "reason": ""},
+                            "vendor_id": {"value": "5153", "confidence": 0.3, "reason": "blur"},
+                        },
                     )
                 )
                 await uow.commit()
@@ -268,7 +300,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             async with app.uow_factory() as uow:
                 assert uow.session is not None
                 stored = await uow.session.scalar(
-                    select(func.count()).select_from(tables.documents)
+                    select(func.count())
+                    .select_from(tables.documents)
                     .where(tables.documents.c.source_platform == "web")
                 )
             server.terminate()

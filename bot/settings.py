@@ -77,6 +77,8 @@ class IntakeSettings(BaseSettings):
     # their turn (none is refused).
     burst: int = 60
     per_minute: float = 30.0
+
+
 class InboxSettings(BaseSettings):
     model_config = _section("TAYUK_INBOX_")
 
@@ -124,6 +126,8 @@ class ExportSettings(BaseSettings):
     # Hashavshevet MOVEIN.DAT: published descriptions disagree on its first and last records
     # ("none", "count" or "zero_nines"); the office checks a golden file and picks one.
     movein_convention: Literal["none", "count", "zero_nines"] = "none"
+
+
 class MailSettings(BaseSettings):
     """Documents by e-mail (issue 14): the forwarding domain and how mail reaches Tayuk."""
 

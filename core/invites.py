@@ -202,6 +202,8 @@ async def _take_use(uow: UnitOfWork, invite_id: int, now: datetime) -> None:
     # opening a single-use link at the same moment all in.
     if not await uow.invites.take_use(invite_id, now):
         raise InviteError("invite.used")
+
+
 async def already_holds(uow: UnitOfWork, person: Person, token: str) -> bool:
     """Whether the person already has what the link gives, whatever state the link is in.
 

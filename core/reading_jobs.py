@@ -32,8 +32,6 @@ BACKOFF = (
 )
 
 
-
-
 class ReadOutcome(StrEnum):
     TO_FILE = "to_file"
     RETAKE = "retake"  # ask the client for a better photo

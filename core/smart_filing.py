@@ -29,4 +29,3 @@ def reading_marks(reading: Reading) -> dict[str, Any]:
     if reading.picture_hash:
         marks[PICTURE_HASH] = reading.picture_hash
     return marks
-

@@ -77,8 +77,8 @@ async def on_duplicate_button(
     await query.answer(t("review.done_ok"))
     await review_handlers.drop(query)
     await review_handlers.render_card(
-            bot, chat_id, uow, t, await review_card.next_card(uow, files, person.id, org_id), state
-        )
+        bot, chat_id, uow, t, await review_card.next_card(uow, files, person.id, org_id), state
+    )
 
 
 async def _show_original(

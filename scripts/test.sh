@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs the linter and the whole test suite.
+# Installs what is missing, then runs the linter, the formatter's check, the type checker
+# and the whole test suite.
 # PostgreSQL tests run when TAYUK_TEST_DATABASE_URL is set, or when a server answers on
 # 127.0.0.1:5432 (database "test").
 set -euo pipefail
@@ -16,6 +17,7 @@ if [ -z "${TAYUK_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null \
   export TAYUK_TEST_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 fi
 .venv/bin/ruff check .
-# Types: strict for core/ and storage/, lighter for bot/ and local_api/ ([tool.mypy]).
+.venv/bin/ruff format --check .
+# Types: strict for core/ and storage/, lighter for handlers/, bot/ and local_api/ ([tool.mypy]).
 .venv/bin/mypy
 exec .venv/bin/pytest -q "$@"

@@ -90,4 +90,3 @@ class Answers(TypeDecorator[list[Answer]]):
             )
             for a in value
         ]
-

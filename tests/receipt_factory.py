@@ -119,9 +119,14 @@ class ReceiptSpec:
         }
 
 
-def hebrew_invoice(kind: DocumentKind = DocumentKind.TAX_INVOICE, *, seed: int = 1,
-                   issued: date = date(2026, 3, 5), vat_rate: Decimal = Decimal("0.18"),
-                   allocation: bool = True) -> ReceiptSpec:
+def hebrew_invoice(
+    kind: DocumentKind = DocumentKind.TAX_INVOICE,
+    *,
+    seed: int = 1,
+    issued: date = date(2026, 3, 5),
+    vat_rate: Decimal = Decimal("0.18"),
+    allocation: bool = True,
+) -> ReceiptSpec:
     rng = random.Random(seed)
     lines = [
         Line("ייעוץ מקצועי", rng.randint(1, 9), Decimal(rng.choice([120, 250, 480, 600]))),
@@ -131,7 +136,7 @@ def hebrew_invoice(kind: DocumentKind = DocumentKind.TAX_INVOICE, *, seed: int =
     return ReceiptSpec(
         kind=kind,
         language="he",
-        vendor_name=rng.choice(["אלפא מערכות בע\"מ", "גמא שירותים בע\"מ", "דלתא סחר בע\"מ"]),
+        vendor_name=rng.choice(['אלפא מערכות בע"מ', 'גמא שירותים בע"מ', 'דלתא סחר בע"מ']),
         vendor_id=check_digit_id(f"51{rng.randint(0, 999999):06d}"),
         customer_name="משרד רואי חשבון כהן",
         customer_id=check_digit_id(f"{rng.randint(10_000_000, 39_999_999)}"),
@@ -172,8 +177,11 @@ def visual_order(text: str) -> str:
     """Logical -> visual for a right-to-left line without raqm: reverse the whole line, then
     turn numbers and Latin runs back so they read left to right."""
     flipped = text[::-1].translate(str.maketrans("()", ")("))
-    return re.sub(r"[0-9A-Za-z₪$%.,:/\-]*[0-9A-Za-z][0-9A-Za-z₪$%.,:/\-]*",
-                  lambda m: m.group(0)[::-1], flipped)
+    return re.sub(
+        r"[0-9A-Za-z₪$%.,:/\-]*[0-9A-Za-z][0-9A-Za-z₪$%.,:/\-]*",
+        lambda m: m.group(0)[::-1],
+        flipped,
+    )
 
 
 class Canvas:
@@ -183,9 +191,18 @@ class Canvas:
         self.y = 70
         self.margin = 80
 
-    def text(self, text: str, *, size: int = 30, bold: bool = False, align: str = "right",
-             x: int | None = None, rtl: bool = True, advance: bool = True,
-             color: str = "black") -> None:
+    def text(
+        self,
+        text: str,
+        *,
+        size: int = 30,
+        bold: bool = False,
+        align: str = "right",
+        x: int | None = None,
+        rtl: bool = True,
+        advance: bool = True,
+        color: str = "black",
+    ) -> None:
         face = font(size, bold=bold)
         kwargs: dict[str, object] = {}
         if RAQM and rtl:
@@ -202,8 +219,9 @@ class Canvas:
             self.y += int(size * 1.6)
 
     def rule(self) -> None:
-        self.draw.line((self.margin, self.y, self.image.width - self.margin, self.y),
-                       fill="black", width=2)
+        self.draw.line(
+            (self.margin, self.y, self.image.width - self.margin, self.y), fill="black", width=2
+        )
         self.y += 20
 
 
@@ -236,10 +254,13 @@ def render_hebrew(spec: ReceiptSpec) -> Image.Image:
         canvas.y += 50
     canvas.rule()
     rate = f"{spec.vat_rate * 100:.0f}%"
-    for label, value in (("סה\"כ לפני מע\"מ", spec.net), (f"מע\"מ {rate}", spec.vat),
-                         ("סה\"כ לתשלום", spec.total)):
-        canvas.text(label, x=right, advance=False, bold=label.startswith("סה\"כ ל"))
-        canvas.text(f"{money(value)} ₪", x=420, advance=True, bold=label.startswith("סה\"כ ל"))
+    for label, value in (
+        ('סה"כ לפני מע"מ', spec.net),
+        (f'מע"מ {rate}', spec.vat),
+        ('סה"כ לתשלום', spec.total),
+    ):
+        canvas.text(label, x=right, advance=False, bold=label.startswith('סה"כ ל'))
+        canvas.text(f"{money(value)} ₪", x=420, advance=True, bold=label.startswith('סה"כ ל'))
     if spec.allocation_number:
         canvas.y += 20
         canvas.text(f"מספר הקצאה: {spec.allocation_number}")
@@ -277,10 +298,18 @@ def render_english(spec: ReceiptSpec) -> Image.Image:
 def card_slip(*, amount: str = "154.90", seed: int = 3) -> Image.Image:
     rng = random.Random(seed)
     canvas = Canvas(height=1100, width=700)
-    for text in ("סופר השכונה", "מסוף: 0012345", "כרטיס אשראי ויזה",
-                 f"**** {rng.randint(1000, 9999)}", "עסקה רגילה", f"סכום: {amount} ₪",
-                 "עסקה אושרה", f"מספר שובר: {rng.randint(100, 999)}", "05/03/2026 12:41",
-                 "העתק ללקוח"):
+    for text in (
+        "סופר השכונה",
+        "מסוף: 0012345",
+        "כרטיס אשראי ויזה",
+        f"**** {rng.randint(1000, 9999)}",
+        "עסקה רגילה",
+        f"סכום: {amount} ₪",
+        "עסקה אושרה",
+        f"מספר שובר: {rng.randint(100, 999)}",
+        "05/03/2026 12:41",
+        "העתק ללקוח",
+    ):
         canvas.text(text, size=34)
     return canvas.image
 
@@ -291,14 +320,24 @@ def blank_page(*, width: int = 1240, height: int = 1754, shade: int = 250) -> Im
     return Image.fromarray(noise).convert("RGB")
 
 
-def photo(image: Image.Image, *, rotate: float = 0.0, blur: float = 0.0, scale: float = 1.0,
-          jpeg_quality: int | None = 85, uneven_light: bool = False, dark: float = 1.0,
-          noise: float = 0.0, perspective: float = 0.0) -> bytes:
+def photo(
+    image: Image.Image,
+    *,
+    rotate: float = 0.0,
+    blur: float = 0.0,
+    scale: float = 1.0,
+    jpeg_quality: int | None = 85,
+    uneven_light: bool = False,
+    dark: float = 1.0,
+    noise: float = 0.0,
+    perspective: float = 0.0,
+) -> bytes:
     """A phone-like picture of `image`: turned, tilted, blurred, shaded, JPEG-compressed."""
     out = image.convert("RGB")
     if scale != 1.0:
-        out = out.resize((int(out.width * scale), int(out.height * scale)),
-                         Image.Resampling.LANCZOS)
+        out = out.resize(
+            (int(out.width * scale), int(out.height * scale)), Image.Resampling.LANCZOS
+        )
     if perspective:
         w, h = out.size
         shift = perspective * w
@@ -306,11 +345,17 @@ def photo(image: Image.Image, *, rotate: float = 0.0, blur: float = 0.0, scale: 
             [(0, 0), (w, 0), (w, h), (0, h)],
             [(shift, 0), (w - shift, 0), (w, h), (0, h)],
         )
-        out = out.transform(out.size, Image.Transform.PERSPECTIVE, coeffs,
-                            Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+        out = out.transform(
+            out.size,
+            Image.Transform.PERSPECTIVE,
+            coeffs,
+            Image.Resampling.BICUBIC,
+            fillcolor=(255, 255, 255),
+        )
     if rotate:
-        out = out.rotate(rotate, expand=True, resample=Image.Resampling.BICUBIC,
-                         fillcolor=(235, 235, 235))
+        out = out.rotate(
+            rotate, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=(235, 235, 235)
+        )
     if blur:
         out = out.filter(ImageFilter.GaussianBlur(blur))
     pixels = np.asarray(out).astype(np.float32)
@@ -332,8 +377,9 @@ def photo(image: Image.Image, *, rotate: float = 0.0, blur: float = 0.0, scale: 
     return buffer.getvalue()
 
 
-def _perspective_coeffs(source: list[tuple[float, float]],
-                        target: list[tuple[float, float]]) -> list[float]:
+def _perspective_coeffs(
+    source: list[tuple[float, float]], target: list[tuple[float, float]]
+) -> list[float]:
     rows = []
     for (x, y), (u, v) in zip(target, source, strict=True):
         rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
@@ -343,9 +389,13 @@ def _perspective_coeffs(source: list[tuple[float, float]],
     return list(np.linalg.solve(matrix, vector))
 
 
-def side_by_side(*images: Image.Image, gap: int = 80, margin: int = 40,
-                 table: tuple[int, int, int] = (200, 200, 200),
-                 stagger: int = 0) -> Image.Image:
+def side_by_side(
+    *images: Image.Image,
+    gap: int = 80,
+    margin: int = 40,
+    table: tuple[int, int, int] = (200, 200, 200),
+    stagger: int = 0,
+) -> Image.Image:
     """Several documents lying next to each other on a table, as one photo would hold them;
     `stagger` shifts every second one down."""
     width = sum(i.width for i in images) + gap * (len(images) - 1) + 2 * margin
@@ -378,14 +428,16 @@ def text_pdf(lines: list[str]) -> bytes:
         escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         stream_lines.append(f"({escaped}) Tj T*")
     stream_lines.append("ET")
-    return _pdf_objects([
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        _stream("\n".join(stream_lines).encode("latin-1")),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ])
+    return _pdf_objects(
+        [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            "/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            _stream("\n".join(stream_lines).encode("latin-1")),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
 
 
 def encrypted_pdf() -> bytes:
@@ -408,8 +460,11 @@ def broken_pdf() -> bytes:
 
 def _stream(data: bytes) -> str:
     packed = zlib.compress(data)
-    return f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n" + packed.decode(
-        "latin-1") + "\nendstream"
+    return (
+        f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n"
+        + packed.decode("latin-1")
+        + "\nendstream"
+    )
 
 
 def _pdf_objects(objects: list[str], trailer_extra: str = "") -> bytes:
@@ -422,16 +477,28 @@ def _pdf_objects(objects: list[str], trailer_extra: str = "") -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer_extra} >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode("latin-1")
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R {trailer_extra} >>\n"
+        f"startxref\n{xref}\n%%EOF\n"
+    ).encode("latin-1")
     return bytes(out)
 
 
-def on_table(image: Image.Image, *, table: tuple[int, int, int] = (35, 30, 30),
-             corners: tuple[tuple[float, float], ...] = ((0.12, 0.08), (0.86, 0.12),
-                                                         (0.9, 0.93), (0.08, 0.88)),
-             side: int = 1280, texture: float = 12.0, light: float = 0.75,
-             seed: int = 4) -> tuple[Image.Image, list[tuple[float, float]]]:
+def on_table(
+    image: Image.Image,
+    *,
+    table: tuple[int, int, int] = (35, 30, 30),
+    corners: tuple[tuple[float, float], ...] = (
+        (0.12, 0.08),
+        (0.86, 0.12),
+        (0.9, 0.93),
+        (0.08, 0.88),
+    ),
+    side: int = 1280,
+    texture: float = 12.0,
+    light: float = 0.75,
+    seed: int = 4,
+) -> tuple[Image.Image, list[tuple[float, float]]]:
     """A phone photo of `image` lying on a table: the page's corners go to `corners` (shares
     of a 3:4 frame `side` pixels tall, clockwise from top-left), on a noisy `table` colour,
     lit unevenly. Returns the photo and the page's corners in its pixels."""
@@ -443,8 +510,10 @@ def on_table(image: Image.Image, *, table: tuple[int, int, int] = (35, 30, 30),
     surface = np.array(table, np.float32)[None, None, :] + (grain * texture)[..., None]
     target = np.array([(x * width, y * height) for x, y in corners], np.float32)
     page = np.asarray(image.convert("RGB")).astype(np.float32)
-    source = np.array([[0, 0], [page.shape[1], 0], [page.shape[1], page.shape[0]],
-                       [0, page.shape[0]]], np.float32)
+    source = np.array(
+        [[0, 0], [page.shape[1], 0], [page.shape[1], page.shape[0]], [0, page.shape[0]]],
+        np.float32,
+    )
     matrix = cv2.getPerspectiveTransform(source, target)
     warped = cv2.warpPerspective(page, matrix, (width, height), flags=cv2.INTER_AREA)
     mask = cv2.warpPerspective(np.ones(page.shape[:2], np.float32), matrix, (width, height))

@@ -18,7 +18,9 @@ async def office(uow_factory: SqlUnitOfWorkFactory, name: str = "Cohen CPA") -> 
 
 
 async def organization(
-    uow_factory: SqlUnitOfWorkFactory, office_id: int, name: str = "Falafel Ltd",
+    uow_factory: SqlUnitOfWorkFactory,
+    office_id: int,
+    name: str = "Falafel Ltd",
     business_number: str | None = "515303055",
 ) -> Organization:
     async with uow_factory() as uow:
@@ -28,26 +30,30 @@ async def organization(
 
 
 async def person(
-    uow_factory: SqlUnitOfWorkFactory, external_id: int, name: str = "Dana",
+    uow_factory: SqlUnitOfWorkFactory,
+    external_id: int,
+    name: str = "Dana",
     language: str = "he",
 ) -> Person:
     async with uow_factory() as uow:
         created = await uow.people.add(
             Person(display_name=name, language=language),
-            Identity(person_id=0, platform="telegram", external_id=external_id,
-                     chat_id=external_id),
+            Identity(
+                person_id=0, platform="telegram", external_id=external_id, chat_id=external_id
+            ),
         )
         await uow.commit()
         return created
 
 
 async def client(
-    uow_factory: SqlUnitOfWorkFactory, organization_id: int, person_id: int,
+    uow_factory: SqlUnitOfWorkFactory,
+    organization_id: int,
+    person_id: int,
     access: AccessLevel = AccessLevel.UPLOADER,
 ) -> None:
     async with uow_factory() as uow:
         await uow.organizations.add_member(
-            OrganizationMember(organization_id=organization_id, person_id=person_id,
-                               access=access)
+            OrganizationMember(organization_id=organization_id, person_id=person_id, access=access)
         )
         await uow.commit()

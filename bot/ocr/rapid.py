@@ -49,12 +49,14 @@ class RapidOcrEngine:
             from rapidocr import RapidOCR
 
             # One thread per process, like Tesseract: the pool parallelises across processes.
-            self._ocr = RapidOCR(params={
-                "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
-                "EngineConfig.onnxruntime.inter_op_num_threads": self.threads,
-                "Global.log_level": "warning",
-                **self.params,
-            })
+            self._ocr = RapidOCR(
+                params={
+                    "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                    "EngineConfig.onnxruntime.inter_op_num_threads": self.threads,
+                    "Global.log_level": "warning",
+                    **self.params,
+                }
+            )
         return self._ocr
 
     def image_to_text(
@@ -82,13 +84,15 @@ def _rect(quad: Quad) -> tuple[int, int, int, int]:
     return round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys))
 
 
-def _box_words(rect: tuple[int, int, int, int], text: str, score: float,
-               found: Sequence[Any]) -> list[tuple[str, tuple[int, int, int, int], float]]:
+def _box_words(
+    rect: tuple[int, int, int, int], text: str, score: float, found: Sequence[Any]
+) -> list[tuple[str, tuple[int, int, int, int], float]]:
     """The words of one box with their own boxes: RapidOCR's word boxes when it gave them for
     every word, else the box's width shared out by characters."""
     left, top, right, bottom = rect
-    pieces = [(str(t), _rect(q), float(s)) for t, s, q in found
-              if q is not None and str(t).strip()]
+    pieces = [
+        (str(t), _rect(q), float(s)) for t, s, q in found if q is not None and str(t).strip()
+    ]
     if pieces and " ".join(p[0] for p in pieces).split() == text.split():
         return [(t, (r[0], top, r[2], bottom), min(s, 1.0)) for t, r, s in pieces]
     tokens = text.split()
@@ -100,13 +104,19 @@ def _box_words(rect: tuple[int, int, int, int], text: str, score: float,
     for token in tokens:
         start = text.index(token, position)
         position = start + len(token)
-        out.append((token, (round(left + start * per_char), top,
-                            round(left + position * per_char), bottom), score))
+        out.append(
+            (
+                token,
+                (round(left + start * per_char), top, round(left + position * per_char), bottom),
+                score,
+            )
+        )
     return out
 
 
-def boxes_to_words(boxes: Any, texts: Sequence[str], scores: Sequence[float],
-                   word_results: Sequence[Any]) -> OcrText:
+def boxes_to_words(
+    boxes: Any, texts: Sequence[str], scores: Sequence[float], word_results: Sequence[Any]
+) -> OcrText:
     """Text boxes grouped into printed lines by vertical overlap, words left to right.
 
     Tesseract puts the words of a line under one line key; RapidOCR gives one box per run of
@@ -126,8 +136,10 @@ def boxes_to_words(boxes: Any, texts: Sequence[str], scores: Sequence[float],
             # Against the row's first box, not its growing span: a tall title beside a name
             # must not pull the small print under the name into their row.
             first_top, first_bottom = row[0][0][1], row[0][0][3]
-            if (first_top <= middle <= first_bottom
-                    and top <= (first_top + first_bottom) / 2 <= bottom):
+            if (
+                first_top <= middle <= first_bottom
+                and top <= (first_top + first_bottom) / 2 <= bottom
+            ):
                 row.append(item)
                 break
         else:
@@ -137,6 +149,15 @@ def boxes_to_words(boxes: Any, texts: Sequence[str], scores: Sequence[float],
     for number, row in enumerate(rows):
         for rect, text, score, found in sorted(row, key=lambda r: r[0][0]):
             for token, (left, top, right, bottom), conf in _box_words(rect, text, score, found):
-                words.append(OcrWord(token, left, top, max(1, right - left),
-                                     max(1, bottom - top), round(conf * 100, 1), (number,)))
+                words.append(
+                    OcrWord(
+                        token,
+                        left,
+                        top,
+                        max(1, right - left),
+                        max(1, bottom - top),
+                        round(conf * 100, 1),
+                        (number,),
+                    )
+                )
     return OcrText(words)

@@ -26,7 +26,9 @@ class TesseractEngine:
     ) -> OcrText:
         os.environ["OMP_THREAD_LIMIT"] = "1"
         tsv = pytesseract.image_to_data(
-            image, lang=lang, config=f"--psm {psm} {self.extra_config}".strip(),
+            image,
+            lang=lang,
+            config=f"--psm {psm} {self.extra_config}".strip(),
             timeout=self.timeout,
         )
         return parse_tsv(tsv)
@@ -44,12 +46,16 @@ class TesseractEngine:
         # Tesseract's "Rotate" is clockwise; Pillow rotates counter-clockwise.
         return (-int(rotate.group(1))) % 360, float(confidence.group(1))
 
-    def image_to_string(self, image: Image.Image, *, lang: str = DEFAULT_LANG,
-                        psm: int = 3) -> str:
+    def image_to_string(
+        self, image: Image.Image, *, lang: str = DEFAULT_LANG, psm: int = 3
+    ) -> str:
         """Bare Tesseract text, for comparisons in the benchmark."""
         os.environ["OMP_THREAD_LIMIT"] = "1"
-        return str(pytesseract.image_to_string(image, lang=lang, config=f"--psm {psm}",
-                                               timeout=self.timeout))
+        return str(
+            pytesseract.image_to_string(
+                image, lang=lang, config=f"--psm {psm}", timeout=self.timeout
+            )
+        )
 
 
 def parse_tsv(tsv: str) -> OcrText:
@@ -67,8 +73,12 @@ def parse_tsv(tsv: str) -> OcrText:
                 width=int(row["width"]),
                 height=int(row["height"]),
                 conf=float(row["conf"]),
-                line_key=(int(row["page_num"]), int(row["block_num"]), int(row["par_num"]),
-                          int(row["line_num"])),
+                line_key=(
+                    int(row["page_num"]),
+                    int(row["block_num"]),
+                    int(row["par_num"]),
+                    int(row["line_num"]),
+                ),
             )
         )
     return OcrText(words)

@@ -30,9 +30,7 @@ _FESTIVAL_SPANS = (
 
 @lru_cache(maxsize=64)
 def _statutory(year: int) -> dict[date, str]:
-    found = holidays.country_holidays(
-        "IL", years=year, categories=("public",), language="en_US"
-    )
+    found = holidays.country_holidays("IL", years=year, categories=("public",), language="en_US")
     return dict(found.items())
 
 

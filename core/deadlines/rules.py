@@ -29,17 +29,21 @@ from types import MappingProxyType
 from core.deadlines.calendar import FRIDAY, SATURDAY, SUNDAY, is_chol_hamoed, is_rest_day
 from core.deadlines.periods import Period, ReportKind
 
-BASE_DAY: Mapping[ReportKind, int] = MappingProxyType({
-    ReportKind.VAT: 15,
-    ReportKind.ADVANCES: 15,
-    ReportKind.WITHHOLDING: 16,
-    ReportKind.VAT_DETAILED: 23,
-})
+BASE_DAY: Mapping[ReportKind, int] = MappingProxyType(
+    {
+        ReportKind.VAT: 15,
+        ReportKind.ADVANCES: 15,
+        ReportKind.WITHHOLDING: 16,
+        ReportKind.VAT_DETAILED: 23,
+    }
+)
 # Annual returns: (month, day) of the year after the tax year.
-ANNUAL_DUE: Mapping[ReportKind, tuple[int, int]] = MappingProxyType({
-    ReportKind.ANNUAL_INDIVIDUAL: (4, 30),
-    ReportKind.ANNUAL_COMPANY: (5, 31),
-})
+ANNUAL_DUE: Mapping[ReportKind, tuple[int, int]] = MappingProxyType(
+    {
+        ReportKind.ANNUAL_INDIVIDUAL: (4, 30),
+        ReportKind.ANNUAL_COMPANY: (5, 31),
+    }
+)
 
 WINDOW_DAYS = 5
 REST_DAYS_TO_MOVE = 3

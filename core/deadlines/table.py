@@ -14,11 +14,13 @@ from types import MappingProxyType
 from core.deadlines.periods import ReportKind
 
 # A table column and the report kinds it dates.
-COLUMNS: Mapping[str, tuple[ReportKind, ...]] = MappingProxyType({
-    "vat_and_advances": (ReportKind.VAT, ReportKind.ADVANCES),
-    "withholding": (ReportKind.WITHHOLDING,),
-    "detailed_vat": (ReportKind.VAT_DETAILED,),
-})
+COLUMNS: Mapping[str, tuple[ReportKind, ...]] = MappingProxyType(
+    {
+        "vat_and_advances": (ReportKind.VAT, ReportKind.ADVANCES),
+        "withholding": (ReportKind.WITHHOLDING,),
+        "detailed_vat": (ReportKind.VAT_DETAILED,),
+    }
+)
 _EXTRA_KEYS = frozenset({"decreed", "note"})
 
 
@@ -68,7 +70,7 @@ def parse_table(document: Mapping[str, object], source: str = "<table>") -> list
     year = document.get("year")
     months = document.get("months")
     if not isinstance(year, int) or not isinstance(months, dict):
-        raise TableError(f"{source}: needs `year = <int>` and [months.\"YYYY-MM\"] tables")
+        raise TableError(f'{source}: needs `year = <int>` and [months."YYYY-MM"] tables')
     entries: list[TableEntry] = []
     for key, row in months.items():
         month = _parse_month(key, year, source)

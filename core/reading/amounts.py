@@ -80,7 +80,7 @@ def find_amounts(text: str, *, decimals_only: bool = False) -> list[Amount]:
         if value is None:
             continue
         signed = match.group("sign") or match.group("trail")
-        if signed or _SIGN_BEFORE_CURRENCY.search(text[max(0, match.start() - 6):match.start()]):
+        if signed or _SIGN_BEFORE_CURRENCY.search(text[max(0, match.start() - 6) : match.start()]):
             value = -value
         found.append(Amount(value, match.start(), match.end(), has_decimals))
     return found

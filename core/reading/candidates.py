@@ -52,8 +52,9 @@ def labelled(
             if hits:
                 other, value, start, stop = hits[0]
                 order = layout.segments.index(other)
-                yield Candidate(value, strength * factor, other.conf(start, stop), where,
-                                other, order)
+                yield Candidate(
+                    value, strength * factor, other.conf(start, stop), where, other, order
+                )
                 break
 
 

@@ -28,8 +28,9 @@ def stack(crops: list[Image.Image], gap: int = GAP) -> tuple[Image.Image, list[t
     return sheet, spans
 
 
-def read_crops(engine: OcrEngine, crops: list[Image.Image], *, lang: str,
-               psm: int = 6) -> list[str]:
+def read_crops(
+    engine: OcrEngine, crops: list[Image.Image], *, lang: str, psm: int = 6
+) -> list[str]:
     """The text of each crop, from one OCR run over all of them stacked (lines in order)."""
     if not crops:
         return []
@@ -41,7 +42,8 @@ def read_crops(engine: OcrEngine, crops: list[Image.Image], *, lang: str,
         middle = (word.top + word.bottom) / 2
         # The crop whose band holds the word's middle, else the nearest (a box overhanging
         # the sheet's margin still belongs to the crop beside it).
-        index = min(range(len(spans)), key=lambda i: max(spans[i][0] - middle,
-                                                          middle - spans[i][1], 0))
+        index = min(
+            range(len(spans)), key=lambda i: max(spans[i][0] - middle, middle - spans[i][1], 0)
+        )
         lines[index].setdefault(word.line_key, []).append(word.text)
     return ["\n".join(" ".join(words) for words in found.values()) for found in lines]

@@ -13,7 +13,9 @@ from core.reading.tax_rules import allocation_threshold, vat_rate
 CENT = Decimal("0.01")
 # Kinds on which Israel Invoices may require an allocation number.
 ALLOCATION_KINDS = {
-    DocumentKind.TAX_INVOICE, DocumentKind.TAX_INVOICE_RECEIPT, DocumentKind.CREDIT_NOTE,
+    DocumentKind.TAX_INVOICE,
+    DocumentKind.TAX_INVOICE_RECEIPT,
+    DocumentKind.CREDIT_NOTE,
 }
 
 
@@ -25,8 +27,9 @@ def _date(reading: FieldReading | None) -> date | None:
     return date.fromisoformat(reading.value) if reading and reading.value else None
 
 
-def _set(fields: dict[str, FieldReading], name: str, value: Decimal, conf: float,
-         reason: str) -> None:
+def _set(
+    fields: dict[str, FieldReading], name: str, value: Decimal, conf: float, reason: str
+) -> None:
     fields[name] = FieldReading(format_amount(value), conf, reason)
 
 
@@ -35,8 +38,9 @@ def _vat_matches(net: Decimal, vat: Decimal, rate: Decimal) -> bool:
     return abs(abs(net) * rate - abs(vat)) <= Decimal("0.05") and net * vat >= 0
 
 
-def _find_triple(amounts: list[Decimal], rate: Decimal,
-                 total: Decimal | None = None) -> tuple[Decimal, Decimal, Decimal] | None:
+def _find_triple(
+    amounts: list[Decimal], rate: Decimal, total: Decimal | None = None
+) -> tuple[Decimal, Decimal, Decimal] | None:
     """(net, vat, total) among the printed amounts with vat = net x rate; largest total wins."""
     values = sorted({a for a in amounts if a}, key=abs)
     present = set(values)
@@ -66,8 +70,9 @@ def reject_impossible(fields: dict[str, FieldReading]) -> None:
         _reject(fields, "vat", "equal to the total")
 
 
-def check_amounts(fields: dict[str, FieldReading], amounts: list[Decimal],
-                  *, israeli: bool) -> None:
+def check_amounts(
+    fields: dict[str, FieldReading], amounts: list[Decimal], *, israeli: bool
+) -> None:
     reject_impossible(fields)
     total, vat, net = (_decimal(fields.get(n)) for n in ("total", "vat", "net"))
     doc_date = _date(fields.get("date"))
@@ -92,21 +97,36 @@ def check_amounts(fields: dict[str, FieldReading], amounts: list[Decimal],
             for name, value in zip(("net", "vat", "total"), triple, strict=True):
                 _set(fields, name, value, conf, reason)
             return
-    if (total is not None and vat is not None and net is None and rate is not None
-            and _vat_matches(total - vat, vat, rate)):
+    if (
+        total is not None
+        and vat is not None
+        and net is None
+        and rate is not None
+        and _vat_matches(total - vat, vat, rate)
+    ):
         _set(fields, "net", total - vat, 0.9, f"total - VAT, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.9)
         fields["vat"].confidence = max(fields["vat"].confidence, 0.9)
         return
     # Any two amounts that agree at the rate of the document's date give the third.
-    if total is None and vat is not None and net is not None and rate is not None and (
-            _vat_matches(net, vat, rate)):
+    if (
+        total is None
+        and vat is not None
+        and net is not None
+        and rate is not None
+        and (_vat_matches(net, vat, rate))
+    ):
         _set(fields, "total", net + vat, 0.88, f"net + VAT, VAT at {pct}")
         fields["net"].confidence = max(fields["net"].confidence, 0.88)
         fields["vat"].confidence = max(fields["vat"].confidence, 0.88)
         return
-    if vat is None and total is not None and net is not None and rate is not None and (
-            _vat_matches(net, total - net, rate)):
+    if (
+        vat is None
+        and total is not None
+        and net is not None
+        and rate is not None
+        and (_vat_matches(net, total - net, rate))
+    ):
         _set(fields, "vat", total - net, 0.88, f"total - net, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.88)
         fields["net"].confidence = max(fields["net"].confidence, 0.88)
@@ -130,8 +150,9 @@ def check_credit_note(fields: dict[str, FieldReading], kind: DocumentKind) -> No
             fields[name].reason += ", negative on a credit note"
 
 
-def check_allocation(fields: dict[str, FieldReading], kind: DocumentKind,
-                     *, text_layer: bool, label_printed: bool) -> None:
+def check_allocation(
+    fields: dict[str, FieldReading], kind: DocumentKind, *, text_layer: bool, label_printed: bool
+) -> None:
     reading = fields["allocation_number"]
     if reading.value is not None:
         return

@@ -33,9 +33,7 @@ NUMERIC_RE = re.compile(
     r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d]|[.,]\d)"
 )
 # OCR drops the second separator of receipt print now and then: "09- 06 2018".
-SPACED_RE = re.compile(
-    r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s(\d{4})(?![\d]|[.,]\d)"
-)
+SPACED_RE = re.compile(r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s(\d{4})(?![\d]|[.,]\d)")
 # A date run into the time after it ("16-03-201812:07:10"): RapidOCR reads receipt print
 # with the space between them lost. Four-digit years only, so the split is certain.
 GLUED_TIME_RE = re.compile(
@@ -77,8 +75,11 @@ def find_dates(text: str, *, month_first: bool = False) -> list[FoundDate]:
     found: list[FoundDate] = []
     numeric = list(NUMERIC_RE.finditer(text))
     for pattern in (SPACED_RE, GLUED_TIME_RE):
-        numeric += [m for m in pattern.finditer(text)
-                    if not any(n.start() <= m.start() < n.end() for n in numeric)]
+        numeric += [
+            m
+            for m in pattern.finditer(text)
+            if not any(n.start() <= m.start() < n.end() for n in numeric)
+        ]
     for match in numeric:
         a, b, year = int(match.group(1)), int(match.group(3)), _year(match.group(4))
         first, second = (b, a) if month_first else (a, b)

@@ -56,21 +56,28 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
     """The amount near the strongest total label, preferring one the payment lines confirm
     (cash, card, cash minus change); the largest when still tied. Also every amount printed."""
     cands = [
-        c for c in labelled(layout, lambda t: L.label_strength(t, L.TOTAL_LABELS, L.NOT_TOTAL),
-                            _money_line_reader)
+        c
+        for c in labelled(
+            layout, lambda t: L.label_strength(t, L.TOTAL_LABELS, L.NOT_TOTAL), _money_line_reader
+        )
         # A bare "Amount" above a number heads a column (tax summaries), not the total.
         if not (c.where == "below" and c.strength < L.BARE_AMOUNT + 1e-9)
     ]
     everything = [c.value for c in anywhere(layout, _amount_reader)]
-    paid = [c.value for c in labelled(layout, lambda t: _flag(L.PAYMENT_LABELS, t),
-                                      _money_line_reader)]
-    change = [c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t),
-                                        _amount_reader)]
+    paid = [
+        c.value for c in labelled(layout, lambda t: _flag(L.PAYMENT_LABELS, t), _money_line_reader)
+    ]
+    change = [
+        c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t), _amount_reader)
+    ]
     confirmed = set(paid) | {p - c for p in paid for c in change if p > c > 0}
     counts = Counter(everything)
     # A rounding line turns one total into the final one: total + rounding = final total.
-    rounding = [c.value for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t),
-                                          _amount_reader) if abs(c.value) < 1]
+    rounding = [
+        c.value
+        for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t), _amount_reader)
+        if abs(c.value) < 1
+    ]
     values = {c.value for c in cands}
     rounded = {v + r for v in values for r in rounding if r and v + r in values}
 
@@ -87,13 +94,22 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
         if len(derived) == 1:
             return FieldReading(format_amount(derived[0]), 0.4, "payment minus change"), everything
         # No total line read, but the payment matches the sub-total (tax included, no change).
-        subtotals = {c.value for c in labelled(
-            layout, lambda t: L.label_strength(t, L.NET_LABELS), _money_line_reader)}
+        subtotals = {
+            c.value
+            for c in labelled(
+                layout, lambda t: L.label_strength(t, L.NET_LABELS), _money_line_reader
+            )
+        }
         matching = sorted(subtotals & set(paid))
         if len(matching) == 1 and matching[0] > 0:
-            return (FieldReading(format_amount(matching[0]), 0.4,
-                                 "payment equal to the sub-total, no total line read"),
-                    everything)
+            return (
+                FieldReading(
+                    format_amount(matching[0]),
+                    0.4,
+                    "payment equal to the sub-total, no total line read",
+                ),
+                everything,
+            )
         return NONE, everything
     best = max(cands, key=lambda c: (c.strength + support(c), abs(c.value)))
     if not support(best):
@@ -102,13 +118,20 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
         paid_less_change = {p - c for p in paid for c in change if p > c >= 0} - {best.value}
         near = [d for d in paid_less_change if _one_digit_apart(d, best.value)]
         if len(near) == 1:
-            return (FieldReading(format_amount(near[0]), 0.6,
-                                 "payment minus change, the total line read one digit off"),
-                    everything)
+            return (
+                FieldReading(
+                    format_amount(near[0]),
+                    0.6,
+                    "payment minus change, the total line read one digit off",
+                ),
+                everything,
+            )
     conf = (0.5 + 0.3 * best.strength + (0.1 if support(best) else 0.0)) * ocr_factor(
-        best.ocr_conf)
-    reason = f"total label ({best.where})" + (", confirmed by another line" if support(best)
-                                              else "")
+        best.ocr_conf
+    )
+    reason = f"total label ({best.where})" + (
+        ", confirmed by another line" if support(best) else ""
+    )
     return FieldReading(format_amount(best.value), round(min(conf, 0.9), 3), reason), everything
 
 
@@ -156,16 +179,16 @@ def month_first_evidence(text: str) -> bool:
 def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
     month_first = not hebrew and month_first_evidence(layout.text)
     read = _date_reader(month_first)
-    cands = list(
-        labelled(layout, lambda t: L.label_strength(t, L.DATE_LABELS, L.NOT_DATE), read)
-    )
+    cands = list(labelled(layout, lambda t: L.label_strength(t, L.DATE_LABELS, L.NOT_DATE), read))
     if not cands:
         cands = [c for c in anywhere(layout, read) if not L.NOT_DATE.search(c.segment.text)]
     if not cands:
         return NONE
     top = max(c.strength for c in cands)
-    best = min((c for c in cands if c.strength >= top - 1e-9),
-               key=lambda c: (*(() if top else _issue_date_rank(c, today)), c.order))
+    best = min(
+        (c for c in cands if c.strength >= top - 1e-9),
+        key=lambda c: (*(() if top else _issue_date_rank(c, today)), c.order),
+    )
     conf = (0.55 + 0.35 * best.strength) * ocr_factor(best.ocr_conf)
     reason = "date label" if best.strength else "first date printed"
     value: date = best.value
@@ -190,8 +213,10 @@ def _issue_date_rank(cand: Candidate[date], today: date) -> tuple[bool, bool]:
     """Without a label, a receipt's date is not in the future and is printed with the time
     of sale: "24-01-16 11:44" rather than a product code that parses as a date."""
     text = cand.segment.text
-    with_time = any(found.value == cand.value and _TIME_AFTER.search(text[found.end:])
-                    for found in find_dates(text))
+    with_time = any(
+        found.value == cand.value and _TIME_AFTER.search(text[found.end :])
+        for found in find_dates(text)
+    )
     return cand.value > today, not with_time
 
 
@@ -210,8 +235,12 @@ def _doc_number_reader(text: str) -> list[tuple[str, int, int]]:
 
 def read_doc_number(layout: Layout) -> FieldReading:
     cands = list(
-        labelled(layout, lambda t: L.label_strength(t, L.DOC_NUMBER_LABELS), _doc_number_reader,
-                 below_lines=2.0)
+        labelled(
+            layout,
+            lambda t: L.label_strength(t, L.DOC_NUMBER_LABELS),
+            _doc_number_reader,
+            below_lines=2.0,
+        )
     )
     if not cands:
         return NONE
@@ -236,8 +265,7 @@ def _near_label(layout: Layout, seg: Segment, pattern: re.Pattern[str], lines: f
     return False
 
 
-def read_ids(layout: Layout, found: dict[str, Segment] | None = None
-             ) -> dict[str, FieldReading]:
+def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[str, FieldReading]:
     """Vendor, customer and allocation numbers: 9-digit runs told apart by their labels.
     `found` receives the segment each id came from, for re-reading."""
     allocation: Candidate[str] | None = None
@@ -351,28 +379,36 @@ def read_vendor_name(layout: Layout) -> FieldReading:
     names: list[tuple[str, Segment]] = []
     for seg in _head(layout):
         name = _clean_name(seg.text)
-        if (len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) < 4 or _NOT_NAME.search(name)
-                or _mean_conf(seg) < 0.5):
+        if (
+            len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) < 4
+            or _NOT_NAME.search(name)
+            or _mean_conf(seg) < 0.5
+        ):
             continue
         if _ADDRESS.search(name) and not _COMPANY.search(name):
             continue
         names.append((name, seg))
     for name, seg in names[:4]:
         if _COMPANY.search(name):
-            return FieldReading(name, round(0.75 * ocr_factor(seg.conf()), 3),
-                                "company name at the top")
+            return FieldReading(
+                name, round(0.75 * ocr_factor(seg.conf()), 3), "company name at the top"
+            )
     if names:
         name, seg = names[0]
-        return FieldReading(name, round(0.5 * ocr_factor(seg.conf()), 3),
-                            "first line that reads like a name")
+        return FieldReading(
+            name, round(0.5 * ocr_factor(seg.conf()), 3), "first line that reads like a name"
+        )
     return NONE
 
 
-_ADDRESS = re.compile(r"^\W*(?:lot|no\.?\s*\d|jalan|\d+\s*,|tel|fax)|\bjalan\b|\btaman\b|"
-                      r"רחוב|\bst\.|\bstreet\b|\broad\b|\bave\b|"
-                      # "הרצל 110, פתח תקווה", "רח' יפו", "ת.ד. 123", "מיקוד"
-                      r"[\u05D0-\u05EA\"']{2,}\s+\d{1,4}[\u05D0-\u05EA]?\s*,|"
-                      r"(?<![\u0590-\u05FF])(?:רח|שד)'|ת\.\s?ד\.?\s?\d|מיקוד", re.I)
+_ADDRESS = re.compile(
+    r"^\W*(?:lot|no\.?\s*\d|jalan|\d+\s*,|tel|fax)|\bjalan\b|\btaman\b|"
+    r"רחוב|\bst\.|\bstreet\b|\broad\b|\bave\b|"
+    # "הרצל 110, פתח תקווה", "רח' יפו", "ת.ד. 123", "מיקוד"
+    r"[\u05D0-\u05EA\"']{2,}\s+\d{1,4}[\u05D0-\u05EA]?\s*,|"
+    r"(?<![\u0590-\u05FF])(?:רח|שד)'|ת\.\s?ד\.?\s?\d|מיקוד",
+    re.I,
+)
 
 
 def _mean_conf(seg: Segment) -> float:
@@ -382,15 +418,19 @@ def _mean_conf(seg: Segment) -> float:
 def _clean_name(text: str) -> str:
     text = re.split(r"\s{2,}|חשבונית|קבלה", text)[0]
     # Company registration numbers printed after the name: (519537-X), (139386 X)
-    text = re.sub(r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?)?\s*\d{4,}[\s:-]*[A-Z]?\s*\)?\s*$",
-                  "", text, flags=re.I)
+    text = re.sub(
+        r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?)?\s*\d{4,}[\s:-]*[A-Z]?\s*\)?\s*$",
+        "",
+        text,
+        flags=re.I,
+    )
     return text.strip(" :-|.,")
 
 
 def read_cheque_amount(layout: Layout) -> FieldReading:
     """A cheque prints its amount once, beside the payee, usually with the shekel sign."""
     for cand in anywhere(layout, _amount_reader):
-        if "₪" in cand.segment.text or "ש\"ח" in cand.segment.text:
+        if "₪" in cand.segment.text or 'ש"ח' in cand.segment.text:
             conf = 0.7 * ocr_factor(cand.ocr_conf)
             return FieldReading(format_amount(cand.value), round(conf, 3), "amount on a cheque")
     return NONE

@@ -281,7 +281,6 @@ def prepare_for_ocr(
     return gray, notes
 
 
-
 @dataclass(frozen=True)
 class PageOutline:
     corners: np.ndarray  # 4 x 2 float32, full-image pixels: top-left, top-right, bottom-right,
@@ -296,8 +295,15 @@ OUTLINE_SIDE = 600  # outline search runs on a copy this size
 def _order_corners(points: np.ndarray) -> np.ndarray:
     by_sum = points.sum(axis=1)
     by_diff = np.diff(points, axis=1).ravel()
-    return np.array([points[np.argmin(by_sum)], points[np.argmin(by_diff)],
-                     points[np.argmax(by_sum)], points[np.argmax(by_diff)]], np.float32)
+    return np.array(
+        [
+            points[np.argmin(by_sum)],
+            points[np.argmin(by_diff)],
+            points[np.argmax(by_sum)],
+            points[np.argmax(by_diff)],
+        ],
+        np.float32,
+    )
 
 
 def _quad(contour: np.ndarray) -> np.ndarray | None:
@@ -352,8 +358,9 @@ def _page_candidates(small: np.ndarray, gray: np.ndarray) -> list[np.ndarray]:
     paperness = hsv[..., 2].astype(np.float32) - 0.6 * hsv[..., 1].astype(np.float32)
     paperness = cv2.GaussianBlur(paperness, (0, 0), 2)
     closed = cv2.morphologyEx(paperness, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    _, mask = cv2.threshold(closed.clip(0, 255).astype(np.uint8), 0, 255,
-                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, mask = cv2.threshold(
+        closed.clip(0, 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU
+    )
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     found += sorted(contours, key=cv2.contourArea, reverse=True)[:2]
@@ -369,8 +376,13 @@ def _page_candidates(small: np.ndarray, gray: np.ndarray) -> list[np.ndarray]:
     return quads
 
 
-def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float = 0.93,
-              min_contrast: float = 25.0) -> PageOutline | None:
+def find_page(
+    image: Image.Image,
+    *,
+    min_share: float = 0.15,
+    max_share: float = 0.93,
+    min_contrast: float = 25.0,
+) -> PageOutline | None:
     """The sheet of paper in a photo: the largest square-cornered outline that is clearly
     brighter inside than out. None for a scan or screenshot (the page fills the picture) or
     when nothing stands out clearly enough to crop safely."""
@@ -401,8 +413,9 @@ def find_page(image: Image.Image, *, min_share: float = 0.15, max_share: float =
     return PageOutline(_order_corners(quad / scale), round(share, 3), round(contrast, 1))
 
 
-def _another_page(shape: tuple[int, ...], page: np.ndarray, share: float,
-                  others: list[np.ndarray]) -> bool:
+def _another_page(
+    shape: tuple[int, ...], page: np.ndarray, share: float, others: list[np.ndarray]
+) -> bool:
     """True when another sizeable paper-like outline lies mostly outside `page`."""
     inside = np.zeros(shape[:2], np.uint8)
     cv2.fillConvexPoly(inside, page.astype(np.int32), 1)
@@ -420,11 +433,17 @@ def crop_page(image: Image.Image, outline: PageOutline) -> Image.Image:
     tl, tr, br, bl = outline.corners
     width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
     height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
-    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
-                      np.float32)
+    target = np.array(
+        [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32
+    )
     matrix = cv2.getPerspectiveTransform(outline.corners, target)
-    warped = cv2.warpPerspective(np.asarray(image.convert("RGB")), matrix, (width, height),
-                                 flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.warpPerspective(
+        np.asarray(image.convert("RGB")),
+        matrix,
+        (width, height),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     return Image.fromarray(warped)
 
 

@@ -11,17 +11,39 @@ K = DocumentKind
 # Checked in order; the first rule that matches wins. (kind, pattern, confidence)
 _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
     (K.PAYSLIP, re.compile(r"תלוש\s*(?:שכר|משכורת)|payslip|pay\s*slip", re.I), 0.95),
-    (K.BANK_STATEMENT, re.compile(r"דף\s*(?:חשבון|בנק)|תדפיס\s*(?:חשבון|בנק)|bank\s*statement|"
-                                  r"יתרה\s*סופית|עו\"ש", re.I), 0.9),
-    (K.CHEQUE, re.compile(r"שלמו\s*ל|לפקודת|pay\s*to\s*the\s*order|סך\s*של\s.*שקלים", re.I),
-     0.9),
-    (K.CREDIT_NOTE, re.compile(r"חשבונית\s*(?:מס\s*)?זיכוי|הודעת\s*זיכוי|credit\s*note|"
-                               r"תעודת\s*זיכוי|avoir|gutschrift", re.I), 0.95),
-    (K.TAX_INVOICE_RECEIPT, re.compile(r"חשבונית\s*מס\s*[/\\|,-]?\s*(?:ו)?קבלה|"
-                                       r"חשבונית\s*מס\s*קבלה|tax\s*invoice\s*/\s*receipt", re.I),
-     0.95),
-    (K.PROFORMA, re.compile(r"חשבו(?:ן|נית)\s*עסקה|דרישת\s*תשלום|פרופורמה|pro\s*-?forma", re.I),
-     0.95),
+    (
+        K.BANK_STATEMENT,
+        re.compile(
+            r"דף\s*(?:חשבון|בנק)|תדפיס\s*(?:חשבון|בנק)|bank\s*statement|"
+            r"יתרה\s*סופית|עו\"ש",
+            re.I,
+        ),
+        0.9,
+    ),
+    (K.CHEQUE, re.compile(r"שלמו\s*ל|לפקודת|pay\s*to\s*the\s*order|סך\s*של\s.*שקלים", re.I), 0.9),
+    (
+        K.CREDIT_NOTE,
+        re.compile(
+            r"חשבונית\s*(?:מס\s*)?זיכוי|הודעת\s*זיכוי|credit\s*note|"
+            r"תעודת\s*זיכוי|avoir|gutschrift",
+            re.I,
+        ),
+        0.95,
+    ),
+    (
+        K.TAX_INVOICE_RECEIPT,
+        re.compile(
+            r"חשבונית\s*מס\s*[/\\|,-]?\s*(?:ו)?קבלה|"
+            r"חשבונית\s*מס\s*קבלה|tax\s*invoice\s*/\s*receipt",
+            re.I,
+        ),
+        0.95,
+    ),
+    (
+        K.PROFORMA,
+        re.compile(r"חשבו(?:ן|נית)\s*עסקה|דרישת\s*תשלום|פרופורמה|pro\s*-?forma", re.I),
+        0.95,
+    ),
     (K.TAX_INVOICE, re.compile(r"חשבונית\s*מס", re.I), 0.95),
     (K.RECEIPT, re.compile(r"(?<![\u0590-\u05FF])קבלה(?![\u0590-\u05FF])"), 0.9),
 ]
@@ -33,8 +55,11 @@ _CARD_SLIP = re.compile(
 )
 _INVOICE_WORDS = re.compile(r"חשבונית|קבלה|invoice|receipt|faktur|factu|rechnung", re.I)
 _FOREIGN_INVOICE = re.compile(r"invoice|faktura|factuur|facture|rechnung|fattura", re.I)
-_FOREIGN_RECEIPT = re.compile(r"receipt|cash\s*bill|\bcashier\b|\bchange\b|\bcash\b|"
-                              r"\bqty\b|\bitem", re.I)
+_FOREIGN_RECEIPT = re.compile(
+    r"receipt|cash\s*bill|\bcashier\b|\bchange\b|\bcash\b|"
+    r"\bqty\b|\bitem",
+    re.I,
+)
 
 
 def classify(text: str, *, hebrew: bool) -> tuple[DocumentKind, float, str]:

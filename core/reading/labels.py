@@ -23,97 +23,258 @@ BARE_AMOUNT = 0.55
 
 # (pattern, strength): strength ranks competing labels for one field.
 TOTAL_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(rf"סה{Q}[כך]\s*ל?תשלום", r"סה.{0,2}[כך]\s*לתשלום", rf"סה{Q}[כך]\s*כולל\s*מע{Q}[מם]",
-              r"grand\s*total", r"total\s*amount\s*due", r"amount\s*due", r"balance\s*due",
-              r"total\s*due", r"total\s*ttc", r"net\s*[àa]\s*payer", r"do\s*zap[łl]aty",
-              r"gesamtbetrag", r"rechnungsbetrag", r"endbetrag", r"total\s*payable",
-              r"total\s*(?:amount\s*)?\(?incl", r"rounded\s*total", r"total\s*rounded",
-              r"nett\s*total", r"total\s*sales\s*\(?incl"), 1.0),
-    (_compile(r"לתשלום", r"סך\s*הכל", rf"סה{Q}[כך]\s*כללי", r"total\s*amount", r"totaal",
-              r"razem", r"summe", r"montant\s*total", r"total\s*sales",
-              r"total\s*\(rm\)", r"total\s*rm"), 0.8),
+    (
+        _compile(
+            rf"סה{Q}[כך]\s*ל?תשלום",
+            r"סה.{0,2}[כך]\s*לתשלום",
+            rf"סה{Q}[כך]\s*כולל\s*מע{Q}[מם]",
+            r"grand\s*total",
+            r"total\s*amount\s*due",
+            r"amount\s*due",
+            r"balance\s*due",
+            r"total\s*due",
+            r"total\s*ttc",
+            r"net\s*[àa]\s*payer",
+            r"do\s*zap[łl]aty",
+            r"gesamtbetrag",
+            r"rechnungsbetrag",
+            r"endbetrag",
+            r"total\s*payable",
+            r"total\s*(?:amount\s*)?\(?incl",
+            r"rounded\s*total",
+            r"total\s*rounded",
+            r"nett\s*total",
+            r"total\s*sales\s*\(?incl",
+        ),
+        1.0,
+    ),
+    (
+        _compile(
+            r"לתשלום",
+            r"סך\s*הכל",
+            rf"סה{Q}[כך]\s*כללי",
+            r"total\s*amount",
+            r"totaal",
+            r"razem",
+            r"summe",
+            r"montant\s*total",
+            r"total\s*sales",
+            r"total\s*\(rm\)",
+            r"total\s*rm",
+        ),
+        0.8,
+    ),
     (_compile(rf"{HB}סה{Q}[כך](?![\u0590-\u05FF])", r"\btotal\b"), 0.6),
     # Alone, mostly a column header on receipts ("Amount (RM)  Tax (RM)"): see read_total.
     (_compile(r"\bamount\b"), BARE_AMOUNT),
 ]
 # Labels that contain a total word but name something else.
 NOT_TOTAL = _compile(
-    r"sub\s*-?\s*total", r"total\s*ht\b", r"total\s*excl", r"total\s*(?:tax|gst|vat|qty|quantity)",
-    r"total\s*items?", r"total\s*discount", r"total\s*savings?", r"total\s*net",
-    rf"לפני\s*מע{Q}[מם]", r"סכום\s*ביניים", rf"סה{Q}[כך]\s*(?:ברוטו|ניכויים|חובה|זכות|הנחה)",
-    r"excl", r"without", r"^\W*net\s*(?:amount|price|value)", r"netto", r"tax\s*amount",
+    r"sub\s*-?\s*total",
+    r"total\s*ht\b",
+    r"total\s*excl",
+    r"total\s*(?:tax|gst|vat|qty|quantity)",
+    r"total\s*items?",
+    r"total\s*discount",
+    r"total\s*savings?",
+    r"total\s*net",
+    rf"לפני\s*מע{Q}[מם]",
+    r"סכום\s*ביניים",
+    rf"סה{Q}[כך]\s*(?:ברוטו|ניכויים|חובה|זכות|הנחה)",
+    r"excl",
+    r"without",
+    r"^\W*net\s*(?:amount|price|value)",
+    r"netto",
+    r"tax\s*amount",
     r"gst\s*summary",
-    r"total\s*gst", r"change", r"cash", r"tendered",
+    r"total\s*gst",
+    r"change",
+    r"cash",
+    r"tendered",
     # The tax inside a total, and tax-summary tables: "GST @6% included in total RM 3.01",
     # "TAX TOTAL: 6.23", "Tax Code  Amount  Tax".
-    r"(?:tax|gst|vat|sst)\s*total", r"included\s*in\s*(?:the\s*)?total", r"total\s*includes",
-    r"tax\s*code", r"amount\s*\(?\s*\w{0,3}\s*\)?\s*tax",
+    r"(?:tax|gst|vat|sst)\s*total",
+    r"included\s*in\s*(?:the\s*)?total",
+    r"total\s*includes",
+    r"tax\s*code",
+    r"amount\s*\(?\s*\w{0,3}\s*\)?\s*tax",
 )
 
 VAT_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(rf"{HB}מע{Q}[מם](?![\u0590-\u05FF])", rf"{HB}מע[מם]", r"\bvat\b", r"\btva\b",
-              r"\bbtw\b", r"\bmwst\b", r"\bust\b", r"\bgst\b", r"\bsst\b", r"\btax\b",
-              r"\bvat\s*amount", r"\bpodatek\b", r"\bsales\s*tax"), 1.0),
+    (
+        _compile(
+            rf"{HB}מע{Q}[מם](?![\u0590-\u05FF])",
+            rf"{HB}מע[מם]",
+            r"\bvat\b",
+            r"\btva\b",
+            r"\bbtw\b",
+            r"\bmwst\b",
+            r"\bust\b",
+            r"\bgst\b",
+            r"\bsst\b",
+            r"\btax\b",
+            r"\bvat\s*amount",
+            r"\bpodatek\b",
+            r"\bsales\s*tax",
+        ),
+        1.0,
+    ),
 ]
 NOT_VAT = _compile(
-    rf"לפני\s*מע{Q}[מם]", rf"כולל\s*מע{Q}[מם]", rf"ללא\s*מע{Q}[מם]", r"incl", r"excl",
+    rf"לפני\s*מע{Q}[מם]",
+    rf"כולל\s*מע{Q}[מם]",
+    rf"ללא\s*מע{Q}[מם]",
+    r"incl",
+    r"excl",
     r"exclusief",
-    r"tax\s*invoice", r"gst\s*(?:reg|id|no)", r"vat\s*(?:reg|id|no|number|/tin)",
-    r"tva\s*(?:intra|f\d)", r"btw\s*nl", r"btw\s*(?:nr|nummer)", r"ust\s*-?id",
-    r"mwst\s*-?nr", r"not\s*a\s*vat", r"subtotal", r"total\s*ht", r"\bnet\b",
-    r"סכום\s*ביניים", r"before\s*tax", r"tax\s*\(0%\)",
+    r"tax\s*invoice",
+    r"gst\s*(?:reg|id|no)",
+    r"vat\s*(?:reg|id|no|number|/tin)",
+    r"tva\s*(?:intra|f\d)",
+    r"btw\s*nl",
+    r"btw\s*(?:nr|nummer)",
+    r"ust\s*-?id",
+    r"mwst\s*-?nr",
+    r"not\s*a\s*vat",
+    r"subtotal",
+    r"total\s*ht",
+    r"\bnet\b",
+    r"סכום\s*ביניים",
+    r"before\s*tax",
+    r"tax\s*\(0%\)",
 )
 
 NET_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(rf"לפני\s*מע{Q}[מם]", r"סכום\s*ביניים", rf"ללא\s*מע{Q}[מם]", r"sub\s*-?\s*total",
-              r"total\s*ht\b", r"total\s*excl", r"exclusief\s*btw", r"amount\s*before",
-              r"total\s*net", r"net\s*amount", r"nettobetrag", r"netto", r"total\s*excluding",
-              r"before\s*tax", r"excl\.?\s*(?:vat|tax|gst)"), 1.0),
+    (
+        _compile(
+            rf"לפני\s*מע{Q}[מם]",
+            r"סכום\s*ביניים",
+            rf"ללא\s*מע{Q}[מם]",
+            r"sub\s*-?\s*total",
+            r"total\s*ht\b",
+            r"total\s*excl",
+            r"exclusief\s*btw",
+            r"amount\s*before",
+            r"total\s*net",
+            r"net\s*amount",
+            r"nettobetrag",
+            r"netto",
+            r"total\s*excluding",
+            r"before\s*tax",
+            r"excl\.?\s*(?:vat|tax|gst)",
+        ),
+        1.0,
+    ),
 ]
 
 DATE_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(r"תאריך\s*(?:הפקה|מסמך|חשבונית|הוצאה)", r"invoice\s*date", r"date\s*of\s*issue",
-              r"issue\s*date", r"bill\s*date", r"receipt\s*date", r"factuurdatum",
-              r"rechnungsdatum", r"data\s*wystawienia", r"date\s*de\s*facture"), 1.0),
+    (
+        _compile(
+            r"תאריך\s*(?:הפקה|מסמך|חשבונית|הוצאה)",
+            r"invoice\s*date",
+            r"date\s*of\s*issue",
+            r"issue\s*date",
+            r"bill\s*date",
+            r"receipt\s*date",
+            r"factuurdatum",
+            r"rechnungsdatum",
+            r"data\s*wystawienia",
+            r"date\s*de\s*facture",
+        ),
+        1.0,
+    ),
     (_compile(r"תאריך", r"\bdate\b", r"\bdatum\b", r"\bdated\b", r"\bdata\b"), 0.8),
 ]
 NOT_DATE = _compile(
-    r"due", r"order\s*date", r"orderdatum", r"פירעון", r"ערך", r"delivery", r"period",
-    r"expiry", r"valid", r"לחודש", r"הופק", r"תקופ",
+    r"due",
+    r"order\s*date",
+    r"orderdatum",
+    r"פירעון",
+    r"ערך",
+    r"delivery",
+    r"period",
+    r"expiry",
+    r"valid",
+    r"לחודש",
+    r"הופק",
+    r"תקופ",
 )
 
 DOC_NUMBER_LABELS: list[tuple[re.Pattern[str], float]] = [
     # OCR misreads of "מספר מסמך" seen on photos: "סספרמסמך", "ספר מסמן", "מספר מססך".
-    (_compile(r"מספר\s*מסמך", rf"מס{Q}\s*מסמך", r"[סמ]?[סמ]?ספר\s*[מס]{2,3}[ךכן]",
-              rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
-              rf"מס{Q}\s*חשבונית", r"מספר\s*חשבונית", rf"קבלה\s*מס{Q}\s", r"מספר\s*קבלה",
-              r"invoice\s*(?:no|number|num|nr|#)\.?", r"receipt\s*(?:no|number|#)\.?",
-              r"bill\s*(?:no|number|#)\.?", r"document\s*(?:no|number)\.?",
-              r"inv\.?\s*(?:no|#)\.?", r"facture\s*n[°o]", r"factuurnummer", r"rechnungsnr",
-              r"rechnungsnummer", r"faktura\s*(?:vat\s*)?nr", r"\bcs\s*no\b",
-              r"doc(?:ument)?\s*no"), 1.0),
+    (
+        _compile(
+            r"מספר\s*מסמך",
+            rf"מס{Q}\s*מסמך",
+            r"[סמ]?[סמ]?ספר\s*[מס]{2,3}[ךכן]",
+            rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
+            rf"מס{Q}\s*חשבונית",
+            r"מספר\s*חשבונית",
+            rf"קבלה\s*מס{Q}\s",
+            r"מספר\s*קבלה",
+            r"invoice\s*(?:no|number|num|nr|#)\.?",
+            r"receipt\s*(?:no|number|#)\.?",
+            r"bill\s*(?:no|number|#)\.?",
+            r"document\s*(?:no|number)\.?",
+            r"inv\.?\s*(?:no|#)\.?",
+            r"facture\s*n[°o]",
+            r"factuurnummer",
+            r"rechnungsnr",
+            r"rechnungsnummer",
+            r"faktura\s*(?:vat\s*)?nr",
+            r"\bcs\s*no\b",
+            r"doc(?:ument)?\s*no",
+        ),
+        1.0,
+    ),
     (_compile(r"invoice\s*#", r"\bno\s*:", r"\bref(?:erence)?\s*(?:no|#)"), 0.6),
 ]
 
 VENDOR_ID_LABELS: list[tuple[re.Pattern[str], float]] = [
-    (_compile(r"עוסק\s*מורשה", rf"{HB}ח\s*[.\"]?\s*פ\b", rf"{HB}ח\.?\s*פ[.:\s]",
-              rf"{HB}ע\s*[.\"]\s*מ(?![\u0590-\u05FF])", r"מספר\s*עוסק", rf"מס{Q}\s*עוסק",
-              r"עוסק\s*פטור", r"מלכ\"ר"), 1.0),
+    (
+        _compile(
+            r"עוסק\s*מורשה",
+            rf"{HB}ח\s*[.\"]?\s*פ\b",
+            rf"{HB}ח\.?\s*פ[.:\s]",
+            rf"{HB}ע\s*[.\"]\s*מ(?![\u0590-\u05FF])",
+            r"מספר\s*עוסק",
+            rf"מס{Q}\s*עוסק",
+            r"עוסק\s*פטור",
+            r"מלכ\"ר",
+        ),
+        1.0,
+    ),
 ]
 ID_LABEL = _compile(rf"{HB}ת\s*[.\"]?\s*ז", r"ח\.?\s*פ", r"עוסק")
 # The buyer, however Israeli invoices print it: "לכבוד", "שם הלקוח", "ח.פ. לקוח",
 # "מספר עוסק של הלקוח", "ע.מ. הלקוח", a box titled "לקוח"; and foreign "bill to", "customer".
 CUSTOMER_LABELS = _compile(
-    r"לכבוד", r"שם\s*ה?לקוח", rf"{HB}ה?לקוח(?![\u0590-\u05FF])",
-    r"bill\s*to", r"\bcustomer\b", r"sold\s*to", r"\bbuyer\b", r"\bclient\b",
+    r"לכבוד",
+    r"שם\s*ה?לקוח",
+    rf"{HB}ה?לקוח(?![\u0590-\u05FF])",
+    r"bill\s*to",
+    r"\bcustomer\b",
+    r"sold\s*to",
+    r"\bbuyer\b",
+    r"\bclient\b",
 )
-PAYMENT_LABELS = _compile(r"\bcash\b", r"payment", r"\bpaid\b", r"tendered", r"\bvisa\b",
-                          r"master\s*card", r"credit\s*card", r"שולם", r"מזומן")
+PAYMENT_LABELS = _compile(
+    r"\bcash\b",
+    r"payment",
+    r"\bpaid\b",
+    r"tendered",
+    r"\bvisa\b",
+    r"master\s*card",
+    r"credit\s*card",
+    r"שולם",
+    r"מזומן",
+)
 CHANGE_LABELS = _compile(r"\bchange\b", r"עודף")
 ROUNDING_LABELS = _compile(r"round", r"עיגול")
 ALLOCATION_LABELS = _compile(r"מספר\s*הקצאה", rf"מס{Q}\s*הקצאה", r"allocation\s*(?:no|number)")
-PHONE_LABELS = _compile(rf"{HB}טל(?![\u0590-\u05EA])", r"פקס", r"נייד", r"\btel\b", r"phone",
-                        r"\bfax\b", r"mobile")
+PHONE_LABELS = _compile(
+    rf"{HB}טל(?![\u0590-\u05EA])", r"פקס", r"נייד", r"\btel\b", r"phone", r"\bfax\b", r"mobile"
+)
 
 
 def label_strength(

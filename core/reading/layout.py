@@ -180,8 +180,15 @@ def merge(layouts: list[Layout]) -> Layout:
         top_shift = offset * 10_000
         for seg in layout.segments:
             segments.append(
-                Segment(seg.text, seg.line + offset, seg.left, seg.top + top_shift,
-                        seg.right, seg.bottom + top_shift, seg.spans)
+                Segment(
+                    seg.text,
+                    seg.line + offset,
+                    seg.left,
+                    seg.top + top_shift,
+                    seg.right,
+                    seg.bottom + top_shift,
+                    seg.spans,
+                )
             )
         offset += (max((s.line for s in layout.segments), default=0)) + 1
     has_boxes = any(layout.has_boxes for layout in layouts)

@@ -12,15 +12,29 @@ from core.reading.result import FIELD_NAMES, FieldReading, Reading
 from core.reading.steps import default_steps
 
 
-def read_document(data: bytes, mime_type: str, *, engine: OcrEngine, today: date,
-                  latin_engine: OcrEngine | None = None,
-                  limits: ReadLimits | None = None) -> Reading:
+def read_document(
+    data: bytes,
+    mime_type: str,
+    *,
+    engine: OcrEngine,
+    today: date,
+    latin_engine: OcrEngine | None = None,
+    limits: ReadLimits | None = None,
+) -> Reading:
     """`latin_engine`, when given, reads the pages that are not Hebrew print instead of
     `engine`, which still tells the script and reads Hebrew pages."""
     started = time.perf_counter()
-    ctx = run_pipeline(default_steps(), Context(data, mime_type.lower(), engine, today,
-                                                latin_engine=latin_engine,
-                                                limits=limits or ReadLimits()))
+    ctx = run_pipeline(
+        default_steps(),
+        Context(
+            data,
+            mime_type.lower(),
+            engine,
+            today,
+            latin_engine=latin_engine,
+            limits=limits or ReadLimits(),
+        ),
+    )
     fields = {
         name: ctx.fields.get(name) or FieldReading(None, 0.0, "not read") for name in FIELD_NAMES
     }

@@ -42,8 +42,9 @@ def _has_total(part: list[Segment]) -> bool:
     for label in labelled:
         height = label.bottom - label.top
         for seg in part:
-            same_row = (min(seg.bottom, label.bottom) - max(seg.top, label.top)
-                        > 0.5 * min(height, seg.bottom - seg.top))
+            same_row = min(seg.bottom, label.bottom) - max(seg.top, label.top) > 0.5 * min(
+                height, seg.bottom - seg.top
+            )
             if (seg is label or same_row) and find_amounts(seg.text, decimals_only=True):
                 return True
     return False

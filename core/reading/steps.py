@@ -147,9 +147,11 @@ class FindPage(BaseStep):
                 continue
             page.image = imaging.crop_page(page.image, outline)
             page.photo = True
-            ctx.steps.append(f"page found ({outline.area_share:.0%} of the picture, "
-                             f"contrast {outline.contrast:.0f}): cropped to "
-                             f"{page.image.width}x{page.image.height}")
+            ctx.steps.append(
+                f"page found ({outline.area_share:.0%} of the picture, "
+                f"contrast {outline.contrast:.0f}): cropped to "
+                f"{page.image.width}x{page.image.height}"
+            )
 
 
 class CheckQuality(BaseStep):
@@ -273,11 +275,13 @@ class Ocr(BaseStep):
             page.layout = layout.from_ocr(ocr)
             page.ocr_conf = ocr.mean_conf
 
-    def _read(self, ctx: Context, image: Image.Image, *, photo: bool = False
-              ) -> tuple[OcrText, Image.Image, str, OcrEngine]:
+    def _read(
+        self, ctx: Context, image: Image.Image, *, photo: bool = False
+    ) -> tuple[OcrText, Image.Image, str, OcrEngine]:
         flatten = photo or imaging.paper_unevenness(image) > self.flatten_above
-        height = imaging.text_height(imaging.flatten_background(image.convert("L"))
-                                     if flatten else image)
+        height = imaging.text_height(
+            imaging.flatten_background(image.convert("L")) if flatten else image
+        )
         self.last_height = height
         latin = self._latin(ctx, image, height)
         engine = ctx.latin_engine if latin and ctx.latin_engine is not None else ctx.engine
@@ -289,7 +293,10 @@ class Ocr(BaseStep):
         else:
             low, target = self.min_text_height, self.target_text_height
         prepared, notes = imaging.prepare_for_ocr(
-            image, min_text_height=low, target_text_height=target, flatten=flatten,
+            image,
+            min_text_height=low,
+            target_text_height=target,
+            flatten=flatten,
             height=height,
         )
         ctx.steps.extend(notes)
@@ -298,12 +305,12 @@ class Ocr(BaseStep):
         # Only on photos: on clean scans `Hebrew` alone misread digits that `Hebrew+eng`
         # read (il-synthetic scans: date 1.00 -> 0.89, net 1.00 -> 0.87).
         hebrew_photo = self.last_script == "hebrew" and photo
-        lang = (self.latin_lang if latin
-                else self.hebrew_lang if hebrew_photo else self.lang)
+        lang = self.latin_lang if latin else self.hebrew_lang if hebrew_photo else self.lang
         return engine.image_to_text(prepared, lang=lang, psm=self.psm), prepared, lang, engine
 
-    def _binarised(self, ctx: Context, engine: OcrEngine, prepared: Image.Image,
-                   first: OcrText, lang: str) -> tuple[OcrText, Image.Image]:
+    def _binarised(
+        self, ctx: Context, engine: OcrEngine, prepared: Image.Image, first: OcrText, lang: str
+    ) -> tuple[OcrText, Image.Image]:
         """Ink was measured but hardly a word came back: threshold locally and read again."""
         image = imaging.binarise(prepared)
         ocr = engine.image_to_text(image, lang=lang, psm=self.psm)
@@ -320,12 +327,14 @@ class Ocr(BaseStep):
         self.last_script = ""
         if self.lang != DEFAULT_LANG or height <= 0:
             return False
-        band = image.crop(imaging.ink_band(
-            image, round(height * 2.2 * self.script_probe_lines))).convert("L")
+        band = image.crop(
+            imaging.ink_band(image, round(height * 2.2 * self.script_probe_lines))
+        ).convert("L")
         if height < self.probe_text_height:
             factor = min(3.0, self.probe_text_height / height)
-            band = band.resize((round(band.width * factor), round(band.height * factor)),
-                               Image.Resampling.LANCZOS)
+            band = band.resize(
+                (round(band.width * factor), round(band.height * factor)), Image.Resampling.LANCZOS
+            )
         probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
         words = [w.text for w in probe.words if w.conf >= self.probe_word_conf]
         # A lone Hebrew letter in a Latin word is noise; Hebrew words have two or more.
@@ -337,12 +346,20 @@ class Ocr(BaseStep):
         share = hebrew / (hebrew + latin)
         verdict = share < self.latin_below_hebrew_share
         self.last_script = "latin" if verdict else "hebrew"
-        ctx.steps.append(f"script probe: {'latin' if verdict else 'hebrew'} "
-                         f"({hebrew} Hebrew, {latin} Latin letters)")
+        ctx.steps.append(
+            f"script probe: {'latin' if verdict else 'hebrew'} "
+            f"({hebrew} Hebrew, {latin} Latin letters)"
+        )
         return verdict
 
-    def _turned(self, ctx: Context, original: Image.Image, image: Image.Image,
-                first: OcrText, engine: OcrEngine) -> tuple[OcrText, Image.Image, OcrEngine]:
+    def _turned(
+        self,
+        ctx: Context,
+        original: Image.Image,
+        image: Image.Image,
+        first: OcrText,
+        engine: OcrEngine,
+    ) -> tuple[OcrText, Image.Image, OcrEngine]:
         found = ctx.engine.orientation(image)
         if found and found[0] and found[1] >= 1.0:
             turn = found[0]
@@ -359,14 +376,16 @@ class Ocr(BaseStep):
                 ).mean_conf
                 for degrees in (0, 180, 90, 270)
             }
-            ctx.steps.append("probed turns: " + ", ".join(
-                f"{d}={c:.0f}" for d, c in scores.items()))
+            ctx.steps.append(
+                "probed turns: " + ", ".join(f"{d}={c:.0f}" for d, c in scores.items())
+            )
             turn = max(scores, key=lambda d: scores[d])
             if turn == 0 or scores[turn] < scores[0] + 10:
                 return first, image, engine
         # Read the turned page afresh: the script probe may answer differently upright.
-        ocr, turned, _, turned_engine = self._read(ctx, original.rotate(turn, expand=True),
-                                                   photo=self.photo)
+        ocr, turned, _, turned_engine = self._read(
+            ctx, original.rotate(turn, expand=True), photo=self.photo
+        )
         ctx.steps.append(f"turned {turn}: {first.mean_conf:.0f} -> {ocr.mean_conf:.0f}")
         if ocr.mean_conf > first.mean_conf + 5:
             return ocr, turned, turned_engine
@@ -397,8 +416,11 @@ class DetectSeveral(BaseStep):
     name = "detect_several"
 
     def applies(self, ctx: Context) -> bool:
-        return (len(ctx.pages) == 1 and ctx.pages[0].layout is not None
-                and ctx.pages[0].layout.has_boxes)
+        return (
+            len(ctx.pages) == 1
+            and ctx.pages[0].layout is not None
+            and ctx.pages[0].layout.has_boxes
+        )
 
     def run(self, ctx: Context) -> None:
         page_layout = ctx.pages[0].layout
@@ -464,22 +486,30 @@ class RereadNumbers(BaseStep):
             if seg is None or not reading.value or reading.confidence >= 0.3:
                 continue
             pad = (seg.bottom - seg.top) // 2 + 4
-            crop = image.crop((max(0, seg.left - pad), max(0, seg.top - pad),
-                               min(image.width, seg.right + pad),
-                               min(image.height, seg.bottom + pad)))
+            crop = image.crop(
+                (
+                    max(0, seg.left - pad),
+                    max(0, seg.top - pad),
+                    min(image.width, seg.right + pad),
+                    min(image.height, seg.bottom + pad),
+                )
+            )
             if ctx.pages[0].ocr_scale > 1.05:
                 # Already enlarged for OCR: enlarged again the digits blur into each other
                 # (phone photos: 606263408 read as 3.n/9.n at 5.5x, right at 2.2x with psm 6).
                 text = ctx.engine.image_to_text(crop, lang="eng", psm=6).text
             else:
-                crop = crop.resize((int(crop.width * self.scale),
-                                    int(crop.height * self.scale)), Image.Resampling.LANCZOS)
+                crop = crop.resize(
+                    (int(crop.width * self.scale), int(crop.height * self.scale)),
+                    Image.Resampling.LANCZOS,
+                )
                 text = ctx.engine.image_to_text(crop, lang="eng", psm=7).text
             valid = [n for n, _ in nine_digit_numbers(text) if is_valid_business_number(n)]
             ctx.steps.append(f"reread {name}: {reading.value} -> {valid or 'nothing valid'}")
             if len(valid) == 1:
-                ctx.fields[name] = FieldReading(valid[0], 0.8,
-                                                "check digit ok after re-reading the line")
+                ctx.fields[name] = FieldReading(
+                    valid[0], 0.8, "check digit ok after re-reading the line"
+                )
 
 
 class RereadRows(BaseStep):
@@ -501,8 +531,12 @@ class RereadRows(BaseStep):
         # Nor does a page the Latin engine read: on SROIE Tesseract's re-read of its totals
         # found nothing 11 times in 15 and the same value the other 4.
         enlarged = enlarged or (single and ctx.pages[0].latin_engine_read)
-        return (single and not enlarged and reading is not None
-                and reading.confidence < self.below_confidence)
+        return (
+            single
+            and not enlarged
+            and reading is not None
+            and reading.confidence < self.below_confidence
+        )
 
     def strength(self, text: str) -> float:
         raise NotImplementedError
@@ -514,15 +548,20 @@ class RereadRows(BaseStep):
         page = ctx.pages[0]
         assert page.ocr_image is not None and ctx.layout is not None
         image = page.ocr_image
-        rows = sorted((s for s in ctx.layout.segments if self.strength(s.text) > 0),
-                      key=lambda s: -self.strength(s.text))[: self.rows]
+        rows = sorted(
+            (s for s in ctx.layout.segments if self.strength(s.text) > 0),
+            key=lambda s: -self.strength(s.text),
+        )[: self.rows]
         texts = []
         for seg in sorted(rows, key=lambda s: s.top):
             pad = (seg.bottom - seg.top) // 2 + 3
-            crop = image.crop((0, max(0, seg.top - pad), image.width,
-                               min(image.height, seg.bottom + pad)))
-            crop = crop.resize((int(crop.width * self.scale), int(crop.height * self.scale)),
-                               Image.Resampling.LANCZOS)
+            crop = image.crop(
+                (0, max(0, seg.top - pad), image.width, min(image.height, seg.bottom + pad))
+            )
+            crop = crop.resize(
+                (int(crop.width * self.scale), int(crop.height * self.scale)),
+                Image.Resampling.LANCZOS,
+            )
             lang = DEFAULT_LANG if ctx.hebrew else "eng"
             texts.append(ctx.engine.image_to_text(crop, lang=lang, psm=7).text)
         if not texts:
@@ -539,7 +578,8 @@ class RereadRows(BaseStep):
             # Measured on SROIE: where the two reads of a total differ, the enlarged one was
             # right 4 times in 8 and the first read never.
             ctx.fields[self.field] = FieldReading(
-                again.value, 0.55, f"{self.field} label, on an enlarged re-read")
+                again.value, 0.55, f"{self.field} label, on an enlarged re-read"
+            )
 
 
 class RereadTotal(RereadRows):
@@ -580,7 +620,8 @@ class RereadDate(BaseStep):
         assert page.ocr_image is not None and page.layout is not None
         image = page.ocr_image
         labels_found = [
-            s for s in page.layout.segments
+            s
+            for s in page.layout.segments
             if labels.label_strength(s.text, labels.DATE_LABELS, labels.NOT_DATE)[0] > 0
         ][: self.rows]
         found: set[str] = set()
@@ -588,14 +629,22 @@ class RereadDate(BaseStep):
         for seg in labels_found:
             pad = (seg.bottom - seg.top) // 2 + 3
             reach = seg.bottom + round(1.8 * page.layout.line_height)
-            crop = image.crop((0, max(0, seg.top - pad), image.width,
-                               min(image.height, reach + pad)))
-            crops.append(crop.resize((int(crop.width * self.scale),
-                                      int(crop.height * self.scale)), Image.Resampling.LANCZOS))
+            crop = image.crop(
+                (0, max(0, seg.top - pad), image.width, min(image.height, reach + pad))
+            )
+            crops.append(
+                crop.resize(
+                    (int(crop.width * self.scale), int(crop.height * self.scale)),
+                    Image.Resampling.LANCZOS,
+                )
+            )
         for text in read_crops(ctx.engine, crops, lang="eng", psm=6):
             month_first = not ctx.hebrew and fields.month_first_evidence(text)
-            found |= {d.value.isoformat() for d in find_dates(text, month_first=month_first)
-                      if d.value <= ctx.today}
+            found |= {
+                d.value.isoformat()
+                for d in find_dates(text, month_first=month_first)
+                if d.value <= ctx.today
+            }
         current = ctx.fields["date"]
         ctx.steps.append(f"reread date: {current.value} -> {sorted(found) or 'nothing'}")
         if len(found) != 1:
@@ -608,8 +657,12 @@ class RereadDate(BaseStep):
             ctx.fields["date"] = FieldReading(value, 0.6, "date label's line, re-read enlarged")
 
 
-_NOT_EXPENSES = {DocumentKind.PAYSLIP, DocumentKind.BANK_STATEMENT, DocumentKind.CHEQUE,
-                 DocumentKind.CARD_SLIP}
+_NOT_EXPENSES = {
+    DocumentKind.PAYSLIP,
+    DocumentKind.BANK_STATEMENT,
+    DocumentKind.CHEQUE,
+    DocumentKind.CARD_SLIP,
+}
 
 
 class AskForOriginal(BaseStep):
@@ -626,16 +679,21 @@ class AskForOriginal(BaseStep):
             return False
         page = ctx.pages[0]
         return 0 < page.source_side <= self.compressed_side and (
-            0 < page.text_px < self.small_text_px)
+            0 < page.text_px < self.small_text_px
+        )
 
     def run(self, ctx: Context) -> None:
         if ctx.kind in _NOT_EXPENSES:
             return  # no total or document number to miss
         # Foreign documents carry no Israeli business number to miss.
         expected = [n for n in result.KEY_FIELDS if ctx.hebrew or n != "vendor_id"]
-        poor = [name for name in expected
-                if name not in ctx.fields or ctx.fields[name].value is None
-                or ctx.fields[name].confidence < self.poor_below]
+        poor = [
+            name
+            for name in expected
+            if name not in ctx.fields
+            or ctx.fields[name].value is None
+            or ctx.fields[name].confidence < self.poor_below
+        ]
         # Poorly read: no total, or two of the key fields missing or doubtful.
         if not ctx.fields or "total" in poor or len(poor) >= 2:
             ctx.steps.append(f"small print on a compressed photo, poorly read: {poor}")
@@ -651,15 +709,20 @@ class RecoverAllocation(BaseStep):
         reading = ctx.fields.get("allocation_number")
         single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
         # Also below the threshold: dealers often get a number anyway.
-        return (single and reading is not None and reading.value is None
-                and ctx.kind in crosscheck.ALLOCATION_KINDS)
+        return (
+            single
+            and reading is not None
+            and reading.value is None
+            and ctx.kind in crosscheck.ALLOCATION_KINDS
+        )
 
     def run(self, ctx: Context) -> None:
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
         boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        regions = [page.ocr_image.crop(box)
-                   for box in imaging.unread_regions(page.ocr_image, boxes)]
+        regions = [
+            page.ocr_image.crop(box) for box in imaging.unread_regions(page.ocr_image, boxes)
+        ]
         lang = Ocr.hebrew_lang if ctx.hebrew and page.photo else DEFAULT_LANG
         for text in read_crops(ctx.engine, regions, lang=lang, psm=6):
             text = normalise(text)
@@ -669,7 +732,8 @@ class RecoverAllocation(BaseStep):
             ctx.steps.append(f"allocation label found in a skipped region: {numbers}")
             if len(numbers) == 1:
                 ctx.fields["allocation_number"] = FieldReading(
-                    numbers[0], 0.8, "allocation label, in a framed box OCR first skipped")
+                    numbers[0], 0.8, "allocation label, in a framed box OCR first skipped"
+                )
             return
 
 
@@ -686,7 +750,9 @@ class CrossCheck(BaseStep):
         crosscheck.check_amounts(ctx.fields, ctx.amounts, israeli=israeli)
         crosscheck.check_credit_note(ctx.fields, ctx.kind)
         crosscheck.check_allocation(
-            ctx.fields, ctx.kind, text_layer=ctx.text_layer,
+            ctx.fields,
+            ctx.kind,
+            text_layer=ctx.text_layer,
             label_printed=bool(labels.ALLOCATION_LABELS.search(ctx.layout.text)),
         )
         if ctx.text_layer:
@@ -704,8 +770,23 @@ def _trust_text_layer(ctx: Context) -> None:
 
 def default_steps() -> list[Step]:
     return [
-        LoadPdf(), LoadText(), LoadImage(), RejectUnknownType(), FindPage(), CheckQuality(),
-        Deskew(), Fingerprint(),
-        Ocr(), LayOut(), DetectSeveral(), Classify(), ReadFields(), RereadNumbers(),
-        RereadDate(), CrossCheck(), RereadTotal(), RecoverAllocation(), AskForOriginal(),
+        LoadPdf(),
+        LoadText(),
+        LoadImage(),
+        RejectUnknownType(),
+        FindPage(),
+        CheckQuality(),
+        Deskew(),
+        Fingerprint(),
+        Ocr(),
+        LayOut(),
+        DetectSeveral(),
+        Classify(),
+        ReadFields(),
+        RereadNumbers(),
+        RereadDate(),
+        CrossCheck(),
+        RereadTotal(),
+        RecoverAllocation(),
+        AskForOriginal(),
     ]

@@ -215,9 +215,7 @@ class DocumentRepository(Repository):
 
     async def fresh_counts(self) -> dict[tuple[int, str, bool], tuple[int, datetime | None]]:
         """What `document_counts` must hold, aggregated afresh (for tests and checks)."""
-        retake = (_d.state == DocumentState.RETURNED.value) & func.coalesce(
-            _d.return_auto, False
-        )
+        retake = (_d.state == DocumentState.RETURNED.value) & func.coalesce(_d.return_auto, False)
         rows = await self.session.execute(
             select(
                 _d.organization_id,

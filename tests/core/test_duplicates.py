@@ -33,7 +33,11 @@ def fingerprint(data: bytes) -> str:
 
 
 def document(
-    number: int, spec: rf.ReceiptSpec | None, *, org: int = 1, picture: str | None = None,
+    number: int,
+    spec: rf.ReceiptSpec | None,
+    *,
+    org: int = 1,
+    picture: str | None = None,
     read: tuple[str, ...] = ("vendor_name", "vendor_id", "doc_number", "date", "total"),
     platform: str = "telegram",
 ) -> Document:
@@ -44,9 +48,17 @@ def document(
     if picture is not None:
         fields[duplicates.PICTURE_HASH] = picture
     return Document(
-        uploaded_by=1, batch=f"b{number}", source_platform=platform, source_chat_id=1,
-        source_message_id=number, organization_id=org, kind=DocumentKind.TAX_INVOICE,
-        fields=fields, id=number, number=number, created_at=START + timedelta(hours=number),
+        uploaded_by=1,
+        batch=f"b{number}",
+        source_platform=platform,
+        source_chat_id=1,
+        source_message_id=number,
+        organization_id=org,
+        kind=DocumentKind.TAX_INVOICE,
+        fields=fields,
+        id=number,
+        number=number,
+        created_at=START + timedelta(hours=number),
     )
 
 
@@ -63,16 +75,16 @@ def same_vendor_same_day(invoice: rf.ReceiptSpec) -> rf.ReceiptSpec:
 
 
 @pytest.fixture(scope="module")
-def pictures(
-    invoice: rf.ReceiptSpec, same_vendor_same_day: rf.ReceiptSpec
-) -> dict[str, str]:
+def pictures(invoice: rf.ReceiptSpec, same_vendor_same_day: rf.ReceiptSpec) -> dict[str, str]:
     page, other = rf.render(invoice), rf.render(same_vendor_same_day)
     first, _ = rf.on_table(page)
     # The same paper again: another angle and crop of the frame, another table, dimmer light.
     again, _ = rf.on_table(
         page,
         corners=((0.05, 0.12), (0.8, 0.05), (0.95, 0.85), (0.12, 0.95)),
-        table=(90, 70, 50), light=0.55, seed=9,
+        table=(90, 70, 50),
+        light=0.55,
+        seed=9,
     )
     different, _ = rf.on_table(other)
     return {

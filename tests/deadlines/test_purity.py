@@ -16,7 +16,6 @@ def test_core_deadlines_imports_nothing_from_the_outside_world() -> None:
                 imported |= {(path.name, alias.name) for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.add((path.name, node.module))
-    outside = {(name, module) for name, module in imported
-               if module.split(".")[0] not in ALLOWED}
+    outside = {(name, module) for name, module in imported if module.split(".")[0] not in ALLOWED}
     assert outside == set()
     assert any(module == "holidays" for _, module in imported)  # the walk did see imports

@@ -46,8 +46,9 @@ def test_reminders_of_a_computed_due_date_say_it_is_an_estimate() -> None:
 
 def test_keys_are_stable_when_the_plan_is_made_again() -> None:
     first = plan_reminders(7, VAT_NOVEMBER, date(2026, 12, 15))
-    again = plan_reminders(7, Obligation(Period.parse("2026-11"), ReportKind.VAT),
-                           date(2026, 12, 15))
+    again = plan_reminders(
+        7, Obligation(Period.parse("2026-11"), ReportKind.VAT), date(2026, 12, 15)
+    )
     assert [r.key for r in first] == [r.key for r in again]
     assert plan_reminders(7, VAT_NOVEMBER, date(2026, 12, 15)) == first
 
@@ -122,8 +123,9 @@ def test_no_reminder_after_the_cutoff() -> None:
     ]
     assert due_reminders(at("2026-12-11 08:00"), plan, set()) == []
     # The cutoff day ends at midnight, whatever the quiet hours.
-    never_quiet = QuietHours(night_start=time(0), night_end=time(0), rest_days=False,
-                             eve_from=None)
+    never_quiet = QuietHours(
+        night_start=time(0), night_end=time(0), rest_days=False, eve_from=None
+    )
     assert len(due_reminders(at("2026-12-10 23:59"), plan, set(), never_quiet)) == 1
     assert due_reminders(at("2026-12-11 00:00"), plan, set(), never_quiet) == []
 

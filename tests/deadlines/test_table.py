@@ -106,8 +106,10 @@ def test_empty_tables_make_every_date_computed() -> None:
         {"year": 2026, "months": {"2026-01": {"vat": date(2026, 2, 16)}}},
         {"year": 2026, "months": {"2026-01": {"withholding": "2026-02-16"}}},
         {"year": 2026, "months": {"2026-01": {"withholding": date(2025, 12, 16)}}},
-        {"year": 2026, "months": {"2026-01": {"withholding": date(2026, 2, 16),
-                                              "decreed": ["withholdings"]}}},
+        {
+            "year": 2026,
+            "months": {"2026-01": {"withholding": date(2026, 2, 16), "decreed": ["withholdings"]}},
+        },
     ],
 )
 def test_malformed_tables_are_refused(document: dict[str, object]) -> None:

@@ -22,8 +22,11 @@ def test_each_crop_gets_its_own_text_from_one_run(engine) -> None:  # type: igno
             calls.append(image.size)
             return engine.image_to_text(image, **kwargs)
 
-    crops = [_line("Date 12/03/2026", 420), _line("Invoice No 4471", 360),
-             _line("Total 118.00", 300)]
+    crops = [
+        _line("Date 12/03/2026", 420),
+        _line("Invoice No 4471", 360),
+        _line("Total 118.00", 300),
+    ]
     texts = read_crops(Counting(), crops, lang="eng")  # type: ignore[arg-type]
     assert len(calls) == 1
     assert "12/03/2026" in texts[0] and "4471" not in texts[0]

@@ -10,10 +10,19 @@ from core.reading.tax_rules import allocation_threshold, vat_rate
 
 
 def fields(**values: str | None) -> dict[str, FieldReading]:
-    names = ("vendor_name", "vendor_id", "customer_id", "doc_number", "date", "total", "vat",
-             "net", "currency", "allocation_number")
-    return {n: FieldReading(values.get(n), 0.7 if values.get(n) else 0.0, "read")
-            for n in names}
+    names = (
+        "vendor_name",
+        "vendor_id",
+        "customer_id",
+        "doc_number",
+        "date",
+        "total",
+        "vat",
+        "net",
+        "currency",
+        "allocation_number",
+    )
+    return {n: FieldReading(values.get(n), 0.7 if values.get(n) else 0.0, "read") for n in names}
 
 
 def test_vat_rate_follows_the_documents_date() -> None:

@@ -116,6 +116,6 @@ def test_an_address_line_is_not_the_vendors_name() -> None:
 def test_vat_is_found_when_ocr_ends_its_label_with_a_final_letter(line: str) -> None:
     from core.reading.fields import read_total, read_vat
 
-    page = from_text(f"{line}\nסה\"ך לתשלום  1,180.00")
+    page = from_text(f'{line}\nסה"ך לתשלום  1,180.00')
     assert read_vat(page).value == "180.00"
     assert read_total(page)[0].value == "1180.00"

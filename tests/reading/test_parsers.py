@@ -86,8 +86,8 @@ def test_business_number_check_digit() -> None:
 
 
 def test_direction_marks_are_stripped_and_quotes_unified() -> None:
-    assert strip_bidi("\u200fמע\"מ\u200e 18%\u202b") == "מע\"מ 18%"
-    assert normalise("סה״כ\r\nמע''מ") == "סה\"כ\nמע\"מ"
+    assert strip_bidi('\u200fמע"מ\u200e 18%\u202b') == 'מע"מ 18%'
+    assert normalise("סה״כ\r\nמע''מ") == 'סה"כ\nמע"מ'
 
 
 def test_hebrew_stored_in_visual_order_is_put_back() -> None:

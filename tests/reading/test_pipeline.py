@@ -19,8 +19,9 @@ FORBIDDEN = {"pytesseract", "aiogram", "sqlalchemy", "fastapi", "apscheduler"}
 class FakeEngine:
     """Returns fixed words; counts calls so tests can see what the pipeline asked for."""
 
-    def __init__(self, lines: list[str], conf: float = 95.0,
-                 confs: list[float] | None = None) -> None:
+    def __init__(
+        self, lines: list[str], conf: float = 95.0, confs: list[float] | None = None
+    ) -> None:
         self.lines, self.conf, self.calls = lines, conf, 0
         self.confs = confs or []  # per call, when a test needs reads of varying quality
 
@@ -37,8 +38,9 @@ class FakeEngine:
             x = 1000
             for word in line.split():
                 width = 12 * len(word)
-                words.append(OcrWord(word, x - width, 40 * number, width, 20, conf,
-                                     (1, 1, 1, number)))
+                words.append(
+                    OcrWord(word, x - width, 40 * number, width, 20, conf, (1, 1, 1, number))
+                )
                 x -= width + 10
         return OcrText(words)
 
@@ -47,8 +49,9 @@ class FakeEngine:
 
 
 class Recorder:
-    def __init__(self, name: str, log: list[str], *, stop: str | None = None,
-                 applies: bool = True) -> None:
+    def __init__(
+        self, name: str, log: list[str], *, stop: str | None = None, applies: bool = True
+    ) -> None:
         self.name, self.log, self.stop, self._applies = name, log, stop, applies
 
     def applies(self, ctx: Context) -> bool:
@@ -66,8 +69,12 @@ class Recorder:
 def test_a_stopping_step_ends_the_pipeline_and_every_started_step_cleans_up() -> None:
     log: list[str] = []
     ctx = Context(b"", "image/png", FakeEngine([]), date(2026, 3, 1))
-    steps = [Recorder("a", log), Recorder("skip", log, applies=False),
-             Recorder("b", log, stop="blank"), Recorder("c", log)]
+    steps = [
+        Recorder("a", log),
+        Recorder("skip", log, applies=False),
+        Recorder("b", log, stop="blank"),
+        Recorder("c", log),
+    ]
     run_pipeline(steps, ctx)  # type: ignore[arg-type]
     assert log == ["run a", "run b", "cleanup b", "cleanup a"]
     assert ctx.problems == ["blank"]
@@ -75,16 +82,18 @@ def test_a_stopping_step_ends_the_pipeline_and_every_started_step_cleans_up() ->
 
 
 def test_fields_are_read_from_ocr_words_with_a_fake_engine() -> None:
-    engine = FakeEngine([
-        "דלתא סחר בע\"מ",
-        "עוסק מורשה: 301102703",
-        "חשבונית מס מס' 4411",
-        "תאריך: 05/03/2026",
-        "סה\"כ לפני מע\"מ 1,000.00",
-        "מע\"מ 18% 180.00",
-        "סה\"כ לתשלום 1,180.00 ₪",
-        "מספר הקצאה: 123456782",
-    ])
+    engine = FakeEngine(
+        [
+            'דלתא סחר בע"מ',
+            "עוסק מורשה: 301102703",
+            "חשבונית מס מס' 4411",
+            "תאריך: 05/03/2026",
+            'סה"כ לפני מע"מ 1,000.00',
+            'מע"מ 18% 180.00',
+            'סה"כ לתשלום 1,180.00 ₪',
+            "מספר הקצאה: 123456782",
+        ]
+    )
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert reading.kind == DocumentKind.TAX_INVOICE
@@ -92,7 +101,10 @@ def test_fields_are_read_from_ocr_words_with_a_fake_engine() -> None:
     assert reading.value("doc_number") == "4411"
     assert reading.value("date") == "2026-03-05"
     assert (reading.value("net"), reading.value("vat"), reading.value("total")) == (
-        "1000.00", "180.00", "1180.00")
+        "1000.00",
+        "180.00",
+        "1180.00",
+    )
     assert reading.fields["total"].confidence >= 0.95
     assert reading.value("allocation_number") == "123456782"
     assert engine.calls == 1  # a confident, complete read is not retried
@@ -100,13 +112,12 @@ def test_fields_are_read_from_ocr_words_with_a_fake_engine() -> None:
 
 def test_an_allocation_number_in_a_box_ocr_skipped_is_recovered() -> None:
     class SkipsTheBox(FakeEngine):
-        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3
-                          ) -> OcrText:
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
             if psm == 6 and lang not in ("heb", "heb+eng"):  # recovery reads skipped regions
                 self.lines = ["מספר הקצאה: 123456782"]
             return super().image_to_text(image, lang=lang, psm=psm)
 
-    engine = SkipsTheBox(["חשבונית מס מס' 4411", "סה\"כ לתשלום 1,180.00 ₪"])
+    engine = SkipsTheBox(["חשבונית מס מס' 4411", 'סה"כ לתשלום 1,180.00 ₪'])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert reading.value("allocation_number") == "123456782"
@@ -115,7 +126,7 @@ def test_an_allocation_number_in_a_box_ocr_skipped_is_recovered() -> None:
 
 def test_a_poor_read_is_probed_each_way_round_and_the_best_turn_read_again() -> None:
     # first read, probes at 0, 180, 90, 270, then the full read turned 180
-    engine = FakeEngine(["סה\"כ לתשלום 10.00"], confs=[30, 30, 85, 20, 20, 90])
+    engine = FakeEngine(['סה"כ לתשלום 10.00'], confs=[30, 30, 85, 20, 20, 90])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert engine.calls == 6
@@ -123,7 +134,7 @@ def test_a_poor_read_is_probed_each_way_round_and_the_best_turn_read_again() -> 
 
 
 def test_a_poor_read_that_no_turn_improves_is_kept() -> None:
-    engine = FakeEngine(["סה\"כ לתשלום 10.00"], conf=30.0)
+    engine = FakeEngine(['סה"כ לתשלום 10.00'], conf=30.0)
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert any(step.startswith("probed turns: 0=30, 180=30") for step in reading.steps)
@@ -141,16 +152,18 @@ def test_a_plain_text_file_is_read_without_ocr() -> None:
 
 
 def test_an_unknown_file_type_is_a_problem() -> None:
-    reading = read_document(b"PK\x03\x04", "application/zip", engine=FakeEngine([]),
-                            today=date(2026, 3, 1))
+    reading = read_document(
+        b"PK\x03\x04", "application/zip", engine=FakeEngine([]), today=date(2026, 3, 1)
+    )
     assert reading.problems == ["unsupported_file"]
     assert reading.confidence == 0.0
 
 
 def test_a_decompression_bomb_is_a_problem_not_a_crash() -> None:
     huge = Image.new("1", (20_000, 20_000))  # 400 Mpx, tiny as a PNG
-    reading = read_document(factory.png_bytes(huge), "image/png", engine=FakeEngine([]),
-                            today=date(2026, 3, 1))
+    reading = read_document(
+        factory.png_bytes(huge), "image/png", engine=FakeEngine([]), today=date(2026, 3, 1)
+    )
     assert reading.problems == ["too_large"]
 
 
@@ -163,20 +176,20 @@ def test_core_imports_no_frameworks_or_tesseract() -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names
-                          if n.split(".")[0].lower() in FORBIDDEN]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0].lower() in FORBIDDEN
+            ]
     assert offenders == []
 
 
 def test_a_business_number_failing_its_check_digit_is_read_again() -> None:
     class MisreadsOnce(FakeEngine):
-        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3
-                          ) -> OcrText:
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
             if psm == 7:  # the enlarged single line
                 self.lines = ["עוסק מורשה: 301102703"]
             return super().image_to_text(image, lang=lang, psm=psm)
 
-    engine = MisreadsOnce(["עוסק מורשה: 301102708", "קבלה מס' 12", "סה\"כ לתשלום 10.00"])
+    engine = MisreadsOnce(["עוסק מורשה: 301102708", "קבלה מס' 12", 'סה"כ לתשלום 10.00'])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert reading.value("vendor_id") == "301102703"
@@ -185,7 +198,7 @@ def test_a_business_number_failing_its_check_digit_is_read_again() -> None:
 
 
 def test_a_business_number_that_stays_wrong_keeps_a_low_confidence() -> None:
-    engine = FakeEngine(["עוסק מורשה: 301102708", "קבלה מס' 12", "סה\"כ לתשלום 10.00"])
+    engine = FakeEngine(["עוסק מורשה: 301102708", "קבלה מס' 12", 'סה"כ לתשלום 10.00'])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert reading.fields["vendor_id"].confidence < 0.3
@@ -194,8 +207,7 @@ def test_a_business_number_that_stays_wrong_keeps_a_low_confidence() -> None:
 
 def test_an_unconfirmed_total_is_read_again_enlarged() -> None:
     class SharperWhenEnlarged(FakeEngine):
-        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3
-                          ) -> OcrText:
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
             if psm == 7:
                 self.lines = ["TOTAL 9.00"]
             return super().image_to_text(image, lang=lang, psm=psm)

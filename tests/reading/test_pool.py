@@ -13,8 +13,9 @@ async def test_worker_reads_in_a_process_pool_without_blocking_the_loop() -> Non
     pool = build_pool(1)
     try:
         loop = asyncio.get_running_loop()
-        reading = await loop.run_in_executor(pool, read_in_worker, pdf, "application/pdf",
-                                             "2026-03-20")
+        reading = await loop.run_in_executor(
+            pool, read_in_worker, pdf, "application/pdf", "2026-03-20"
+        )
     finally:
         pool.shutdown()
     assert reading.kind == DocumentKind.INVOICE

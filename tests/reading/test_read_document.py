@@ -10,13 +10,23 @@ from tests import receipt_factory as factory
 MONEY = ("total", "vat", "net")
 
 
-def test_hebrew_tax_invoice_is_read_with_trusted_amounts(read, hebrew_invoice,  # type: ignore[no-untyped-def]
-                                                         hebrew_invoice_png) -> None:
+def test_hebrew_tax_invoice_is_read_with_trusted_amounts(
+    read,
+    hebrew_invoice,  # type: ignore[no-untyped-def]
+    hebrew_invoice_png,
+) -> None:
     reading = read(hebrew_invoice_png)
     expected = hebrew_invoice.expected()
     assert reading.kind == DocumentKind.TAX_INVOICE
-    for name in ("vendor_id", "customer_id", "doc_number", "date", *MONEY, "currency",
-                 "allocation_number"):
+    for name in (
+        "vendor_id",
+        "customer_id",
+        "doc_number",
+        "date",
+        *MONEY,
+        "currency",
+        "allocation_number",
+    ):
         assert reading.value(name) == expected[name], name
     assert reading.fields["total"].confidence >= 0.9
     assert reading.fields["vendor_id"].reason.startswith("check digit ok")
@@ -83,8 +93,9 @@ def test_credit_note_amounts_are_negative(read) -> None:  # type: ignore[no-unty
 def test_vat_at_17_percent_is_trusted_on_a_2024_invoice(read) -> None:  # type: ignore[no-untyped-def]
     from decimal import Decimal
 
-    spec = factory.hebrew_invoice(seed=5, issued=date(2024, 11, 3), vat_rate=Decimal("0.17"),
-                                  allocation=False)
+    spec = factory.hebrew_invoice(
+        seed=5, issued=date(2024, 11, 3), vat_rate=Decimal("0.17"), allocation=False
+    )
     reading = read(factory.png_bytes(factory.render(spec)), today=date(2024, 12, 1))
     assert reading.value("vat") == spec.expected()["vat"]
     assert "17%" in reading.fields["vat"].reason
@@ -97,15 +108,24 @@ def test_card_slip_is_recognised(read) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pdf_text_layer_is_read_without_ocr(read) -> None:  # type: ignore[no-untyped-def]
-    pdf = factory.text_pdf([
-        "HARBOUR TRADING LTD", "Invoice No: INV-2041", "Invoice Date: 05/03/2026",
-        "Subtotal $100.00", "VAT 18% $18.00", "Total $118.00",
-    ])
+    pdf = factory.text_pdf(
+        [
+            "HARBOUR TRADING LTD",
+            "Invoice No: INV-2041",
+            "Invoice Date: 05/03/2026",
+            "Subtotal $100.00",
+            "VAT 18% $18.00",
+            "Total $118.00",
+        ]
+    )
     reading = read(pdf, "application/pdf")
     assert "ocr" not in reading.steps
     assert reading.kind == DocumentKind.INVOICE
     assert (reading.value("doc_number"), reading.value("date"), reading.value("total")) == (
-        "INV-2041", "2026-03-05", "118.00")
+        "INV-2041",
+        "2026-03-05",
+        "118.00",
+    )
     assert reading.fields["total"].confidence >= 0.9
 
 

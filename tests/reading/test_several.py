@@ -21,9 +21,17 @@ def _column(x: int, rows: list[tuple[str, str]], *, top: int = 0) -> list[Segmen
     return segments
 
 
-RECEIPT = [("HARBOUR TRADING LTD", ""), ("12 Harbour Road", ""), ("Receipt No 4711", ""),
-           ("Coffee beans", "54.90"), ("Paper cups", "25.00"), ("Delivery", "25.00"),
-           ("Subtotal", "104.90"), ("Tax 10%", "10.49"), ("TOTAL", "115.39")]
+RECEIPT = [
+    ("HARBOUR TRADING LTD", ""),
+    ("12 Harbour Road", ""),
+    ("Receipt No 4711", ""),
+    ("Coffee beans", "54.90"),
+    ("Paper cups", "25.00"),
+    ("Delivery", "25.00"),
+    ("Subtotal", "104.90"),
+    ("Tax 10%", "10.49"),
+    ("TOTAL", "115.39"),
+]
 
 
 def test_two_receipts_side_by_side_split_between_them() -> None:
@@ -48,10 +56,10 @@ def test_parts_one_above_the_other_are_not_side_by_side() -> None:
 
 
 def test_a_line_across_the_gap_joins_the_columns() -> None:
-    crossing = [Segment("Thank you for shopping with us, see you soon again", 20,
-                        100, 400, 700, 420),
-                Segment("Goods sold are not returnable without the receipt", 21,
-                        100, 440, 700, 460)]
+    crossing = [
+        Segment("Thank you for shopping with us, see you soon again", 20, 100, 400, 700, 420),
+        Segment("Goods sold are not returnable without the receipt", 21, 100, 440, 700, 460),
+    ]
     layout = Layout(_column(0, RECEIPT) + _column(600, RECEIPT) + crossing, has_boxes=True)
     assert find_split(layout) is None
 
@@ -64,8 +72,9 @@ def test_a_photo_of_two_receipts_asks_for_one_per_photo(read, pair, as_photo) ->
         "hebrew": (factory.hebrew_invoice(seed=7), factory.hebrew_invoice(seed=8)),
         "mixed": (factory.hebrew_invoice(seed=7), factory.english_receipt(seed=3)),
     }[pair]
-    image = factory.side_by_side(factory.render(first), factory.render(second),
-                                 stagger=120 if pair == "mixed" else 0)
+    image = factory.side_by_side(
+        factory.render(first), factory.render(second), stagger=120 if pair == "mixed" else 0
+    )
     if as_photo:
         reading = read(factory.photo(image, rotate=2, scale=0.6), "image/jpeg")
     else:

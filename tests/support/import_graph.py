@@ -94,9 +94,7 @@ def imported_modules(
 
 def import_graph(root: Path = ROOT, typing: bool = False) -> dict[str, set[str]]:
     modules = project_modules(root)
-    return {
-        name: imported_modules(name, path, modules, typing) for name, path in modules.items()
-    }
+    return {name: imported_modules(name, path, modules, typing) for name, path in modules.items()}
 
 
 def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
