@@ -87,9 +87,9 @@ class ChatOrMailNotices:
         self, accountant_id: int, *, client: str, number: int, organization: str
     ) -> None:
         """The chat's own notice (`handlers.review.tell_returner`), through the same helper."""
-        if self.bot is None:
+        if self.outbox is None:
             return
-        if await TelegramNotifier(self.bot, self.uow_factory).notify(
+        if await TelegramNotifier(self.outbox, self.uow_factory).notify(
             accountant_id, "review.client_answered", client=client, id=number, org=organization
         ):
             self.sent.append((f"person:{accountant_id}", "review.client_answered"))

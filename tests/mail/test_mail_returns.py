@@ -150,9 +150,9 @@ async def test_a_return_reaches_an_email_only_client_by_email_and_their_reply_an
     words["In-Reply-To"] = str(again["Message-ID"])
     await world.send(signed(words), DANA_MAIL, address)
     await world.settle()
-    state, fields, pages = await _document(world, doc_id)
+    state, document, pages = await _document(world, doc_id)
     assert state is DocumentState.TO_FILE and len(pages) == 2
-    assert fields["_answers"][-1]["text"] == "It was a taxi to the client."
+    assert document.answers[-1].text == "It was a taxi to the client."
     thanks = (await _reply(world, 5)).get_body(("plain",)).get_content()  # type: ignore[attr-defined]
     assert "התשובה צורפה למסמך מס'" in thanks
     told = (await h.api.messages(ALICE.id))[-1]
