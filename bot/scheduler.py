@@ -29,7 +29,7 @@ from bot.sender import Delivery, RateLimiter, Send, TelegramSender
 from core import reporting
 from core.people import known, mark_unreachable
 from core.ports import Clock
-from handlers.deadlines import render_notice
+from handlers.deadlines import notice_markup, render_notice
 from storage.uow import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -92,8 +92,10 @@ class DeadlineTicker:
 
             async def deliver(notice: reporting.Notice) -> Delivery:
                 async with gate:
-                    text = render_notice(notice)
-                    return await self.send(notice.recipient.chat_id, text)
+                    text, markup = render_notice(notice), notice_markup(notice)
+                    if markup is None:  # a test's recorder may take a chat and a text only
+                        return await self.send(notice.recipient.chat_id, text)
+                    return await self.send(notice.recipient.chat_id, text, markup=markup)
 
             outcomes = await asyncio.gather(*(deliver(n) for n in report.notices))
             failed = []

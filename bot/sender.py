@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
 
 from handlers.outbox import Delivery as Delivery
 from handlers.outbox import Outbox
 from handlers.outbox import RateLimiter as RateLimiter
 
-Send = Callable[[int, str], Awaitable[Delivery]]
+# A chat, a text and, for a reminder with one-tap answers, its buttons (`markup=`).
+Send = Callable[..., Awaitable[Delivery]]
 
 
 class TelegramSender:
@@ -23,5 +25,7 @@ class TelegramSender:
     ) -> None:
         self.outbox = outbox or Outbox(bot, limiter=limiter)
 
-    async def send(self, chat_id: int, text: str) -> Delivery:
-        return await self.outbox.send(chat_id, text)
+    async def send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Delivery:
+        return await self.outbox.send(chat_id, text, markup=markup)

@@ -130,3 +130,4 @@ class ExpectedAct(CallbackData, prefix="ex"):
     o: int
     v: str
     p: str
+    r: int = 0  # 1: tapped on a reminder, which keeps its text and loses only the button

@@ -16,8 +16,9 @@ from core.deadlines import DueDate, Period
 from core.people import KnownPerson
 from core.ports import Clock, UnitOfWork
 from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
+from handlers.callbacks import ExpectedAct
 from handlers.editing import edit_in_place
-from handlers.expected import month_text
+from handlers.expected import month_text, short
 from handlers.outbox import Outbox
 from handlers.texts import Texts
 
@@ -76,7 +77,7 @@ def render_reminder(t: Texts, notice: ReminderNotice) -> str:
         lines.append(t("reminder.have_none"))
     if notice.returned_waiting:
         lines.append(t("reminder.returned", count=notice.returned_waiting))
-    for vendor, month in notice.missing:  # smart filing (issue 17): expected, not received
+    for vendor, month, _ in notice.missing:  # smart filing (issue 17): expected, not received
         lines.append(t("expected.client_line", vendor=vendor, month=month_text(month)))
     if notice.missing:
         lines.append(t("expected.reminder_answer"))
@@ -118,6 +119,24 @@ def render_digest(t: Texts, notice: DigestNotice) -> str:
     if len(lines) == 1:
         lines.append(t("digest.all_clear"))
     return "\n".join(lines)
+
+
+def notice_markup(notice: Notice) -> InlineKeyboardMarkup | None:
+    """A reminder naming expected invoices that have not come carries, for each, the
+    client's one-tap "there is none this month" (smart filing, issue 17)."""
+    if not isinstance(notice, ReminderNotice) or not notice.missing:
+        return None
+    t = Texts(notice.recipient.language)
+    builder = InlineKeyboardBuilder()
+    for name, month, vendor in notice.missing:
+        builder.button(
+            text=t("expected.button_none", vendor=name),
+            callback_data=ExpectedAct(
+                o=notice.organization.id or 0, v=short(vendor), p=month, r=1
+            ),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 def render_notice(notice: Notice) -> str:

@@ -79,6 +79,19 @@ async def on_none_this_month(
         uow, person.id, callback_data.o, vendor, callback_data.p, now
     )
     await query.answer(t("expected.noted", vendor=item.name))
+    if callback_data.r and isinstance(query.message, Message):
+        # On a reminder: its text stays, the answered button goes.
+        left = [
+            row
+            for row in (
+                query.message.reply_markup or InlineKeyboardMarkup(inline_keyboard=[])
+            ).inline_keyboard
+            if not any(b.callback_data == callback_data.pack() for b in row)
+        ]
+        await query.message.edit_reply_markup(
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=left) if left else None
+        )
+        return
     text, markup = await _view(uow, person, t, clock)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)

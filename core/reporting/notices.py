@@ -63,7 +63,7 @@ class ReminderNotice:
     documents_sent: int  # for the period, so far
     returned_waiting: int  # sent back to the client, waiting for their answer
     # Smart filing (issue 17): (vendor, "2026-10") expected for the period, not received.
-    missing: tuple[tuple[str, str], ...] = ()
+    missing: tuple[tuple[str, str, str], ...] = ()  # (vendor's name, month, vendor's key)
 
     @property
     def keys(self) -> list[str]:
@@ -201,7 +201,7 @@ async def _due_reminders(
 
 async def _missing_expected(
     uow: UnitOfWork, due: list[tuple[Recipient, list[Reminder]]], now: datetime
-) -> dict[int, tuple[tuple[str, str], ...]]:
+) -> dict[int, tuple[tuple[str, str, str], ...]]:
     """Smart filing (issue 17): per organization, the recurring vendors' invoices missing
     for the reminded months that are over (not for a yearly report)."""
     months: dict[str, set[int]] = defaultdict(set)
@@ -215,12 +215,12 @@ async def _missing_expected(
                 if day.strftime("%Y-%m") < now.strftime("%Y-%m"):  # its invoice may still come
                     months[day.strftime("%Y-%m")].add(recipient.organization_id)
                 day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    found: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for month, org_ids in sorted(months.items()):
         for org_id, absent in (
             await expected.missing_in(sorted(org_ids), month, now, uow)
         ).items():
-            found[org_id] += [(e.name, month) for e in absent]
+            found[org_id] += [(e.name, month, e.vendor) for e in absent]
     return {org_id: tuple(items) for org_id, items in found.items()}
 
 
@@ -364,6 +364,7 @@ async def claim(uow: UnitOfWork, notices: list[Notice], now: datetime) -> list[N
                         notice.tone,
                         notice.documents_sent,
                         notice.returned_waiting,
+                        notice.missing,
                     )
                 )
         elif notice.keys[0] in won:

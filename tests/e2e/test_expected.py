@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from bot.scheduler import DeadlineTicker
+from bot.sender import TelegramSender
 from core import expected, reporting
 from core.domain import Document, DocumentKind, DocumentState, OfficeRole
 from core.reporting import ReminderNotice
@@ -22,9 +24,9 @@ DANA = TgUser(id=5_000_017_301, first_name="Dana", language_code="en")
 RACHEL = TgUser(id=5_000_017_302, first_name="Rachel", language_code="en")
 
 
-async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
-    harness: Harness,
-) -> None:
+async def bills_history(harness: Harness) -> tuple[int, str, int]:
+    """Falafel Ltd's client Dana had Bezeq's invoice every month but the last; Azrieli's came;
+    Paz Ltd once. Returns the organization, last month ("2026-10") and Dana's id."""
     office_id, org_id = await harness.office_and_org("Falafel Ltd")
     await smart_world.staff(harness, RACHEL, office_id, OfficeRole.STAFF)
     await harness.join(DANA, org_id)
@@ -59,6 +61,13 @@ async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
             )
         await uow.commit()
 
+    return org_id, period, found[0].id or 0
+
+
+async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
+    harness: Harness,
+) -> None:
+    org_id, period, dana = await bills_history(harness)
     office = await harness.say(RACHEL, "/expected")
     assert "Falafel Ltd: nothing yet from Bezeq" in (office.text or "")
     assert "Azrieli" not in (office.text or "") and "Paz" not in (office.text or "")
@@ -87,11 +96,11 @@ async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
                 select(a.actor_id, a.details).where(a.action == expected.NONE_THIS_MONTH)
             )
         ).one()
-    assert said.actor_id == found[0].id and said.details["period"] == period
+    assert said.actor_id == dana and said.details["period"] == period
 
 
-async def first_reminder(harness: Harness, org_id: int, period: str) -> str:
-    """The first client reminder about `period`, as the scheduler would render it."""
+async def first_reminder_morning(harness: Harness, org_id: int, period: str) -> datetime:
+    """The first morning a client reminder about `period` is due."""
     year, month = (int(p) for p in period.split("-"))
     start = date(year + month // 12, month % 12 + 1, 1)
     for day in range(25):
@@ -104,10 +113,61 @@ async def first_reminder(harness: Harness, org_id: int, period: str) -> str:
                 and notice.organization.id == org_id
                 and notice.reminders[0].obligation.period.start == date(year, month, 1)
             ):
-                return render_notice(notice)
+                return morning
     raise AssertionError(f"no reminder for {period}")
+
+
+async def first_reminder(harness: Harness, org_id: int, period: str) -> str:
+    """The first client reminder about `period`, as the scheduler would render it."""
+    morning = await first_reminder_morning(harness, org_id, period)
+    async with harness.app.uow_factory() as uow:
+        notices = await reporting.due_notices(uow, morning)
+    [notice] = [
+        n for n in notices if isinstance(n, ReminderNotice) and n.organization.id == org_id
+    ]
+    return render_notice(notice)
 
 
 def expected_month(period: str) -> str:
     year, month = period.split("-")
     return f"{int(month)}.{year}"
+
+
+class At:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+async def test_the_reminder_itself_takes_the_clients_none_this_month(harness: Harness) -> None:
+    org_id, period, dana = await bills_history(harness)
+    month = expected_month(period)
+    morning = await first_reminder_morning(harness, org_id, period)
+    sender = TelegramSender(harness.app.bot, outbox=harness.app.outbox)
+    ticker = DeadlineTicker(harness.app.uow_factory, sender.send, At(morning))
+    report = await ticker.tick()  # every notice due that morning, this reminder among them
+    assert report.notices
+    [reminder] = [
+        m
+        for m in await harness.api.wait_for_messages(DANA.id, len(report.notices), timeout=10)
+        if f"We have no invoice from Bezeq for {month} yet." in (m.text or "")
+    ]
+    assert buttons(reminder) == ["There is none from Bezeq this month"]
+
+    tapped = await harness.edited(
+        DANA, harness.api.click(DANA, reminder, "There is none from Bezeq this month"), reminder
+    )
+    assert tapped.text == reminder.text and buttons(tapped) == []  # the reminder stays
+    async with harness.app.uow_factory() as uow:
+        assert uow.session is not None
+        a = tables.audit_log.c
+        said = (
+            await uow.session.execute(
+                select(a.actor_id, a.details).where(a.action == expected.NONE_THIS_MONTH)
+            )
+        ).one()
+    assert said.actor_id == dana and said.details["period"] == period
+    client = await harness.say(DANA, "/expected")
+    assert f"Every expected invoice for {month} has arrived." in (client.text or "")
