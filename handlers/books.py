@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiogram import F, Router
@@ -22,6 +22,7 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from core import expected
 from core.books import service
 from core.books.accounts import DEFAULT_SETTINGS, Bookkeeping
 from core.books.entries import REASONS
@@ -36,6 +37,7 @@ from core.permissions import Action, may, may_in_office
 from core.ports import Clock, FileStore, UnitOfWork
 from handlers.callbacks import BooksAct
 from handlers.editing import edit_in_place
+from handlers.expected import month_text
 from handlers.late_card import period_name
 from handlers.review import show_card
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
@@ -61,6 +63,16 @@ def export_labels(t: Texts) -> dict[str, str]:
     }
     labels |= {f"sheet.{s}": t(f"export.sheet.{s}") for s in ("documents", "summary")}
     return labels
+
+
+def _months_over(period: Period, now: datetime) -> list[str]:
+    """The period's months ("2026-10") that have ended by `now`."""
+    months, day = [], period.start.replace(day=1)
+    while day <= period.end:
+        if day.strftime("%Y-%m") < now.strftime("%Y-%m"):
+            months.append(day.strftime("%Y-%m"))
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
 
 
 def _parse_period(label: str) -> Period:
@@ -131,7 +143,7 @@ async def _periods_screen(
 
 
 async def _picture_screen(
-    uow: UnitOfWork, person_id: int, org_id: int, period: Period, t: Texts
+    uow: UnitOfWork, person_id: int, org_id: int, period: Period, t: Texts, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
     books = await service.load_period(uow, person_id, org_id, period)
     p = books.picture
@@ -175,6 +187,10 @@ async def _picture_screen(
             )
         )
     lines.append(t("books.waiting", to_file=p.to_file, returned=p.returned))
+    # Smart filing (issue 17): recurring vendors' invoices of the period's months not received.
+    for month in _months_over(period, now):
+        for item in await expected.missing(uow, org_id, month, now):
+            lines.append(t("books.expected_missing", vendor=item.name, month=month_text(month)))
     if books.exports:
         last = books.exports[-1]
         lines.append(
@@ -255,7 +271,7 @@ async def books_pressed(
                 _formats(t, data.o, data.p),
             )
         else:
-            text, markup = await _picture_screen(uow, person.id, data.o, period, t)
+            text, markup = await _picture_screen(uow, person.id, data.o, period, t, now)
             await edit_in_place(query, text, markup)
     elif data.a == "f":
         try:
@@ -270,7 +286,7 @@ async def books_pressed(
     elif data.a == "c":
         period = _parse_period(data.p)
         done = await service.close_period(uow, person.id, data.o, period, now)
-        text, markup = await _picture_screen(uow, person.id, data.o, period, t)
+        text, markup = await _picture_screen(uow, person.id, data.o, period, t, now)
         key = "books.closed_done" if done else "books.already_closed"
         await edit_in_place(query, t(key, period=period_name(period)) + "\n\n" + text, markup)
     elif data.a == "r":
@@ -284,7 +300,7 @@ async def books_pressed(
     elif data.a == "m":
         period = _parse_period(data.p)
         count, target = await service.move_waiting(uow, person.id, data.o, period, now)
-        text, markup = await _picture_screen(uow, person.id, data.o, period, t)
+        text, markup = await _picture_screen(uow, person.id, data.o, period, t, now)
         moved = t("books.moved", count=count, period=period_name(target or period))
         await edit_in_place(query, moved + "\n\n" + text, markup)
     elif data.a == "l":
@@ -295,7 +311,7 @@ async def books_pressed(
         current = await uow.books.bookkeeping(data.o)
         other = Bookkeeping.SINGLE if current is Bookkeeping.DOUBLE else Bookkeeping.DOUBLE
         await service.set_bookkeeping(uow, person.id, data.o, other, now)
-        text, markup = await _picture_screen(uow, person.id, data.o, period, t)
+        text, markup = await _picture_screen(uow, person.id, data.o, period, t, now)
         await edit_in_place(query, text, markup)
     else:
         raise NotAllowed()
@@ -371,7 +387,7 @@ async def reopen_reason_typed(
     finally:
         if await state.get_state() is not None and (message.text or "").strip():
             await state.clear()
-    text, markup = await _picture_screen(uow, person.id, org_id, period, t)
+    text, markup = await _picture_screen(uow, person.id, org_id, period, t, clock.now())
     await message.answer(
         t("books.reopened", period=period_name(period)) + "\n\n" + text, reply_markup=markup
     )

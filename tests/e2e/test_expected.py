@@ -72,8 +72,15 @@ async def test_a_missing_monthly_invoice_is_listed_and_the_client_says_none(
     assert "Falafel Ltd: nothing yet from Bezeq" in (office.text or "")
     assert "Azrieli" not in (office.text or "") and "Paz" not in (office.text or "")
 
-    # The client's reminder for that period names it (read on a morning it is due).
+    # The period's VAT picture lists it too.
     month = expected_month(period)
+    periods = await harness.say(RACHEL, "/vat")
+    label = next(b["text"] for b in periods.buttons() if f"{period[5:]}/{period[:4]}" in b["text"])
+    picture = await harness.edited(RACHEL, harness.api.click(RACHEL, periods, label), periods)
+    assert f"Expected, not received: an invoice from Bezeq for {month}" in (picture.text or "")
+    assert "Azrieli" not in (picture.text or "")
+
+    # The client's reminder for that period names it (read on a morning it is due).
     reminder = await first_reminder(harness, org_id, period)
     assert f"We have no invoice from Bezeq for {month} yet." in reminder
     assert "Azrieli" not in reminder and "/expected" in reminder
