@@ -34,6 +34,19 @@ def month_of(document: Document) -> str | None:
     return document.created_at.strftime("%Y-%m") if document.created_at else None
 
 
+def months_over(start: date, end: date, now: datetime) -> list[str]:
+    """The months ("2026-10") from `start` to `end` that have ended by `now`: their
+    invoices are due."""
+    months, day = [], start.replace(day=1)
+    current = f"{now.year:04d}-{now.month:02d}"
+    while day <= end:
+        month = f"{day.year:04d}-{day.month:02d}"
+        if month < current:
+            months.append(month)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
 def previous_month(today: date) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from aiogram import F, Router
@@ -63,16 +63,6 @@ def export_labels(t: Texts) -> dict[str, str]:
     }
     labels |= {f"sheet.{s}": t(f"export.sheet.{s}") for s in ("documents", "summary")}
     return labels
-
-
-def _months_over(period: Period, now: datetime) -> list[str]:
-    """The period's months ("2026-10") that have ended by `now`."""
-    months, day = [], period.start.replace(day=1)
-    while day <= period.end:
-        if day.strftime("%Y-%m") < now.strftime("%Y-%m"):
-            months.append(day.strftime("%Y-%m"))
-        day = (day + timedelta(days=32)).replace(day=1)
-    return months
 
 
 def _parse_period(label: str) -> Period:
@@ -188,7 +178,7 @@ async def _picture_screen(
         )
     lines.append(t("books.waiting", to_file=p.to_file, returned=p.returned))
     # Smart filing (issue 17): recurring vendors' invoices of the period's months not received.
-    for month in _months_over(period, now):
+    for month in expected.months_over(period.start, period.end, now):
         for item in await expected.missing(uow, org_id, month, now):
             lines.append(t("books.expected_missing", vendor=item.name, month=month_text(month)))
     if books.exports:
