@@ -2,6 +2,13 @@
 
 A message is kept raw and queued first, and only then flagged \\Seen: a crash in between
 fetches it again, and its mailbox/UIDVALIDITY/UID key keeps it from being kept twice.
+
+imaplib is blocking, so every command runs in a thread. Two rules keep that from hanging:
+- the socket has a timeout, so no read waits forever on a silent server;
+- one connection never runs two commands at once. A task cancelled while a command runs in
+  its thread (an IDLE, usually) leaves that thread going; logging out beside it would mix two
+  conversations on one socket and each could wait for the other's answer. So the socket is
+  closed instead, which ends the thread's command at once.
 """
 
 from __future__ import annotations
@@ -9,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import threading
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.utils import getaddresses
-from typing import Any
+from typing import Any, TypeVar
 
 from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 
@@ -23,6 +32,7 @@ from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 BATCH = 50
+T = TypeVar("T")
 # Headers that may name the address the message was delivered to, most reliable first.
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 
@@ -48,6 +58,7 @@ class ImapPoller:
         on_kept: Callable[[int], Any] | None = None,
         idle_seconds: float = 60.0,
         poll_seconds: float = 30.0,
+        command_seconds: float = 60.0,
     ) -> None:
         self.settings = settings
         self.uow_factory = uow_factory
@@ -56,16 +67,42 @@ class ImapPoller:
         self.on_kept = on_kept
         self.idle_seconds = idle_seconds
         self.poll_seconds = poll_seconds
+        # The longest a command may wait on the server (an IDLE sets its own wait meanwhile).
+        self.command_seconds = command_seconds
         self.kept = 0
         self.idling = False
+        # Held by the thread running a command on the connection.
+        self._in_command = threading.Lock()
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        def guarded() -> T:
+            with self._in_command:
+                return call(*args)
+
+        return await asyncio.to_thread(guarded)
+
+    def _close(self, box: MailBox) -> None:
+        """Log out if the connection is idle; otherwise close its socket under the command."""
+        if self._in_command.acquire(blocking=False):
+            try:
+                box.logout()
+            finally:
+                self._in_command.release()
+        else:
+            # Wakes the thread's read with an end of stream; closing the file under it
+            # would wait for the read's own lock instead.
+            with contextlib.suppress(OSError):
+                box.client.sock.shutdown(socket.SHUT_RDWR)
 
     def _connect(self) -> MailBox:
         s = self.settings
         assert s.imap_host and s.imap_user and s.imap_password is not None
         box: MailBox = (
-            MailBox(s.imap_host, s.imap_port)
+            MailBox(s.imap_host, s.imap_port, timeout=self.command_seconds)
             if s.imap_ssl
-            else MailBoxUnencrypted(s.imap_host, s.imap_port)  # type: ignore[assignment]
+            else MailBoxUnencrypted(  # type: ignore[assignment]
+                s.imap_host, s.imap_port, timeout=self.command_seconds
+            )
         )
         box.login(s.imap_user, s.imap_password.get_secret_value(), s.imap_folder)
         return box
@@ -94,7 +131,7 @@ class ImapPoller:
         return validity, found
 
     async def poll_once(self, box: MailBox) -> int:
-        validity, found = await asyncio.to_thread(self._unseen, box)
+        validity, found = await self._run(self._unseen, box)
         done: list[str] = []
         for uid, raw in found:
             recipient = recipient_of(raw, self.domain) or ""
@@ -115,7 +152,7 @@ class ImapPoller:
                 self.on_kept(kept.id)
         if done:
             # Only now, with every message kept, does the mailbox hear that they were seen.
-            await asyncio.to_thread(box.flag, done, MailMessageFlags.SEEN, True)
+            await self._run(box.flag, done, MailMessageFlags.SEEN, True)
         return len(done)
 
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:
@@ -123,14 +160,14 @@ class ImapPoller:
         while not stop.is_set():
             box = None
             try:
-                box = await asyncio.to_thread(self._connect)
-                idle = await asyncio.to_thread(self._offers_idle, box)
+                box = await self._run(self._connect)
+                idle = await self._run(self._offers_idle, box)
                 self.idling = idle
                 while not stop.is_set():
                     if await self.poll_once(box):
                         continue
                     if idle:
-                        await asyncio.to_thread(box.idle.wait, self.idle_seconds)
+                        await self._run(box.idle.wait, self.idle_seconds)
                     else:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(stop.wait(), self.poll_seconds)
@@ -143,4 +180,4 @@ class ImapPoller:
             finally:
                 if box is not None:
                     with contextlib.suppress(Exception):
-                        await asyncio.to_thread(box.logout)
+                        await asyncio.to_thread(self._close, box)

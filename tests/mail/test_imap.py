@@ -146,7 +146,7 @@ async def test_a_hosted_mailbox_is_polled_over_imap(world: MailWorld) -> None:
             stop.set()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await asyncio.wait_for(task, 15)
     documents = await world.documents(org_id)
     assert [d.original_name for d in documents] == ["imap.pdf"]
     kept = await world.mails()
@@ -157,3 +157,40 @@ async def test_a_hosted_mailbox_is_polled_over_imap(world: MailWorld) -> None:
     # The demo messages were for no organization: kept and marked bounced, not dropped.
     assert sum(1 for m in kept if m.state == "bounced") == len(demo)
     assert len(kept) == len(demo) + 2
+
+
+async def test_stopping_during_idle_ends_at_once(world: MailWorld) -> None:
+    """Cancelled while its thread waits in IDLE, the poller closes the socket under the
+    thread instead of logging out beside it, so neither waits on the other's answer."""
+    h = world.harness
+    with imap_server() as port:
+        settings = MailSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            domain=DOMAIN,
+            imap_host="127.0.0.1",
+            imap_port=port,
+            imap_ssl=False,
+            imap_user="tayuk",
+            imap_password=SecretStr("secret"),
+        )
+        poller = ImapPoller(
+            settings, h.app.uow_factory, h.app.files, DOMAIN, idle_seconds=600, command_seconds=600
+        )
+        task = asyncio.create_task(poller.run_forever())
+        for _ in range(400):
+            if poller.idling and unseen(port) == []:
+                break
+            await asyncio.sleep(0.05)
+        assert poller.idling
+        await asyncio.sleep(0.5)  # in IDLE now, for up to ten minutes
+        started = asyncio.get_running_loop().time()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)
+        # The thread that was idling is gone too, or the loop's shutdown would wait for it.
+        for _ in range(100):
+            if not poller._in_command.locked():
+                break
+            await asyncio.sleep(0.05)
+        assert not poller._in_command.locked()
+        assert asyncio.get_running_loop().time() - started < 10
