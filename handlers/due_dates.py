@@ -12,12 +12,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
-from core.deadlines import DueSource, Period, ReportKind
+from core.deadlines import DueSource, ReportKind
 from core.domain import OfficeSchedule
 from core.errors import NotAllowed, TayukError
 from core.people import KnownPerson
 from core.ports import Clock, UnitOfWork
-from handlers.deadlines import day_text, period_text
+from handlers.deadlines import day_text
 from handlers.editing import edit_in_place
 from handlers.texts import Texts
 
@@ -104,7 +104,7 @@ async def due_date_chosen(
             builder.button(
                 text=t(
                     "duedate.period_button",
-                    period=period_text(obligation.period),
+                    period=t.period(obligation.period),
                     due=day_text(t, due.date),
                 ),
                 callback_data=DueDateChoice(
@@ -159,7 +159,7 @@ def _kinds() -> set[str]:
 def _names(t: Texts, kind: str, period: str) -> dict[str, str]:
     report = t(f"report.{kind}") if kind in _kinds() else "?"
     try:
-        shown = period_text(Period.parse(period))
+        shown = t.period(period)
     except ValueError:
         shown = "?"
     return {"report": report, "period": shown}
