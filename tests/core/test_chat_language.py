@@ -147,3 +147,17 @@ def test_a_month_reads_the_same_wherever_it_is_shown(language: str) -> None:
     assert t.period(Period.bimonth(2026, 10)) == "09-10/2026"
     assert t.period(Period.year(2026)) == "2026"
     assert "10/2026" in t("expected.title", month=t.period("2026-10"))
+
+
+def test_hebrew_writes_one_maqaf_the_one_the_prefix_helper_writes() -> None:
+    """ "ב-/expected", "ל-1": a hyphen, as `with_maqaf` writes it, not the maqaf U+05BE."""
+    assert {key: text for key, text in catalog("he").items() if "\u05be" in text} == {}
+    assert "ב-09:00" in Texts("he")(
+        "schedule.current",
+        cutoff=5,
+        offsets="7, 3",
+        reminder_at="09:00",
+        digest_at="08:00",
+        quiet_from="21:00",
+        quiet_until="08:00",
+    )
