@@ -37,6 +37,7 @@ from core.permissions import Action, may, may_in_office
 from core.ports import Clock, FileStore, UnitOfWork
 from handlers.callbacks import BooksAct
 from handlers.editing import edit_in_place
+from handlers.keyboards import organizations_chooser
 from handlers.review import show_card
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
@@ -81,11 +82,10 @@ async def _organizations(
         text, markup = await _periods_screen(uow, person.id, found[0].id, t, mode, now)
         await message.answer(text, reply_markup=markup)
         return
-    builder = InlineKeyboardBuilder()
-    for org in sorted(found, key=lambda o: o.name):
-        builder.button(text=org.name, callback_data=BooksAct(m=mode, a="o", o=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("books.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(
+        sorted(found, key=lambda o: o.name), lambda org: BooksAct(m=mode, a="o", o=org)
+    )
+    await message.answer(t("books.choose_org"), reply_markup=markup)
 
 
 async def vat_start(

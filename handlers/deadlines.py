@@ -19,6 +19,7 @@ from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, Reminde
 from handlers.callbacks import ExpectedAct
 from handlers.editing import edit_in_place
 from handlers.expected import short
+from handlers.keyboards import organizations_chooser
 from handlers.outbox import Outbox
 from handlers.texts import Texts
 
@@ -212,11 +213,8 @@ async def choose_organization(
     if not orgs:
         await message.answer(t("filed.no_orgs"))
         return
-    builder = InlineKeyboardBuilder()
-    for org in orgs:
-        builder.button(text=org.name, callback_data=FiledChoice(org=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("filed.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(orgs, lambda org: FiledChoice(org=org))
+    await message.answer(t("filed.choose_org"), reply_markup=markup)
 
 
 async def chosen(

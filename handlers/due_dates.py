@@ -19,6 +19,7 @@ from core.people import KnownPerson
 from core.ports import Clock, UnitOfWork
 from handlers.deadlines import day_text
 from handlers.editing import edit_in_place
+from handlers.keyboards import organizations_chooser
 from handlers.texts import Texts
 
 
@@ -59,11 +60,8 @@ async def due_date_start(
     if not orgs:
         await message.answer(t("duedate.no_orgs"))
         return
-    builder = InlineKeyboardBuilder()
-    for org in orgs:
-        builder.button(text=org.name, callback_data=DueDateChoice(org=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("duedate.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(orgs, lambda org: DueDateChoice(org=org))
+    await message.answer(t("duedate.choose_org"), reply_markup=markup)
 
 
 async def due_date_chosen(
