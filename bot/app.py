@@ -67,30 +67,6 @@ from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-COMMANDS = (
-    "start",
-    "status",
-    "help",
-    "lang",
-    "org",
-    "invite",
-    "invites",
-    "access",
-    "team",
-    "neworg",
-    "joinlink",
-    "deadlines",
-    "filed",
-    "duedate",
-    "schedule",
-    "tofile",
-    "categories",
-    "vat",
-    "export",
-    "mail",
-    "upload",
-    "review",
-)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.people import telegram_chats
 from handlers.outbox import Delivery, Outbox
 from handlers.texts import Texts
 from storage.uow import SqlUnitOfWorkFactory
@@ -17,8 +18,7 @@ class TelegramNotifier:
     async def notify(self, person_id: int, text_key: str, **params: Any) -> bool:
         async with self.uow_factory() as uow:
             person = await uow.people.get(person_id)
-            identities = await uow.people.identities(person_id)
-        chats = [i.chat_id for i in identities if i.platform == "telegram"]
+            chats = await telegram_chats(uow, person_id)
         if person is None or not person.reachable or not chats:
             return False
         text = Texts(person.language)(text_key, **params)

@@ -93,8 +93,6 @@ class DeadlineTicker:
             async def deliver(notice: reporting.Notice) -> Delivery:
                 async with gate:
                     text, markup = render_notice(notice), notice_markup(notice)
-                    if markup is None:  # a test's recorder may take a chat and a text only
-                        return await self.send(notice.recipient.chat_id, text)
                     return await self.send(notice.recipient.chat_id, text, markup=markup)
 
             outcomes = await asyncio.gather(*(deliver(n) for n in report.notices))

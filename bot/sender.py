@@ -3,7 +3,8 @@ the rate limit and what a refusal means."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
@@ -12,8 +13,13 @@ from handlers.outbox import Delivery as Delivery
 from handlers.outbox import Outbox
 from handlers.outbox import RateLimiter as RateLimiter
 
-# A chat, a text and, for a reminder with one-tap answers, its buttons (`markup=`).
-Send = Callable[..., Awaitable[Delivery]]
+
+class Send(Protocol):
+    """A chat, a text and its buttons (`markup=`, None for a text without one-tap answers)."""
+
+    def __call__(
+        self, chat_id: int, text: str, /, *, markup: InlineKeyboardMarkup | None = None
+    ) -> Awaitable[Delivery]: ...
 
 
 class TelegramSender:

@@ -68,6 +68,11 @@ async def identify(uow: UnitOfWork, sender: Sender) -> tuple[KnownPerson, bool]:
     return known(person), True
 
 
+async def telegram_chats(uow: UnitOfWork, person_id: int) -> list[int]:
+    """The person's Telegram chats, oldest identity first (the one to write to is the first)."""
+    return [i.chat_id for i in await uow.people.identities(person_id) if i.platform == "telegram"]
+
+
 async def set_language(uow: UnitOfWork, person: Person, language: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(language)

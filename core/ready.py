@@ -26,11 +26,14 @@ class Ready:
     suggestion: suggestions.Suggestion
 
 
-async def readiness(uow: UnitOfWork, document: Document) -> Ready | None:
+async def readiness(
+    uow: UnitOfWork, document: Document, asked: suggestions.Asked | None = None
+) -> Ready | None:
     """A document obvious enough to file in one tap, and its category; None if not.
 
     All fields confident, a vendor the office has filed before, a category on which the
     office's history and the vendor's last choice agree, no duplicate, nothing missing.
+    `asked`: what the document's card already read (suggestions.Asked).
     """
     if document.state is not DocumentState.TO_FILE or document.organization_id is None:
         return None
@@ -51,12 +54,11 @@ async def readiness(uow: UnitOfWork, document: Document) -> Ready | None:
         await ensure_open(uow, document)
     except Conflict:
         return None  # a closed VAT period: the accountant moves it on by hand
-    found = await suggestions.suggest(uow, document)
+    asked = asked or suggestions.Asked(uow, document)
+    found = await asked.suggestion()
     if found is None or found.reason is not suggestions.Reason.VENDOR:
         return None  # a vendor the office has not filed before, or an unsure model
-    vendor = vendor_key(document)
-    assert vendor is not None
-    remembered = await uow.categories.for_vendor(document.organization_id, vendor)
+    remembered = await asked.remembered()
     if remembered is not None and remembered != found.category:
         return None  # the accountant's latest choice for the vendor says otherwise
     return Ready(found.category, found)

@@ -285,18 +285,19 @@ async def choose_category(
     )
 
 
-async def suggested_category(uow: UnitOfWork, document: Document) -> str | None:
+async def suggested_category(
+    uow: UnitOfWork, document: Document, asked: suggestions.Asked | None = None
+) -> str | None:
     """The chosen category, else the one last chosen for this vendor of the organization,
     else what the office's model (or the default keyword rules) suggests with confidence."""
     chosen = document.category
     if chosen is not None and chosen in categories.CATEGORIES:
         return chosen
-    vendor = categories.vendor_key(document)
-    if vendor is not None and document.organization_id is not None:
-        remembered = await uow.categories.for_vendor(document.organization_id, vendor)
-        if remembered is not None:
-            return remembered
-    learned = await suggestions.suggest(uow, document)  # smart filing (issue 17)
+    asked = asked or suggestions.Asked(uow, document)
+    remembered = await asked.remembered()
+    if remembered is not None:
+        return remembered
+    learned = await asked.suggestion()  # smart filing (issue 17)
     return learned.category if learned is not None else None
 
 

@@ -7,10 +7,10 @@ needs, or the news that the organization has nothing left to file. Handlers only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from core import review
+from core import review, suggestions
 from core.domain import Document, StoredFile
 from core.errors import NotAllowed
 from core.permissions import Action, require
@@ -25,6 +25,8 @@ class Card:
     category: str | None = None  # chosen, else the one last chosen for the vendor
     page: StoredFile | None = None  # the newest page (after an answer, the client's photo)
     data: bytes | None = None  # the page's bytes
+    # What the card's category, its reason and its readiness read, read once (smart filing).
+    asked: suggestions.Asked | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,15 @@ async def card_of(uow: UnitOfWork, files: FileStore, document: Document) -> Card
     organization = await uow.organizations.get(document.organization_id)
     pages = await uow.documents.files(document.id)
     page = pages[-1] if pages else None
+    asked = suggestions.Asked(uow, document)
     return Card(
         document.organization_id,
         organization.name if organization else "?",
         document,
-        await review.suggested_category(uow, document),
+        await review.suggested_category(uow, document, asked),
         page,
         await files.get(page.sha256) if page is not None else None,
+        asked,
     )
 
 

@@ -266,32 +266,63 @@ class Models:
 MODELS = Models()
 
 
+class Asked:
+    """What the parts of one document's card (the category shown, why, whether it is ready)
+    each ask: the category last chosen for its vendor and the suggestion, each read at most
+    once. For one moment only: a document changed afterwards wants a new one."""
+
+    def __init__(self, uow: UnitOfWork, document: Document, models: Models = MODELS) -> None:
+        self.uow = uow
+        self.document = document
+        self.models = models
+        self._remembered: tuple[str | None] | None = None
+        self._suggestion: tuple[Suggestion | None] | None = None
+
+    async def remembered(self) -> str | None:
+        """The category last chosen for the document's vendor in its organization."""
+        if self._remembered is None:
+            vendor, org = vendor_key(self.document), self.document.organization_id
+            found = None
+            if vendor and org is not None:
+                found = await self.uow.categories.for_vendor(org, vendor)
+            self._remembered = (found,)
+        return self._remembered[0]
+
+    async def suggestion(self) -> Suggestion | None:
+        if self._suggestion is None:
+            self._suggestion = (await self._suggest(),)
+        return self._suggestion[0]
+
+    async def _suggest(self) -> Suggestion | None:
+        document = self.document
+        if document.organization_id is None:
+            return None
+        example = example_of(document)
+        grants = await self.uow.organizations.offices_with_access(document.organization_id)
+        offices = sorted(g.office_id for g in grants if g.revoked_at is None)
+        if offices:
+            # The organization's first office: its accountants are the ones deciding.
+            model = await self.models.for_office(self.uow, offices[0])
+            if model is not None:
+                # An office with history: its own model or nothing (the keyword rules were
+                # right 44% of the time where the model was unsure: bench/classify.py).
+                return model.suggest(example, await self.remembered())
+        return rule_suggestion(example)
+
+
 async def suggest(
     uow: UnitOfWork, document: Document, models: Models = MODELS
 ) -> Suggestion | None:
     """The category for a document of an organization: its office's model when confident;
     the default chart's keyword rules while the office has too little history."""
-    if document.organization_id is None:
-        return None
-    example = example_of(document)
-    grants = await uow.organizations.offices_with_access(document.organization_id)
-    offices = sorted(g.office_id for g in grants if g.revoked_at is None)
-    if offices:
-        # The organization's first office: its accountants are the ones deciding.
-        model = await models.for_office(uow, offices[0])
-        if model is not None:
-            # An office with history: its own model or nothing (the keyword rules were
-            # right 44% of the time where the model was unsure: bench/classify.py).
-            last = None
-            if example.vendor:
-                last = await uow.categories.for_vendor(document.organization_id, example.vendor)
-            return model.suggest(example, last)
-    return rule_suggestion(example)
+    return await Asked(uow, document, models).suggestion()
 
 
-async def for_card(uow: UnitOfWork, document: Document, shown: str | None) -> Suggestion | None:
+async def for_card(
+    uow: UnitOfWork, document: Document, shown: str | None, asked: Asked | None = None
+) -> Suggestion | None:
     """Why the card suggests `shown`, when the model or the rules suggest the same."""
     if shown is None or chosen(document) is not None:
         return None
-    found = await suggest(uow, document)
+    found = await (asked or Asked(uow, document)).suggestion()
     return found if found is not None and found.category == shown else None

@@ -16,6 +16,7 @@ from core.domain import AccessLevel
 from core.people import KnownPerson
 from core.ports import UnitOfWork
 from handlers.callbacks import AccessRevoke, InviteFlow, InviteRevoke
+from handlers.keyboards import organizations_chooser
 from handlers.links import invite_link, send_link
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
@@ -28,11 +29,8 @@ async def invite(message: Message, uow: UnitOfWork, person: KnownPerson, t: Text
     if not found:
         await message.answer(t("error.not_allowed"))
         return
-    builder = InlineKeyboardBuilder()
-    for org in found:
-        builder.button(text=org.name, callback_data=InviteFlow(org=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("invite.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(found, lambda org: InviteFlow(org=org))
+    await message.answer(t("invite.choose_org"), reply_markup=markup)
 
 
 async def invite_level(query: CallbackQuery, callback_data: InviteFlow, t: Texts) -> None:

@@ -37,8 +37,7 @@ from core.permissions import Action, may, may_in_office
 from core.ports import Clock, FileStore, UnitOfWork
 from handlers.callbacks import BooksAct
 from handlers.editing import edit_in_place
-from handlers.expected import month_text
-from handlers.late_card import period_name
+from handlers.keyboards import organizations_chooser
 from handlers.review import show_card
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
 from handlers.texts import Texts
@@ -83,11 +82,10 @@ async def _organizations(
         text, markup = await _periods_screen(uow, person.id, found[0].id, t, mode, now)
         await message.answer(text, reply_markup=markup)
         return
-    builder = InlineKeyboardBuilder()
-    for org in sorted(found, key=lambda o: o.name):
-        builder.button(text=org.name, callback_data=BooksAct(m=mode, a="o", o=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("books.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(
+        sorted(found, key=lambda o: o.name), lambda org: BooksAct(m=mode, a="o", o=org)
+    )
+    await message.answer(t("books.choose_org"), reply_markup=markup)
 
 
 async def vat_start(
@@ -125,7 +123,7 @@ async def _periods_screen(
     closed = await uow.books.closed_periods(org_id)
     builder = InlineKeyboardBuilder()
     for period in service.recent_periods(organization, now.date(), closed):
-        name = period_name(period)
+        name = t.period(period)
         text = t("books.period_closed_button", period=name) if period.label in closed else name
         builder.button(text=text, callback_data=BooksAct(m=mode, a="p", o=org_id, p=period.label))
     builder.adjust(1)
@@ -138,7 +136,7 @@ async def _picture_screen(
     books = await service.load_period(uow, person_id, org_id, period)
     p = books.picture
     lines = [
-        t("books.picture_title", org=books.organization.name, period=period_name(period)),
+        t("books.picture_title", org=books.organization.name, period=t.period(period)),
         t(
             "books.picture",
             documents=p.filed.documents,
@@ -180,7 +178,7 @@ async def _picture_screen(
     # Smart filing (issue 17): recurring vendors' invoices of the period's months not received.
     for month in expected.months_over(period.start, period.end, now):
         for item in await expected.missing(uow, org_id, month, now):
-            lines.append(t("books.expected_missing", vendor=item.name, month=month_text(month)))
+            lines.append(t("books.expected_missing", vendor=item.name, month=t.period(month)))
     if books.exports:
         last = books.exports[-1]
         lines.append(
@@ -257,7 +255,7 @@ async def books_pressed(
             name = organization.name if organization else "?"
             await edit_in_place(
                 query,
-                t("books.choose_format", org=name, period=period_name(period)),
+                t("books.choose_format", org=name, period=t.period(period)),
                 _formats(t, data.o, data.p),
             )
         else:
@@ -278,20 +276,18 @@ async def books_pressed(
         done = await service.close_period(uow, person.id, data.o, period, now)
         text, markup = await _picture_screen(uow, person.id, data.o, period, t, now)
         key = "books.closed_done" if done else "books.already_closed"
-        await edit_in_place(query, t(key, period=period_name(period)) + "\n\n" + text, markup)
+        await edit_in_place(query, t(key, period=t.period(period)) + "\n\n" + text, markup)
     elif data.a == "r":
         if not await may(uow, person.id, Action.REOPEN_PERIOD, data.o):
             raise NotAllowed()
         await state.set_state(BooksFlow.reopen_reason)
         await state.set_data({"org": data.o, "period": data.p})
-        await edit_in_place(
-            query, t("books.reopen_ask", period=period_name(_parse_period(data.p)))
-        )
+        await edit_in_place(query, t("books.reopen_ask", period=t.period(_parse_period(data.p))))
     elif data.a == "m":
         period = _parse_period(data.p)
         count, target = await service.move_waiting(uow, person.id, data.o, period, now)
         text, markup = await _picture_screen(uow, person.id, data.o, period, t, now)
-        moved = t("books.moved", count=count, period=period_name(target or period))
+        moved = t("books.moved", count=count, period=t.period(target or period))
         await edit_in_place(query, moved + "\n\n" + text, markup)
     elif data.a == "l":
         await _move_one(query, uow, files, person, t, data.o, now)
@@ -349,7 +345,7 @@ async def _send_export(
             caption=t(
                 "books.exported",
                 format=t(f"books.format_{fmt.value}"),
-                period=period_name(period),
+                period=t.period(period),
                 count=record.document_count,
                 sha=record.sha256[:12],
             ),
@@ -379,7 +375,7 @@ async def reopen_reason_typed(
             await state.clear()
     text, markup = await _picture_screen(uow, person.id, org_id, period, t, clock.now())
     await message.answer(
-        t("books.reopened", period=period_name(period)) + "\n\n" + text, reply_markup=markup
+        t("books.reopened", period=t.period(period)) + "\n\n" + text, reply_markup=markup
     )
 
 
@@ -401,7 +397,7 @@ async def _move_one(
     if document is None or document.organization_id is None or not isinstance(message, Message):
         return
     organization = await uow.organizations.get(document.organization_id)
-    await query.answer(t("books.moved_one", period=period_name(target)))
+    await query.answer(t("books.moved_one", period=t.period(target)))
     await edit_in_place(query, None, None)  # the old card's buttons carry an old version
     assert message.bot is not None
     await show_card(

@@ -22,6 +22,7 @@ from core.permissions import Action, may_in_office, require_in_office
 from core.ports import Clock, UnitOfWork
 from handlers.callbacks import CategoryAct
 from handlers.editing import edit_in_place
+from handlers.keyboards import one_a_line
 from handlers.texts import Texts
 
 
@@ -107,13 +108,10 @@ async def categories_start(
         text, markup = await _chart_screen(uow, person.id, offices[0], t)
         await message.answer(text, reply_markup=markup)
         return
-    builder = InlineKeyboardBuilder()
-    for office_id in offices:
-        builder.button(
-            text=await _office_name(uow, office_id), callback_data=CategoryAct(office=office_id)
-        )
-    builder.adjust(1)
-    await message.answer(t("categories.choose_office"), reply_markup=builder.as_markup())
+    markup = one_a_line(
+        [(await _office_name(uow, office), CategoryAct(office=office)) for office in offices]
+    )
+    await message.answer(t("categories.choose_office"), reply_markup=markup)
 
 
 async def categories_chosen(

@@ -12,13 +12,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
-from core.deadlines import DueDate, Period
+from core.deadlines import DueDate
 from core.people import KnownPerson
 from core.ports import Clock, UnitOfWork
 from core.reporting import AnswerNotice, Deadline, DigestNotice, Notice, ReminderNotice
 from handlers.callbacks import ExpectedAct
 from handlers.editing import edit_in_place
-from handlers.expected import month_text, short
+from handlers.expected import short
+from handlers.keyboards import organizations_chooser
 from handlers.outbox import Outbox
 from handlers.texts import Texts
 
@@ -34,14 +35,6 @@ class FiledChoice(CallbackData, prefix="fd"):
 
 
 # --- rendering -----------------------------------------------------------------------------
-
-
-def period_text(period: Period) -> str:
-    if period.start.month == 1 and period.end.month == 12:
-        return str(period.start.year)
-    if period.start.month == period.end.month:
-        return f"{period.start.month:02d}/{period.start.year}"
-    return f"{period.start.month:02d}-{period.end.month:02d}/{period.start.year}"
 
 
 def day_text(t: Texts, day: date) -> str:
@@ -61,7 +54,7 @@ def render_reminder(t: Texts, notice: ReminderNotice) -> str:
         t(
             f"reminder.{notice.tone.value}",
             org=notice.organization.name,
-            period=period_text(first.obligation.period),
+            period=t.period(first.obligation.period),
             cutoff=day_text(t, first.cutoff),
         )
     ]
@@ -78,7 +71,7 @@ def render_reminder(t: Texts, notice: ReminderNotice) -> str:
     if notice.returned_waiting:
         lines.append(t("reminder.returned", count=notice.returned_waiting))
     for vendor, month, _ in notice.missing:  # smart filing (issue 17): expected, not received
-        lines.append(t("expected.client_line", vendor=vendor, month=month_text(month)))
+        lines.append(t("expected.client_line", vendor=vendor, month=t.period(month)))
     if notice.missing:
         lines.append(t("expected.reminder_answer"))
     return "\n".join(lines)
@@ -97,7 +90,7 @@ def render_digest(t: Texts, notice: DigestNotice) -> str:
                     "digest.due_line",
                     org=d.organization.name,
                     report=t(f"report.{d.obligation.kind.value}"),
-                    period=period_text(d.obligation.period),
+                    period=t.period(d.obligation.period),
                     **_due(t, d.due),
                 )
             )
@@ -162,7 +155,7 @@ def render_deadlines(t: Texts, deadlines: list[Deadline], *, office: bool, today
             names = {
                 "org": d.organization.name,
                 "report": t(f"report.{d.obligation.kind.value}"),
-                "period": period_text(d.obligation.period),
+                "period": t.period(d.obligation.period),
             }
             if d.filed:
                 lines.append(t("deadlines.client_filed", **names))
@@ -189,7 +182,7 @@ def render_deadlines(t: Texts, deadlines: list[Deadline], *, office: bool, today
                 t(
                     "deadlines.line",
                     report=t(f"report.{d.obligation.kind.value}"),
-                    period=period_text(d.obligation.period),
+                    period=t.period(d.obligation.period),
                     state=t(f"deadlines.{state}"),
                     **_due(t, d.due),
                 )
@@ -220,11 +213,8 @@ async def choose_organization(
     if not orgs:
         await message.answer(t("filed.no_orgs"))
         return
-    builder = InlineKeyboardBuilder()
-    for org in orgs:
-        builder.button(text=org.name, callback_data=FiledChoice(org=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("filed.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(orgs, lambda org: FiledChoice(org=org))
+    await message.answer(t("filed.choose_org"), reply_markup=markup)
 
 
 async def chosen(
@@ -254,7 +244,7 @@ async def chosen(
     )
     names = {
         "org": filed.organization.name,
-        "period": period_text(filed.obligation.period),
+        "period": t.period(filed.obligation.period),
     }
     key = "filed.done" if filed.newly else "filed.already"
     await edit_in_place(query, t(key, report=t(f"report.{filed.obligation.kind.value}"), **names))
@@ -276,7 +266,7 @@ def _reports_keyboard(t: Texts, reports: list[Deadline]) -> InlineKeyboardMarkup
             text=t(
                 "filed.button",
                 report=t(f"report.{d.obligation.kind.value}"),
-                period=period_text(d.obligation.period),
+                period=t.period(d.obligation.period),
                 due=day_text(t, d.due.date),
             ),
             callback_data=FiledChoice(

@@ -12,13 +12,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import reporting
-from core.deadlines import DueSource, Period, ReportKind
+from core.deadlines import DueSource, ReportKind
 from core.domain import OfficeSchedule
 from core.errors import NotAllowed, TayukError
 from core.people import KnownPerson
 from core.ports import Clock, UnitOfWork
-from handlers.deadlines import day_text, period_text
+from handlers.deadlines import day_text
 from handlers.editing import edit_in_place
+from handlers.keyboards import organizations_chooser
 from handlers.texts import Texts
 
 
@@ -59,11 +60,8 @@ async def due_date_start(
     if not orgs:
         await message.answer(t("duedate.no_orgs"))
         return
-    builder = InlineKeyboardBuilder()
-    for org in orgs:
-        builder.button(text=org.name, callback_data=DueDateChoice(org=org.id or 0))
-    builder.adjust(1)
-    await message.answer(t("duedate.choose_org"), reply_markup=builder.as_markup())
+    markup = organizations_chooser(orgs, lambda org: DueDateChoice(org=org))
+    await message.answer(t("duedate.choose_org"), reply_markup=markup)
 
 
 async def due_date_chosen(
@@ -104,7 +102,7 @@ async def due_date_chosen(
             builder.button(
                 text=t(
                     "duedate.period_button",
-                    period=period_text(obligation.period),
+                    period=t.period(obligation.period),
                     due=day_text(t, due.date),
                 ),
                 callback_data=DueDateChoice(
@@ -159,7 +157,7 @@ def _kinds() -> set[str]:
 def _names(t: Texts, kind: str, period: str) -> dict[str, str]:
     report = t(f"report.{kind}") if kind in _kinds() else "?"
     try:
-        shown = period_text(Period.parse(period))
+        shown = t.period(period)
     except ValueError:
         shown = "?"
     return {"report": report, "period": shown}

@@ -26,11 +26,6 @@ def short(vendor: str) -> str:
     return hashlib.sha1(vendor.encode()).hexdigest()[:12]
 
 
-def month_text(period: str) -> str:
-    year, month = period.split("-")
-    return f"{int(month)}.{year}"
-
-
 async def _view(
     uow: UnitOfWork, person: KnownPerson, t: Texts, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -43,15 +38,15 @@ async def _view(
             lines.append(t("expected.office_line", org=org.name, vendor=item.name))
     for org in await uow.organizations.for_person(pid, AccessLevel.UPLOADER):  # the client
         for item in await expected.missing(uow, org.id or 0, period, now):
-            lines.append(t("expected.client_line", vendor=item.name, month=month_text(period)))
+            lines.append(t("expected.client_line", vendor=item.name, month=t.period(period)))
             builder.button(
                 text=t("expected.button_none", vendor=item.name),
                 callback_data=ExpectedAct(o=org.id or 0, v=short(item.vendor), p=period),
             )
     if not lines:
-        return t("expected.nothing", month=month_text(period)), None
+        return t("expected.nothing", month=t.period(period)), None
     builder.adjust(1)
-    title = t("expected.title", month=month_text(period))
+    title = t("expected.title", month=t.period(period))
     return "\n".join([title, *lines]), builder.as_markup() if list(builder.buttons) else None
 
 

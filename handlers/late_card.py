@@ -7,17 +7,10 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.books import service
-from core.deadlines.periods import Period
 from core.domain import Document
 from core.ports import UnitOfWork
 from handlers.callbacks import BooksAct
 from handlers.texts import Texts
-
-
-def period_name(period: Period) -> str:
-    if period.start.month == period.end.month:
-        return f"{period.start.month:02d}/{period.start.year}"
-    return f"{period.start.month:02d}-{period.end.month:02d}/{period.start.year}"
 
 
 async def late_notice(
@@ -35,9 +28,9 @@ async def late_notice(
     if organization is None:
         return caption, markup
     closed = service.document_period(organization, document)
-    caption += "\n" + t("books.late_on_card", period=period_name(closed))
+    caption += "\n" + t("books.late_on_card", period=t.period(closed))
     button = InlineKeyboardButton(
-        text=t("books.button_move_one", period=period_name(target)),
+        text=t("books.button_move_one", period=t.period(target)),
         callback_data=BooksAct(m="v", a="l", o=document.id or 0, p=target.label).pack(),
     )
     return caption, InlineKeyboardMarkup(inline_keyboard=[*markup.inline_keyboard, [button]])

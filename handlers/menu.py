@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat
 
 from core.domain import AccessLevel, OfficeRole
+from core.people import telegram_chats
 from core.ports import UnitOfWork
 from handlers.texts import Texts
 
@@ -85,10 +86,8 @@ def bot_commands(t: Texts, names: list[str] | tuple[str, ...]) -> list[BotComman
 async def refresh(bot: Bot, uow: UnitOfWork, person_id: int, language: str) -> None:
     """Sets the person's own menu in each chat they use; a failure is only logged."""
     found = await roles(uow, person_id)
-    identities = await uow.people.identities(person_id)
-    chats = [i.chat_id for i in identities if i.platform == "telegram"]
     t = Texts(language)
-    for chat_id in chats:
+    for chat_id in await telegram_chats(uow, person_id):
         scope = BotCommandScopeChat(chat_id=chat_id)
         try:
             # Set even for a plain client: a menu left from a former role must go.

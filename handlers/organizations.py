@@ -21,6 +21,7 @@ from core.permissions import Action, may_in_office
 from core.ports import Mailer, Notifier, UnitOfWork
 from handlers import menu
 from handlers.callbacks import NewOrgChoice, OrgSwitch
+from handlers.keyboards import one_a_line
 from handlers.links import invite_link, send_link
 from handlers.mail import address_lines
 from handlers.settings import HANDLER_DEFAULTS, HandlerSettings
@@ -344,13 +345,12 @@ async def choose_org(
     if not found:
         await message.answer(t("org.none"))
         return
-    builder = InlineKeyboardBuilder()
-    for org in found:
-        mark = "✓ " if org.id == person.current_org_id else ""
-        builder.button(text=mark + org.name, callback_data=OrgSwitch(org=org.id or 0))
-    builder.adjust(1)
+    markup = one_a_line(
+        (("✓ " if org.id == person.current_org_id else "") + org.name, OrgSwitch(org=org.id or 0))
+        for org in found
+    )
     text = "\n\n".join([t("org.choose"), "\n".join(addresses)]) if addresses else t("org.choose")
-    await message.answer(text, reply_markup=builder.as_markup())
+    await message.answer(text, reply_markup=markup)
 
 
 async def switch_org(

@@ -107,7 +107,8 @@ async def render_card(
     markup = card_keyboard(t, document)
     # A document of a closed VAT period says so, with the next open period to take (books).
     caption, markup = await late_notice(uow, t, document, caption, markup)
-    more = await smart_card.extras(uow, document, card.category)  # smart filing (issue 17)
+    # Smart filing (issue 17), from what the card has read.
+    more = await smart_card.extras(uow, document, card.category, card.asked)
     caption, shown = smart_card.decorate(t, document, caption, markup, more)
     await uow.release_if_clean()
     sent = await send_file(bot, chat_id, card.page, card.data, caption, shown, number_of(document))

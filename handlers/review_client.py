@@ -24,7 +24,7 @@ from core.clock import Clock
 from core.domain import Document, Person, Return, StoredFile
 from core.errors import TayukError
 from core.files import EXTENSIONS, safe_name
-from core.people import KnownPerson
+from core.people import KnownPerson, telegram_chats
 from core.ports import FileStore, Mailer, Notifier, UnitOfWork
 from handlers.callbacks import ClientAct
 from handlers.intake import DownloadGate, gated_download, upload_of
@@ -102,9 +102,7 @@ async def notify_client(
     chat = document.source_chat_id
     if document.source_platform != "telegram":
         # By e-mail or from the web page: the sender's Telegram chat, when they have one.
-        chats = [
-            i.chat_id for i in await uow.people.identities(person.id) if i.platform == "telegram"
-        ]
+        chats = await telegram_chats(uow, person.id)
         if not chats:
             if document.source_platform != mail.PLATFORM:
                 return False

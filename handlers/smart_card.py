@@ -68,10 +68,17 @@ class Extras:
     ready: bool  # obvious enough to approve with the others in one tap
 
 
-async def extras(uow: UnitOfWork, document: Document, category: str | None) -> Extras:
+async def extras(
+    uow: UnitOfWork,
+    document: Document,
+    category: str | None,
+    asked: suggestions.Asked | None = None,
+) -> Extras:
+    """`asked`: what the card (`core.review_card.Card.asked`) already read."""
+    asked = asked or suggestions.Asked(uow, document)
     return Extras(
-        await suggestions.for_card(uow, document, category),
-        await ready.readiness(uow, document) is not None,
+        await suggestions.for_card(uow, document, category, asked),
+        await ready.readiness(uow, document, asked) is not None,
     )
 
 

@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.deadlines.periods import Period
+
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "he"
 RLM = "\u200f"
@@ -52,6 +54,11 @@ class Texts:
     def date(self, day: date | datetime | str | None) -> str:
         """The one way a date reaches a user: 26.09.2026 in Hebrew, 26 Sep 2026 in English."""
         return format_date(day, self.language)
+
+    def period(self, period: Period | str) -> str:
+        """The one way a reporting period or a month ("2026-10") reaches a user: 10/2026,
+        09-10/2026 for a pair of months, 2026 for a year."""
+        return format_period(period)
 
     def amount(
         self, value: Decimal | float | int | str | None, currency: str | None = "ILS"
@@ -97,6 +104,16 @@ def format_date(day: date | datetime | str | None, language: str = DEFAULT) -> s
     if language == "en":
         return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
     return f"{day:%d.%m.%Y}"
+
+
+def format_period(period: Period | str) -> str:
+    if isinstance(period, str):
+        period = Period.parse(period)
+    if (period.start.month, period.end.month) == (1, 12):
+        return str(period.start.year)
+    if period.start.month == period.end.month:
+        return f"{period.start.month:02d}/{period.start.year}"
+    return f"{period.start.month:02d}-{period.end.month:02d}/{period.start.year}"
 
 
 def format_amount(value: Decimal | float | int | str | None, currency: str | None = "ILS") -> str:

@@ -528,11 +528,8 @@ class LocalApiClient:
         include_user: bool = False,
     ) -> list[ChatMessage]:
         """Long-polls until the chat has `count` bot messages; on timeout, what there is."""
-        query: dict[str, Any] = {"wait_count": count, "timeout": timeout}
-        if include_user:
-            query["include_user"] = "1"
-        data = await self._json("GET", f"chats/{chat_id}/messages", query=query, wait=timeout)
-        return [ChatMessage.from_json(m) for m in data["messages"]]
+        found = await self.wait_for_many([chat_id], count, timeout, include_user=include_user)
+        return found[chat_id]
 
     async def wait_for_many(
         self,

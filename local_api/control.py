@@ -468,28 +468,47 @@ async def add_chat(request: web.Request) -> web.StreamResponse:
 # --- inspection ----------------------------------------------------------------------------
 
 
+def _seconds(value: float) -> float:
+    return min(max(value, 0.0), MAX_WAIT)
+
+
 def _timeout(request: web.Request) -> float:
-    return min(max(float(request.query.get("timeout", "0")), 0.0), MAX_WAIT)
+    return _seconds(float(request.query.get("timeout", "0")))
 
 
 def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("1", "true", "yes")
 
 
+async def _wait_for_chats(
+    bot: BotState, chat_ids: list[int], wait_count: int, seconds: float, include_user: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """Each chat's bot messages once every chat has `wait_count` of them, or, after
+    `seconds`, what there is."""
+    if wait_count > 0 and seconds > 0:
+        with contextlib.suppress(TimeoutError):  # answer with what there is
+            async with asyncio.timeout(seconds):
+                await asyncio.gather(
+                    *(bot.wait_for_bot_messages(c, wait_count) for c in set(chat_ids))
+                )
+    return {
+        str(c): [m.view() for m in bot.bot_messages(c, include_user=include_user)]
+        for c in chat_ids
+    }
+
+
 @guarded
 async def messages(request: web.Request) -> web.StreamResponse:
-    bot = _bot(request)
+    """One chat's bot messages: the many-chats wait (`_wait_for_chats`) with one chat."""
     chat_id = int(request.match_info["chat_id"])
-    wait_count = int(request.query.get("wait_count", "0"))
-    timeout = _timeout(request)
-    if wait_count > 0 and timeout > 0:
-        try:
-            async with asyncio.timeout(timeout):
-                await bot.wait_for_bot_messages(chat_id, wait_count)
-        except TimeoutError:
-            pass  # answer with what there is
-    found = bot.bot_messages(chat_id, include_user=_flag(request, "include_user"))
-    return _json({"messages": [m.view() for m in found]})
+    found = await _wait_for_chats(
+        _bot(request),
+        [chat_id],
+        int(request.query.get("wait_count", "0")),
+        _timeout(request),
+        _flag(request, "include_user"),
+    )
+    return _json({"messages": found[str(chat_id)]})
 
 
 @guarded
@@ -499,23 +518,14 @@ async def wait_many(request: web.Request) -> web.StreamResponse:
     bot = _bot(request)
     body = await read_body(request)
     chat_ids = [int(c) for c in body.require("chat_ids")]
-    wait_count = int(body.get("wait_count", 1))
-    timeout = min(max(float(body.get("timeout", 0)), 0.0), MAX_WAIT)
-    if wait_count > 0 and timeout > 0:
-        with contextlib.suppress(TimeoutError):  # answer with what there is
-            async with asyncio.timeout(timeout):
-                await asyncio.gather(
-                    *(bot.wait_for_bot_messages(c, wait_count) for c in set(chat_ids))
-                )
-    include_user = bool(body.get("include_user"))
-    return _json(
-        {
-            "chats": {
-                str(c): [m.view() for m in bot.bot_messages(c, include_user=include_user)]
-                for c in chat_ids
-            }
-        }
+    found = await _wait_for_chats(
+        bot,
+        chat_ids,
+        int(body.get("wait_count", 1)),
+        _seconds(float(body.get("timeout", 0))),
+        bool(body.get("include_user")),
     )
+    return _json({"chats": found})
 
 
 @guarded

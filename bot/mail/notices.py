@@ -9,6 +9,7 @@ from bot.notifier import TelegramNotifier
 from core.domain import Person
 from core.files import MAX_FILE_BYTES, MAX_PDF_PAGES
 from core.mail import InboundMail, MailState, Outcome
+from core.people import telegram_chats
 from core.ports import Mailer
 from handlers.outbox import Delivery, Outbox
 from handlers.texts import Texts
@@ -57,8 +58,7 @@ class ChatOrMailNotices:
 
     async def _chat_of(self, person_id: int) -> int | None:
         async with self.uow_factory() as uow:
-            identities = await uow.people.identities(person_id)
-        chats = [i.chat_id for i in identities if i.platform == "telegram"]
+            chats = await telegram_chats(uow, person_id)
         return chats[0] if chats else None
 
     async def to_sender(self, mail: InboundMail, person: Person | None, outcome: Outcome) -> None:
@@ -107,9 +107,8 @@ class ChatOrMailNotices:
                     person = await uow.people.get(member.person_id)
                     if person is None or not person.reachable:
                         continue
-                    for identity in await uow.people.identities(member.person_id):
-                        if identity.platform == "telegram":
-                            targets.append((identity.chat_id, (person.language, member.person_id)))
+                    for chat in await telegram_chats(uow, member.person_id):
+                        targets.append((chat, (person.language, member.person_id)))
         name = organization.name if organization else "?"
         for chat, (language, person_id) in dict(targets).items():
             t = Texts(language)

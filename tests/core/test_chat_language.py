@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.deadlines.periods import Period
 from handlers.texts import Texts, catalog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +137,27 @@ def test_the_formatter_check_finds_what_it_looks_for(tmp_path: Path) -> None:
     assert any(DATE_SPEC.search(s) for s in specs) and any(AMOUNT_SPEC.search(s) for s in specs)
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
     assert any(isinstance(c.func, ast.Attribute) and c.func.attr == "strftime" for c in calls)
+
+
+@pytest.mark.parametrize("language", ["he", "en"])
+def test_a_month_reads_the_same_wherever_it_is_shown(language: str) -> None:
+    """One form for a month or period: /vat's expected lines ("2026-10") and its periods."""
+    t = Texts(language)
+    assert t.period("2026-10") == t.period(Period.month(2026, 10)) == "10/2026"
+    assert t.period(Period.bimonth(2026, 10)) == "09-10/2026"
+    assert t.period(Period.year(2026)) == "2026"
+    assert "10/2026" in t("expected.title", month=t.period("2026-10"))
+
+
+def test_hebrew_writes_one_maqaf_the_one_the_prefix_helper_writes() -> None:
+    """ "ב-/expected", "ל-1": a hyphen, as `with_maqaf` writes it, not the maqaf U+05BE."""
+    assert {key: text for key, text in catalog("he").items() if "\u05be" in text} == {}
+    assert "ב-09:00" in Texts("he")(
+        "schedule.current",
+        cutoff=5,
+        offsets="7, 3",
+        reminder_at="09:00",
+        digest_at="08:00",
+        quiet_from="21:00",
+        quiet_until="08:00",
+    )

@@ -137,7 +137,7 @@ async def first_reminder(harness: Harness, org_id: int, period: str) -> str:
 
 def expected_month(period: str) -> str:
     year, month = period.split("-")
-    return f"{int(month)}.{year}"
+    return f"{int(month):02d}/{year}"
 
 
 class At:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from aiogram.types import InlineKeyboardMarkup
 from redis.asyncio import Redis
 
 from bot.chat_leases import RedisLock
@@ -21,7 +22,9 @@ async def test_two_schedulers_ticking_together_send_each_notice_once(
     clock = FakeClock(at("2026-11-04 08:00"))
     sent: Counter[tuple[int, str]] = Counter()
 
-    async def send(chat_id: int, text: str) -> Delivery:
+    async def send(
+        chat_id: int, text: str, *, markup: InlineKeyboardMarkup | None = None
+    ) -> Delivery:
         await asyncio.sleep(0)  # let the other scheduler in between
         sent[(chat_id, text)] += 1
         return Delivery.SENT

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import func, select
 
 from bot.scheduler import DeadlineTicker
@@ -47,7 +48,9 @@ class RecordingSender:
         self.clock = clock
         self.sent: list[Sent] = []
 
-    async def send(self, chat_id: int, text: str) -> Delivery:
+    async def send(
+        self, chat_id: int, text: str, *, markup: InlineKeyboardMarkup | None = None
+    ) -> Delivery:
         self.sent.append(Sent(self.clock.now(), chat_id, text))
         return Delivery.SENT
 
@@ -199,7 +202,9 @@ async def test_a_failed_send_is_retried_on_the_next_tick_and_a_blocked_client_is
     outcomes = {MONTHLY_CLIENT_CHAT: [Delivery.FAILED, Delivery.SENT]}
     delivered: list[int] = []
 
-    async def send(chat_id: int, text: str) -> Delivery:
+    async def send(
+        chat_id: int, text: str, *, markup: InlineKeyboardMarkup | None = None
+    ) -> Delivery:
         if chat_id == BIMONTHLY_CLIENT_CHAT:
             return Delivery.BLOCKED
         outcome = (
