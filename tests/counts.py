@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.repositories.documents import DocumentRepository
+from storage.repositories.documents import DocumentRepository, count_by_state
 
 
 async def assert_counts_fresh(uow_factory: Any) -> None:
@@ -18,4 +18,7 @@ async def assert_counts_fresh(uow_factory: Any) -> None:
         documents = DocumentRepository(session)
         fresh = await documents.fresh_counts()
         kept = await documents.kept_counts()
+        by_state = await documents.fresh_counts_by_state()
+        summed = await count_by_state(session)
     assert kept == fresh
+    assert summed == by_state  # what /metrics shows, from the counters

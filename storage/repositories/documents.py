@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.domain import Document, DocumentState, ReportRow, StoredFile
@@ -28,6 +29,22 @@ def open_states() -> ColumnElement[bool]:
             literal_execute=True,
         )
     )
+
+
+async def count_by_state(conn: AsyncConnection | AsyncSession) -> dict[str, int]:
+    """Documents by state (every state, 0 when none), for /metrics: the per-organization
+    counters the triggers keep (migration 0016) summed, plus the few documents still
+    waiting without an organization, found by the (organization_id, state, ...) index.
+    Never a count over the whole documents table."""
+    c = tables.document_counts.c
+    kept = select(c.state, func.sum(c.count)).group_by(c.state)
+    loose = select(_d.state, func.count()).where(_d.organization_id.is_(None)).group_by(_d.state)
+    counts = {state.value: 0 for state in DocumentState}
+    for query in (kept, loose):
+        for state, count in (await conn.execute(query)).all():
+            key = str(getattr(state, "value", state))
+            counts[key] = counts.get(key, 0) + int(count or 0)
+    return counts
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -231,6 +248,13 @@ class DocumentRepository(Repository):
             (org, DocumentState(state).value, bool(auto)): (int(count), _utc(oldest))
             for org, state, auto, count, oldest in rows
         }
+
+    async def fresh_counts_by_state(self) -> dict[str, int]:
+        """Documents by state counted afresh over the whole table (for tests and checks)."""
+        rows = await self.session.execute(select(_d.state, func.count()).group_by(_d.state))
+        counts = {state.value: 0 for state in DocumentState}
+        counts.update({DocumentState(state).value: int(count) for state, count in rows})
+        return counts
 
     async def kept_counts(self) -> dict[tuple[int, str, bool], tuple[int, datetime | None]]:
         """The counters as kept (rows counted down to zero left out)."""

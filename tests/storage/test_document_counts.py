@@ -4,14 +4,18 @@ after every kind of change a document goes through, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, event, insert, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from core import intake, reading_jobs, review
 from core.domain import Document, DocumentKind, DocumentState, OfficeMember, OfficeRole
 from core.reading.result import BLURRY, FieldReading, Reading
 from storage import tables
 from storage.files import DiskFileStore
+from storage.repositories.documents import DocumentRepository
 from storage.uow import SqlUnitOfWorkFactory
 from tests import images, scenario
 from tests.counts import assert_counts_fresh
@@ -198,3 +202,76 @@ async def test_counters_follow_every_change_of_a_document(
         await uow.commit()
     await assert_counts_fresh(uow_factory)
     assert await report(uow_factory, boss) == {}
+
+
+async def test_metrics_show_documents_by_state_from_the_counters(
+    uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine
+) -> None:
+    """/metrics' documents by state equal a fresh count, read from the counters and the
+    few documents without an organization: no statement counts the whole table."""
+    office = await scenario.office(uow_factory)
+    orgs = [
+        (await scenario.organization(uow_factory, office.id or 0, name)).id or 0
+        for name in ("Falafel Ltd", "Hummus Ltd")
+    ]
+    client = await scenario.person(uow_factory, 1001)
+    states = [DocumentState.TO_FILE] * 3 + [DocumentState.FILED] * 2 + [DocumentState.RETURNED]
+    rows = [
+        {
+            "organization_id": org,
+            "uploaded_by": client.id,
+            "batch": f"b{n}",
+            "source_platform": "telegram",
+            "source_chat_id": 1,
+            "source_message_id": n,
+            "direction": "expense",
+            "kind": "receipt",
+            "state": state.value,
+            "fields": {},
+            "version": 1,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for n, (org, state) in enumerate(
+            [(orgs[n % 2], state) for n, state in enumerate(states)]
+            + [(None, DocumentState.RECEIVED)] * 2  # waiting for the client to pick one
+        )
+    ]
+    async with uow_factory() as uow:
+        assert uow.session is not None
+        await uow.session.execute(insert(tables.documents), rows)
+        # Changed by plain SQL: the triggers move the counts all the same.
+        await uow.session.execute(
+            update(tables.documents)
+            .where(tables.documents.c.source_message_id.in_([3, 5]))
+            .values(state=DocumentState.WITHDRAWN.value)
+        )
+        await uow.commit()
+
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.lower().split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await metrics.read_database_figures(engine, NOW)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    shown = {
+        line.split('"')[1]: float(line.split()[-1])
+        for line in metrics.exposition()[0].decode().splitlines()
+        if line.startswith("tayuk_documents{")
+    }
+    async with uow_factory() as uow:
+        assert uow.session is not None
+        fresh = await DocumentRepository(uow.session).fresh_counts_by_state()
+    assert shown == {state: float(count) for state, count in fresh.items()}
+    assert (shown["to_file"], shown["received"], shown["withdrawn"], shown["returned"]) == (
+        3,
+        2,
+        2,
+        0,
+    )
+    over_documents = [s for s in statements if "from documents" in s]
+    assert over_documents and all("organization_id is null" in s for s in over_documents)
