@@ -220,6 +220,15 @@ async def serve(args: argparse.Namespace) -> None:
     await app.close()
 
 
+HEAVY = ("sklearn", "scipy", "numpy", "cv2", "onnxruntime", "rapidocr", "weasyprint", "openpyxl")
+
+
+def heavy_libraries(pid: int) -> list[str]:
+    """The heavy libraries a process has loaded (their shared objects in its memory map)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps]
+
+
 def rss_of(pid: int) -> tuple[float, float]:
     """Resident and peak resident memory of a process, in MB."""
     found = {}
@@ -297,6 +306,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             stop.set()
             reviewed = await reviewing
             rss, peak = rss_of(server.pid)
+            heavy = heavy_libraries(server.pid)
             async with app.uow_factory() as uow:
                 assert uow.session is not None
                 stored = await uow.session.scalar(
@@ -324,6 +334,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "bot_rss_mb_before": rss_before,
         "bot_rss_mb": rss,
         "bot_peak_rss_mb": peak,
+        "bot_heavy_libraries": heavy,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 

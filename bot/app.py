@@ -33,6 +33,7 @@ from bot.telegram_session import make_session
 from bot.uploads import UploadGate
 from bot.webapp.config import web_links
 from bot.worker import ReadingHealth
+from core import suggestions
 from core.clock import SystemClock
 from core.ports import Clock
 from handlers import access as access_handlers
@@ -98,6 +99,7 @@ class App:
         await self.files.close()
         if self.redis is not None:
             await self.redis.aclose()
+        suggestions.MODELS.close()  # the category models' training process, if running
 
 
 def database_url(settings: Settings) -> str:

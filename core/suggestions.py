@@ -8,17 +8,23 @@ does the learning; its weights give the reason ("the words 'fuel' and 'liters'")
 keyword rules instead. Offices never share a model or data: the cache is keyed by office.
 
 scikit-learn is a numerical library (numpy/scipy level), not a framework, so it may live in
-`core`; it is imported only when a model is trained, since importing it takes about a second
-that the bot's start, its handlers and most tests do not need to pay.
+`core`; it is imported only where a model is trained: in a process of its own (`TrainApart`),
+since it costs about a second and 90 MB that the bot's process need not pay. The trained
+model is plain numbers; suggesting from it needs only Python.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+import multiprocessing
 import time
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +34,8 @@ from typing import Any
 from core.categories import CATEGORIES, vendor_key
 from core.domain import Document
 from core.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 WORDS = "_words"
 THRESHOLD = 0.6  # below this the model says nothing (bench/classify.py: 97% right above it)
@@ -142,10 +150,14 @@ def rule_suggestion(example: Example) -> Suggestion | None:
 
 @dataclass
 class CategoryModel:
-    """One office's model; `suggest` is cheap (a sparse dot product)."""
+    """One office's model, as plain numbers: the columns of its features, and per class
+    the weights of a logistic regression. scikit-learn learns them (`train`, in a process of
+    its own: see `Models`); `suggest` needs nothing but Python (a sparse dot product)."""
 
-    vectorizer: Any
-    classifier: Any
+    columns: dict[str, int]  # feature -> its column in each row of `weights`
+    classes: tuple[str, ...]
+    weights: list[array[float]]  # one row per class (a single row: two classes)
+    intercepts: tuple[float, ...]
     last_for_vendor: dict[str, str]
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: int = 0
@@ -155,60 +167,156 @@ class CategoryModel:
         cls, history: Sequence[Example], now: datetime | None = None
     ) -> CategoryModel | None:
         """None when the history is too small or names a single category."""
-        from sklearn.feature_extraction import DictVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        labelled = sorted(
-            (e for e in history if e.category is not None),
-            key=lambda e: e.at or datetime.min,
-        )
-        if len(labelled) < MIN_HISTORY or len({e.category for e in labelled}) < 2:
+        fitted = fit(history, now)
+        if fitted is None:
             return None
-        last: dict[str, str] = {}
-        rows, labels, weights = [], [], []
-        newest = now or labelled[-1].at
-        for example in labelled:
-            assert example.category is not None
-            # What was last chosen for the vendor *before* this document: the model learns
-            # how far to trust the vendor's latest choice.
-            rows.append(_features(example, last.get(example.vendor or "")))
-            labels.append(example.category)
-            age = (newest - example.at).days if newest and example.at else 0
-            weights.append(0.5 ** (max(age, 0) / HALF_LIFE_DAYS))
-            if example.vendor:
-                last[example.vendor] = example.category
-        vectorizer = DictVectorizer()
-        matrix = vectorizer.fit_transform(rows)
-        classifier = LogisticRegression(C=4.0, max_iter=400)
-        classifier.fit(matrix, labels, sample_weight=weights)
-        counts = Counter((e.vendor, e.category) for e in labelled if e.vendor and e.category)
-        return cls(vectorizer, classifier, last, counts, len(labelled))
+        vectorizer, classifier, last, counts, examples = fitted
+        return cls(
+            columns={str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
+            classes=tuple(str(c) for c in classifier.classes_),
+            weights=[array("d", row) for row in classifier.coef_.tolist()],
+            intercepts=tuple(float(b) for b in classifier.intercept_.tolist()),
+            last_for_vendor=last,
+            counts=counts,
+            examples=examples,
+        )
+
+    def probabilities(self, row: Sequence[int]) -> list[float]:
+        """scikit-learn's `predict_proba` for one row of ones at these columns: the
+        logistic function for two classes, the softmax of the class scores for more."""
+        scores = [
+            b + math.fsum(w[j] for j in row)
+            for w, b in zip(self.weights, self.intercepts, strict=True)
+        ]
+        if len(self.classes) <= 2:
+            p = _expit(scores[0])
+            return [1 - p, p]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = math.fsum(exps)
+        return [e / total for e in exps]
 
     def suggest(self, example: Example, last: str | None = None) -> Suggestion | None:
         last = last or self.last_for_vendor.get(example.vendor or "")
-        row = self.vectorizer.transform([_features(example, last)])
-        probabilities = self.classifier.predict_proba(row)[0]
-        best = int(probabilities.argmax())
+        features = _features(example, last)
+        row = sorted(self.columns[f] for f in features if f in self.columns)
+        probabilities = self.probabilities(row)
+        best = max(range(len(probabilities)), key=probabilities.__getitem__)
         confidence = float(probabilities[best])
         if confidence < THRESHOLD:
             return None
-        category = str(self.classifier.classes_[best])
+        category = self.classes[best]
         count = self.counts.get((example.vendor or "", category), 0)
         if example.vendor and count >= 2:
             return Suggestion(category, confidence, Reason.VENDOR, count, example.vendor_name)
-        return Suggestion(category, confidence, Reason.WORDS, words=self._words_for(row, best))
+        words = [f for f in features if f in self.columns and f.startswith("w=")]
+        return Suggestion(category, confidence, Reason.WORDS, words=self._words_for(words, best))
 
-    def _words_for(self, row: Any, best: int) -> tuple[str, ...]:
+    def _words_for(self, words: Sequence[str], best: int) -> tuple[str, ...]:
         """The document's two words that pushed hardest towards the category."""
-        coefficients = self.classifier.coef_
-        weights = coefficients[best] if coefficients.shape[0] > 1 else coefficients[0]
-        names = self.vectorizer.feature_names_
+        weights = self.weights[best] if len(self.weights) > 1 else self.weights[0]
         pushes = [
-            (float(weights[j]), names[j][2:])
-            for j in row.indices
-            if names[j].startswith("w=") and weights[j] > 0
+            (weights[self.columns[name]], name[2:])
+            for name in words
+            if weights[self.columns[name]] > 0
         ]
         return tuple(word for _, word in sorted(pushes, reverse=True)[:2])
+
+
+def fit(
+    history: Sequence[Example], now: datetime | None = None
+) -> tuple[Any, Any, dict[str, str], Counter[tuple[str, str]], int] | None:
+    """scikit-learn's vectorizer and logistic regression fitted to the office's decisions,
+    with each vendor's last category and the (vendor, category) counts; None when the
+    history is too small or names a single category."""
+    labelled = sorted(
+        (e for e in history if e.category is not None),
+        key=lambda e: e.at or datetime.min,
+    )
+    if len(labelled) < MIN_HISTORY or len({e.category for e in labelled}) < 2:
+        return None
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    last: dict[str, str] = {}
+    rows, labels, weights = [], [], []
+    newest = now or labelled[-1].at
+    for example in labelled:
+        assert example.category is not None
+        # What was last chosen for the vendor *before* this document: the model learns
+        # how far to trust the vendor's latest choice.
+        rows.append(_features(example, last.get(example.vendor or "")))
+        labels.append(example.category)
+        age = (newest - example.at).days if newest and example.at else 0
+        weights.append(0.5 ** (max(age, 0) / HALF_LIFE_DAYS))
+        if example.vendor:
+            last[example.vendor] = example.category
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(rows)
+    classifier = LogisticRegression(C=4.0, max_iter=400)
+    classifier.fit(matrix, labels, sample_weight=weights)
+    counts = Counter((e.vendor, e.category) for e in labelled if e.vendor and e.category)
+    return vectorizer, classifier, last, counts, len(labelled)
+
+
+def _expit(score: float) -> float:
+    """1 / (1 + e^-x), without overflowing e^-x for a very negative x."""
+    if score >= 0:
+        return 1 / (1 + math.exp(-score))
+    e = math.exp(score)
+    return e / (1 + e)
+
+
+Trainer = Callable[[Sequence[Example]], Awaitable[CategoryModel | None]]
+
+
+class TrainApart:
+    """Trains in a process of its own: scikit-learn (with numpy and scipy, about 90 MB)
+    never enters the bot's process. The process is started for the first training and
+    stopped after `idle_seconds` without one, so a busy office's retraining does not pay
+    scikit-learn's import (seconds on a loaded machine) each time, and a quiet bot keeps
+    no such process. `spawn`: nothing of the bot (event loop, sockets) is copied into it."""
+
+    def __init__(self, idle_seconds: float = 600.0) -> None:
+        self.idle_seconds = idle_seconds
+        self._pool: ProcessPoolExecutor | None = None
+        self._busy = 0
+        self._stopping: asyncio.TimerHandle | None = None
+
+    async def __call__(self, history: Sequence[Example]) -> CategoryModel | None:
+        if self._stopping is not None:
+            self._stopping.cancel()
+            self._stopping = None
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = self._pool
+        self._busy += 1
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, CategoryModel.train, list(history))
+        except BrokenProcessPool:
+            # The training process died (out of memory, killed): no model this time, the
+            # keyword rules stand in; the next suggestion starts a new process.
+            log.exception("the category model's training process died")
+            self._stop(pool)
+            return None
+        finally:
+            self._busy -= 1
+            if self._busy == 0 and self._pool is pool:
+                self._stopping = loop.call_later(self.idle_seconds, self._stop, pool)
+
+    def _stop(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stops the training process now (the bot is stopping)."""
+        if self._stopping is not None:
+            self._stopping.cancel()
+            self._stopping = None
+        if self._pool is not None:
+            self._stop(self._pool)
 
 
 @dataclass
@@ -224,10 +332,18 @@ class Models:
     trains in a thread while the bot keeps answering. An office that files nothing costs
     one small count per suggestion."""
 
-    def __init__(self, retrain_seconds: float = RETRAIN_SECONDS) -> None:
+    def __init__(
+        self, retrain_seconds: float = RETRAIN_SECONDS, trainer: Trainer | None = None
+    ) -> None:
         self.retrain_seconds = retrain_seconds
+        self.trainer: Trainer = trainer or TrainApart()
         self._entries: dict[int, _Entry] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+
+    def close(self) -> None:
+        close = getattr(self.trainer, "close", None)
+        if close is not None:
+            close()
 
     def forget(self, office_id: int | None = None) -> None:
         if office_id is None:
@@ -257,8 +373,9 @@ class Models:
             if decisions[0] >= MIN_HISTORY:
                 documents = await uow.filing.filed_for_office(office_id, HISTORY_LIMIT)
                 history = [example_of(d) for d in documents if chosen(d) is not None]
-                # Training is CPU work: off the event loop, so the bot keeps answering.
-                model = await asyncio.to_thread(CategoryModel.train, history)
+                # Training is CPU work and needs scikit-learn: in a process of its own,
+                # so the bot keeps answering and stays small.
+                model = await self.trainer(history)
             self._entries[office_id] = _Entry(model, time.monotonic(), decisions)
             return model
 

@@ -1,0 +1,69 @@
+"""The bot's process stays small: starting it imports none of the heavy numerical and
+reading libraries (scikit-learn with numpy and scipy, onnxruntime, OpenCV, WeasyPrint,
+openpyxl), and the office's category model is trained in a process of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("sklearn", "scipy", "numpy", "onnxruntime", "cv2", "rapidocr", "weasyprint", "openpyxl")
+
+# What `tayuk run` loads to start: the app, the runner, the HTTP side, the in-process
+# reading worker and the scheduler (each imported where it starts).
+START = """
+import json, sys
+import bot.app, bot.runner, bot.web, bot.worker, bot.scheduler, bot.webapp.routes
+import uvicorn
+from bot.ocr.pool import build_pool, read_in_worker
+from handlers.reading_notice import announcer
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)))
+"""
+
+# An office's model trained the way the bot does it, then a suggestion from it.
+TRAIN = """
+import asyncio, json, sys
+from datetime import UTC, datetime, timedelta
+from core.suggestions import Example, TrainApart
+
+def main():
+    kinds = [("510000003", "fuel liters", "fuel"), ("520000029", "internet", "communications")]
+    history = []
+    for n in range(30):
+        vendor, words, category = kinds[n % 2]
+        history.append(Example(vendor, None, tuple(words.split()), "receipt", 50.0, category,
+                               datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=n)))
+    model = asyncio.run(TrainApart()(history))
+    found = model.suggest(Example("510000003", "Paz", ("liters",), "receipt", 60.0))
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
+    print(json.dumps([found.category, found.reason.value, heavy]))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def run(code: str, tmp_path: Path) -> object:
+    script = tmp_path / "probe.py"
+    script.write_text(code.replace("HEAVY", repr(HEAVY)))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_starting_the_bot_imports_no_heavy_library(tmp_path: Path) -> None:
+    assert run(START, tmp_path) == []
+
+
+def test_the_category_model_is_trained_outside_the_bots_process(tmp_path: Path) -> None:
+    assert run(TRAIN, tmp_path) == ["fuel", "vendor", []]
