@@ -57,6 +57,11 @@ class ChatLeases:
         self.lock = RedisLock(redis, seconds)
         self.held: set[int] = set()
 
+    def for_updates(self) -> ChatLeases:
+        """Leases of single updates that have no chat (keyed by update id), renewed and
+        expiring like a chat's: such an update is run by the one replica holding it."""
+        return ChatLeases(self.lock.redis, self.seconds, prefix=f"{self.prefix}update:")
+
     async def acquire(self, chat_id: int) -> bool:
         if await self.lock.acquire(f"{self.prefix}{chat_id}"):
             self.held.add(chat_id)

@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -145,6 +145,9 @@ class InboxProcessor:
         self._current: dict[Hashable, Delivery] = {}  # the update each chat is handling
         self._closing = False  # past the drain's deadline: start nothing new
         self.leases = leases
+        # Updates with no chat (a member's status in a group, say) have no chat lease: each
+        # is leased by its update id, so one replica only runs it, restarts included.
+        self.loose_leases = leases.for_updates() if leases is not None else None
         self._fresh: set[int] = set()  # accepted here, never started: a first try
         self._handled: set[int] = set()  # handled here, "done" not yet written
 
@@ -161,8 +164,10 @@ class InboxProcessor:
         left = await self.inbox.unfinished()
         if self.leases is not None:
             # Each chat's holder reads them from the inbox; a chat held by a live replica
-            # is that replica's. (Updates with no chat are few: taken here as before.)
+            # is that replica's. An update with no chat is taken only with its own lease:
+            # one held by a live replica (running it now) is left to that replica.
             left = [row for row in left if row.chat_id is None]
+            left = [row for row in left if await self._claim_loose(row.update_id)]
             for chat_id in await self.inbox.waiting_chats(self.clock.now()):
                 self._wake(chat_id)
         given_up: list[int] = []
@@ -176,6 +181,8 @@ class InboxProcessor:
             self._retries[row.update_id] = row.attempts
             self._enqueue(update, row.chat_id)
         await self.inbox.done(given_up, self.clock.now())
+        for update_id in given_up:
+            await self._release_loose(update_id)
         if left:
             log.info("replaying %s unfinished updates", len(left) - len(given_up))
         return len(left) - len(given_up)
@@ -190,6 +197,8 @@ class InboxProcessor:
             if update.update_id in fresh:
                 if self.leases is not None and row.chat_id is not None:
                     self._fresh.add(update.update_id)
+                elif row.chat_id is None and not await self._claim_loose(update.update_id):
+                    continue  # a restarting replica took it from the inbox in between
                 self._enqueue(update, row.chat_id)
             else:
                 log.info("update %s delivered again; already in the inbox", update.update_id)
@@ -275,6 +284,25 @@ class InboxProcessor:
                 except Exception:
                     log.exception("update %s not marked done", row.update_id)
 
+    async def _claim_loose(self, update_id: int) -> bool:
+        """Takes the lease of an update with no chat (always granted without replicas)."""
+        if self.loose_leases is None:
+            return True
+        try:
+            return await self.loose_leases.acquire(update_id)
+        except Exception:
+            # Redis away: the update stays in the inbox for a replica that can claim it.
+            log.exception("update %s: could not take its lease", update_id)
+            return False
+
+    async def _release_loose(self, update_id: int) -> None:
+        if self.loose_leases is None or update_id not in self.loose_leases.held:
+            return
+        try:
+            await self.loose_leases.release(update_id)
+        except Exception:
+            log.exception("update %s: could not release its lease", update_id)  # it expires
+
     def _next_loose(self) -> int:
         self._loose += 1
         return self._loose
@@ -303,6 +331,7 @@ class InboxProcessor:
                 log.error("update %s given up after %s tries", update.update_id, retries + 1)
                 await self.inbox.done([update.update_id], self.clock.now())
                 self._handled.discard(update.update_id)
+                await self._release_loose(update.update_id)
                 metrics.UPDATES.labels("given_up").inc()
                 return
             await self.inbox.retrying(update.update_id)
@@ -331,18 +360,24 @@ class InboxProcessor:
             self._finishing.add(task)
             task.add_done_callback(self._finishing.discard)
         else:
-            await self.inbox.done([update.update_id], self.clock.now())
-            self._handled.discard(update.update_id)
+            try:
+                await self.inbox.done([update.update_id], self.clock.now())
+                self._handled.discard(update.update_id)
+            finally:
+                await self._release_loose(update.update_id)
 
     async def _done_after(self, delivery: Delivery) -> None:
-        results = await asyncio.gather(*delivery.holds, return_exceptions=True)
-        if any(isinstance(r, asyncio.CancelledError) for r in results):
-            return  # the answer was never given: the update runs again at the next start
         try:
-            await self.inbox.done([delivery.update_id], self.clock.now())
-            self._handled.discard(delivery.update_id)
-        except Exception:
-            log.exception("update %s not marked done", delivery.update_id)
+            results = await asyncio.gather(*delivery.holds, return_exceptions=True)
+            if any(isinstance(r, asyncio.CancelledError) for r in results):
+                return  # the answer was never given: the update runs again at the next start
+            try:
+                await self.inbox.done([delivery.update_id], self.clock.now())
+                self._handled.discard(delivery.update_id)
+            except Exception:
+                log.exception("update %s not marked done", delivery.update_id)
+        finally:
+            await self._release_loose(delivery.update_id)
 
     async def keep_leases(self) -> None:
         """Renews the chats held here; hands over the chats of replicas that died.
@@ -356,14 +391,32 @@ class InboxProcessor:
             await asyncio.sleep(seconds / 3)
             try:
                 await self.leases.renew_all()
+                if self.loose_leases is not None:
+                    await self.loose_leases.renew_all()
                 now = asyncio.get_running_loop().time()
                 if self.taking and now - last_sweep >= seconds:
                     last_sweep = now
                     stale = self.clock.now() - timedelta(seconds=seconds)
                     for chat_id in await self.inbox.waiting_chats(stale):
                         self._wake(chat_id)
+                    await self._sweep_loose(stale)
             except Exception:
                 log.exception("could not renew or sweep the chat leases")
+
+    async def _sweep_loose(self, received_before: datetime) -> None:
+        """Runs the updates with no chat that a dead replica left (their lease expired)."""
+        for row in await self.inbox.unfinished_without_chat(received_before):
+            if not await self._claim_loose(row.update_id):
+                continue  # a live replica runs it (or it is ours, already queued)
+            try:
+                update = Update.model_validate(row.body, context={"bot": self.bot})
+            except Exception:
+                log.exception("update %s in the inbox cannot be read", row.update_id)
+                await self.inbox.done([row.update_id], self.clock.now())
+                await self._release_loose(row.update_id)
+                continue
+            self._retries[row.update_id] = row.attempts
+            self._enqueue(update, None)
 
     async def drain(self, seconds: float) -> bool:
         """Stops taking updates and finishes those taken, for at most `seconds`.

@@ -94,6 +94,20 @@ class UpdateInbox:
             )
             return [int(r[0]) for r in rows]
 
+    async def unfinished_without_chat(self, received_before: datetime) -> list[InboxUpdate]:
+        """Updates with no chat unfinished since before then, oldest first."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(_u.update_id, _u.chat_id, _u.body, _u.attempts)
+                .where(
+                    _u.done_at.is_(None),
+                    _u.chat_id.is_(None),
+                    _u.received_at < received_before,
+                )
+                .order_by(_u.update_id)
+            )
+            return [InboxUpdate(r[0], r[1], r[2], r[3]) for r in rows]
+
     async def retrying(self, update_id: int) -> None:
         """Counts a try of an update handled again (a first try is not written down)."""
         async with self.engine.begin() as conn:

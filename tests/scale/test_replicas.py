@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.albums import RedisAlbumCollector
 from bot.app import App, build_app, prepare
+from bot.inbox import raw_of
 from bot.settings import RedisSettings
 from bot.web import build_web
 from core.organizations import create_office
@@ -24,6 +25,7 @@ from handlers.texts import Texts
 from local_api.client import ChatMessage, Emitted, LocalApiClient, TgUser
 from local_api.testing import DEFAULT_TOKEN, local_api
 from storage import tables
+from storage.inbox import InboxUpdate
 from tests.e2e.harness import test_settings as settings_for
 
 OWNER = TgUser(id=6_100_000_001, first_name="Rachel", language_code="en")
@@ -165,3 +167,74 @@ async def test_an_album_split_across_two_replicas_is_summed_up_once(redis: Redis
     # Another album right after: its own summary.
     await asyncio.wait_for(replicas[1].add("album-2", "only", summary, part_id="1"), 10)
     assert summaries[-1] == ["only"] and len(summaries) == 2
+
+
+def poll_update(update_id: int, app: App) -> Update:
+    """An update with no chat and no user (a poll's new state): no chat lease covers it."""
+    poll = {
+        "id": f"p{update_id}",
+        "question": "?",
+        "options": [{"persistent_id": "1", "text": "yes", "voter_count": 1}],
+        "total_voter_count": 1,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+    return Update.model_validate({"update_id": update_id, "poll": poll}, context={"bot": app.bot})
+
+
+def note_polls(
+    name: str, seen: list[tuple[str, int]], release: asyncio.Event
+) -> Callable[..., Awaitable[Any]]:
+    """Notes which replica ran each chatless update; holds it until `release`."""
+
+    async def middleware(
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any, data: dict[str, Any]
+    ) -> Any:
+        if isinstance(event, Update) and event.poll is not None:
+            seen.append((name, event.update_id))
+            await asyncio.wait_for(release.wait(), 10)
+        return await handler(event, data)
+
+    return middleware
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_an_update_with_no_chat_is_run_by_one_replica_only(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    async with two_replicas(tmp_path, database_url, redis_url) as (_, (a, b)):
+        seen: list[tuple[str, int]] = []
+        release = asyncio.Event()
+        for name, app in (("a", a), ("b", b)):
+            app.dispatcher.update.outer_middleware(note_polls(name, seen, release))
+        # A takes it and is busy with it when B restarts and replays the inbox: B leaves it.
+        await a.inbox.take([poll_update(9001, a)])
+        await wait_until(lambda: seen == [("a", 9001)])
+        assert await b.inbox.replay() == 0
+        release.set()
+        await wait_until(lambda: a.inbox.busy == 0)
+        assert (await a.inbox.inbox.counts())[0] == 0
+        # A replica that died holding one (accepted, its lease never renewed): not taken
+        # while the lease lives, then run once, by whichever live replica sweeps first.
+        dead = b.inbox.leases.for_updates()  # type: ignore[union-attr]
+        dead.lock.owner = "a dead replica"
+        row = InboxUpdate(9002, None, raw_of(poll_update(9002, a)), 0)
+        assert await a.inbox.inbox.accept([row], a.clock.now()) == {9002}
+        assert await dead.acquire(9002)
+        assert await b.inbox.replay() == 0
+        await wait_until(lambda: any(n == 9002 for _, n in seen))
+        await wait_until(lambda: a.inbox.busy == b.inbox.busy == 0)
+        assert (await a.inbox.inbox.counts())[0] == 0
+        await asyncio.sleep(1.5)  # a second sweep of each replica: nothing runs it again
+        assert sorted(n for _, n in seen) == [9001, 9002]
