@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -63,14 +63,14 @@ class InvalidValue(TayukError):
     key = "review.invalid"
 
 
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
 async def to_file_report(uow: UnitOfWork, person_id: int) -> list[ReportRow]:
     """Organizations the person's offices reach, with work waiting; oldest waiting first."""
     rows = await uow.documents.review_report(person_id)
-    far = datetime.max.replace(tzinfo=None)
-    return sorted(
-        rows,
-        key=lambda r: (r.oldest is None, r.oldest.replace(tzinfo=None) if r.oldest else far),
-    )
+    # The repository's datetimes are aware (UTC): compared as they are, no copy per row.
+    return sorted(rows, key=lambda r: (r.oldest is None, r.oldest or _FAR))
 
 
 async def next_document(
