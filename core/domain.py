@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class OfficeRole(StrEnum):
@@ -393,9 +393,12 @@ class Recipient:
     office_id: int | None = None  # an accountant's office
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    """One organization's line in /tofile: what waits for the office and for the client."""
+class ReportRow(NamedTuple):
+    """One organization's line in /tofile: what waits for the office and for the client.
+
+    A named tuple, not a frozen dataclass: /tofile builds one per organization (1,000 in a
+    large office), and a frozen dataclass's `__init__` cost 4.5 ms of the call's CPU there.
+    """
 
     organization_id: int
     name: str
