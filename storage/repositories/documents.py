@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, case, func, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -54,6 +66,58 @@ def _utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@functools.cache
+def _review_report_query() -> Select[Any]:
+    """/tofile's statement, built once: building it (subqueries, cases, coercions) cost
+    about 2 ms of CPU a call; only the person changes, as a bound parameter."""
+    o = tables.organizations.c
+    a = tables.office_access.c
+    m = tables.office_members.c
+    p = tables.people.c
+    c = tables.document_counts.c
+    reachable_orgs = (
+        select(a.organization_id)
+        .join(tables.office_members, m.office_id == a.office_id)
+        .where(
+            m.person_id == bindparam("person_id"), m.removed_at.is_(None), a.revoked_at.is_(None)
+        )
+    )
+    waiting = c.state.in_(_REVIEW)
+    returned = c.state == DocumentState.RETURNED.value
+    counts = (
+        select(
+            c.organization_id.label("org"),
+            func.sum(case((waiting, c.count), else_=0)).label("waiting"),
+            func.min(case((waiting & (c.count > 0), c.oldest))).label("oldest"),
+            func.sum(case((returned & ~c.retake, c.count), else_=0)).label("returned"),
+            func.sum(case((returned & c.retake, c.count), else_=0)).label("retake"),
+        )
+        .where(
+            c.organization_id.in_(reachable_orgs),
+            c.state.in_(tables.OPEN_STATES),
+            c.count > 0,
+        )
+        .group_by(c.organization_id)
+        .subquery()
+    )
+    # From the few clients who blocked the bot to their returned documents (by index).
+    # Written as "uploaded by one of these people" so that even a planner without
+    # statistics (SQLite) walks the (uploaded_by, state) index, not every document.
+    unreachable = select(_d.organization_id).where(
+        _d.uploaded_by.in_(select(p.id).where(p.reachable.is_(False))),
+        _d.state == DocumentState.RETURNED.value,
+    )
+    return select(
+        counts.c.org,
+        o.name,
+        counts.c.waiting,
+        counts.c.oldest,
+        counts.c.returned,
+        type_coerce(counts.c.org.in_(unreachable), Boolean),  # SQLite's 0/1 as bool
+        counts.c.retake,
+    ).join(tables.organizations, o.id == counts.c.org)
 
 
 class DocumentRepository(Repository):
@@ -177,58 +241,11 @@ class DocumentRepository(Repository):
     async def review_report(self, person_id: int) -> list[ReportRow]:
         """Read from the per-organization counters (kept by triggers, migration 0016): a few
         rows per organization, not every open document."""
-        o = tables.organizations.c
-        a = tables.office_access.c
-        m = tables.office_members.c
-        p = tables.people.c
-        c = tables.document_counts.c
-        reachable_orgs = (
-            select(a.organization_id)
-            .join(tables.office_members, m.office_id == a.office_id)
-            .where(m.person_id == person_id, m.removed_at.is_(None), a.revoked_at.is_(None))
-        )
-        waiting = c.state.in_(_REVIEW)
-        returned = c.state == DocumentState.RETURNED.value
-        counts = (
-            select(
-                c.organization_id.label("org"),
-                func.sum(case((waiting, c.count), else_=0)).label("waiting"),
-                func.min(case((waiting & (c.count > 0), c.oldest))).label("oldest"),
-                func.sum(case((returned & ~c.retake, c.count), else_=0)).label("returned"),
-                func.sum(case((returned & c.retake, c.count), else_=0)).label("retake"),
-            )
-            .where(
-                c.organization_id.in_(reachable_orgs),
-                c.state.in_(tables.OPEN_STATES),
-                c.count > 0,
-            )
-            .group_by(c.organization_id)
-            .subquery()
-        )
-        # From the few clients who blocked the bot to their returned documents (by index).
-        # Written as "uploaded by one of these people" so that even a planner without
-        # statistics (SQLite) walks the (uploaded_by, state) index, not every document.
-        unreachable = select(_d.organization_id).where(
-            _d.uploaded_by.in_(select(p.id).where(p.reachable.is_(False))),
-            _d.state == DocumentState.RETURNED.value,
-        )
-        query = select(
-            counts.c.org,
-            o.name,
-            counts.c.waiting,
-            counts.c.oldest,
-            counts.c.returned,
-            counts.c.org.in_(unreachable),
-            counts.c.retake,
-        ).join(tables.organizations, o.id == counts.c.org)
-        # All at once: iterating fetches row by row through the async adapter.
-        rows = (await self.session.execute(query)).all()
-        return [
-            ReportRow(
-                org, name, int(count or 0), oldest, int(back or 0), bool(lost), int(retake or 0)
-            )
-            for org, name, count, oldest, back, lost, retake in rows
-        ]
+        # All at once: iterating fetches row by row through the async adapter. The columns
+        # come in ReportRow's order, and none is NULL (each group has a counted row and
+        # every sum an ELSE 0): each row becomes a ReportRow as it is, no call per value.
+        rows = (await self.session.execute(_review_report_query(), {"person_id": person_id})).all()
+        return list(map(ReportRow._make, rows))
 
     async def fresh_counts(self) -> dict[tuple[int, str, bool], tuple[int, datetime | None]]:
         """What `document_counts` must hold, aggregated afresh (for tests and checks)."""
