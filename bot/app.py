@@ -16,7 +16,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aiogram_lean import warm_up
@@ -255,7 +255,15 @@ def connect_redis(settings: Settings) -> Redis | None:
     url = settings.redis.url
     if url is None or not url.get_secret_value():
         return None
-    return Redis.from_url(url.get_secret_value(), health_check_interval=30)
+    # redis-py's default pool fails a call at once ("Too many connections") when its 100
+    # connections are in use: a burst of chats asking for their leases did that (issue 16).
+    pool = BlockingConnectionPool.from_url(
+        url.get_secret_value(),
+        max_connections=settings.redis.max_connections,
+        timeout=settings.redis.pool_timeout,
+        health_check_interval=30,
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes both
 
 
 def fsm_storage(redis: Redis | None) -> BaseStorage:

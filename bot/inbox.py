@@ -382,26 +382,46 @@ class InboxProcessor:
     async def keep_leases(self) -> None:
         """Renews the chats held here; hands over the chats of replicas that died.
 
-        Runs until cancelled (a task of the app) when there are leases.
+        Runs until cancelled (a task of the app) when there are leases. The sweep for dead
+        replicas' chats reads the database, whose pool a burst keeps busy for seconds: it
+        runs beside the renewals, never in their way (issue 16: 1,000 clients at once,
+        renewals waiting behind it let 639 leases lapse while their chats were handled).
         """
         assert self.leases is not None
         seconds = self.leases.seconds
-        last_sweep = asyncio.get_running_loop().time()
-        while True:
-            await asyncio.sleep(seconds / 3)
-            try:
-                await self.leases.renew_all()
-                if self.loose_leases is not None:
-                    await self.loose_leases.renew_all()
-                now = asyncio.get_running_loop().time()
-                if self.taking and now - last_sweep >= seconds:
+        loop = asyncio.get_running_loop()
+        last_sweep = loop.time()
+        sweeping: asyncio.Task[None] | None = None
+        try:
+            while True:
+                await asyncio.sleep(seconds / 3)
+                try:
+                    await self.leases.renew_all()
+                    if self.loose_leases is not None:
+                        await self.loose_leases.renew_all()
+                except Exception:
+                    log.exception("could not renew the chat leases")
+                now = loop.time()
+                if (
+                    self.taking
+                    and now - last_sweep >= seconds
+                    and (sweeping is None or sweeping.done())
+                ):
                     last_sweep = now
-                    stale = self.clock.now() - timedelta(seconds=seconds)
-                    for chat_id in await self.inbox.waiting_chats(stale):
-                        self._wake(chat_id)
-                    await self._sweep_loose(stale)
-            except Exception:
-                log.exception("could not renew or sweep the chat leases")
+                    sweeping = asyncio.create_task(self._sweep(seconds), name="lease-sweep")
+        finally:
+            if sweeping is not None:
+                sweeping.cancel()
+
+    async def _sweep(self, seconds: float) -> None:
+        """Wakes the chats with an update waiting longer than a lease (its replica died)."""
+        try:
+            stale = self.clock.now() - timedelta(seconds=seconds)
+            for chat_id in await self.inbox.waiting_chats(stale):
+                self._wake(chat_id)
+            await self._sweep_loose(stale)
+        except Exception:
+            log.exception("could not sweep for chats left by other replicas")
 
     async def _sweep_loose(self, received_before: datetime) -> None:
         """Runs the updates with no chat that a dead replica left (their lease expired)."""

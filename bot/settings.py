@@ -174,6 +174,10 @@ class RedisSettings(BaseSettings):
     # A replica holds a chat for this long unless it renews; a killed one's chats are taken
     # over by another replica after this.
     chat_lease_seconds: float = Field(default=30.0, gt=0)
+    # Connections to Redis per process. A call waits up to `pool_timeout` seconds for a free
+    # one (1,000 chats at once each ask for their lease), rather than fail at once.
+    max_connections: int = Field(default=50, ge=1)
+    pool_timeout: float = Field(default=20.0, gt=0)
 
 
 class FilesSettings(BaseSettings):

@@ -69,55 +69,70 @@ async def seed_clients(uow_factory: SqlUnitOfWorkFactory, count: int) -> list[Tg
 
 @dataclass
 class BotProcess:
-    """`tayuk run` as its own process, started again as often as it is killed."""
+    """`tayuk run` (or `tayuk worker`) as its own process, started again as often as it is
+    killed. `env` adds settings (a webhook replica, S3, Redis); `name` names its log."""
 
     server: LocalApiServer
     api: LocalApiClient
     database_url: str
     workdir: Path
     drain_seconds: float = 10.0
+    env: dict[str, str] = field(default_factory=dict)
+    command: str = "run"
+    name: str = "bot"
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
     log: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.log = self.workdir / "bot.log"
+        self.log = self.workdir / f"{self.name}.log"
 
     @property
     def state(self) -> BotState:
         return self.server.state.bot(DEFAULT_TOKEN)
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     async def start(self, *, wait: bool = True) -> None:
-        env = os.environ | {
-            "TAYUK_TELEGRAM_TOKEN": DEFAULT_TOKEN,
-            "TAYUK_TELEGRAM_API_URL": self.server.base_url,
-            "TAYUK_DATABASE_URL": self.database_url,
-            "TAYUK_DATA_DIR": str(self.workdir / "data"),
-            "TAYUK_HTTP_ENABLED": "false",
-            "TAYUK_WORKER_ENABLED": "false",
-            "TAYUK_LOG_LEVEL": "INFO",
-            "TAYUK_INBOX_POLLING_TIMEOUT": "1",
-            "TAYUK_INBOX_DRAIN_SECONDS": str(self.drain_seconds),
-            # The kills here come from outside, not from a poisonous update: never give up.
-            "TAYUK_INBOX_MAX_ATTEMPTS": "1000",
-        }
-        polls_before = len(await self.api.calls("getUpdates"))
+        env = (
+            os.environ
+            | {
+                "TAYUK_TELEGRAM_TOKEN": DEFAULT_TOKEN,
+                "TAYUK_TELEGRAM_API_URL": self.server.base_url,
+                "TAYUK_DATABASE_URL": self.database_url,
+                "TAYUK_DATA_DIR": str(self.workdir / "data"),
+                "TAYUK_HTTP_ENABLED": "false",
+                "TAYUK_WORKER_ENABLED": "false",
+                "TAYUK_LOG_LEVEL": "INFO",
+                "TAYUK_INBOX_POLLING_TIMEOUT": "1",
+                "TAYUK_INBOX_DRAIN_SECONDS": str(self.drain_seconds),
+                # The kills here come from outside, not from a poisonous update: never give up.
+                "TAYUK_INBOX_MAX_ATTEMPTS": "1000",
+            }
+            | self.env
+        )
+        # Ready once it polls, or once it set its webhook (it migrates, replays its inbox
+        # and sets its commands first). A worker is not waited for.
+        ready = "setWebhook" if "TAYUK_TELEGRAM_WEBHOOK_URL" in env else "getUpdates"
+        before = len(await self.api.calls(ready))
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run",
+                sys.executable, "-m", "bot.cli", self.command,
                 env=env, cwd=self.workdir, stdout=out, stderr=out,
             )  # fmt: skip
         self.starts += 1
-        if not wait:
+        if not wait or self.command != "run":
             return
-        # Ready once it polls (it migrates, replays its inbox and sets its commands first).
         for _ in range(600):
-            if len(await self.api.calls("getUpdates")) > polls_before:
+            if len(await self.api.calls(ready)) > before:
                 return
             if self.process.returncode is not None:
                 break
             await asyncio.sleep(0.05)
-        raise AssertionError(f"the bot did not start polling; see {self.log}")
+        raise AssertionError(f"the bot did not start ({ready}); see {self.log}")
 
     async def kill(self) -> None:
         assert self.process is not None

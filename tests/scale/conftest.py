@@ -1,12 +1,17 @@
-"""Real Redis (database 1 unless TAYUK_TEST_REDIS_URL says otherwise) for the replica tests."""
+"""Real Redis (database 1 unless TAYUK_TEST_REDIS_URL says otherwise) for the replica tests,
+and a real S3 server over HTTP (moto's) for the file store."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
+
+if TYPE_CHECKING:
+    from storage.object_store import S3FileStore
 
 REDIS_URL = os.environ.get("TAYUK_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
@@ -32,3 +37,26 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    try:
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+    except Exception as error:  # pragma: no cover - the package or its server is missing
+        pytest.skip(f"moto's S3 server cannot start here: {error}")
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+async def make_bucket(store: S3FileStore) -> None:
+    s3 = await store._s3()
+    await s3.create_bucket(
+        Bucket=store.bucket, CreateBucketConfiguration={"LocationConstraint": "il-central-1"}
+    )

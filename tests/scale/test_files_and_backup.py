@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,24 +15,9 @@ from bot.file_stores import build_file_store
 from bot.settings import Settings
 from storage.files import DiskFileStore, FallbackFileStore
 from storage.object_store import S3FileStore
+from tests.scale.conftest import make_bucket
 
 BUCKET = "tayuk-files"
-
-
-@pytest.fixture
-def s3_endpoint() -> Iterator[str]:
-    try:
-        from moto.server import ThreadedMotoServer
-
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-    except Exception as error:  # pragma: no cover - the package or its server is missing
-        pytest.skip(f"moto's S3 server cannot start here: {error}")
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -62,13 +46,6 @@ def s3_env(s3_endpoint: str, install: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def settings() -> Settings:
     return Settings(_env_file=None)  # type: ignore[call-arg]
-
-
-async def make_bucket(store: S3FileStore) -> None:
-    s3 = await store._s3()
-    await s3.create_bucket(
-        Bucket=store.bucket, CreateBucketConfiguration={"LocationConstraint": "il-central-1"}
-    )
 
 
 def test_files_move_from_disk_to_s3_and_back_while_the_bot_reads_them(
