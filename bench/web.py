@@ -202,9 +202,23 @@ async def serve(args: argparse.Namespace) -> None:
     app = build_app(settings)
     await prepare(app)
     people, accountant, _ = await seed(app, args.clients)
-    server = uvicorn.Server(
+    web = build_web(app)
+    trace = None
+    if args.trace:
+        from bench.web_trace import Trace
+
+        trace = Trace()
+        trace.install(web, [app.engine])
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets)
+            if trace is not None:  # uvicorn ends the process with the signal right after
+                (Path(args.data_dir) / "trace.json").write_text(json.dumps(trace.summary()))
+
+    server = Server(
         uvicorn.Config(
-            build_web(app),
+            web,
             host="127.0.0.1",
             port=int(args.port),
             log_level="warning",
@@ -215,9 +229,19 @@ async def serve(args: argparse.Namespace) -> None:
     while not server.started:  # noqa: ASYNC110 (uvicorn has no event to wait on)
         await asyncio.sleep(0.05)
     settle_memory()
+    if trace is not None:
+        trace.start_lag_monitor()
+        trace.watch_callbacks()
+        trace.watch_gc()
     print(json.dumps({"people": people, "accountant": accountant}), flush=True)
     await serving
     await app.close()
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_of(pid: int) -> tuple[float, float]:
@@ -251,6 +275,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 str(args.port),
                 "--clients",
                 str(args.clients),
+                *(["--trace"] if args.trace else []),
                 stdout=asyncio.subprocess.PIPE,
             )
             assert server.stdout is not None
@@ -283,6 +308,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await uow.commit()
             files = {pid: [picture(f"{pid}-{n}") for n in range(args.files)] for pid in people}
             rss_before, _ = rss_of(server.pid)
+            cpu_before = cpu_of(server.pid)
             upload_times: list[float] = []
             review_times: list[float] = []
             stop = asyncio.Event()
@@ -297,6 +323,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             stop.set()
             reviewed = await reviewing
             rss, peak = rss_of(server.pid)
+            cpu = cpu_of(server.pid) - cpu_before
             async with app.uow_factory() as uow:
                 assert uow.session is not None
                 stored = await uow.session.scalar(
@@ -307,6 +334,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             server.terminate()
             await server.wait()
             await app.close()
+            traced = data_dir / "trace.json"
+            trace = json.loads(traced.read_text()) if traced.exists() else None
     sent = args.clients * args.files
     flat = [o for group in outcomes for o in group]
     return {
@@ -321,10 +350,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "reviewed_documents": reviewed,
         "review_action_p50_ms": p50(review_times),
         "review_action_p99_ms": p99(review_times),
+        # The bot's CPU time per upload, the accountant's work included: unlike the
+        # latencies, it hardly depends on what else the machine is doing.
+        "bot_cpu_ms_per_upload": round(cpu * 1000 / sent, 1),
         "bot_rss_mb_before": rss_before,
         "bot_rss_mb": rss,
         "bot_peak_rss_mb": peak,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        **({"trace": trace} if trace else {}),
     }
 
 
@@ -334,6 +367,9 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=5)
     parser.add_argument("--database", default=None, help="e.g. postgresql+asyncpg://...")
     parser.add_argument("--port", default=8791)
+    parser.add_argument(
+        "--trace", action="store_true", help="where the bot's time goes (bench/web_trace.py)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
