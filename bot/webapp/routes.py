@@ -498,17 +498,13 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             listed: list[dict[str, Any]] = []
             chosen = org or next((r.organization_id for r in rows if r.to_file), 0)
             if chosen:
-                after = None
-                while len(listed) < QUEUE_LIMIT:
-                    document = await review.next_document(uow, pid, chosen, after)
-                    if document is None:
-                        break
-                    after = document.id
+                # One query (the screen reloads it whenever the stamp changes).
+                for document in await review.queue(uow, pid, chosen, QUEUE_LIMIT):
                     listed.append(
                         {
                             "id": document.id,
                             "number": number_of(document),
-                            **{"summary": reading_of(t, document)["summary"]},
+                            "summary": reading_of(t, document)["summary"],
                         }
                     )
             return {
