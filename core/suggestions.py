@@ -250,9 +250,10 @@ class Models:
         if self._current(self._entries.get(office_id), decisions):
             return self._entries[office_id].model
         lock = self._locks.setdefault(office_id, asyncio.Lock())
-        # Neither waiting for another request's training nor training holds a transaction
-        # (with SQLite, the one write lock every upload and review waits for).
-        await uow.release_if_clean()
+        if decisions[0] >= MIN_HISTORY:
+            # Neither waiting for another request's training nor training holds a
+            # transaction (with SQLite, the one write lock every upload and review needs).
+            await uow.release_if_clean()
         async with lock:
             if self._current(self._entries.get(office_id), decisions):
                 return self._entries[office_id].model
