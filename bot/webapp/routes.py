@@ -628,8 +628,16 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             return JSONResponse({"error": "web.bad_request"}, status_code=400)
 
         async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any]:
+            # The card's organization read in the action's own transaction (the action finds
+            # the document loaded): after its commit nothing is read again to answer, unless
+            # the suggestion must be worked out anew.
+            loaded = await uow.documents.get(document_id)
+            org = None
+            if loaded is not None and loaded.organization_id is not None:
+                org = await uow.organizations.get(loaded.organization_id)
             document = await action(uow, caller, body)
-            org = await uow.organizations.get(document.organization_id or 0)
+            if org is None or org.id != document.organization_id:
+                org = await uow.organizations.get(document.organization_id or 0)
             suggested = await review.suggested_category(uow, document)
             # The pages did not change: the screen keeps the count it has (one query less).
             return card_of(t, document, org.name if org else "?", suggested, None)
