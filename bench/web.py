@@ -8,7 +8,13 @@ included), the review action p99 (each of edit, category, approve, the card that
 and the process's memory; checks that every upload became a document. Last line one JSON
 object.
 
-    .venv/bin/python bench/web.py [--clients 50] [--files 5] [--database URL]
+    .venv/bin/python bench/web.py [--clients 50] [--files 5] [--database URL] [--trace]
+
+`--trace` adds where the bot's time went (bench/web_trace.py): per kind of request its
+time in the bot, its waits for a database connection and how long it held one, the
+statements it ran, the event loop's lag, the loop steps that kept it longest and the
+garbage collector's pauses. `bot_cpu_ms_per_upload` is the bot's CPU time over the run per
+upload, the figure that least depends on what else the machine is doing.
 """
 
 from __future__ import annotations
