@@ -159,13 +159,21 @@ async def uploader(
 
 
 async def accountant_work(
-    base: str, master: bytes, person_id: int, stop: asyncio.Event, times: list[float]
+    base: str,
+    master: bytes,
+    person_id: int,
+    stop: asyncio.Event,
+    times: list[float],
+    ready: asyncio.Event | None = None,
 ) -> int:
     client, csrf = await signed_in(base, master, person_id, "review")
     done = 0
     post = {"headers": {"X-CSRF-Token": csrf}}
     async with aclosing(client):
         queue = (await client.get("/app/api/review/queue")).json()["documents"]
+        if ready is not None:  # in a process of her own: says she is ready, waits to start
+            print(json.dumps({"queue": len(queue)}), flush=True)
+            await ready.wait()
         for item in queue:
             if stop.is_set() and done >= 20:
                 break
@@ -199,6 +207,33 @@ def settings_for(data_dir: Path, url: str, api_url: str) -> Settings:
         worker=WorkerSettings(_env_file=None, enabled=False),  # type: ignore[call-arg]
         web=WebSettings(_env_file=None, allow_http_loopback=True),  # type: ignore[call-arg]
     )
+
+
+async def review(args: argparse.Namespace) -> None:
+    """The accountant's process: signs in, reads the queue, says so; starts on "start",
+    files until "stop" (and at least 20 documents); prints her times as one JSON line."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram=TelegramSettings(_env_file=None, token=DEFAULT_TOKEN),  # type: ignore[call-arg]
+    )
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    times: list[float] = []
+
+    async def listen() -> None:
+        while line := await reader.readline():
+            (ready if line.strip() == b"start" else stop).set()
+        stop.set()
+
+    listening = asyncio.create_task(listen())
+    working = asyncio.create_task(
+        accountant_work(args.api_url, master_key(settings), int(args.person), stop, times, ready)
+    )
+    done = await working
+    listening.cancel()
+    print(json.dumps({"times": times, "done": done}), flush=True)
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -317,17 +352,33 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             cpu_before = cpu_of(server.pid)
             upload_times: list[float] = []
             review_times: list[float] = []
-            stop = asyncio.Event()
-            started = time.perf_counter()
-            reviewing = asyncio.create_task(
-                accountant_work(base, master, accountant, stop, review_times)
+            # The accountant in a process of her own: her times are the bot's answers, not
+            # this process's loop, busy with fifty uploaders.
+            reviewer = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--review",
+                "--api-url",
+                base,
+                "--person",
+                str(accountant),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
             )
+            assert reviewer.stdin is not None and reviewer.stdout is not None
+            await asyncio.wait_for(reviewer.stdout.readline(), 60)  # signed in, queue read
+            started = time.perf_counter()
+            reviewer.stdin.write(b"start\n")
+            await reviewer.stdin.drain()
             outcomes = await asyncio.gather(
                 *(uploader(base, master, pid, files[pid], upload_times) for pid in people)
             )
             upload_wall = time.perf_counter() - started
-            stop.set()
-            reviewed = await reviewing
+            reviewer.stdin.write(b"stop\n")
+            await reviewer.stdin.drain()
+            reviewed_report = json.loads(await asyncio.wait_for(reviewer.stdout.readline(), 300))
+            await reviewer.wait()
+            review_times, reviewed = reviewed_report["times"], reviewed_report["done"]
             rss, peak = rss_of(server.pid)
             cpu = cpu_of(server.pid) - cpu_before
             async with app.uow_factory() as uow:
@@ -377,11 +428,16 @@ if __name__ == "__main__":
         "--trace", action="store_true", help="where the bot's time goes (bench/web_trace.py)"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--review", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--person", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
         asyncio.run(serve(arguments))
+        sys.exit(0)
+    if arguments.review:
+        asyncio.run(review(arguments))
         sys.exit(0)
     result = asyncio.run(main(arguments))
     for key, value in result.items():
