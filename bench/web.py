@@ -8,7 +8,13 @@ included), the review action p99 (each of edit, category, approve, the card that
 and the process's memory; checks that every upload became a document. Last line one JSON
 object.
 
-    .venv/bin/python bench/web.py [--clients 50] [--files 5] [--database URL]
+    .venv/bin/python bench/web.py [--clients 50] [--files 5] [--database URL] [--trace]
+
+`--trace` adds where the bot's time went (bench/web_trace.py): per kind of request its
+time in the bot, its waits for a database connection and how long it held one, the
+statements it ran, the event loop's lag, the loop steps that kept it longest and the
+garbage collector's pauses. `bot_cpu_ms_per_upload` is the bot's CPU time over the run per
+upload, the figure that least depends on what else the machine is doing.
 """
 
 from __future__ import annotations
@@ -153,13 +159,21 @@ async def uploader(
 
 
 async def accountant_work(
-    base: str, master: bytes, person_id: int, stop: asyncio.Event, times: list[float]
+    base: str,
+    master: bytes,
+    person_id: int,
+    stop: asyncio.Event,
+    times: list[float],
+    ready: asyncio.Event | None = None,
 ) -> int:
     client, csrf = await signed_in(base, master, person_id, "review")
     done = 0
     post = {"headers": {"X-CSRF-Token": csrf}}
     async with aclosing(client):
         queue = (await client.get("/app/api/review/queue")).json()["documents"]
+        if ready is not None:  # in a process of her own: says she is ready, waits to start
+            print(json.dumps({"queue": len(queue)}), flush=True)
+            await ready.wait()
         for item in queue:
             if stop.is_set() and done >= 20:
                 break
@@ -195,6 +209,33 @@ def settings_for(data_dir: Path, url: str, api_url: str) -> Settings:
     )
 
 
+async def review(args: argparse.Namespace) -> None:
+    """The accountant's process: signs in, reads the queue, says so; starts on "start",
+    files until "stop" (and at least 20 documents); prints her times as one JSON line."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram=TelegramSettings(_env_file=None, token=DEFAULT_TOKEN),  # type: ignore[call-arg]
+    )
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    times: list[float] = []
+
+    async def listen() -> None:
+        while line := await reader.readline():
+            (ready if line.strip() == b"start" else stop).set()
+        stop.set()
+
+    listening = asyncio.create_task(listen())
+    working = asyncio.create_task(
+        accountant_work(args.api_url, master_key(settings), int(args.person), stop, times, ready)
+    )
+    done = await working
+    listening.cancel()
+    print(json.dumps({"times": times, "done": done}), flush=True)
+
+
 async def serve(args: argparse.Namespace) -> None:
     """The bot's HTTP side in a process of its own, as in production: its latency and its
     memory are not the load generator's."""
@@ -202,9 +243,23 @@ async def serve(args: argparse.Namespace) -> None:
     app = build_app(settings)
     await prepare(app)
     people, accountant, _ = await seed(app, args.clients)
-    server = uvicorn.Server(
+    web = build_web(app)
+    trace = None
+    if args.trace:
+        from bench.web_trace import Trace
+
+        trace = Trace()
+        trace.install(web, [app.engine])
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets)
+            if trace is not None:  # uvicorn ends the process with the signal right after
+                (Path(args.data_dir) / "trace.json").write_text(json.dumps(trace.summary()))
+
+    server = Server(
         uvicorn.Config(
-            build_web(app),
+            web,
             host="127.0.0.1",
             port=int(args.port),
             log_level="warning",
@@ -215,6 +270,10 @@ async def serve(args: argparse.Namespace) -> None:
     while not server.started:  # noqa: ASYNC110 (uvicorn has no event to wait on)
         await asyncio.sleep(0.05)
     settle_memory()
+    if trace is not None:
+        trace.start_lag_monitor()
+        trace.watch_callbacks()
+        trace.watch_gc()
     print(json.dumps({"people": people, "accountant": accountant}), flush=True)
     await serving
     await app.close()
@@ -227,6 +286,12 @@ def heavy_libraries(pid: int) -> list[str]:
     """The heavy libraries a process has loaded (their shared objects in its memory map)."""
     maps = Path(f"/proc/{pid}/maps").read_text()
     return [name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps]
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_of(pid: int) -> tuple[float, float]:
@@ -260,6 +325,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 str(args.port),
                 "--clients",
                 str(args.clients),
+                *(["--trace"] if args.trace else []),
                 stdout=asyncio.subprocess.PIPE,
             )
             assert server.stdout is not None
@@ -292,21 +358,39 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await uow.commit()
             files = {pid: [picture(f"{pid}-{n}") for n in range(args.files)] for pid in people}
             rss_before, _ = rss_of(server.pid)
+            cpu_before = cpu_of(server.pid)
             upload_times: list[float] = []
             review_times: list[float] = []
-            stop = asyncio.Event()
-            started = time.perf_counter()
-            reviewing = asyncio.create_task(
-                accountant_work(base, master, accountant, stop, review_times)
+            # The accountant in a process of her own: her times are the bot's answers, not
+            # this process's loop, busy with fifty uploaders.
+            reviewer = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--review",
+                "--api-url",
+                base,
+                "--person",
+                str(accountant),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
             )
+            assert reviewer.stdin is not None and reviewer.stdout is not None
+            await asyncio.wait_for(reviewer.stdout.readline(), 60)  # signed in, queue read
+            started = time.perf_counter()
+            reviewer.stdin.write(b"start\n")
+            await reviewer.stdin.drain()
             outcomes = await asyncio.gather(
                 *(uploader(base, master, pid, files[pid], upload_times) for pid in people)
             )
             upload_wall = time.perf_counter() - started
-            stop.set()
-            reviewed = await reviewing
+            reviewer.stdin.write(b"stop\n")
+            await reviewer.stdin.drain()
+            reviewed_report = json.loads(await asyncio.wait_for(reviewer.stdout.readline(), 300))
+            await reviewer.wait()
+            review_times, reviewed = reviewed_report["times"], reviewed_report["done"]
             rss, peak = rss_of(server.pid)
             heavy = heavy_libraries(server.pid)
+            cpu = cpu_of(server.pid) - cpu_before
             async with app.uow_factory() as uow:
                 assert uow.session is not None
                 stored = await uow.session.scalar(
@@ -317,6 +401,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             server.terminate()
             await server.wait()
             await app.close()
+            traced = data_dir / "trace.json"
+            trace = json.loads(traced.read_text()) if traced.exists() else None
     sent = args.clients * args.files
     flat = [o for group in outcomes for o in group]
     return {
@@ -331,11 +417,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "reviewed_documents": reviewed,
         "review_action_p50_ms": p50(review_times),
         "review_action_p99_ms": p99(review_times),
+        # The bot's CPU time per upload, the accountant's work included: unlike the
+        # latencies, it hardly depends on what else the machine is doing.
+        "bot_cpu_ms_per_upload": round(cpu * 1000 / sent, 1),
         "bot_rss_mb_before": rss_before,
         "bot_rss_mb": rss,
         "bot_peak_rss_mb": peak,
         "bot_heavy_libraries": heavy,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        **({"trace": trace} if trace else {}),
     }
 
 
@@ -345,12 +435,20 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=5)
     parser.add_argument("--database", default=None, help="e.g. postgresql+asyncpg://...")
     parser.add_argument("--port", default=8791)
+    parser.add_argument(
+        "--trace", action="store_true", help="where the bot's time goes (bench/web_trace.py)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--review", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--person", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
         asyncio.run(serve(arguments))
+        sys.exit(0)
+    if arguments.review:
+        asyncio.run(review(arguments))
         sys.exit(0)
     result = asyncio.run(main(arguments))
     for key, value in result.items():

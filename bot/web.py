@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 
 from aiogram.types import Update
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import log_redaction, metrics
 from bot.app import App
@@ -21,23 +21,46 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
+class RequestIdMiddleware:
+    """Every request's id in the logs and in its answer's `X-Request-Id`; a proxy's id is
+    kept (one id across the proxy's and our logs).
+
+    Plain ASGI: Starlette's `@app.middleware("http")` runs each request in a task of its
+    own with streams between the two, several more turns of the event loop per request,
+    which a request waits for whenever the loop is busy (bench/web.py under uploads)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                given = value.decode("latin-1")[:64]
+                break
+        token = REQUEST_ID.set(given or new_request_id())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k != b"x-request-id"]
+                headers.append((b"x-request-id", (REQUEST_ID.get() or "").encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
+
+
 def build_web(app: App, *, webhook: bool = True) -> FastAPI:
     web = FastAPI(title="Tayuk", docs_url=None, redoc_url=None)
     metrics.install_error_counter()
 
-    @web.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A proxy's id is kept (one id across the proxy's and our logs).
-        given = request.headers.get("X-Request-Id", "")[:64]
-        token = REQUEST_ID.set(given or new_request_id())
-        try:
-            response = await call_next(request)
-            response.headers["X-Request-Id"] = REQUEST_ID.get() or ""
-            return response
-        finally:
-            REQUEST_ID.reset(token)
+    web.add_middleware(RequestIdMiddleware)
 
     @web.get("/metrics")
     async def prometheus() -> Response:

@@ -116,6 +116,10 @@ class DocumentsPort(Protocol):
     async def next_to_file(
         self, organization_id: int, after_id: int | None
     ) -> Document | None: ...
+    async def to_file_queue(self, organization_id: int, limit: int) -> list[Document]:
+        """The organization's first `limit` documents to file, oldest first."""
+        ...
+
     async def returned_to(self, uploaded_by: int, limit: int) -> list[Document]: ...
 
 

@@ -73,6 +73,14 @@ async def to_file_report(uow: UnitOfWork, person_id: int) -> list[ReportRow]:
     return sorted(rows, key=lambda r: (r.oldest is None, r.oldest or _FAR))
 
 
+async def queue(
+    uow: UnitOfWork, person_id: int, organization_id: int, limit: int
+) -> list[Document]:
+    """The organization's documents to file, oldest first (the order `next_document` walks)."""
+    await require(uow, person_id, Action.REVIEW, organization_id)
+    return await uow.documents.to_file_queue(organization_id, limit)
+
+
 async def next_document(
     uow: UnitOfWork, person_id: int, organization_id: int, after_id: int | None = None
 ) -> Document | None:

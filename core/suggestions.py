@@ -366,6 +366,10 @@ class Models:
         if self._current(self._entries.get(office_id), decisions):
             return self._entries[office_id].model
         lock = self._locks.setdefault(office_id, asyncio.Lock())
+        if decisions[0] >= MIN_HISTORY:
+            # Neither waiting for another request's training nor training holds a
+            # transaction (with SQLite, the one write lock every upload and review needs).
+            await uow.release_if_clean()
         async with lock:
             if self._current(self._entries.get(office_id), decisions):
                 return self._entries[office_id].model
@@ -373,6 +377,7 @@ class Models:
             if decisions[0] >= MIN_HISTORY:
                 documents = await uow.filing.filed_for_office(office_id, HISTORY_LIMIT)
                 history = [example_of(d) for d in documents if chosen(d) is not None]
+                await uow.release_if_clean()
                 # Training is CPU work and needs scikit-learn: in a process of its own,
                 # so the bot keeps answering and stays small.
                 model = await self.trainer(history)

@@ -498,17 +498,13 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             listed: list[dict[str, Any]] = []
             chosen = org or next((r.organization_id for r in rows if r.to_file), 0)
             if chosen:
-                after = None
-                while len(listed) < QUEUE_LIMIT:
-                    document = await review.next_document(uow, pid, chosen, after)
-                    if document is None:
-                        break
-                    after = document.id
+                # One query (the screen reloads it whenever the stamp changes).
+                for document in await review.queue(uow, pid, chosen, QUEUE_LIMIT):
                     listed.append(
                         {
                             "id": document.id,
                             "number": number_of(document),
-                            **{"summary": reading_of(t, document)["summary"]},
+                            "summary": reading_of(t, document)["summary"],
                         }
                     )
             return {
@@ -632,8 +628,16 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             return JSONResponse({"error": "web.bad_request"}, status_code=400)
 
         async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any]:
+            # The card's organization read in the action's own transaction (the action finds
+            # the document loaded): after its commit nothing is read again to answer, unless
+            # the suggestion must be worked out anew.
+            loaded = await uow.documents.get(document_id)
+            org = None
+            if loaded is not None and loaded.organization_id is not None:
+                org = await uow.organizations.get(loaded.organization_id)
             document = await action(uow, caller, body)
-            org = await uow.organizations.get(document.organization_id or 0)
+            if org is None or org.id != document.organization_id:
+                org = await uow.organizations.get(document.organization_id or 0)
             suggested = await review.suggested_category(uow, document)
             # The pages did not change: the screen keeps the count it has (one query less).
             return card_of(t, document, org.name if org else "?", suggested, None)

@@ -300,6 +300,15 @@ class DocumentRepository(Repository):
         found: Document | None = await self.session.scalar(query)
         return found
 
+    async def to_file_queue(self, organization_id: int, limit: int) -> list[Document]:
+        result = await self.session.scalars(
+            select(Document)
+            .where(_d.organization_id == organization_id, _d.state.in_(_REVIEW))
+            .order_by(_d.created_at, _d.id)
+            .limit(limit)
+        )
+        return list(result)
+
     async def returned_to(self, uploaded_by: int, limit: int) -> list[Document]:
         """Documents returned to this sender and still waiting for their answer, oldest first."""
         result = await self.session.scalars(

@@ -262,3 +262,115 @@ async def test_upload_and_review_in_the_browser(
     assert states.count("filed") == 1 and states.count("returned") == 1, states
     told = await harness.api.wait_for_messages(DANA.id, chat_before + 1, timeout=10)
     assert "sharper photo" in (told[-1].caption or told[-1].text or "")
+
+
+DARK = {
+    "bg_color": "#17212b",
+    "secondary_bg_color": "#232e3c",
+    "text_color": "#f5f5f5",
+    "hint_color": "#708499",
+    "link_color": "#6ab3f3",
+    "button_color": "#5288c1",
+    "button_text_color": "#ffffff",
+}
+# A synthetic drop, as the browser makes one when files are dragged from the desktop: the
+# same DataTransfer holding the files, through dragenter, dragover and drop on the zone.
+DROP = """
+const [files, done] = [arguments[0], arguments[arguments.length - 1]];
+const zone = document.getElementById("drop");
+const transfer = new DataTransfer();
+for (const [name, type, base64] of files) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  transfer.items.add(new File([bytes], name, { type }));
+}
+const fire = (type) => zone.dispatchEvent(
+  new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+fire("dragenter");
+const accepted = !fire("dragover");  // the page takes it: the default (refusing) prevented
+const highlighted = zone.classList.contains("over");
+fire("drop");
+done({ accepted, highlighted, after: zone.classList.contains("over") });
+"""
+
+
+def colour(css: str) -> str:
+    """'#17212b' as the browser reports a computed colour."""
+    r, g, b = (int(css[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+async def test_a_mini_app_in_telegram_colours_that_takes_dropped_files(
+    harness: Harness, browser: Any
+) -> None:
+    """Opened inside Telegram, the page draws in Telegram's theme (night mode here) and
+    follows a change of it; files dragged onto the drop zone are uploaded, each with its
+    result (a picture stored, a PDF that is not one refused)."""
+    import base64
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    def style(css: str, name: str) -> str:
+        element = browser.find_element(By.CSS_SELECTOR, css)
+        return str(
+            browser.execute_script(f"return getComputedStyle(arguments[0]).{name}", element)
+        )
+
+    async with served(harness) as base:
+        await people(harness, base)
+        signed, theme = quote(init_data(DANA)), quote(json.dumps(DARK))
+        fragment = f"tgWebAppData={signed}&tgWebAppThemeParams={theme}&tgWebAppVersion=8.0"
+        await asyncio.to_thread(browser.get, f"{base}/app/upload#{fragment}")
+        await wait_for(lambda: browser.find_elements(By.ID, "drop"), "the upload page")
+        assert style("body", "backgroundColor") == colour(DARK["secondary_bg_color"])
+        assert style("body", "color") == colour(DARK["text_color"])
+        assert style("#drop", "backgroundColor") == colour(DARK["bg_color"])
+        assert style(".button", "color") == colour(DARK["link_color"])
+        assert browser.execute_script("return document.documentElement.style.colorScheme") == (
+            "dark"
+        )
+        # The user switches Telegram to its day theme: the page follows at once.
+        light = {"bg_color": "#ffffff", "secondary_bg_color": "#efeff4", "text_color": "#000000"}
+        await asyncio.to_thread(
+            browser.execute_script,
+            "window.Telegram.WebView.receiveEvent('theme_changed', {theme_params: arguments[0]})",
+            light,
+        )
+        assert style("body", "backgroundColor") == colour(light["secondary_bg_color"])
+        # A colour that is not one is not taken (nothing but colours reaches the style).
+        await asyncio.to_thread(
+            browser.execute_script,
+            "window.Telegram.WebView.receiveEvent('theme_changed', {theme_params: arguments[0]})",
+            {"bg_color": "red;background:url(//evil)", "text_color": "#111111"},
+        )
+        assert style("body", "color") == colour("#111111")
+        assert style("#drop", "backgroundColor") == colour(light["bg_color"])
+        await asyncio.to_thread(  # night again, for the screenshot
+            browser.execute_script,
+            "window.Telegram.WebView.receiveEvent('theme_changed', {theme_params: arguments[0]})",
+            DARK,
+        )
+
+        files = [
+            ["dropped.jpg", "image/jpeg", base64.b64encode(images.jpeg(label="dropped")).decode()],
+            ["broken.pdf", "application/pdf", base64.b64encode(b"no pdf at all").decode()],
+        ]
+        dropped = await asyncio.to_thread(browser.execute_async_script, DROP, files)
+        assert dropped == {"accepted": True, "highlighted": True, "after": False}
+        await wait_for(
+            lambda: len(browser.find_elements(By.CSS_SELECTOR, "li.result")) == 2,
+            "both dropped files' results",
+        )
+        results = {
+            row.find_element(By.CSS_SELECTOR, ".name").text: row.find_element(
+                By.CSS_SELECTOR, "li.result"
+            ).get_attribute("data-outcome")
+            for row in browser.find_elements(By.CSS_SELECTOR, "#results > li")
+        }
+        assert results == {"dropped.jpg": "stored", "broken.pdf": "refused"}
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(
+            browser.save_screenshot, str(SCREENSHOTS / "web-upload-telegram-night-he.png")
+        )
+    states = list((await documents(harness)).values())
+    assert states == [DocumentState.RECEIVED]

@@ -114,6 +114,27 @@ async def test_next_document_is_oldest_first_and_skip_moves_on(
             await review.next_document(uow, w.eve, w.org)
 
 
+async def test_the_queue_lists_in_the_order_next_document_walks(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    w = await world(uow_factory)
+    await document(uow_factory, w, w.org, DocumentState.TO_FILE, 1)
+    await document(uow_factory, w, w.org, DocumentState.NEEDS_MANUAL, 3)
+    await document(uow_factory, w, w.org, DocumentState.FILED, 4)  # done: not listed
+    await document(uow_factory, w, w.org, DocumentState.TO_FILE, 2)
+    await document(uow_factory, w, w.other_org, DocumentState.TO_FILE, 5)  # another org
+    async with uow_factory() as uow:
+        walked, after = [], None
+        while (found := await review.next_document(uow, w.alice, w.org, after)) is not None:
+            walked.append(found.id)
+            after = found.id
+        assert len(walked) == 3
+        assert [d.id for d in await review.queue(uow, w.alice, w.org, 10)] == walked
+        assert [d.id for d in await review.queue(uow, w.alice, w.org, 2)] == walked[:2]
+        with pytest.raises(NotAllowed):
+            await review.queue(uow, w.eve, w.org, 10)
+
+
 async def test_approve_files_and_audits(uow_factory: SqlUnitOfWorkFactory) -> None:
     w = await world(uow_factory)
     doc_id = await document(uow_factory, w, w.org, DocumentState.TO_FILE, 1)

@@ -4,7 +4,11 @@ another office's documents never reach it."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
+
+import pytest
 
 from core import review, suggestions
 from core.domain import Document, DocumentKind, DocumentState
@@ -110,3 +114,45 @@ async def test_the_office_model_suggests_with_a_reason_and_never_mixes_offices(
         theirs = await uow.documents.add(paper(w, other_office[0].id or 0, 1, PAZ, "תחנה"))
         await uow.commit()
         assert await suggestions.suggest(uow, theirs) is None
+
+
+async def test_no_transaction_is_held_while_the_office_model_trains(
+    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training takes a while (seconds for a big office); meanwhile uploads and other
+    reviews must be able to write. With SQLite the card's transaction would hold the one
+    write lock (and the one connection) for all that time."""
+    suggestions.MODELS.forget()
+    w = await world(uow_factory)
+    await history(uow_factory, w)
+    training = threading.Event()
+    go_on = threading.Event()
+    train = suggestions.CategoryModel.train
+
+    def slow_train(examples: list[suggestions.Example]) -> suggestions.CategoryModel | None:
+        training.set()
+        go_on.wait(10)  # bounded: the test fails below long before
+        return train(examples)
+
+    monkeypatch.setattr(suggestions.CategoryModel, "train", slow_train)
+    async with uow_factory() as uow:
+        card = await uow.documents.add(paper(w, w.org, 95, PAZ, PAZ[2]))
+        await uow.commit()
+        suggesting = asyncio.create_task(suggestions.suggest(uow, card))
+        try:
+            for _ in range(500):
+                if training.is_set():
+                    break
+                await asyncio.sleep(0.01)
+            assert training.is_set(), "the model never started training"
+
+            async def another_write() -> None:
+                async with uow_factory() as other:
+                    await other.documents.add(paper(w, w.org, 96, RENT, RENT[2]))
+                    await other.commit()
+
+            await asyncio.wait_for(another_write(), 5)
+        finally:
+            go_on.set()
+        found = await asyncio.wait_for(suggesting, 30)
+    assert found is not None and found.category == "fuel"

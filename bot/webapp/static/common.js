@@ -76,14 +76,64 @@ const Tayuk = (() => {
     return node;
   }
 
-  // Inside Telegram: the page is drawn, hide the loader (Telegram's own script is not
-  // loaded: no script from outside this server).
-  try {
-    if (window.TelegramWebviewProxy) window.TelegramWebviewProxy.postEvent("web_app_ready", "");
-    else if (initData && window.parent !== window) {
-      window.parent.postMessage(JSON.stringify({ eventType: "web_app_ready", eventData: "" }), "https://web.telegram.org");
-    }
-  } catch (error) { /* not inside Telegram */ }
+  // Telegram's own script is not loaded (no script from outside this server): the few
+  // calls the pages need are made here, as that script makes them.
+  function postEvent(eventType, eventData) {
+    try {
+      if (window.TelegramWebviewProxy) {
+        window.TelegramWebviewProxy.postEvent(eventType, eventData === undefined ? "" : JSON.stringify(eventData));
+      }
+      else if (initData && window.parent !== window) {
+        window.parent.postMessage(JSON.stringify({ eventType, eventData: eventData === undefined ? "" : eventData }), TELEGRAM_WEB);
+      }
+    } catch (error) { /* not inside Telegram */ }
+  }
 
-  return { t, api, headers, notice, start, el };
+  // Telegram's colours (its theme, night mode included) as the --tg-theme-* CSS variables
+  // that app.css draws with, as Telegram's script sets them: from the address when the
+  // Mini App opens, then from each "theme_changed" event. Only colours are taken.
+  const TELEGRAM_WEB = "https://web.telegram.org";
+  const COLOUR = /^#[0-9a-f]{3,8}$/i;
+  function applyTheme(params) {
+    if (!params || typeof params !== "object") return;
+    const root = document.documentElement;
+    for (const [key, value] of Object.entries(params)) {
+      if (!/^[a-z_]+$/.test(key) || typeof value !== "string" || !COLOUR.test(value)) continue;
+      root.style.setProperty("--tg-theme-" + key.replace(/_/g, "-"), value);
+    }
+    const background = params.bg_color;
+    if (typeof background === "string" && /^#[0-9a-f]{6}$/i.test(background)) {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(background.slice(i, i + 2), 16));
+      const dark = 0.299 * r + 0.587 * g + 0.114 * b < 128;
+      root.style.setProperty("--tg-color-scheme", dark ? "dark" : "light");
+      root.style.colorScheme = dark ? "dark" : "light";
+    }
+    root.classList.add("telegram-theme");
+  }
+  function telegramEvent(eventType, eventData) {
+    if (eventType === "theme_changed" && eventData) applyTheme(eventData.theme_params);
+  }
+  if (initData) {
+    try { applyTheme(JSON.parse(hash.get("tgWebAppThemeParams") || "null")); } catch (error) { /* none */ }
+    // Telegram's apps call window.Telegram.WebView.receiveEvent; Telegram Web posts a message.
+    window.Telegram = window.Telegram || {};
+    const view = window.Telegram.WebView = window.Telegram.WebView || {};
+    const earlier = view.receiveEvent;
+    view.receiveEvent = (eventType, eventData) => {
+      telegramEvent(eventType, eventData);
+      if (typeof earlier === "function") earlier(eventType, eventData);
+    };
+    window.addEventListener("message", (event) => {
+      if (event.source !== window.parent || event.origin !== TELEGRAM_WEB) return;
+      try {
+        const message = JSON.parse(event.data);
+        telegramEvent(message.eventType, message.eventData);
+      } catch (error) { /* not Telegram's */ }
+    });
+    // The page is drawn: Telegram hides its loader, and says the theme now in use.
+    postEvent("web_app_ready");
+    postEvent("web_app_request_theme");
+  }
+
+  return { t, api, headers, notice, start, el, applyTheme };
 })();
