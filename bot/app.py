@@ -99,7 +99,8 @@ class App:
         await self.files.close()
         if self.redis is not None:
             await self.redis.aclose()
-        suggestions.MODELS.close()  # the category models' training process, if running
+        # The category models' background retrainings and training process, if running.
+        await suggestions.MODELS.close()
 
 
 def database_url(settings: Settings) -> str:

@@ -277,7 +277,10 @@ class TrainApart:
     scikit-learn's import (seconds on a loaded machine) each time, and a quiet bot keeps
     no such process. `spawn`: nothing of the bot (event loop, sockets) is copied into it."""
 
-    def __init__(self, idle_seconds: float = 600.0) -> None:
+    # 30 minutes: an accountant's break (lunch, a meeting) should not cost the next card a
+    # process start and scikit-learn's import (3-8 s); the idle process is ~150 MB outside
+    # the bot, which the machine can spare for that long.
+    def __init__(self, idle_seconds: float = 1800.0) -> None:
         self.idle_seconds = idle_seconds
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0
@@ -328,9 +331,10 @@ class _Entry:
 
 class Models:
     """Each office's model, rebuilt when its decisions changed (a document filed, a category
-    chosen and filed), at most every `retrain_seconds`: the next suggestion after that
-    trains in a thread while the bot keeps answering. An office that files nothing costs
-    one small count per suggestion."""
+    chosen and filed), at most every `retrain_seconds`. Only an office's first model is
+    waited for; after that a card gets the model the office has (even a stale one) at once,
+    and the retraining runs in the background (one per office), its model replacing the old
+    one when done. An office that files nothing costs one small count per suggestion."""
 
     def __init__(
         self, retrain_seconds: float = RETRAIN_SECONDS, trainer: Trainer | None = None
@@ -339,8 +343,13 @@ class Models:
         self.trainer: Trainer = trainer or TrainApart()
         self._entries: dict[int, _Entry] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        # The background retrainings, by office: at most one each, and referenced here so
+        # the event loop does not drop them half way.
+        self._retraining: dict[int, asyncio.Task[None]] = {}
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Cancels the background retrainings and stops the training process."""
+        await self._cancel(list(self._retraining.values()))
         close = getattr(self.trainer, "close", None)
         if close is not None:
             close()
@@ -348,8 +357,21 @@ class Models:
     def forget(self, office_id: int | None = None) -> None:
         if office_id is None:
             self._entries.clear()
+            tasks = list(self._retraining.values())
         else:
             self._entries.pop(office_id, None)
+            tasks = [t for t in [self._retraining.get(office_id)] if t is not None]
+        for task in tasks:
+            if not task.get_loop().is_closed():
+                task.cancel()  # its model would be of the history forgotten
+
+    async def _cancel(self, tasks: list[asyncio.Task[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        ours = [t for t in tasks if t.get_loop() is loop]
+        for task in tasks:
+            if not task.get_loop().is_closed():
+                task.cancel()
+        await asyncio.gather(*ours, return_exceptions=True)
 
     def _current(self, entry: _Entry | None, decisions: tuple[int, datetime | None]) -> bool:
         if entry is None:
@@ -361,10 +383,35 @@ class Models:
         young = time.monotonic() - entry.built < self.retrain_seconds
         return young and entry.model is not None
 
+    async def _history(self, uow: UnitOfWork, office_id: int) -> list[Example]:
+        """The office's decisions to learn from; then the caller's transaction is released:
+        training never holds one (with SQLite, the one write lock every upload needs)."""
+        documents = await uow.filing.filed_for_office(office_id, HISTORY_LIMIT)
+        history = [example_of(d) for d in documents if chosen(d) is not None]
+        await uow.release_if_clean()
+        return history
+
     async def for_office(self, uow: UnitOfWork, office_id: int) -> CategoryModel | None:
         decisions = await uow.filing.decisions(office_id)
-        if self._current(self._entries.get(office_id), decisions):
-            return self._entries[office_id].model
+        entry = self._entries.get(office_id)
+        if self._current(entry, decisions):
+            assert entry is not None
+            return entry.model
+        if (
+            entry is not None
+            and entry.model is not None
+            and decisions[0] >= max(MIN_HISTORY, entry.decisions[0])
+        ):
+            # Stale, but this office's: the card shows it now, the new one follows. (With
+            # fewer decisions than learned from, e.g. an organization no longer served, the
+            # old model is not this history: that waits below.)
+            if office_id not in self._retraining:
+                history = await self._history(uow, office_id)
+                if office_id not in self._retraining and self._entries.get(office_id) is entry:
+                    task = asyncio.create_task(self._retrain(office_id, entry, history, decisions))
+                    self._retraining[office_id] = task
+                    task.add_done_callback(lambda t: self._forget_task(office_id, t))
+            return entry.model
         lock = self._locks.setdefault(office_id, asyncio.Lock())
         if decisions[0] >= MIN_HISTORY:
             # Neither waiting for another request's training nor training holds a
@@ -375,14 +422,40 @@ class Models:
                 return self._entries[office_id].model
             model = None
             if decisions[0] >= MIN_HISTORY:
-                documents = await uow.filing.filed_for_office(office_id, HISTORY_LIMIT)
-                history = [example_of(d) for d in documents if chosen(d) is not None]
-                await uow.release_if_clean()
+                history = await self._history(uow, office_id)
                 # Training is CPU work and needs scikit-learn: in a process of its own,
                 # so the bot keeps answering and stays small.
                 model = await self.trainer(history)
             self._entries[office_id] = _Entry(model, time.monotonic(), decisions)
             return model
+
+    async def _retrain(
+        self,
+        office_id: int,
+        old: _Entry,
+        history: list[Example],
+        decisions: tuple[int, datetime | None],
+    ) -> None:
+        """The office's model, retrained in the background; holds no unit of work."""
+        try:
+            model = await self.trainer(history)
+        except Exception:
+            log.exception(
+                "retraining office %s's category model failed; the old one stays", office_id
+            )
+            model = None
+        if self._entries.get(office_id) is not old:
+            return  # forgotten or replaced meanwhile: this model is of another moment
+        if model is None:
+            # Failed (or nothing to learn): the old model stays, tried again after
+            # `retrain_seconds` rather than on every card.
+            self._entries[office_id] = _Entry(old.model, time.monotonic(), old.decisions)
+        else:
+            self._entries[office_id] = _Entry(model, time.monotonic(), decisions)
+
+    def _forget_task(self, office_id: int, task: asyncio.Task[None]) -> None:
+        if self._retraining.get(office_id) is task:
+            del self._retraining[office_id]
 
 
 MODELS = Models()

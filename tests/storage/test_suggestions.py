@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
 from core import review, suggestions
 from core.domain import Document, DocumentKind, DocumentState
+from core.ports import UnitOfWork
 from storage.uow import SqlUnitOfWorkFactory
 from tests.scenario import NOW
 from tests.storage.test_review import World, world
@@ -117,12 +119,11 @@ async def test_the_office_model_suggests_with_a_reason_and_never_mixes_offices(
 
 
 async def test_no_transaction_is_held_while_the_office_model_trains(
-    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     """Training takes a while (seconds for a big office); meanwhile uploads and other
     reviews must be able to write. With SQLite the card's transaction would hold the one
     write lock (and the one connection) for all that time."""
-    suggestions.MODELS.forget()
     w = await world(uow_factory)
     await history(uow_factory, w)
     training = threading.Event()
@@ -134,11 +135,17 @@ async def test_no_transaction_is_held_while_the_office_model_trains(
         go_on.wait(10)  # bounded: the test fails below long before
         return train(examples)
 
-    monkeypatch.setattr(suggestions.CategoryModel, "train", slow_train)
+    async def trainer(
+        examples: Sequence[suggestions.Example],
+    ) -> suggestions.CategoryModel | None:
+        # In a thread: a function of the test does not travel to the training process.
+        return await asyncio.to_thread(slow_train, list(examples))
+
+    models = suggestions.Models(trainer=trainer)
     async with uow_factory() as uow:
         card = await uow.documents.add(paper(w, w.org, 95, PAZ, PAZ[2]))
         await uow.commit()
-        suggesting = asyncio.create_task(suggestions.suggest(uow, card))
+        suggesting = asyncio.create_task(suggestions.suggest(uow, card, models))
         try:
             for _ in range(500):
                 if training.is_set():
@@ -156,3 +163,91 @@ async def test_no_transaction_is_held_while_the_office_model_trains(
             go_on.set()
         found = await asyncio.wait_for(suggesting, 30)
     assert found is not None and found.category == "fuel"
+
+
+async def test_a_stale_model_answers_at_once_while_the_office_model_retrains(
+    uow_factory: SqlUnitOfWorkFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the office's first model, a card never waits for training: the old model
+    answers while the new one trains in the background, and replaces it when done; a
+    training that fails leaves the old model in place."""
+    w = await world(uow_factory)
+    await history(uow_factory, w)
+    calls: list[int] = []
+    started = asyncio.Event()
+    release = asyncio.Event()
+    fail = False
+
+    async def trainer(
+        examples: Sequence[suggestions.Example],
+    ) -> suggestions.CategoryModel | None:
+        calls.append(len(examples))
+        if len(calls) > 1:  # the first model is waited for; retrainings block until released
+            started.set()
+            await asyncio.wait_for(release.wait(), 10)
+            if fail:
+                raise RuntimeError("the trainer broke")
+        return suggestions.CategoryModel.train(examples)
+
+    models = suggestions.Models(retrain_seconds=0, trainer=trainer)
+
+    async def file_paz(uow: UnitOfWork, n: int) -> None:
+        for i in range(n):
+            await uow.documents.add(
+                paper(w, w.org, 200 + len(calls) * 10 + i, PAZ, PAZ[2], category="fuel")
+            )
+        await uow.commit()
+
+    async def settled() -> None:
+        """Until the background retraining is over (bounded)."""
+        for _ in range(500):
+            if not models._retraining:
+                break
+            await asyncio.sleep(0.01)
+        assert not models._retraining, "the retraining never finished"
+
+    try:
+        async with uow_factory() as uow:
+            grants = await uow.organizations.offices_with_access(w.org)
+            office = grants[0].office_id
+            card = await uow.documents.add(paper(w, w.other_org, 1, PAZ, "תחנה ליטר"))
+            await uow.commit()
+            first = await suggestions.suggest(uow, card, models)
+            assert first is not None and first.reason is suggestions.Reason.VENDOR
+            assert first.count == 12 and calls == [30]
+            old = await models.for_office(uow, office)
+            assert old is not None
+
+            # Three more Paz invoices filed: the next card gets the old model at once.
+            await file_paz(uow, 3)
+            assert await asyncio.wait_for(models.for_office(uow, office), 5) is old
+            await asyncio.wait_for(started.wait(), 10)
+            found = await asyncio.wait_for(suggestions.suggest(uow, card, models), 5)
+            assert found is not None and found.count == 12  # still the old model's
+            assert calls == [30, 33], "one retraining per office at a time"
+            assert not release.is_set()
+            release.set()
+            await settled()
+            new = await models.for_office(uow, office)
+            assert new is not None and new is not old and new.examples == 33
+            found = await suggestions.suggest(uow, card, models)
+            assert found is not None and found.count == 15  # the new model's
+
+            # A retraining that fails: logged, and the model stays.
+            fail = True
+            await file_paz(uow, 2)
+            with caplog.at_level("ERROR", logger="core.suggestions"):
+                assert await models.for_office(uow, office) is new
+                await settled()
+            assert "the old one stays" in caplog.text and "the trainer broke" in caplog.text
+            assert models._entries[office].model is new
+
+            # Closing cancels a retraining still running.
+            release.clear()
+            assert await models.for_office(uow, office) is new  # retrains again
+            task = models._retraining[office]
+            await asyncio.wait_for(models.close(), 5)
+            assert task.cancelled() and not models._retraining
+    finally:
+        release.set()
+        await models.close()
