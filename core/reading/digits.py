@@ -1,0 +1,119 @@
+"""Numbers of a Hebrew photo re-read by the model that reads digits, labels kept as read.
+
+A photo judged Hebrew is read with Tesseract's Hebrew script model alone: with `eng` beside
+it, Hebrew words of photos went to the Latin model and the labels were lost. But that model
+reads 6 as 8 and 0 as 9 more often and drops a date's slashes ("06/02/2026" as "0602/2026"),
+which cost dates, customer numbers and allocation numbers (no check digit to catch them).
+So the lines that hold digits are cut out, stacked and read once more with `Hebrew+eng`
+(one run, `core.reading.crops`), and only the number words of that read replace the number
+words they cover: the labels stay the Hebrew model's, the digits come from both models.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from PIL import Image
+
+from core.reading.crops import read_crops_words
+from core.reading.ports import OcrEngine, OcrText, OcrWord
+
+_DIGIT = re.compile(r"\d")
+_HEBREW = re.compile(r"[\u0590-\u05FF]")
+# A number as printed on an invoice: digits with separators, a currency sign or a percent.
+_NUMBER_WORD = re.compile(r"^[\d.,/:\-₪$€%()#*]+$")
+
+MAX_LINES = 40  # an A4 invoice has 10-30 lines with digits; a statement is not worth it
+
+
+def is_number_word(text: str) -> bool:
+    """Two digits or more and no letters: an amount, a date, an id, a document number."""
+    return len(_DIGIT.findall(text)) >= 2 and bool(_NUMBER_WORD.match(text))
+
+
+def number_lines(ocr: OcrText, limit: int = MAX_LINES) -> list[tuple[tuple[int, ...], int, int]]:
+    """(line key, top, bottom) of the lines with a digit in them, top first."""
+    bands: dict[tuple[int, ...], list[int]] = {}
+    for word in ocr.words:
+        band = bands.get(word.line_key)
+        if band is None:
+            bands[word.line_key] = [word.top, word.bottom, bool(_DIGIT.search(word.text))]
+            continue
+        band[0], band[1] = min(band[0], word.top), max(band[1], word.bottom)
+        band[2] = band[2] or bool(_DIGIT.search(word.text))
+    lines = [(key, top, bottom) for key, (top, bottom, digit) in bands.items() if digit]
+    return sorted(lines, key=lambda line: line[1])[:limit]
+
+
+def _overlap(a: OcrWord, b: OcrWord) -> float:
+    """Horizontal overlap as a share of the narrower word."""
+    inside = min(a.right, b.right) - max(a.left, b.left)
+    return max(0, inside) / max(1, min(a.width, b.width))
+
+
+def merge_numbers(words: list[OcrWord], again: list[OcrWord]) -> list[OcrWord]:
+    """One line's words with the number words of a second read put in: a second-read number
+    replaces the words of the first read it covers when none of them is Hebrew (a label),
+    and fills a gap the first read left. Words keep the line's reading order."""
+    if not words:
+        return words
+    line_key = words[0].line_key
+    out = list(words)
+    for number in again:
+        if not is_number_word(number.text):
+            continue
+        covered = [w for w in out if _overlap(w, number) > 0.3]
+        if any(_HEBREW.search(w.text) for w in covered):
+            continue  # a label glued to its number: keep what the Hebrew model read
+        if len(covered) == 1 and covered[0].text == number.text:
+            continue
+        put = replace(number, line_key=line_key)
+        if covered:
+            at = out.index(covered[0])
+            out = [w for w in out if w not in covered]
+            out.insert(at, put)
+            continue
+        out.insert(_place(out, put), put)
+    return out
+
+
+def _place(words: list[OcrWord], word: OcrWord) -> int:
+    """Where a word goes in a line by its position: right to left when the line reads so."""
+    rtl = len(words) > 1 and words[0].left > words[-1].left
+    if not rtl and len(words) == 1:
+        rtl = bool(_HEBREW.search(words[0].text))
+    for index, other in enumerate(words):
+        if (word.left > other.left) if rtl else (word.left < other.left):
+            return index
+    return len(words)
+
+
+def reread_numbers(
+    engine: OcrEngine, image: Image.Image, ocr: OcrText, *, lang: str
+) -> tuple[OcrText, int]:
+    """`ocr` with the number words of its digit lines re-read from `image` with `lang` in
+    one run, and how many words changed."""
+    lines = number_lines(ocr)
+    if not lines:
+        return ocr, 0
+    height = sorted(w.height for w in ocr.words)[len(ocr.words) // 2]
+    pad = max(3, height // 2)
+    crops, boxes = [], []
+    for _, top, bottom in lines:
+        box = (0, max(0, top - pad), image.width, min(image.height, bottom + pad))
+        boxes.append(box)
+        crops.append(image.crop(box))
+    found = read_crops_words(engine, crops, lang=lang, psm=6)
+    by_line: dict[tuple[int, ...], list[OcrWord]] = {}
+    for word in ocr.words:
+        by_line.setdefault(word.line_key, []).append(word)
+    changed = 0
+    for (key, _, _), box, again in zip(lines, boxes, found, strict=True):
+        moved = [replace(w, left=w.left + box[0], top=w.top + box[1]) for w in again]
+        merged = merge_numbers(by_line[key], moved)
+        changed += len({w.text for w in merged} ^ {w.text for w in by_line[key]})
+        by_line[key] = merged
+    # Lines keep their order in the first read.
+    words = [w for key in dict.fromkeys(w.line_key for w in ocr.words) for w in by_line[key]]
+    return OcrText(words), changed
