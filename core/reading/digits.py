@@ -17,11 +17,13 @@ from dataclasses import replace
 from PIL import Image
 
 from core.reading.crops import read_crops_words
+from core.reading.ids import is_valid_business_number
 from core.reading.ports import OcrEngine, OcrText, OcrWord
 
 _DIGIT = re.compile(r"\d")
 _HEBREW = re.compile(r"[\u0590-\u05FF]")
 # A number as printed on an invoice: digits with separators, a currency sign or a percent.
+_SEPARATOR = re.compile(r"[./:\-]")
 _NUMBER_WORD = re.compile(r"^[\d.,/:\-₪$€%()#*]+$")
 
 MAX_LINES = 40  # an A4 invoice has 10-30 lines with digits; a statement is not worth it
@@ -35,7 +37,12 @@ def is_number_word(text: str) -> bool:
 def number_lines(ocr: OcrText, limit: int = MAX_LINES) -> list[tuple[tuple[int, ...], int, int]]:
     """(line key, top, bottom) of the lines with a digit in them, top first."""
     bands: dict[tuple[int, ...], list[int]] = {}
+    if not ocr.words:
+        return []
+    usual = sorted(w.height for w in ocr.words)[len(ocr.words) // 2]
     for word in ocr.words:
+        if word.height > 2 * usual:
+            continue  # a rule or a frame read as a character would make the band the page
         band = bands.get(word.line_key)
         if band is None:
             bands[word.line_key] = [word.top, word.bottom, bool(_DIGIT.search(word.text))]
@@ -52,10 +59,14 @@ def _overlap(a: OcrWord, b: OcrWord) -> float:
     return max(0, inside) / max(1, min(a.width, b.width))
 
 
-def merge_numbers(words: list[OcrWord], again: list[OcrWord]) -> list[OcrWord]:
+def merge_numbers(
+    words: list[OcrWord], again: list[OcrWord], others: list[OcrWord] | None = None
+) -> list[OcrWord]:
     """One line's words with the number words of a second read put in: a second-read number
     replaces the words of the first read it covers when none of them is Hebrew (a label),
-    and fills a gap the first read left. Words keep the line's reading order."""
+    and fills a gap the first read left where no word of `others` (the first read's other
+    lines at that height) is. Words keep the line's reading order."""
+    others = others or []
     if not words:
         return words
     line_key = words[0].line_key
@@ -68,6 +79,10 @@ def merge_numbers(words: list[OcrWord], again: list[OcrWord]) -> list[OcrWord]:
             continue  # a label glued to its number: keep what the Hebrew model read
         if len(covered) == 1 and covered[0].text == number.text:
             continue
+        if covered and not _better("".join(w.text for w in covered), number.text):
+            continue
+        if not covered and any(_overlap(w, number) > 0.3 for w in others):
+            continue  # another column's number, read apart by the first read
         put = replace(number, line_key=line_key)
         if covered:
             at = out.index(covered[0])
@@ -76,6 +91,23 @@ def merge_numbers(words: list[OcrWord], again: list[OcrWord]) -> list[OcrWord]:
             continue
         out.insert(_place(out, put), put)
     return out
+
+
+def _better(first: str, second: str) -> bool:
+    """Whether the second read's number may replace the first read's words. The two models
+    differ in single digits (6 and 8, 0 and 9) and separators, not in how many digits are
+    printed; a business number whose check digit holds is not replaced by one that fails."""
+    digits = "".join(_DIGIT.findall(second))
+    first_digits = "".join(_DIGIT.findall(first))
+    if first_digits and len(digits) != len(first_digits):
+        return False
+    # Either model drops a date's slashes ("25/09/2025" read as "25092025"): keep the read
+    # that has more of them.
+    if len(_SEPARATOR.findall(second)) < len(_SEPARATOR.findall(first)):
+        return False
+    if len(digits) == 9 and is_valid_business_number(first_digits):
+        return is_valid_business_number(digits)
+    return True
 
 
 def _place(words: list[OcrWord], word: OcrWord) -> int:
@@ -110,8 +142,19 @@ def reread_numbers(
         by_line.setdefault(word.line_key, []).append(word)
     changed = 0
     for (key, _, _), box, again in zip(lines, boxes, found, strict=True):
-        moved = [replace(w, left=w.left + box[0], top=w.top + box[1]) for w in again]
-        merged = merge_numbers(by_line[key], moved)
+        # A box taller than its crop is a rule or a frame read as a character, not a number.
+        band = box[3] - box[1]
+        moved = [
+            replace(w, left=w.left + box[0], top=w.top + box[1])
+            for w in again
+            if w.top >= -2 and w.bottom <= band + 2
+        ]
+        others = [
+            w
+            for w in ocr.words
+            if w.line_key != key and box[1] <= (w.top + w.bottom) / 2 <= box[3]
+        ]
+        merged = merge_numbers(by_line[key], moved, others)
         changed += len({w.text for w in merged} ^ {w.text for w in by_line[key]})
         by_line[key] = merged
     # Lines keep their order in the first read.
