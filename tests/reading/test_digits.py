@@ -94,3 +94,32 @@ def test_digit_lines_are_re_read_in_one_run_at_their_place(engine) -> None:  # t
         OcrText([first.words[0]]),
         0,
     )
+
+
+def test_a_second_read_with_other_digits_or_fewer_slashes_is_not_taken() -> None:
+    # Both models drop slashes sometimes: the read with more of them stays.
+    line = [_w("25/09/2025", 200, width=120)]
+    assert merge_numbers(line, [_w("25092025", 200, width=120)])[0].text == "25/09/2025"
+    # A digit more or less is not one model's 6-for-8: keep the first read.
+    assert merge_numbers([_w("4471", 200)], [_w("44717", 200)])[0].text == "4471"
+    # A business number whose check digit holds is not replaced by one that fails.
+    valid = "301102703"
+    merged = merge_numbers([_w(valid, 200, width=120)], [_w("301102708", 200, width=120)])
+    assert merged[0].text == valid
+    fixed = merge_numbers([_w("806263408", 200, width=120)], [_w("606263408", 200, width=120)])
+    assert fixed[0].text == "606263408"
+
+
+def test_a_number_of_another_column_is_not_put_into_a_line() -> None:
+    line = [_w("מפגש", 400)]
+    other_column = [_w("2,500.00", 100, width=80, key=7)]
+    again = [_w("2,500.00", 100, width=80)]
+    assert [w.text for w in merge_numbers(line, again, other_column)] == ["מפגש"]
+    assert [w.text for w in merge_numbers(line, again)] == ["מפגש", "2,500.00"]
+
+
+def test_a_rule_read_as_a_tall_character_does_not_widen_a_line_band() -> None:
+    words = [_w("12", 10, top=100, key=1), _w("34", 100, top=200, key=2)]
+    frame = OcrWord("|", 300, 100, 4, 900, 30.0, (1, 1, 1, 1))
+    lines = number_lines(OcrText([words[0], frame, words[1]]))
+    assert lines[0] == ((1, 1, 1, 1), 100, 120)
