@@ -36,21 +36,28 @@ def is_number_word(text: str) -> bool:
 
 def number_lines(ocr: OcrText, limit: int = MAX_LINES) -> list[tuple[tuple[int, ...], int, int]]:
     """(line key, top, bottom) of the lines with a digit in them, top first."""
-    bands: dict[tuple[int, ...], list[int]] = {}
+    return [(key, top, bottom) for key, top, bottom, _, _ in _number_bands(ocr, limit)]
+
+
+def _number_bands(
+    ocr: OcrText, limit: int = MAX_LINES
+) -> list[tuple[tuple[int, ...], int, int, int, int]]:
+    """(line key, top, bottom, left, right) of the lines with a digit in them, top first;
+    left and right span the line's words that hold digits."""
     if not ocr.words:
         return []
     usual = sorted(w.height for w in ocr.words)[len(ocr.words) // 2]
+    bands: dict[tuple[int, ...], list[int]] = {}
     for word in ocr.words:
         if word.height > 2 * usual:
             continue  # a rule or a frame read as a character would make the band the page
-        band = bands.get(word.line_key)
-        if band is None:
-            bands[word.line_key] = [word.top, word.bottom, bool(_DIGIT.search(word.text))]
-            continue
+        band = bands.setdefault(word.line_key, [word.top, word.bottom, 1 << 30, -1])
         band[0], band[1] = min(band[0], word.top), max(band[1], word.bottom)
-        band[2] = band[2] or bool(_DIGIT.search(word.text))
-    lines = [(key, top, bottom) for key, (top, bottom, digit) in bands.items() if digit]
-    return sorted(lines, key=lambda line: line[1])[:limit]
+        if _DIGIT.search(word.text):
+            band[2], band[3] = min(band[2], word.left), max(band[3], word.right)
+    lines = [(key, top, bottom, left, right) for key, (top, bottom, left, right) in bands.items()]
+    found = [line for line in lines if line[4] >= 0]
+    return sorted(found, key=lambda line: line[1])[:limit]
 
 
 def _overlap(a: OcrWord, b: OcrWord) -> float:
@@ -85,6 +92,16 @@ def merge_numbers(
             continue  # another column's number, read apart by the first read
         put = replace(number, line_key=line_key)
         if covered:
+            # The text changes, not the place: the first read's boxes decide how the line
+            # falls into segments and which label a number sits beside.
+            left, top = min(w.left for w in covered), min(w.top for w in covered)
+            put = replace(
+                put,
+                left=left,
+                top=top,
+                width=max(w.right for w in covered) - left,
+                height=max(w.bottom for w in covered) - top,
+            )
             at = out.index(covered[0])
             out = [w for w in out if w not in covered]
             out.insert(at, put)
@@ -126,14 +143,22 @@ def reread_numbers(
 ) -> tuple[OcrText, int]:
     """`ocr` with the number words of its digit lines re-read from `image` with `lang` in
     one run, and how many words changed."""
-    lines = number_lines(ocr)
+    lines = _number_bands(ocr)
     if not lines:
         return ocr, 0
     height = sorted(w.height for w in ocr.words)[len(ocr.words) // 2]
     pad = max(3, height // 2)
+    # Around the line's digits, wide enough for a number the first read cut short or split:
+    # reading whole lines with two models cost as much as the page's own read.
+    reach = 4 * height
     crops, boxes = [], []
-    for _, top, bottom in lines:
-        box = (0, max(0, top - pad), image.width, min(image.height, bottom + pad))
+    for _, top, bottom, left, right in lines:
+        box = (
+            max(0, left - reach),
+            max(0, top - pad),
+            min(image.width, right + reach),
+            min(image.height, bottom + pad),
+        )
         boxes.append(box)
         crops.append(image.crop(box))
     found = read_crops_words(engine, crops, lang=lang, psm=6)
@@ -141,7 +166,7 @@ def reread_numbers(
     for word in ocr.words:
         by_line.setdefault(word.line_key, []).append(word)
     changed = 0
-    for (key, _, _), box, again in zip(lines, boxes, found, strict=True):
+    for (key, *_), box, again in zip(lines, boxes, found, strict=True):
         # A box taller than its crop is a rule or a frame read as a character, not a number.
         band = box[3] - box[1]
         moved = [
