@@ -58,14 +58,28 @@ def in_process_available() -> bool:
     return wanted and tesserocr is not None and tessdata_dir() is not None
 
 
+# Whole pages (automatic layout analysis) stay with the command by default: the wheel's
+# libtesseract (5.5) lost the header row of a table ("מספר מסמך  תאריך  לכבוד") on clean
+# il-synthetic scans that the system's 5.3 reads (document number 1.00 -> 0.62), whatever
+# resolution it was given. Crops, strips and lines (psm 6 and 7) read the same in both.
+PAGE_PSM = 3
+
+
 class TesseractEngine:
-    """`in_process`: None picks the in-process API when it is available."""
+    """`in_process`: None picks the in-process API when it is available; `pages_in_process`
+    sends whole-page reads there too."""
 
     def __init__(
-        self, *, timeout: float = 60.0, extra_config: str = "", in_process: bool | None = None
+        self,
+        *,
+        timeout: float = 60.0,
+        extra_config: str = "",
+        in_process: bool | None = None,
+        pages_in_process: bool = False,
     ) -> None:
         self.timeout = timeout
         self.extra_config = extra_config
+        self.pages_in_process = pages_in_process
         if in_process is None:
             in_process = in_process_available() and not extra_config
         self.in_process = in_process
@@ -112,7 +126,7 @@ class TesseractEngine:
         self, image: Image.Image, *, lang: str = DEFAULT_LANG, psm: int = 3
     ) -> OcrText:
         os.environ["OMP_THREAD_LIMIT"] = "1"
-        if self.in_process:
+        if self.in_process and (psm != PAGE_PSM or self.pages_in_process):
             return parse_tsv(self._read_in_process(image, lang, psm))
         tsv = pytesseract.image_to_data(
             image,

@@ -29,7 +29,8 @@ def test_the_in_process_api_is_there_where_the_project_is_installed() -> None:
 
 
 def test_in_process_and_command_read_the_same_words_and_boxes() -> None:
-    api, command = TesseractEngine(in_process=True), TesseractEngine(in_process=False)
+    api = TesseractEngine(in_process=True, pages_in_process=True)
+    command = TesseractEngine(in_process=False)
     for psm in (3, 6):
         ours = api.image_to_text(_page(), lang="eng", psm=psm)
         theirs = command.image_to_text(_page(), lang="eng", psm=psm)
@@ -48,3 +49,13 @@ def test_the_switch_turns_the_in_process_api_off(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TAYUK_TESSERACT_IN_PROCESS", "0")
     assert not in_process_available()
     assert not TesseractEngine().in_process
+
+
+def test_whole_pages_go_to_the_command_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = TesseractEngine(in_process=True)
+    used: list[str] = []
+    monkeypatch.setattr(engine, "_read_in_process", lambda *a: used.append("api") or "")
+    engine.image_to_text(_page(), lang="eng", psm=3)
+    assert used == []
+    engine.image_to_text(_page(), lang="eng", psm=6)
+    assert used == ["api"]
