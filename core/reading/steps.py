@@ -313,7 +313,10 @@ class Ocr(BaseStep):
         # read (il-synthetic scans: date 1.00 -> 0.89, net 1.00 -> 0.87).
         hebrew_photo = self.last_script == "hebrew" and photo
         lang = self.latin_lang if latin else self.hebrew_lang if hebrew_photo else self.lang
-        return engine.image_to_text(prepared, lang=lang, psm=self.psm), prepared, lang, engine
+        reader = engine
+        if photo and engine is ctx.engine and ctx.photo_engine is not None:
+            reader = ctx.photo_engine
+        return reader.image_to_text(prepared, lang=lang, psm=self.psm), prepared, lang, engine
 
     def _binarised(
         self, ctx: Context, engine: OcrEngine, prepared: Image.Image, first: OcrText, lang: str

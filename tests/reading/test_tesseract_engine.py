@@ -59,3 +59,13 @@ def test_whole_pages_go_to_the_command_unless_asked(monkeypatch: pytest.MonkeyPa
     assert used == []
     engine.image_to_text(_page(), lang="eng", psm=6)
     assert used == ["api"]
+
+
+def test_the_photo_page_engine_shares_the_loaded_models() -> None:
+    engine = TesseractEngine(in_process=True)
+    assert "4471" in engine.image_to_text(_page(), lang="eng", psm=6).text
+    twin = engine.for_photo_pages()
+    assert twin is not None and twin.pages_in_process and twin._apis is engine._apis
+    assert "4471" in twin.image_to_text(_page(), lang="eng", psm=3).text
+    assert list(engine._apis) == ["eng"]  # no second load
+    assert TesseractEngine(in_process=False).for_photo_pages() is None
