@@ -126,7 +126,12 @@ def run_one(path: str, today_iso: str, bare: bool, latin: str | None = None) -> 
     mime = MIME[Path(path).suffix.lower()]
     started, cpu = time.perf_counter(), _cpu()
     reading = read_document(
-        data, mime, engine=engine, today=date.fromisoformat(today_iso), latin_engine=latin_engine
+        data,
+        mime,
+        engine=engine,
+        today=date.fromisoformat(today_iso),
+        latin_engine=latin_engine,
+        photo_engine=engine.for_photo_pages(),
     )
     seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
     bare_seconds = bare_cpu = None

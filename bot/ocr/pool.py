@@ -125,4 +125,5 @@ def read_in_worker(data: bytes, mime: str, today_iso: str) -> Reading:
         today=date.fromisoformat(today_iso),
         latin_engine=_latin[0],
         limits=_limits,
+        photo_engine=_engine.for_photo_pages(),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from core.reading.ports import OcrEngine
+from core.reading.ports import OcrEngine, OcrWord
 
 GAP = 24  # white pixels between crops: Tesseract keeps them apart as separate lines
 
@@ -28,16 +28,16 @@ def stack(crops: list[Image.Image], gap: int = GAP) -> tuple[Image.Image, list[t
     return sheet, spans
 
 
-def read_crops(
+def read_crops_words(
     engine: OcrEngine, crops: list[Image.Image], *, lang: str, psm: int = 6
-) -> list[str]:
-    """The text of each crop, from one OCR run over all of them stacked (lines in order)."""
+) -> list[list[OcrWord]]:
+    """The words of each crop, boxes in the crop's own pixels, from one OCR run over all of
+    them stacked; words in the engine's reading order."""
     if not crops:
         return []
     sheet, spans = stack(crops)
     ocr = engine.image_to_text(sheet, lang=lang, psm=psm)
-    # Words come in the engine's reading order (right to left in Hebrew lines): keep it.
-    lines: list[dict[tuple[int, ...], list[str]]] = [{} for _ in crops]
+    found: list[list[OcrWord]] = [[] for _ in crops]
     for word in ocr.words:
         middle = (word.top + word.bottom) / 2
         # The crop whose band holds the word's middle, else the nearest (a box overhanging
@@ -45,5 +45,29 @@ def read_crops(
         index = min(
             range(len(spans)), key=lambda i: max(spans[i][0] - middle, middle - spans[i][1], 0)
         )
-        lines[index].setdefault(word.line_key, []).append(word.text)
-    return ["\n".join(" ".join(words) for words in found.values()) for found in lines]
+        found[index].append(
+            OcrWord(
+                word.text,
+                word.left - GAP,
+                word.top - spans[index][0],
+                word.width,
+                word.height,
+                word.conf,
+                word.line_key,
+            )
+        )
+    return found
+
+
+def read_crops(
+    engine: OcrEngine, crops: list[Image.Image], *, lang: str, psm: int = 6
+) -> list[str]:
+    """The text of each crop, from one OCR run over all of them stacked (lines in order)."""
+    texts = []
+    for words in read_crops_words(engine, crops, lang=lang, psm=psm):
+        # Words come in the engine's reading order (right to left in Hebrew lines): keep it.
+        lines: dict[tuple[int, ...], list[str]] = {}
+        for word in words:
+            lines.setdefault(word.line_key, []).append(word.text)
+        texts.append("\n".join(" ".join(line) for line in lines.values()))
+    return texts

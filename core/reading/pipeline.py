@@ -66,6 +66,9 @@ class Context:
     today: date
     # Reads pages the script probe judged Latin instead of `engine` (RapidOCR); None: `engine`.
     latin_engine: OcrEngine | None = None
+    # Reads the whole page of a photo (a page found on a background) instead of `engine`;
+    # None: `engine`. Crops and re-reads stay with `engine`.
+    photo_engine: OcrEngine | None = None
     limits: ReadLimits = field(default_factory=ReadLimits)
     pages: list[Page] = field(default_factory=list)
     pages_skipped: int = 0  # pages of the file beyond `limits.max_pages`

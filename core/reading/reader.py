@@ -20,6 +20,7 @@ def read_document(
     today: date,
     latin_engine: OcrEngine | None = None,
     limits: ReadLimits | None = None,
+    photo_engine: OcrEngine | None = None,
 ) -> Reading:
     """`latin_engine`, when given, reads the pages that are not Hebrew print instead of
     `engine`, which still tells the script and reads Hebrew pages."""
@@ -32,6 +33,7 @@ def read_document(
             engine,
             today,
             latin_engine=latin_engine,
+            photo_engine=photo_engine,
             limits=limits or ReadLimits(),
         ),
     )

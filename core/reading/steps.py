@@ -10,6 +10,7 @@ from PIL import Image
 from core.domain import DocumentKind
 from core.reading import (
     crosscheck,
+    digits,
     fields,
     imaging,
     kinds,
@@ -250,8 +251,10 @@ class Ocr(BaseStep):
     # read failed (SROIE: purple print on grey paper on a dark table gave 2 words).
     few_words = 3
 
-    def __init__(self, lang: str = DEFAULT_LANG, psm: int = 3) -> None:
+    def __init__(self, lang: str = DEFAULT_LANG, psm: int = 3, reread_digits: bool = True) -> None:
         self.lang, self.psm = lang, psm
+        # Hebrew photos: lines with digits read again with `lang` (core.reading.digits).
+        self.reread_digits = reread_digits
         self.photo = False  # the page being read was cropped out of a photo
         self.last_height = 0.0  # letter height measured by the last `_read`
         self.last_script = ""  # the script probe's verdict in the last `_read`, "" when none
@@ -269,6 +272,10 @@ class Ocr(BaseStep):
                 ocr, prepared = self._binarised(ctx, engine, prepared, ocr, lang)
             if ocr.mean_conf < self.retry_below:
                 ocr, prepared, engine = self._turned(ctx, page.image, prepared, ocr, engine)
+            hebrew_photo = page.photo and self.last_script == "hebrew"
+            if self.reread_digits and hebrew_photo and engine is ctx.engine:
+                ocr, changed = digits.reread_numbers(ctx.engine, prepared, ocr, lang=self.lang)
+                ctx.steps.append(f"number lines re-read with {self.lang}: {changed} changed")
             page.latin_engine_read = ctx.latin_engine is not None and engine is ctx.latin_engine
             page.ocr_image = prepared
             page.ocr_scale = max(prepared.size) / max(page.image.size)
@@ -306,7 +313,10 @@ class Ocr(BaseStep):
         # read (il-synthetic scans: date 1.00 -> 0.89, net 1.00 -> 0.87).
         hebrew_photo = self.last_script == "hebrew" and photo
         lang = self.latin_lang if latin else self.hebrew_lang if hebrew_photo else self.lang
-        return engine.image_to_text(prepared, lang=lang, psm=self.psm), prepared, lang, engine
+        reader = engine
+        if photo and engine is ctx.engine and ctx.photo_engine is not None:
+            reader = ctx.photo_engine
+        return reader.image_to_text(prepared, lang=lang, psm=self.psm), prepared, lang, engine
 
     def _binarised(
         self, ctx: Context, engine: OcrEngine, prepared: Image.Image, first: OcrText, lang: str

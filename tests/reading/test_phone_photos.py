@@ -69,3 +69,30 @@ def test_the_request_for_the_file_says_how_in_both_languages() -> None:
     hebrew, english = catalog("he")["retake.send_as_file"], catalog("en")["retake.send_as_file"]
     assert "קובץ" in hebrew and "📎" in hebrew and "{id}" in hebrew
     assert "file" in english and "📎" in english and "{id}" in english
+
+
+def test_only_a_photographed_page_is_read_by_the_photo_engine(engine) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from core.reading import read_document
+
+    pages: list[int] = []
+
+    class Recording:
+        def image_to_text(self, image, **kwargs):  # type: ignore[no-untyped-def]
+            pages.append(kwargs["psm"])
+            return engine.image_to_text(image, **kwargs)
+
+    spec = factory.hebrew_invoice(seed=5)
+    photo, _ = factory.on_table(factory.render(spec), side=1800)
+    today = date(2026, 3, 20)
+    picture = factory.jpeg_bytes(photo)
+    reading = read_document(
+        picture, "image/jpeg", engine=engine, today=today, photo_engine=Recording()
+    )
+    assert pages == [3]  # the page's own read; the probe and re-reads stay with `engine`
+    assert reading.value("total") == spec.expected()["total"]
+    pages.clear()
+    scan = factory.png_bytes(factory.render(spec))
+    read_document(scan, "image/png", engine=engine, today=today, photo_engine=Recording())
+    assert pages == []
