@@ -105,6 +105,10 @@ class OcrSettings(BaseSettings):
     # Bounds on one reading process (issue 10: a 529-byte PDF took one to 2.1 GB). A normal
     # read peaks at about 840 MB of address space with RapidOCR loaded, 350 MB resident.
     memory_mb: int = 1536  # RLIMIT_AS of each reading process and its Tesseract; 0: none
+    # Reading processes (and their Tesseract) run this much nicer than the bot: on a shared
+    # machine the bot's answers come first and reading takes the CPU left (issue 16: with
+    # two readers at the bot's priority, 1,000 clients waited 29 s for an answer).
+    nice: int = Field(default=10, ge=0, le=19)
     job_seconds: int = 180  # a read still running after this is killed (keep under the lease)
     max_pages: int = 10  # pages read of one PDF or TIFF; the rest is reported as not read
     max_page_pixels: int = 12_000_000  # a PDF page is rendered at most this large

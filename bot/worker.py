@@ -231,7 +231,9 @@ def start_worker(app: Any) -> asyncio.Task[None]:
     limits = ocr.read_limits()
 
     def make_pool() -> Executor:
-        return build_pool(1, memory_bytes=ocr.memory_mb * 2**20 or None, limits=limits)
+        return build_pool(
+            1, memory_bytes=ocr.memory_mb * 2**20 or None, limits=limits, nice=ocr.nice
+        )
 
     health: ReadingHealth = app.reading_health
     lease = app.settings.worker.lease_seconds

@@ -47,11 +47,13 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)  # the parent died before the request was made
 
 
-def _init_worker(parent: int, memory_bytes: int | None, limits: ReadLimits) -> None:
+def _init_worker(parent: int, memory_bytes: int | None, limits: ReadLimits, nice: int) -> None:
     global _limits
     # Tesseract's OpenMP threads fight each other across processes: one thread each.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     die_with_parent(parent)
+    if nice:
+        os.nice(nice)  # inherited by the Tesseract it starts
     if memory_bytes:
         # Past this, allocation fails (MemoryError, the job fails) instead of the machine
         # swapping; Tesseract started from here inherits the same limit.
@@ -64,6 +66,7 @@ def build_pool(
     *,
     memory_bytes: int | None = None,
     limits: ReadLimits | None = None,
+    nice: int = 0,
 ) -> ProcessPoolExecutor:
     count = workers or os.cpu_count() or 1
     # "spawn" keeps the bot's event loop and sockets out of the children.
@@ -72,7 +75,7 @@ def build_pool(
         max_workers=count,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(os.getpid(), memory_bytes, limits or ReadLimits()),
+        initargs=(os.getpid(), memory_bytes, limits or ReadLimits(), nice),
     )
 
 

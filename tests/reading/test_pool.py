@@ -21,3 +21,22 @@ async def test_worker_reads_in_a_process_pool_without_blocking_the_loop() -> Non
     assert reading.kind == DocumentKind.INVOICE
     assert reading.value("total") == "12.00"
     assert pickle.loads(pickle.dumps(reading)).value("date") == "2026-03-05"
+
+
+def _niceness() -> int:
+    import os
+
+    return os.nice(0)
+
+
+async def test_reading_processes_run_nicer_than_the_bot() -> None:
+    """The bot's answers come first on a shared machine: readers take the CPU left."""
+    import os
+
+    pool = build_pool(1, nice=7)
+    try:
+        loop = asyncio.get_running_loop()
+        reader = await loop.run_in_executor(pool, _niceness)
+    finally:
+        pool.shutdown()
+    assert reader == os.nice(0) + 7
