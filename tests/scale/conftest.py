@@ -4,6 +4,7 @@ and a real S3 server over HTTP (moto's) for the file store."""
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
@@ -49,8 +50,13 @@ def s3_endpoint() -> Iterator[str]:
     except Exception as error:  # pragma: no cover - the package or its server is missing
         pytest.skip(f"moto's S3 server cannot start here: {error}")
     host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    # moto keeps its buckets in this process, not in the server: each test starts empty.
+    urllib.request.urlopen(
+        urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
+    ).close()
     try:
-        yield f"http://{host}:{port}"
+        yield endpoint
     finally:
         server.stop()
 
