@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -383,8 +384,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 *(uploader(base, master, pid, files[pid], upload_times) for pid in people)
             )
             upload_wall = time.perf_counter() - started
-            reviewer.stdin.write(b"stop\n")
-            await reviewer.stdin.drain()
+            # She may have filed her whole queue already and gone: then there is no one to stop.
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                reviewer.stdin.write(b"stop\n")
+                await reviewer.stdin.drain()
             reviewed_report = json.loads(await asyncio.wait_for(reviewer.stdout.readline(), 300))
             await reviewer.wait()
             review_times, reviewed = reviewed_report["times"], reviewed_report["done"]
