@@ -19,6 +19,7 @@ import asyncio
 import logging
 import math
 import multiprocessing
+import os
 import time
 from array import array
 from collections import Counter
@@ -32,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.categories import CATEGORIES, vendor_key
+from core.child_process import die_with_parent
 from core.domain import Document
 from core.ports import UnitOfWork
 
@@ -291,7 +293,12 @@ class TrainApart:
             self._stopping.cancel()
             self._stopping = None
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
         pool = self._pool
         self._busy += 1
         loop = asyncio.get_running_loop()

@@ -67,3 +67,60 @@ def test_starting_the_bot_imports_no_heavy_library(tmp_path: Path) -> None:
 
 def test_the_category_model_is_trained_outside_the_bots_process(tmp_path: Path) -> None:
     assert run(TRAIN, tmp_path) == ["fuel", "vendor", []]
+
+
+# A bot killed outright (SIGKILL; uvicorn re-raising SIGTERM before any cleanup) must not
+# leave its training process behind: it held the bot's pipes open, and a parent waiting for
+# them to close waited for ever (found by bench/web.py hanging at its end).
+ORPHAN = """
+import asyncio, multiprocessing, os, sys, time
+from core.suggestions import TrainApart
+
+def main():
+    trainer = TrainApart()
+    asyncio.run(trainer([]))  # starts the training process
+    children = multiprocessing.active_children()
+    print(" ".join(str(c.pid) for c in children), flush=True)
+    time.sleep(60)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_the_training_process_dies_with_the_bot(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN)
+    bot = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert bot.stdout is not None
+        children = [int(pid) for pid in bot.stdout.readline().split()]
+        assert children, "the training process did not start"
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(30)
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in children if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []

@@ -11,17 +11,15 @@ it starts), the pages and pixels it renders (`ReadLimits`), and it dies with its
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
 import resource
-import signal
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING
 
+from core.child_process import die_with_parent
 from core.reading.pipeline import ReadLimits
 from core.reading.result import Reading
 
@@ -33,18 +31,6 @@ log = logging.getLogger(__name__)
 _engine = None
 _latin: tuple[OcrEngine | None] | None = None
 _limits = ReadLimits()
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-def die_with_parent(parent: int) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
-    if os.getppid() != parent:
-        os._exit(1)  # the parent died before the request was made
 
 
 def _init_worker(parent: int, memory_bytes: int | None, limits: ReadLimits, nice: int) -> None:
