@@ -68,6 +68,19 @@ def deliver(port: int, raw: bytes) -> None:
         box.client.append("INBOX", None, None, raw)
 
 
+def mailbox_settings(port: int) -> MailSettings:
+    """Tayuk's settings for the test server's mailbox."""
+    return MailSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        domain=DOMAIN,
+        imap_host="127.0.0.1",
+        imap_port=port,
+        imap_ssl=False,
+        imap_user="tayuk",
+        imap_password=SecretStr("secret"),
+    )
+
+
 def unseen(port: int) -> list[str]:
     with MailBoxUnencrypted("127.0.0.1", port).login("tayuk", "secret", "INBOX") as box:
         return list(box.uids(AND(seen=False)))
@@ -98,15 +111,7 @@ async def test_a_hosted_mailbox_is_polled_over_imap(world: MailWorld) -> None:
             b"Authentication-Results: mx.cohen.test; dkim=pass header.d=falafel.test\r\n"
             + verified,
         )
-        settings = MailSettings(
-            _env_file=None,  # type: ignore[call-arg]
-            domain=DOMAIN,
-            imap_host="127.0.0.1",
-            imap_port=port,
-            imap_ssl=False,
-            imap_user="tayuk",
-            imap_password=SecretStr("secret"),
-        )
+        settings = mailbox_settings(port)
         poller = ImapPoller(
             settings,
             h.app.uow_factory,
@@ -164,15 +169,7 @@ async def test_stopping_during_idle_ends_at_once(world: MailWorld) -> None:
     thread instead of logging out beside it, so neither waits on the other's answer."""
     h = world.harness
     with imap_server() as port:
-        settings = MailSettings(
-            _env_file=None,  # type: ignore[call-arg]
-            domain=DOMAIN,
-            imap_host="127.0.0.1",
-            imap_port=port,
-            imap_ssl=False,
-            imap_user="tayuk",
-            imap_password=SecretStr("secret"),
-        )
+        settings = mailbox_settings(port)
         poller = ImapPoller(
             settings, h.app.uow_factory, h.app.files, DOMAIN, idle_seconds=600, command_seconds=600
         )
