@@ -120,6 +120,16 @@ def _review_report_query() -> Select[Any]:
     ).join(tables.organizations, o.id == counts.c.org)
 
 
+def _to_file_in_order(organization_id: int) -> Select[Document]:
+    """An organization's documents waiting to be filed, oldest first: the order the review
+    walks (next_to_file) and the web queue lists (to_file_queue)."""
+    return (
+        select(Document)
+        .where(_d.organization_id == organization_id, _d.state.in_(_REVIEW))
+        .order_by(_d.created_at, _d.id)
+    )
+
+
 class DocumentRepository(Repository):
     async def get(self, document_id: int) -> Document | None:
         return await self.session.get(Document, document_id)
@@ -285,12 +295,7 @@ class DocumentRepository(Repository):
         }
 
     async def next_to_file(self, organization_id: int, after_id: int | None) -> Document | None:
-        query: Any = (
-            select(Document)
-            .where(_d.organization_id == organization_id, _d.state.in_(_REVIEW))
-            .order_by(_d.created_at, _d.id)
-            .limit(1)
-        )
+        query: Any = _to_file_in_order(organization_id).limit(1)
         if after_id is not None:
             # Oldest first by (created_at, id); skipping continues after that position.
             after = select(_d.created_at).where(_d.id == after_id).scalar_subquery()
@@ -301,12 +306,7 @@ class DocumentRepository(Repository):
         return found
 
     async def to_file_queue(self, organization_id: int, limit: int) -> list[Document]:
-        result = await self.session.scalars(
-            select(Document)
-            .where(_d.organization_id == organization_id, _d.state.in_(_REVIEW))
-            .order_by(_d.created_at, _d.id)
-            .limit(limit)
-        )
+        result = await self.session.scalars(_to_file_in_order(organization_id).limit(limit))
         return list(result)
 
     async def returned_to(self, uploaded_by: int, limit: int) -> list[Document]:
