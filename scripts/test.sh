@@ -20,4 +20,7 @@ fi
 .venv/bin/ruff format --check .
 # Types: strict for core/ and storage/, lighter for handlers/, bot/ and local_api/ ([tool.mypy]).
 .venv/bin/mypy
-exec .venv/bin/pytest -q "$@"
+# Two test processes (pytest-xdist): much of the suite waits on servers and subprocesses, so two
+# keep both cores busy; each has its own scratch PostgreSQL and Redis database.
+# TAYUK_TEST_PROCESSES=0 runs everything in this one process.
+exec .venv/bin/pytest -q -n "${TAYUK_TEST_PROCESSES:-2}" --dist worksteal "$@"

@@ -14,9 +14,11 @@ from storage.files import DiskFileStore
 from storage.orm import start_mappers
 from storage.uow import SqlUnitOfWorkFactory
 from tests.counts import assert_counts_fresh
-from tests.support.scratch import empty_postgres
+from tests.support.scratch import empty_postgres, for_this_test_process
 
-POSTGRES_URL = os.environ.get("TAYUK_TEST_DATABASE_URL")
+_POSTGRES = os.environ.get("TAYUK_TEST_DATABASE_URL")
+# Each pytest-xdist worker empties and fills a database of its own.
+POSTGRES_URL = for_this_test_process(_POSTGRES) if _POSTGRES else None
 
 
 def database_params() -> list[object]:

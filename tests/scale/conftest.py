@@ -14,7 +14,22 @@ from redis.asyncio import Redis
 if TYPE_CHECKING:
     from storage.object_store import S3FileStore
 
-REDIS_URL = os.environ.get("TAYUK_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+_REDIS_URL = os.environ.get("TAYUK_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+def _for_this_test_process(url: str) -> str:
+    """Database 1 + N for pytest-xdist worker gwN, so that side-by-side tests never flush each
+    other's keys; `url` itself outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    if not number.isdigit():  # no database in the URL: database 0
+        base, number = url.rstrip("/"), "0"
+    return f"{base}/{int(number) + 1 + int(worker[2:])}"
+
+
+REDIS_URL = _for_this_test_process(_REDIS_URL)
 
 
 @pytest.fixture
