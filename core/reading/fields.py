@@ -292,6 +292,9 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         elif _near_label(layout, seg, L.CUSTOMER_LABELS, 4.0):
             cand.strength = 1.0
             customer = customer or cand
+        elif _buyer_id_pair(seg.text):
+            cand.strength = 0.8  # a label shape, not its words: never confident alone
+            customer = customer or cand
         else:
             strength, _ = L.label_strength(seg.text, L.VENDOR_ID_LABELS)
             if not strength:
@@ -309,6 +312,18 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         "customer_id": _pick_business_number([customer] if customer else []),
         "allocation_number": _allocation(allocation),
     }
+
+
+_WORD = re.compile(r"[\u05D0-\u05EAA-Za-z]{3,}")
+
+
+def _buyer_id_pair(text: str) -> bool:
+    """A number labelled only by the buyer's two-id label ("ח.פ/ת.ז", misread or not): no
+    seller's label and no word beside it (the seller's "עוסק מורשה / ח.פ" has a slash too)."""
+    pair = L.ID_PAIR.search(text)
+    if pair is None:
+        return False
+    return not _WORD.search(text[: pair.start()] + " " + text[pair.end() :])
 
 
 def _pick_business_number(cands: list[Candidate[str]]) -> FieldReading:

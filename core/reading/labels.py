@@ -314,6 +314,12 @@ CUSTOMER_LABELS = _compile(
     r"\bbuyer\b",
     r"\bclient\b",
 )
+# The buyer's box labels its number with both ids, company or person ("ח.פ/ת.ז", "ע.מ/ת.ז"):
+# photos return it as "nפ/1.n", "1.n/9n", "תפ/ת.1": two short pieces around a slash, with a
+# letter in them (not a date or a fraction).
+ID_PAIR = re.compile(
+    r"(?<!\S)(?=[^\s]*[A-Za-z\u05D0-\u05EA])[^\s/:]{1,3}\s?/\s?[^\s/:]{1,3}:?(?!\S)"
+)
 PAYMENT_LABELS = _compile(
     r"\bcash\b",
     r"payment",

@@ -11,6 +11,7 @@ import pytest
 from core.domain import DocumentKind
 from core.reading.crosscheck import check_amounts
 from core.reading.fields import read_date, read_doc_number, read_ids, read_vendor_name
+from core.reading.ids import nine_digit_numbers
 from core.reading.kinds import classify
 from core.reading.layout import from_ocr, from_text
 from core.reading.ports import OcrText, OcrWord
@@ -182,3 +183,33 @@ def test_an_eight_digit_number_without_a_date_label_is_not_a_date() -> None:
 )
 def test_a_title_misread_or_lost_still_gives_the_kind(text: str, kind: DocumentKind) -> None:
     assert classify(text, hebrew=True)[0] == kind
+
+
+@pytest.mark.parametrize("label", ["ח.פ / ת.ז:", "nפ/r.n", "1.n/9n", "תפ/ת.1:"])
+def test_the_buyers_number_is_found_by_its_two_id_label_alone(label: str) -> None:
+    text = f"עוסק מורשה / ח.פ: {VENDOR}\nמשרד כהן\n{label} {BUYER}"
+    ids = read_ids(from_text(text))
+    assert ids["customer_id"].value == BUYER
+    assert ids["customer_id"].confidence < 0.9  # a label's shape, not its words
+    assert ids["vendor_id"].value == VENDOR
+
+
+@pytest.mark.parametrize("line", ["12/05/2026 {n}", "Tel 03/555 {n}", "עוסק מורשה / ח.פ: {n}"])
+def test_a_slash_in_a_date_or_the_sellers_label_is_not_the_buyers_label(line: str) -> None:
+    assert read_ids(from_text(line.format(n=BUYER)))["customer_id"].value is None
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("331031112 1n/ar", "331031112"),  # a stray digit of the label after the number
+        ("n/sn 1 908939622", "908939622"),  # and before it
+        ("51 4713 288", "514713288"),  # printed in groups
+    ],
+)
+def test_a_stray_digit_beside_a_nine_digit_number_does_not_hide_it(text: str, found: str) -> None:
+    assert [n for n, _ in nine_digit_numbers(text)] == [found]
+
+
+def test_ten_digits_in_two_groups_are_not_a_business_number() -> None:
+    assert nine_digit_numbers("12345 67890") == []
