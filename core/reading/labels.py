@@ -40,18 +40,20 @@ _CONFUSED = {
 _FINAL = str.maketrans("ךםןףץ", "כמנפצ")
 
 
-def fuzzy(word: str, *, last_optional: bool = False) -> str:
+def fuzzy(word: str, *, last_optional: bool = False, slipped: bool = False) -> str:
     """A pattern for a Hebrew label word as OCR misreads it: each letter may come back as
-    one it is confused with, a vav or yod may be dropped or one slipped in ("חשבן", "מוסנוך"),
-    and with `last_optional` the last letter may be lost ("תארי", "לכבו")."""
+    one it is confused with, a vav or yod may be dropped ("חשבן"), with `slipped` one may
+    be slipped in ("מוסנוך"), and with `last_optional` the last letter may be lost ("תארי",
+    "לכבו"). Both freedoms at once make other words match (תאריך would take תיאור)."""
     plain = word.translate(_FINAL)
-    parts = []
+    # At most one letter fewer than printed: "תאר" is not a misread of תאריך.
+    parts = [f"(?=[\u05d0-\u05ea']{{{len(plain) - 1}}})"]
     for index, letter in enumerate(plain):
         alike = "".join(dict.fromkeys(letter + word[index] + _CONFUSED.get(letter, "")))
         part = f"[{alike}]"
         if letter in "וי" or (last_optional and index == len(plain) - 1):
             part += "?"
-        if index and letter not in "וי":
+        if slipped and index and letter not in "וי":
             part = "[וי]?" + part
         parts.append(part)
     return "".join(parts)
@@ -259,7 +261,7 @@ DOC_NUMBER_LABELS: list[tuple[re.Pattern[str], float]] = [
             r"מספר\s*מסמך",
             rf"מס{Q}\s*מסמך",
             r"[סמ]?[סמ]?ספר\s*[מס]{2,3}[ךכן]",
-            rf"{HB}{fuzzy('מספר')}\s*{fuzzy('מסמך')}(?![\u0590-\u05FF])",
+            rf"{HB}{fuzzy('מספר')}\s*{fuzzy('מסמך', slipped=True)}(?![\u0590-\u05FF])",
             # "מספר" given to the Latin model ("won מסמך") on pages read with both.
             rf"(?<![A-Za-z])[A-Za-z]{{3,4}}\s+{fuzzy('מסמך')}(?![\u0590-\u05FF])",
             rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",

@@ -21,7 +21,7 @@ from core.reading import (
     several,
 )
 from core.reading.crops import read_crops
-from core.reading.dates import find_dates
+from core.reading.dates import find_dates, find_glued_dates
 from core.reading.fingerprint import Fingerprint
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
 from core.reading.pipeline import Context, Page, Step, Stop
@@ -634,7 +634,15 @@ class RereadDate(BaseStep):
             for s in page.layout.segments
             if labels.label_strength(s.text, labels.DATE_LABELS, labels.NOT_DATE)[0] > 0
         ][: self.rows]
-        found: set[str] = set()
+        if not labels_found:
+            # The date label itself misread ("חארל"): an invoice's header row names the
+            # document number, the date and the buyer together; read under the row instead.
+            labels_found = [
+                s
+                for s in page.layout.segments
+                if labels.label_strength(s.text, labels.DOC_NUMBER_LABELS)[0] > 0
+                or labels.CUSTOMER_LABELS.search(s.text)
+            ][:1]
         crops = []
         for seg in labels_found:
             pad = (seg.bottom - seg.top) // 2 + 3
@@ -648,15 +656,24 @@ class RereadDate(BaseStep):
                     Image.Resampling.LANCZOS,
                 )
             )
-        for text in read_crops(ctx.engine, crops, lang="eng", psm=6):
-            month_first = not ctx.hebrew and fields.month_first_evidence(text)
-            found |= {
-                d.value.isoformat()
-                for d in find_dates(text, month_first=month_first)
-                if d.value <= ctx.today
-            }
+        texts = read_crops(ctx.engine, crops, lang="eng", psm=6)
+        found = self._dates(ctx, texts)
         current = ctx.fields["date"]
         ctx.steps.append(f"reread date: {current.value} -> {sorted(found) or 'nothing'}")
+        reason = "date label's line, re-read enlarged"
+        if not found and current.value is None:
+            # Read again without its slashes too ("14052026"): under its label, still a date.
+            found = {
+                d.value.isoformat()
+                for text in texts
+                for d in find_glued_dates(text)
+                if d.value <= ctx.today
+            }
+            reason += ", separators lost"
+        if not found and current.value is None:
+            # No date in the page's read nor under a label: small print the read skipped.
+            found = self._in_skipped_regions(ctx, page)
+            reason = "the only date in print the page's read skipped"
         if len(found) != 1:
             return
         value = found.pop()
@@ -664,7 +681,37 @@ class RereadDate(BaseStep):
             current.confidence = round(max(current.confidence, 0.7), 3)
             current.reason += ", same on an enlarged re-read"
         else:
-            ctx.fields["date"] = FieldReading(value, 0.6, "date label's line, re-read enlarged")
+            ctx.fields["date"] = FieldReading(value, 0.6, reason)
+
+    def _dates(self, ctx: Context, texts: list[str]) -> set[str]:
+        found: set[str] = set()
+        for text in texts:
+            month_first = not ctx.hebrew and fields.month_first_evidence(text)
+            found |= {
+                d.value.isoformat()
+                for d in find_dates(text, month_first=month_first)
+                if d.value <= ctx.today
+            }
+        return found
+
+    def _in_skipped_regions(self, ctx: Context, page: Page) -> set[str]:
+        """No date anywhere: small print OCR's page read skipped (a cheque's date line under
+        its number, a shaded header row). Read the ink regions no word came from, enlarged
+        unless the page already was, with both models; a date alone there is taken."""
+        assert page.ocr_image is not None and page.layout is not None
+        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
+        scale = 1.0 if page.ocr_scale > 1.05 else self.scale
+        crops = []
+        for box in imaging.unread_regions(page.ocr_image, boxes):
+            crop = page.ocr_image.crop(box)
+            crops.append(
+                crop.resize(
+                    (int(crop.width * scale), int(crop.height * scale)), Image.Resampling.LANCZOS
+                )
+            )
+        found = self._dates(ctx, read_crops(ctx.engine, crops, lang=DEFAULT_LANG, psm=6))
+        ctx.steps.append(f"date in skipped regions: {sorted(found) or 'nothing'}")
+        return found
 
 
 _NOT_EXPENSES = {

@@ -213,3 +213,9 @@ def test_a_stray_digit_beside_a_nine_digit_number_does_not_hide_it(text: str, fo
 
 def test_ten_digits_in_two_groups_are_not_a_business_number() -> None:
     assert nine_digit_numbers("12345 67890") == []
+
+
+@pytest.mark.parametrize("word", ["תיאור", "תאר"])
+def test_words_near_the_date_label_are_not_taken_for_a_misread_of_it(word: str) -> None:
+    got = read_date(from_text(f"{word}\n26/09/2025"), today=date(2026, 1, 1), hebrew=True)
+    assert got.reason == "first date printed"

@@ -30,7 +30,9 @@ class FakeEngine:
             self.probes = getattr(self, "probes", 0) + 1
             return self._words(self.conf)
         self.calls += 1
-        return self._words(self.confs[self.calls - 1] if self.confs else self.conf)
+        # Reads after the listed ones (re-reads of crops) keep the last quality.
+        conf = self.confs[min(self.calls, len(self.confs)) - 1] if self.confs else self.conf
+        return self._words(conf)
 
     def _words(self, conf: float) -> OcrText:
         words = []
@@ -125,8 +127,9 @@ def test_an_allocation_number_in_a_box_ocr_skipped_is_recovered() -> None:
 
 
 def test_a_poor_read_is_probed_each_way_round_and_the_best_turn_read_again() -> None:
-    # first read, probes at 0, 180, 90, 270, then the full read turned 180
-    engine = FakeEngine(['סה"כ לתשלום 10.00'], confs=[30, 30, 85, 20, 20, 90])
+    # first read, probes at 0, 180, 90, 270, then the full read turned 180 (with a date in
+    # it, so no date re-read adds a call)
+    engine = FakeEngine(['סה"כ לתשלום 10.00', "תאריך: 05/03/2026"], confs=[30, 30, 85, 20, 20, 90])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert engine.calls == 6
@@ -218,3 +221,45 @@ def test_an_unconfirmed_total_is_read_again_enlarged() -> None:
     assert reading.value("total") == "9.00"
     assert reading.fields["total"].reason == "total label, on an enlarged re-read"
     assert reading.fields["total"].confidence < 0.9
+
+
+class RereadsWith(FakeEngine):
+    """The page read gives `lines`; a re-read of crops (psm 6) in `lang` gives `again`."""
+
+    def __init__(self, lines: list[str], again: list[str], lang: str) -> None:
+        super().__init__(lines)
+        self.again, self.again_lang = again, lang
+
+    def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+        if psm == 6 and lang == self.again_lang:
+            return FakeEngine(self.again)._words(self.conf)
+        return super().image_to_text(image, lang=lang, psm=psm)
+
+
+def test_a_date_read_again_under_the_header_row_without_its_slashes_is_taken() -> None:
+    # The date label misread beyond matching ("חארל"), the date itself lost by the page read:
+    # the header row (document number, date, buyer) is read again, enlarged, with `eng`.
+    engine = RereadsWith(
+        ["חשבונית מס", "מספר מסמך  חארל  לכבוד", "87823  סחר אלפא", 'סה"כ לתשלום 1,180.00'],
+        ["14052026 87823"],
+        "eng",
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("date") == "2026-05-14"
+    assert reading.fields["date"].confidence < 0.9
+    assert "separators lost" in reading.fields["date"].reason
+
+
+def test_a_date_in_small_print_the_page_read_skipped_is_found_there() -> None:
+    # A cheque's date line under its number: no word of the page read came from it.
+    engine = RereadsWith(
+        ["בנק דיסקונט  #7597", "שלמו ל- הדס דהן  ₪ 7,250.00"],
+        ["#7597", "תאריך: 05/07/2026"],
+        "Hebrew+eng",
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 8, 1))
+    assert reading.value("date") == "2026-07-05"
+    assert reading.fields["date"].confidence < 0.9
+    assert "skipped" in reading.fields["date"].reason
