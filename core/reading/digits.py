@@ -116,6 +116,14 @@ def _better(first: str, second: str) -> bool:
     printed; a business number whose check digit holds is not replaced by one that fails."""
     digits = "".join(_DIGIT.findall(second))
     first_digits = "".join(_DIGIT.findall(first))
+    if (
+        is_valid_business_number(digits)
+        and abs(len(first_digits) - 9) <= 1
+        and not is_valid_business_number(first_digits)
+    ):
+        # The Hebrew model dropped or added a digit of a business number ("99079004"): a
+        # nine-digit read in its place whose check digit holds is the number.
+        return True
     if first_digits and len(digits) != len(first_digits):
         return False
     # Either model drops a date's slashes ("25/09/2025" read as "25092025"): keep the read

@@ -286,11 +286,19 @@ class Ocr(BaseStep):
         self, ctx: Context, image: Image.Image, *, photo: bool = False
     ) -> tuple[OcrText, Image.Image, str, OcrEngine]:
         flatten = photo or imaging.paper_unevenness(image) > self.flatten_above
-        height = imaging.text_height(
-            imaging.flatten_background(image.convert("L")) if flatten else image
-        )
+        flat = imaging.flatten_background(image.convert("L")) if flatten else None
+        height = imaging.text_height(flat if flat is not None else image)
         self.last_height = height
-        latin = self._latin(ctx, image, height)
+        if photo and self.lang == DEFAULT_LANG and height > 0:
+            # No separate script probe on photos: the page is read with the Hebrew script
+            # model (which reads Latin letters too) and its own words tell the script. A
+            # Hebrew page, most of what clients send, is then read once; a Latin one again.
+            read = self._read_hebrew_photo(ctx, image, height, flat)
+            if read is not None:
+                return read
+            latin = True
+        else:
+            latin = self._latin(ctx, image, height)
         engine = ctx.latin_engine if latin and ctx.latin_engine is not None else ctx.engine
         # The Latin engine scales each text box itself: enlarging the page only costs time.
         if latin and engine is not ctx.engine:
@@ -305,6 +313,7 @@ class Ocr(BaseStep):
             target_text_height=target,
             flatten=flatten,
             height=height,
+            flattened=flat,
         )
         ctx.steps.extend(notes)
         if engine is not ctx.engine:
@@ -317,6 +326,25 @@ class Ocr(BaseStep):
         if photo and engine is ctx.engine and ctx.photo_engine is not None:
             reader = ctx.photo_engine
         return reader.image_to_text(prepared, lang=lang, psm=self.psm), prepared, lang, engine
+
+    def _read_hebrew_photo(
+        self, ctx: Context, image: Image.Image, height: float, flat: Image.Image | None
+    ) -> tuple[OcrText, Image.Image, str, OcrEngine] | None:
+        """The photo read as Hebrew print; None when its words are Latin print."""
+        prepared, notes = imaging.prepare_for_ocr(
+            image,
+            min_text_height=self.min_text_height,
+            target_text_height=self.target_text_height,
+            height=height,
+            flattened=flat,
+        )
+        reader = ctx.photo_engine or ctx.engine
+        ocr = reader.image_to_text(prepared, lang=self.hebrew_lang, psm=self.psm)
+        self.last_script = self._script(ctx, ocr, "script of the page read")
+        if self.last_script == "latin":
+            return None
+        ctx.steps.extend(notes)
+        return ocr, prepared, self.hebrew_lang, ctx.engine
 
     def _binarised(
         self, ctx: Context, engine: OcrEngine, prepared: Image.Image, first: OcrText, lang: str
@@ -346,21 +374,22 @@ class Ocr(BaseStep):
                 (round(band.width * factor), round(band.height * factor)), Image.Resampling.LANCZOS
             )
         probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
-        words = [w.text for w in probe.words if w.conf >= self.probe_word_conf]
+        self.last_script = self._script(ctx, probe, "script probe")
+        return self.last_script == "latin"
+
+    def _script(self, ctx: Context, read: OcrText, what: str) -> str:
+        """ "hebrew" or "latin" by the share of Hebrew letters in the surer words of `read`,
+        "" when too few letters were read to tell."""
+        words = [w.text for w in read.words if w.conf >= self.probe_word_conf]
         # A lone Hebrew letter in a Latin word is noise; Hebrew words have two or more.
         hebrew = sum(n for n in (len(_HEBREW_LETTER.findall(w)) for w in words) if n >= 2)
         latin = sum(len(_LATIN_LETTER.findall(w)) for w in words)
         if hebrew + latin < self.script_probe_min_letters:
-            ctx.steps.append(f"script probe: too few letters ({hebrew + latin})")
-            return False
-        share = hebrew / (hebrew + latin)
-        verdict = share < self.latin_below_hebrew_share
-        self.last_script = "latin" if verdict else "hebrew"
-        ctx.steps.append(
-            f"script probe: {'latin' if verdict else 'hebrew'} "
-            f"({hebrew} Hebrew, {latin} Latin letters)"
-        )
-        return verdict
+            ctx.steps.append(f"{what}: too few letters ({hebrew + latin})")
+            return ""
+        script = "latin" if hebrew / (hebrew + latin) < self.latin_below_hebrew_share else "hebrew"
+        ctx.steps.append(f"{what}: {script} ({hebrew} Hebrew, {latin} Latin letters)")
+        return script
 
     def _turned(
         self,
