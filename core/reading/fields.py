@@ -235,7 +235,7 @@ def _issue_date_rank(cand: Candidate[date], today: date) -> tuple[bool, bool]:
 _DOC_NO = re.compile(r"(?<![\w/])#?\s?([A-Za-z]{0,6}[#/_-]?\d[\w/_-]*)")
 
 
-def _doc_number_reader(text: str) -> list[tuple[str, int, int]]:
+def doc_number_reader(text: str) -> list[tuple[str, int, int]]:
     found = []
     for match in _DOC_NO.finditer(text):
         token = match.group(1).strip("-/_")
@@ -250,7 +250,7 @@ def read_doc_number(layout: Layout) -> FieldReading:
         labelled(
             layout,
             lambda t: L.label_strength(t, L.DOC_NUMBER_LABELS),
-            _doc_number_reader,
+            doc_number_reader,
             below_lines=2.0,
         )
     )

@@ -20,12 +20,12 @@ from core.reading import (
     result,
     several,
 )
-from core.reading.crops import read_crops
+from core.reading.crops import read_crops, read_crops_words
 from core.reading.dates import find_dates, find_glued_dates
 from core.reading.fingerprint import Fingerprint
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
 from core.reading.pipeline import Context, Page, Step, Stop
-from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText
+from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText, OcrWord
 from core.reading.result import FieldReading
 from core.reading.text import hebrew_share, normalise
 
@@ -743,6 +743,69 @@ class RereadDate(BaseStep):
         return found
 
 
+class RereadDocNumber(BaseStep):
+    """The document number's label was read but no number near it: the Hebrew model drops
+    short numbers on photos. Read the label's row and the row under it again, enlarged, with
+    the Latin model, and take the number printed under the label (right-to-left pages put
+    it in the label's column, not first in the line)."""
+
+    name = "reread_doc_number"
+    scale = 2.0
+
+    def applies(self, ctx: Context) -> bool:
+        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        reading = ctx.fields.get("doc_number")
+        return single and reading is not None and reading.value is None
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        # A label that ends its segment heads a column ("מספר מסמך" over "37212"); a title
+        # with words after it ("חשבונית מס / קבלה") does not.
+        label = next((s for s in page.layout.segments if _bare_label(s.text)), None)
+        if label is None:
+            return
+        image = page.ocr_image
+        pad = (label.bottom - label.top) // 2 + 3
+        top = max(0, label.top - pad)
+        bottom = min(image.height, label.bottom + round(1.8 * page.layout.line_height) + pad)
+        crop = image.crop((0, top, image.width, bottom))
+        crop = crop.resize(
+            (int(crop.width * self.scale), int(crop.height * self.scale)),
+            Image.Resampling.LANCZOS,
+        )
+        words = read_crops_words(ctx.engine, [crop], lang="eng", psm=6)[0]
+        value = number_under(words, label, top=top, scale=self.scale)
+        ctx.steps.append(f"reread doc_number: {value or 'nothing'} under its label")
+        if value:
+            ctx.fields["doc_number"] = FieldReading(
+                value, 0.6, "number label, the row under it re-read enlarged"
+            )
+
+
+def _bare_label(text: str) -> bool:
+    strength, end = labels.label_strength(text, labels.DOC_NUMBER_LABELS)
+    return strength > 0 and not re.sub(r"[\W_]", "", text[end:])
+
+
+def number_under(
+    words: list[OcrWord], label: layout.Segment, *, top: int, scale: float
+) -> str | None:
+    """The document number among `words` (read from a crop of the page starting at `top`,
+    enlarged by `scale`) that stands under `label`: below its bottom, overlapping its column."""
+    below = []
+    for word in words:
+        left, right = word.left / scale, word.right / scale
+        word_top = word.top / scale + top
+        overlap = min(right, label.right) - max(left, label.left)
+        if word_top < label.bottom - 2 or overlap <= 0:
+            continue
+        found = fields.doc_number_reader(word.text)
+        if found:
+            below.append((word_top, found[0][0]))
+    return min(below)[1] if below else None
+
+
 _NOT_EXPENSES = {
     DocumentKind.PAYSLIP,
     DocumentKind.BANK_STATEMENT,
@@ -871,6 +934,7 @@ def default_steps() -> list[Step]:
         ReadFields(),
         RereadNumbers(),
         RereadDate(),
+        RereadDocNumber(),
         CrossCheck(),
         RereadTotal(),
         RecoverAllocation(),

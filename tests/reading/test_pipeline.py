@@ -263,3 +263,22 @@ def test_a_date_in_small_print_the_page_read_skipped_is_found_there() -> None:
     assert reading.value("date") == "2026-07-05"
     assert reading.fields["date"].confidence < 0.9
     assert "skipped" in reading.fields["date"].reason
+
+
+def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -> None:
+    from core.reading.layout import Segment
+    from core.reading.steps import _bare_label, number_under
+
+    # The header row, right to left: number | date | buyer; the values under each, read
+    # again from a crop starting at y=100 enlarged twice: the number is last in the line.
+    label = Segment("מספר מסמך", 0, left=1400, top=110, right=1480, bottom=125)
+    words = [
+        OcrWord("Ahn", 2000, 20, 100, 30, 90.0, (1,)),
+        OcrWord("26/09/2025", 2400, 70, 200, 30, 90.0, (2,)),
+        OcrWord("2026", 2700, 70, 80, 30, 90.0, (2,)),
+        OcrWord("48646", 2820, 70, 120, 30, 90.0, (2,)),
+    ]
+    assert number_under(words, label, top=100, scale=2.0) == "48646"
+    # Nothing in the label's column: nothing, not the date's neighbour.
+    assert number_under(words[:3], label, top=100, scale=2.0) is None
+    assert _bare_label("מספר מסמך:") and not _bare_label("חשבונית מס / קבלה")
