@@ -291,6 +291,7 @@ VENDOR_ID_LABELS: list[tuple[re.Pattern[str], float]] = [
     (
         _compile(
             r"עוסק\s*מורשה",
+            rf"{HB}{fuzzy('מורשה')}(?![\u0590-\u05FF])",  # "עסק מרשה", "pow מורשה"
             rf"{HB}ח\s*[.\"]?\s*פ\b",
             rf"{HB}ח\.?\s*פ[.:\s]",
             rf"{HB}ע\s*[.\"]\s*מ(?![\u0590-\u05FF])",

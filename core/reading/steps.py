@@ -12,6 +12,7 @@ from core.reading import (
     crosscheck,
     digits,
     fields,
+    ids,
     imaging,
     kinds,
     labels,
@@ -551,6 +552,71 @@ class RereadNumbers(BaseStep):
                 )
 
 
+class FindVendorNumber(BaseStep):
+    """The seller's label was read but no business number: the Hebrew model drops or
+    garbles digits of small print on photos. Read the label's row and the row under it again
+    around the label, with both models, and take the one number whose check digit holds."""
+
+    name = "find_vendor_number"
+    lines_below = 1.8
+    lines_aside = 12  # how far left or right of its label a number may stand
+
+    def applies(self, ctx: Context) -> bool:
+        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        reading = ctx.fields.get("vendor_id")
+        return single and ctx.hebrew and reading is not None and reading.value is None
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        image, line = page.ocr_image, page.layout.line_height
+        label = next(
+            (
+                s
+                for s in page.layout.segments
+                if labels.label_strength(s.text, labels.VENDOR_ID_LABELS)[0] > 0
+            ),
+            None,
+        )
+        if label is None:
+            return
+        pad = (label.bottom - label.top) // 2 + 4
+        box = (
+            max(0, round(label.left - self.lines_aside * line)),
+            max(0, label.top - pad),
+            min(image.width, round(label.right + self.lines_aside * line)),
+            min(image.height, round(label.bottom + self.lines_below * line) + pad),
+        )
+        words = read_crops_words(ctx.engine, [image.crop(box)], lang=DEFAULT_LANG, psm=6)[0]
+        buyer = ctx.fields["customer_id"].value
+        numbers = [
+            (n, w)
+            for w in words
+            for n, _ in nine_digit_numbers(w.text)
+            if n != buyer and not ids.PHONE.match(w.text)
+        ]
+        valid = {n for n, _ in numbers if is_valid_business_number(n)}
+        ctx.steps.append(
+            f"vendor number near its label: {sorted(valid) or [n for n, _ in numbers]}"
+        )
+        if len(valid) == 1:
+            ctx.fields["vendor_id"] = FieldReading(
+                valid.pop(), 0.8, "check digit ok, re-read beside its label"
+            )
+        elif len(numbers) == 1 and numbers[0][1].right <= box[2] - box[0]:
+            # Misread again (6 as 8): left failing, for RereadNumbers to read its place.
+            number, word = numbers[0]
+            ctx.fields["vendor_id"] = FieldReading(number, 0.15, "check digit fails")
+            ctx.number_segments["vendor_id"] = layout.Segment(
+                number,
+                label.line,
+                left=box[0] + word.left,
+                top=box[1] + word.top,
+                right=box[0] + word.right,
+                bottom=box[1] + word.bottom,
+            )
+
+
 class RereadRows(BaseStep):
     """A value nothing confirmed may be small print misread: read its label rows again,
     across the page and enlarged, and take what the second read finds."""
@@ -932,6 +998,7 @@ def default_steps() -> list[Step]:
         DetectSeveral(),
         Classify(),
         ReadFields(),
+        FindVendorNumber(),
         RereadNumbers(),
         RereadDate(),
         RereadDocNumber(),

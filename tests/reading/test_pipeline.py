@@ -282,3 +282,23 @@ def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -
     # Nothing in the label's column: nothing, not the date's neighbour.
     assert number_under(words[:3], label, top=100, scale=2.0) is None
     assert _bare_label("מספר מסמך:") and not _bare_label("חשבונית מס / קבלה")
+
+
+def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() -> None:
+    vendor = factory.check_digit_id("51471328")
+    engine = RereadsWith(
+        ["חשבונית מס", "עסק מרשה", 'סה"כ לתשלום 1,180.00', "תאריך: 05/03/2026"],
+        [f"{vendor} / מורשה pow"],
+        "Hebrew+eng",
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("vendor_id") == vendor
+    assert reading.fields["vendor_id"].confidence < 0.9
+    # A number whose check digit fails is not taken as the seller's.
+    wrong = vendor[:-1] + str((int(vendor[-1]) + 1) % 10)
+    engine = RereadsWith(
+        ["חשבונית מס", "עסק מרשה", 'סה"כ לתשלום 1,180.00'], [f"{wrong} מורשה"], "Hebrew+eng"
+    )
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.fields["vendor_id"].confidence < 0.3
