@@ -124,7 +124,8 @@ def _better(first: str, second: str) -> bool:
         # The Hebrew model dropped or added a digit of a business number ("99079004"): a
         # nine-digit read in its place whose check digit holds is the number.
         return True
-    if first_digits and len(digits) != len(first_digits):
+    # A lone digit is not a number the first read made ("1" where 63164 is printed).
+    if len(first_digits) > 1 and len(digits) != len(first_digits):
         return False
     # Either model drops a date's slashes ("25/09/2025" read as "25092025"): keep the read
     # that has more of them.

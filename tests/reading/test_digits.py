@@ -137,3 +137,12 @@ def test_a_business_number_the_hebrew_model_read_a_digit_short_is_replaced_by_a_
         "עוסק",
         "99679805",
     ]
+
+
+def test_a_lone_digit_the_first_read_left_of_a_number_is_replaced_by_the_number() -> None:
+    line = [_w("1", 400, width=15), _w("15/12/2025", 200, width=120)]
+    merged = merge_numbers(line, [_w("63164", 390, width=70), _w("15/12/2025", 200, width=120)])
+    assert [w.text for w in merged] == ["63164", "15/12/2025"]
+    # Two digits or more were a number: its digit count is kept.
+    line = [_w("12", 400, width=30)]
+    assert [w.text for w in merge_numbers(line, [_w("63164", 390, width=70)])] == ["12"]
