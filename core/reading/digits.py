@@ -4,7 +4,7 @@ A photo judged Hebrew is read with Tesseract's Hebrew script model alone: with `
 it, Hebrew words of photos went to the Latin model and the labels were lost. But that model
 reads 6 as 8 and 0 as 9 more often and drops a date's slashes ("06/02/2026" as "0602/2026"),
 which cost dates, customer numbers and allocation numbers (no check digit to catch them).
-So the lines that hold digits are cut out, stacked and read once more with `Hebrew+eng`
+So the lines that hold digits are cut out, stacked and read once more with `eng`
 (one run, `core.reading.crops`), and only the number words of that read replace the number
 words they cover: the labels stay the Hebrew model's, the digits come from both models.
 """
