@@ -946,12 +946,19 @@ class RecoverAllocation(BaseStep):
         regions = [
             page.ocr_image.crop(box) for box in imaging.unread_regions(page.ocr_image, boxes)
         ]
-        lang = Ocr.hebrew_lang if ctx.hebrew and page.photo else DEFAULT_LANG
-        for text in read_crops(ctx.engine, regions, lang=lang, psm=6):
+        hebrew_photo = ctx.hebrew and page.photo
+        lang = Ocr.hebrew_lang if hebrew_photo else DEFAULT_LANG
+        texts = read_crops(ctx.engine, regions, lang=lang, psm=6)
+        for region, text in zip(regions, texts, strict=True):
             text = normalise(text)
             if not labels.ALLOCATION_LABELS.search(text):
                 continue
             numbers = [n for n, _ in nine_digit_numbers(text)]
+            if hebrew_photo:
+                # The label from the Hebrew model, the digits from the one that reads them
+                # (the Hebrew model read the box's 0 as 9: 915492091 as 915492991).
+                again = read_crops(ctx.engine, [region], lang=Ocr.digits_lang, psm=6)[0]
+                numbers = [n for n, _ in nine_digit_numbers(again)] or numbers
             ctx.steps.append(f"allocation label found in a skipped region: {numbers}")
             if len(numbers) == 1:
                 ctx.fields["allocation_number"] = FieldReading(

@@ -302,3 +302,24 @@ def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() ->
     )
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
     assert reading.fields["vendor_id"].confidence < 0.3
+
+
+def test_an_allocation_number_in_a_skipped_box_of_a_photo_takes_its_digits_from_eng() -> None:
+    class BoxReads(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            if psm == 6 and lang == "Hebrew":  # the box: label right, the 0 read as 9
+                return FakeEngine(["מספר הקצאה: 915492991"])._words(95.0)
+            if psm == 6 and lang == "eng":  # the box's digits by the Latin model
+                return FakeEngine(["915492091 :AXypn 1ponn"])._words(95.0)
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = BoxReads(
+        ['לוגיסטיקה פרו בע"מ  חשבונית מס', "תאריך: 05/03/2026", 'סה"כ לתשלום 27,081.00 ₪']
+    )
+    photo, _ = factory.on_table(factory.render(factory.hebrew_invoice()), side=1800)
+    reading = read_document(
+        factory.jpeg_bytes(photo), "image/jpeg", engine=engine, today=date(2026, 3, 20)
+    )
+    assert "page found" in " ".join(reading.steps)
+    assert reading.value("allocation_number") == "915492091"
+    assert reading.fields["allocation_number"].confidence < 0.9
