@@ -805,7 +805,7 @@ class RereadDate(BaseStep):
         boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
         scale = 1.0 if page.ocr_scale > 1.05 else self.scale
         crops = []
-        for box in imaging.unread_regions(page.ocr_image, boxes):
+        for box in imaging.unread_regions(page.ocr_image, boxes, apart=True):
             crop = page.ocr_image.crop(box)
             crops.append(
                 crop.resize(

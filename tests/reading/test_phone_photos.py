@@ -114,3 +114,16 @@ def test_flattening_evens_out_light_from_one_side_and_keeps_the_ink() -> None:
     assert blank.min() >= 235  # the shaded side is as white as the lit one
     assert flat[50:54, 40:760].mean() < 200  # the strokes stay dark on both sides
     assert flat[50:54, 700:760].mean() < 200
+
+
+def test_a_small_line_close_under_a_read_one_is_a_region_of_its_own_when_apart() -> None:
+    page = np.full((300, 600), 255, np.uint8)
+    page[100:124, 100:500:3] = 0  # a line the page read returned words for
+    page[130:140, 100:260:2] = 0  # small print 6 px under it that it skipped (a date)
+    image = Image.fromarray(page)
+    read = [(100, 100, 500, 124)]
+    assert imaging.unread_regions(image, read) == []  # merged into the read line's region
+    regions = imaging.unread_regions(image, read, apart=True)
+    assert len(regions) == 1
+    left, top, right, bottom = regions[0]
+    assert top <= 130 and bottom >= 140 and left <= 100 and 250 <= right < 500
