@@ -154,6 +154,7 @@ def run_one(path: str, today_iso: str, bare: bool, latin: str | None = None) -> 
         "cpu_seconds": cpu_seconds,
         "bare_cpu_seconds": bare_cpu,
         "steps": reading.steps,
+        "text": reading.text,  # what was read, to look at why a field was missed
         # Peak resident memory so far of this process; Tesseract runs apart, as a child.
         "worker_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -245,6 +246,7 @@ def main() -> None:
             "cpu_seconds": got["cpu_seconds"],
             "bare_cpu_seconds": got["bare_cpu_seconds"],
             "steps": got["steps"],
+            "text": got["text"],
         }
         groups[group].append(doc)
         documents.append(doc)

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 # Grouped thousands or plain digits, then a 2-digit decimal part; a sign may precede or follow.
 AMOUNT_RE = re.compile(
     r"(?<![\d.,/:])(?P<sign>-\s?)?"
-    r"(?P<num>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{2})?|\d+[.,]\d{2}|\d+)"
+    r"(?P<num>\d{1,3}[.,]\d{5}|\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{2})?|\d+[.,]\d{2}|\d+)"
     r"(?P<trail>-)?(?![\d/:]|[.,]\d)"
 )
 
@@ -39,7 +39,18 @@ def parse_amount(text: str) -> Decimal | None:
     return -value if negative else value
 
 
+# Photos: "6,480.00" read as "6.48000", the comma taken for the point and the point lost.
+# Money has two decimals, never five: the last two digits are the cents.
+_POINT_LOST = re.compile(r"\d{1,3}[.,]\d{5}")
+
+
+def _has_decimals(num: str) -> bool:
+    return (len(num) > 3 and num[-3] in ".,") or bool(_POINT_LOST.fullmatch(num))
+
+
 def _to_decimal(num: str) -> Decimal | None:
+    if _POINT_LOST.fullmatch(num):
+        return Decimal(f"{num[:-6]}{num[-5:-2]}.{num[-2:]}")
     decimals = ""
     if len(num) > 3 and num[-3] in ".,":
         # The last separator before two digits is the decimal point, whatever the locale.
@@ -73,7 +84,7 @@ def find_amounts(text: str, *, decimals_only: bool = False) -> list[Amount]:
     found: list[Amount] = []
     for match in AMOUNT_RE.finditer(text):
         num = match.group("num")
-        has_decimals = len(num) > 3 and num[-3] in ".,"
+        has_decimals = _has_decimals(num)
         if decimals_only and not has_decimals:
             continue
         value = _to_decimal(num)

@@ -105,6 +105,23 @@ def find_dates(text: str, *, month_first: bool = False) -> list[FoundDate]:
     return found
 
 
+# The Hebrew model drops a date's slashes on photos: "14052026", "0108/2026", "30/012026".
+# Only trusted next to a date label (an 8-digit run elsewhere is a number), 20xx years.
+GLUED_RE = re.compile(r"(?<![\d.,/-])(\d{2})([./-]?)(\d{2})([./-]?)(20\d{2})(?![\d]|[.,]\d)")
+
+
+def find_glued_dates(text: str) -> list[FoundDate]:
+    """Day-first dates with one or both separators lost; printed ones are not repeated."""
+    found = []
+    for match in GLUED_RE.finditer(text):
+        if match.group(2) and match.group(4):
+            continue  # printed with both: find_dates reads it
+        value = _make(int(match.group(5)), int(match.group(3)), int(match.group(1)))
+        if value:
+            found.append(FoundDate(value, match.start(), match.end(), False))
+    return found
+
+
 def parse_date(text: str, *, month_first: bool = False) -> date | None:
     found = find_dates(text, month_first=month_first)
     return found[0].value if found else None

@@ -4,7 +4,7 @@ A photo judged Hebrew is read with Tesseract's Hebrew script model alone: with `
 it, Hebrew words of photos went to the Latin model and the labels were lost. But that model
 reads 6 as 8 and 0 as 9 more often and drops a date's slashes ("06/02/2026" as "0602/2026"),
 which cost dates, customer numbers and allocation numbers (no check digit to catch them).
-So the lines that hold digits are cut out, stacked and read once more with `Hebrew+eng`
+So the lines that hold digits are cut out, stacked and read once more with `eng`
 (one run, `core.reading.crops`), and only the number words of that read replace the number
 words they cover: the labels stay the Hebrew model's, the digits come from both models.
 """
@@ -116,7 +116,16 @@ def _better(first: str, second: str) -> bool:
     printed; a business number whose check digit holds is not replaced by one that fails."""
     digits = "".join(_DIGIT.findall(second))
     first_digits = "".join(_DIGIT.findall(first))
-    if first_digits and len(digits) != len(first_digits):
+    if (
+        is_valid_business_number(digits)
+        and abs(len(first_digits) - 9) <= 1
+        and not is_valid_business_number(first_digits)
+    ):
+        # The Hebrew model dropped or added a digit of a business number ("99079004"): a
+        # nine-digit read in its place whose check digit holds is the number.
+        return True
+    # A lone digit is not a number the first read made ("1" where 63164 is printed).
+    if len(first_digits) > 1 and len(digits) != len(first_digits):
         return False
     # Either model drops a date's slashes ("25/09/2025" read as "25092025"): keep the read
     # that has more of them.

@@ -11,7 +11,7 @@ from decimal import Decimal
 from core.reading import labels as L
 from core.reading.amounts import close_decimal_gaps, find_amounts, format_amount
 from core.reading.candidates import Candidate, anywhere, labelled, ocr_factor
-from core.reading.dates import find_dates
+from core.reading.dates import find_dates, find_glued_dates
 from core.reading.ids import is_valid_business_number, nine_digit_numbers
 from core.reading.layout import Layout, Segment
 from core.reading.result import FieldReading
@@ -164,6 +164,10 @@ def _date_reader(month_first: bool) -> Callable[[str], list[tuple[date, int, int
     return read
 
 
+def _glued_date_reader(text: str) -> list[tuple[date, int, int]]:
+    return [(d.value, d.start, d.end) for d in find_glued_dates(text)]
+
+
 def month_first_evidence(text: str) -> bool:
     """True when the numeric dates on the page can only be month-first (US style)."""
     day_first = month_first = 0
@@ -179,7 +183,12 @@ def month_first_evidence(text: str) -> bool:
 def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
     month_first = not hebrew and month_first_evidence(layout.text)
     read = _date_reader(month_first)
-    cands = list(labelled(layout, lambda t: L.label_strength(t, L.DATE_LABELS, L.NOT_DATE), read))
+    date_label = lambda t: L.label_strength(t, L.DATE_LABELS, L.NOT_DATE)  # noqa: E731
+    cands = list(labelled(layout, date_label, read))
+    glued = False
+    if not cands:
+        cands = list(labelled(layout, date_label, _glued_date_reader))
+        glued = bool(cands)
     if not cands:
         cands = [c for c in anywhere(layout, read) if not L.NOT_DATE.search(c.segment.text)]
     if not cands:
@@ -191,6 +200,9 @@ def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
     )
     conf = (0.55 + 0.35 * best.strength) * ocr_factor(best.ocr_conf)
     reason = "date label" if best.strength else "first date printed"
+    if glued:
+        conf *= 0.75  # the digits are sure, where the day ends is a guess
+        reason += ", separators lost"
     value: date = best.value
     if value > today:
         conf *= 0.3
@@ -223,7 +235,7 @@ def _issue_date_rank(cand: Candidate[date], today: date) -> tuple[bool, bool]:
 _DOC_NO = re.compile(r"(?<![\w/])#?\s?([A-Za-z]{0,6}[#/_-]?\d[\w/_-]*)")
 
 
-def _doc_number_reader(text: str) -> list[tuple[str, int, int]]:
+def doc_number_reader(text: str) -> list[tuple[str, int, int]]:
     found = []
     for match in _DOC_NO.finditer(text):
         token = match.group(1).strip("-/_")
@@ -238,7 +250,7 @@ def read_doc_number(layout: Layout) -> FieldReading:
         labelled(
             layout,
             lambda t: L.label_strength(t, L.DOC_NUMBER_LABELS),
-            _doc_number_reader,
+            doc_number_reader,
             below_lines=2.0,
         )
     )
@@ -280,6 +292,9 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         elif _near_label(layout, seg, L.CUSTOMER_LABELS, 4.0):
             cand.strength = 1.0
             customer = customer or cand
+        elif _buyer_id_pair(seg.text):
+            cand.strength = 0.8  # a label shape, not its words: never confident alone
+            customer = customer or cand
         else:
             strength, _ = L.label_strength(seg.text, L.VENDOR_ID_LABELS)
             if not strength:
@@ -297,6 +312,18 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         "customer_id": _pick_business_number([customer] if customer else []),
         "allocation_number": _allocation(allocation),
     }
+
+
+_WORD = re.compile(r"[\u05D0-\u05EAA-Za-z]{3,}")
+
+
+def _buyer_id_pair(text: str) -> bool:
+    """A number labelled only by the buyer's two-id label ("ח.פ/ת.ז", misread or not): no
+    seller's label and no word beside it (the seller's "עוסק מורשה / ח.פ" has a slash too)."""
+    pair = L.ID_PAIR.search(text)
+    if pair is None:
+        return False
+    return not _WORD.search(text[: pair.start()] + " " + text[pair.end() :])
 
 
 def _pick_business_number(cands: list[Candidate[str]]) -> FieldReading:

@@ -19,7 +19,30 @@ def nine_digit_numbers(text: str) -> list[tuple[str, int]]:
     """Every 9-digit run (spaces or dashes inside allowed) with its position."""
     found: list[tuple[str, int]] = []
     for match in NINE_DIGITS.finditer(text):
-        digits = re.sub(r"\D", "", match.group(1))
-        if len(digits) == 9 and not PHONE.match(match.group(1)):
+        run = match.group(1)
+        if PHONE.match(run):
+            continue
+        digits = re.sub(r"\D", "", run)
+        if len(digits) == 9:
             found.append((digits, match.start()))
+            continue
+        # A stray digit OCR read beside the number joins the run ("331031112 1" from
+        # "331031112 ת.ז"): the space-separated parts that make nine digits on their own.
+        parts = [(m.group(), m.start()) for m in re.finditer(r"[\d-]+", run)]
+        nine = _nine_of_parts(parts)
+        if nine is not None:
+            found.append((nine[0], match.start() + nine[1]))
     return found
+
+
+def _nine_of_parts(parts: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The first run of consecutive parts holding exactly nine digits, with its offset."""
+    for first in range(len(parts)):
+        digits = ""
+        for part, _ in parts[first:]:
+            digits += re.sub(r"\D", "", part)
+            if len(digits) >= 9:
+                break
+        if len(digits) == 9:
+            return digits, parts[first][1]
+    return None

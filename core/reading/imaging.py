@@ -195,15 +195,23 @@ def paper_unevenness(image: Image.Image) -> float:
 
 
 def unread_regions(
-    image: Image.Image, read_boxes: list[tuple[int, int, int, int]], *, limit: int = 4
+    image: Image.Image,
+    read_boxes: list[tuple[int, int, int, int]],
+    *,
+    limit: int = 4,
+    apart: bool = False,
 ) -> list[tuple[int, int, int, int]]:
     """Boxes of ink that OCR returned no words for (Tesseract's layout analysis drops framed
-    or shaded boxes as pictures), largest first."""
+    or shaded boxes as pictures), largest first. With `apart`, the read words' ink is taken
+    out first, so a small line printed close under a read one (a cheque's date under its
+    number) is a region of its own instead of part of one mostly read."""
     gray = np.asarray(image.convert("L"))
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     covered = np.zeros_like(binary)
     for left, top, right, bottom in read_boxes:
         covered[top:bottom, left:right] = 1
+    if apart:
+        binary = np.where(covered > 0, 0, binary).astype(binary.dtype)
     merged = cv2.dilate(binary, np.ones((9, 31), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     found = []
@@ -221,7 +229,18 @@ def flatten_background(gray: Image.Image) -> Image.Image:
     global threshold (which drops whole shaded regions otherwise)."""
     pixels = np.asarray(gray).astype(np.float32)
     kernel = np.ones((7, 7), np.uint8)
-    paper = cv2.GaussianBlur(cv2.dilate(pixels, kernel), (0, 0), sigmaX=25)
+    dilated = cv2.dilate(pixels, kernel)
+    # The paper's brightness is smooth (sigma 25 px): blurred at a quarter of the size and
+    # enlarged back it is the same to a grey level, in a tenth of the time.
+    height, width = dilated.shape
+    small = cv2.resize(
+        dilated, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA
+    )
+    paper = cv2.resize(
+        cv2.GaussianBlur(small, (0, 0), sigmaX=25 / 4),
+        (width, height),
+        interpolation=cv2.INTER_LINEAR,
+    )
     flat = np.clip(pixels / np.maximum(paper, 1.0) * 255.0, 0, 255).astype(np.uint8)
     return Image.fromarray(flat)
 
@@ -260,12 +279,14 @@ def prepare_for_ocr(
     target_text_height: float,
     flatten: bool = True,
     height: float | None = None,
+    flattened: Image.Image | None = None,
 ) -> tuple[Image.Image, list[str]]:
-    """Greyscale, background flattened, upscaled when the letters are too small."""
+    """Greyscale, background flattened (or `flattened`, done already), upscaled when the
+    letters are too small."""
     notes: list[str] = []
     gray = image.convert("L")
     if flatten:
-        gray = flatten_background(gray)
+        gray = flattened if flattened is not None else flatten_background(gray)
         notes.append("flattened background")
     if height is None:
         height = text_height(image) if min_text_height > 0 else 0.0

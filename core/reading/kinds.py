@@ -7,6 +7,8 @@ import re
 from core.domain import DocumentKind
 
 K = DocumentKind
+# "חשבונית" as photos come back: a letter lost or split off ("חשבונ ת מס", "חשבנית").
+INVOICE = r"חשבו?נ\s?[יו']?\s?ת"
 
 # Checked in order; the first rule that matches wins. (kind, pattern, confidence)
 _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
@@ -15,7 +17,9 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
         K.BANK_STATEMENT,
         re.compile(
             r"דף\s*(?:חשבון|בנק)|תדפיס\s*(?:חשבון|בנק)|bank\s*statement|"
-            r"יתרה\s*סופית|עו\"ש",
+            r"יתרה\s*סופית|עו\"ש|"
+            # misread on photos: "דף חשבק עובר ושב", "דף חשבן"; the movements table's header
+            r"דף\s*חשבו?[ןנק]|עובר\s*ו[שו][בכ]|תיאור\s*התנועה",
             re.I,
         ),
         0.9,
@@ -24,7 +28,7 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
     (
         K.CREDIT_NOTE,
         re.compile(
-            r"חשבונית\s*(?:מס\s*)?זיכוי|הודעת\s*זיכוי|credit\s*note|"
+            rf"{INVOICE}\s*(?:מס\s*)?זיכוי|הודעת\s*זיכוי|credit\s*note|"
             r"תעודת\s*זיכוי|avoir|gutschrift",
             re.I,
         ),
@@ -33,8 +37,8 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
     (
         K.TAX_INVOICE_RECEIPT,
         re.compile(
-            r"חשבונית\s*מס\s*[/\\|,-]?\s*(?:ו)?קבלה|"
-            r"חשבונית\s*מס\s*קבלה|tax\s*invoice\s*/\s*receipt",
+            rf"{INVOICE}\s*מס\s*[/\\|,-]?\s*(?:ו)?קבלה|"
+            r"tax\s*invoice\s*/\s*receipt",
             re.I,
         ),
         0.95,
@@ -44,8 +48,12 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
         re.compile(r"חשבו(?:ן|נית)\s*עסקה|דרישת\s*תשלום|פרופורמה|pro\s*-?forma", re.I),
         0.95,
     ),
-    (K.TAX_INVOICE, re.compile(r"חשבונית\s*מס", re.I), 0.95),
+    (K.TAX_INVOICE, re.compile(rf"{INVOICE}\s*מס", re.I), 0.95),
     (K.RECEIPT, re.compile(r"(?<![\u0590-\u05FF])קבלה(?![\u0590-\u05FF])"), 0.9),
+    # No title read. A cheque writes its amount in words ("סך של ... שקלים חדשים"); a
+    # document that says how it was paid is a receipt.
+    (K.CHEQUE, re.compile(r"שקלים\s*חדשים"), 0.6),
+    (K.RECEIPT, re.compile(r"שולם\s*[/|]?\s*באמצעות"), 0.5),
 ]
 _CARD_SLIP = re.compile(
     r"עסקה\s*אושרה|כרטיס\s*אשראי|(?<![\u0590-\u05FF])שובר|מסוף|אישור\s*עסקה|"

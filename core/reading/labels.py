@@ -15,6 +15,50 @@ Q = r"[\"'`]?"  # a quote OCR may drop or change: סה"כ, סה''כ, סהכ
 HB = r"(?<![\u0590-\u05FFA-Za-z])"
 
 
+# Letters Tesseract's Hebrew model confuses on photos, each with what it was read as
+# (il-synthetic phone photos: לכבוד as לכבור / לכבוו, מסמך as מסמן / מססך, מספר as מסנר,
+# תאריך as חאריך / תארד, חשבון as חשבק). Final and plain forms are one letter here.
+_CONFUSED = {
+    "א": "אנ",
+    "ב": "בכנ",
+    "ד": "דרוך",
+    "ה": "החת",
+    "ו": "וזןי",
+    "ח": "חהת",
+    "ט": "טס",
+    "י": "יו'",
+    "כ": "כךבנדןץ",
+    "מ": "מםסנ",
+    "נ": "נןכו",
+    "ס": "סםמט",
+    "פ": "פףנ",
+    "צ": "צץע",
+    "ק": "קן",
+    "ר": "רדו",
+    "ת": "תחה",
+}
+_FINAL = str.maketrans("ךםןףץ", "כמנפצ")
+
+
+def fuzzy(word: str, *, last_optional: bool = False, slipped: bool = False) -> str:
+    """A pattern for a Hebrew label word as OCR misreads it: each letter may come back as
+    one it is confused with, a vav or yod may be dropped ("חשבן"), with `slipped` one may
+    be slipped in ("מוסנוך"), and with `last_optional` the last letter may be lost ("תארי",
+    "לכבו"). Both freedoms at once make other words match (תאריך would take תיאור)."""
+    plain = word.translate(_FINAL)
+    # At most one letter fewer than printed: "תאר" is not a misread of תאריך.
+    parts = [f"(?=[\u05d0-\u05ea']{{{len(plain) - 1}}})"]
+    for index, letter in enumerate(plain):
+        alike = "".join(dict.fromkeys(letter + word[index] + _CONFUSED.get(letter, "")))
+        part = f"[{alike}]"
+        if letter in "וי" or (last_optional and index == len(plain) - 1):
+            part += "?"
+        if slipped and index and letter not in "וי":
+            part = "[וי]?" + part
+        parts.append(part)
+    return "".join(parts)
+
+
 def _compile(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
@@ -183,7 +227,17 @@ DATE_LABELS: list[tuple[re.Pattern[str], float]] = [
         ),
         1.0,
     ),
-    (_compile(r"תאריך", r"\bdate\b", r"\bdatum\b", r"\bdated\b", r"\bdata\b"), 0.8),
+    (
+        _compile(
+            r"תאריך",
+            rf"{HB}{fuzzy('תאריך', last_optional=True)}(?![\u0590-\u05FF])",
+            r"\bdate\b",
+            r"\bdatum\b",
+            r"\bdated\b",
+            r"\bdata\b",
+        ),
+        0.8,
+    ),
 ]
 NOT_DATE = _compile(
     r"due",
@@ -207,6 +261,9 @@ DOC_NUMBER_LABELS: list[tuple[re.Pattern[str], float]] = [
             r"מספר\s*מסמך",
             rf"מס{Q}\s*מסמך",
             r"[סמ]?[סמ]?ספר\s*[מס]{2,3}[ךכן]",
+            rf"{HB}{fuzzy('מספר')}\s*{fuzzy('מסמך', slipped=True)}(?![\u0590-\u05FF])",
+            # "מספר" given to the Latin model ("won מסמך") on pages read with both.
+            rf"(?<![A-Za-z])[A-Za-z]{{3,4}}\s+{fuzzy('מסמך')}(?![\u0590-\u05FF])",
             rf"חשבונית\s*(?:מס\s*)?(?:/\s*קבלה\s*)?מס{Q}\s",
             rf"מס{Q}\s*חשבונית",
             r"מספר\s*חשבונית",
@@ -234,6 +291,7 @@ VENDOR_ID_LABELS: list[tuple[re.Pattern[str], float]] = [
     (
         _compile(
             r"עוסק\s*מורשה",
+            rf"{HB}{fuzzy('מורשה')}(?![\u0590-\u05FF])",  # "עסק מרשה", "pow מורשה"
             rf"{HB}ח\s*[.\"]?\s*פ\b",
             rf"{HB}ח\.?\s*פ[.:\s]",
             rf"{HB}ע\s*[.\"]\s*מ(?![\u0590-\u05FF])",
@@ -250,6 +308,7 @@ ID_LABEL = _compile(rf"{HB}ת\s*[.\"]?\s*ז", r"ח\.?\s*פ", r"עוסק")
 # "מספר עוסק של הלקוח", "ע.מ. הלקוח", a box titled "לקוח"; and foreign "bill to", "customer".
 CUSTOMER_LABELS = _compile(
     r"לכבוד",
+    rf"{HB}{fuzzy('לכבוד', last_optional=True)}",
     r"שם\s*ה?לקוח",
     rf"{HB}ה?לקוח(?![\u0590-\u05FF])",
     r"bill\s*to",
@@ -257,6 +316,12 @@ CUSTOMER_LABELS = _compile(
     r"sold\s*to",
     r"\bbuyer\b",
     r"\bclient\b",
+)
+# The buyer's box labels its number with both ids, company or person ("ח.פ/ת.ז", "ע.מ/ת.ז"):
+# photos return it as "nפ/1.n", "1.n/9n", "תפ/ת.1": two short pieces around a slash, with a
+# letter in them (not a date or a fraction).
+ID_PAIR = re.compile(
+    r"(?<!\S)(?=[^\s]*[A-Za-z\u05D0-\u05EA])[^\s/:]{1,3}\s?/\s?[^\s/:]{1,3}:?(?!\S)"
 )
 PAYMENT_LABELS = _compile(
     r"\bcash\b",
@@ -271,7 +336,12 @@ PAYMENT_LABELS = _compile(
 )
 CHANGE_LABELS = _compile(r"\bchange\b", r"עודף")
 ROUNDING_LABELS = _compile(r"round", r"עיגול")
-ALLOCATION_LABELS = _compile(r"מספר\s*הקצאה", rf"מס{Q}\s*הקצאה", r"allocation\s*(?:no|number)")
+ALLOCATION_LABELS = _compile(
+    r"מספר\s*הקצאה",
+    rf"מס{Q}\s*הקצאה",
+    rf"{HB}{fuzzy('הקצאה', last_optional=True)}(?![\u0590-\u05FF])",
+    r"allocation\s*(?:no|number)",
+)
 PHONE_LABELS = _compile(
     rf"{HB}טל(?![\u0590-\u05EA])", r"פקס", r"נייד", r"\btel\b", r"phone", r"\bfax\b", r"mobile"
 )

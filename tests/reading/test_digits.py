@@ -124,3 +124,25 @@ def test_a_rule_read_as_a_tall_character_does_not_widen_a_line_band() -> None:
     frame = OcrWord("|", 300, 100, 4, 900, 30.0, (1, 1, 1, 1))
     lines = number_lines(OcrText([words[0], frame, words[1]]))
     assert lines[0] == ((1, 1, 1, 1), 100, 120)
+
+
+def test_a_business_number_the_hebrew_model_read_a_digit_short_is_replaced_by_a_valid_one() -> (
+    None
+):
+    line = [_w("עוסק", 400), _w("99679805", 200, width=120)]  # 996798054 with a digit lost
+    merged = merge_numbers(line, [_w("996798054", 205, width=125)])
+    assert [w.text for w in merged] == ["עוסק", "996798054"]
+    # A second read whose check digit fails does not change the digit count.
+    assert [w.text for w in merge_numbers(line, [_w("996798055", 205, width=125)])] == [
+        "עוסק",
+        "99679805",
+    ]
+
+
+def test_a_lone_digit_the_first_read_left_of_a_number_is_replaced_by_the_number() -> None:
+    line = [_w("1", 400, width=15), _w("15/12/2025", 200, width=120)]
+    merged = merge_numbers(line, [_w("63164", 390, width=70), _w("15/12/2025", 200, width=120)])
+    assert [w.text for w in merged] == ["63164", "15/12/2025"]
+    # Two digits or more were a number: its digit count is kept.
+    line = [_w("12", 400, width=30)]
+    assert [w.text for w in merge_numbers(line, [_w("63164", 390, width=70)])] == ["12"]

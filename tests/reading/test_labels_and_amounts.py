@@ -4,10 +4,15 @@ date."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from core.domain import DocumentKind
 from core.reading.crosscheck import check_amounts
-from core.reading.fields import read_doc_number, read_ids, read_vendor_name
+from core.reading.fields import read_date, read_doc_number, read_ids, read_vendor_name
+from core.reading.ids import nine_digit_numbers
+from core.reading.kinds import classify
 from core.reading.layout import from_ocr, from_text
 from core.reading.ports import OcrText, OcrWord
 from core.reading.result import FieldReading
@@ -119,3 +124,98 @@ def test_vat_is_found_when_ocr_ends_its_label_with_a_final_letter(line: str) -> 
     page = from_text(f'{line}\nסה"ך לתשלום  1,180.00')
     assert read_vat(page).value == "180.00"
     assert read_total(page)[0].value == "1180.00"
+
+
+# Labels as Tesseract's Hebrew model misreads them on phone photos (il-synthetic photos).
+@pytest.mark.parametrize("label", ["לכבור", "לכבוו", "לכבו"])
+def test_the_buyers_number_is_found_under_a_misread_buyer_label(label: str) -> None:
+    text = f"עוסק מורשה: {VENDOR}\nמספר מסמך  תאריך  {label}\nמשרד כהן\nת.ז/ח.פ {BUYER}"
+    ids = read_ids(from_text(text))
+    assert ids["customer_id"].value == BUYER
+    assert ids["vendor_id"].value == VENDOR
+
+
+def test_a_word_that_only_starts_like_the_buyer_label_is_not_one() -> None:
+    ids = read_ids(from_text(f"לבן\n{BUYER}"))
+    assert ids["customer_id"].value is None
+
+
+@pytest.mark.parametrize("label", ["מסנר מסמן", "מספר מוסנוך", "מספר מססך", "won מסמך"])
+def test_a_document_number_label_misread_letter_by_letter_still_finds_it(label: str) -> None:
+    assert read_doc_number(from_text(f"{label}  תאריך\n37212  26/09/2025")).value == "37212"
+
+
+def test_the_footer_that_starts_with_the_word_document_is_not_a_number_label() -> None:
+    assert read_doc_number(from_text("מסמך זה הופק ממערכת ממוחשבת 2026")).value is None
+
+
+@pytest.mark.parametrize("label", ["תאריך", "תארץ", "תארד", "חאריך", "תארי"])
+def test_a_misread_date_label_still_finds_the_date(label: str) -> None:
+    got = read_date(from_text(f"{label}\n26/09/2025"), today=date(2026, 1, 1), hebrew=True)
+    assert got.value == "2025-09-26"
+    assert got.reason.startswith("date label")
+
+
+@pytest.mark.parametrize("printed", ["14052026", "1405/2026", "14/052026"])
+def test_a_date_whose_separators_ocr_lost_is_read_under_its_label(printed: str) -> None:
+    got = read_date(
+        from_text(f"מספר מסמך  תאריך\n87823  {printed}"), today=date(2026, 11, 1), hebrew=True
+    )
+    assert got.value == "2026-05-14"
+    assert got.confidence < 0.9  # where the day ends is a guess
+
+
+def test_an_eight_digit_number_without_a_date_label_is_not_a_date() -> None:
+    got = read_date(from_text("אסמכתא 14052026"), today=date(2026, 11, 1), hebrew=True)
+    assert got.value is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("חשבונ ת מס 1001", DocumentKind.TAX_INVOICE),
+        ("חשבנית מס / קבלה", DocumentKind.TAX_INVOICE_RECEIPT),
+        ("דף חשבק עובר ושב", DocumentKind.BANK_STATEMENT),
+        ("תאריך  תיאור התנועה  חובה  זכות  יתרה", DocumentKind.BANK_STATEMENT),
+        ("סן של שנים אלף שקלים חדשים", DocumentKind.CHEQUE),
+        ('סה"כ 100.00\nשולם / באמצעות העברה בנקאית', DocumentKind.RECEIPT),
+    ],
+)
+def test_a_title_misread_or_lost_still_gives_the_kind(text: str, kind: DocumentKind) -> None:
+    assert classify(text, hebrew=True)[0] == kind
+
+
+@pytest.mark.parametrize("label", ["ח.פ / ת.ז:", "nפ/r.n", "1.n/9n", "תפ/ת.1:"])
+def test_the_buyers_number_is_found_by_its_two_id_label_alone(label: str) -> None:
+    text = f"עוסק מורשה / ח.פ: {VENDOR}\nמשרד כהן\n{label} {BUYER}"
+    ids = read_ids(from_text(text))
+    assert ids["customer_id"].value == BUYER
+    assert ids["customer_id"].confidence < 0.9  # a label's shape, not its words
+    assert ids["vendor_id"].value == VENDOR
+
+
+@pytest.mark.parametrize("line", ["12/05/2026 {n}", "Tel 03/555 {n}", "עוסק מורשה / ח.פ: {n}"])
+def test_a_slash_in_a_date_or_the_sellers_label_is_not_the_buyers_label(line: str) -> None:
+    assert read_ids(from_text(line.format(n=BUYER)))["customer_id"].value is None
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("331031112 1n/ar", "331031112"),  # a stray digit of the label after the number
+        ("n/sn 1 908939622", "908939622"),  # and before it
+        ("51 4713 288", "514713288"),  # printed in groups
+    ],
+)
+def test_a_stray_digit_beside_a_nine_digit_number_does_not_hide_it(text: str, found: str) -> None:
+    assert [n for n, _ in nine_digit_numbers(text)] == [found]
+
+
+def test_ten_digits_in_two_groups_are_not_a_business_number() -> None:
+    assert nine_digit_numbers("12345 67890") == []
+
+
+@pytest.mark.parametrize("word", ["תיאור", "תאר"])
+def test_words_near_the_date_label_are_not_taken_for_a_misread_of_it(word: str) -> None:
+    got = read_date(from_text(f"{word}\n26/09/2025"), today=date(2026, 1, 1), hebrew=True)
+    assert got.reason == "first date printed"

@@ -94,3 +94,15 @@ def test_hebrew_stored_in_visual_order_is_put_back() -> None:
     visual = "\n".join(line[::-1] for line in ["שלום עולם", "תאריך חשבון", "מספר מסמך ומלון"])
     assert fix_visual_order(visual).split("\n")[0] == "שלום עולם"
     assert fix_visual_order("שלום עולם") == "שלום עולם"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("6.48000 ₪", "6480.00"), ("₪2,40000-", "-2400.00")]
+)
+def test_an_amount_whose_decimal_point_ocr_lost_has_two_decimals(text: str, expected: str) -> None:
+    # "6,480.00" on a photo: the comma read as the point, the point dropped.
+    assert [a.value for a in find_amounts(text, decimals_only=True)] == [Decimal(expected)]
+
+
+def test_four_decimals_are_not_taken_for_a_lost_point() -> None:
+    assert find_amounts("שער 3.7120", decimals_only=True) == []

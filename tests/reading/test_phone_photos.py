@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from core.reading import imaging, result
 from tests import receipt_factory as factory
@@ -36,7 +37,9 @@ def test_a_hebrew_invoice_on_a_dark_table_is_read_as_hebrew(read) -> None:  # ty
     reading = read(factory.jpeg_bytes(photo), "image/jpeg")
     steps = " | ".join(reading.steps)
     assert "page found" in steps
-    assert "script probe: hebrew" in steps
+    # No separate script probe on a photo: the page read itself tells the script.
+    assert "script of the page read: hebrew" in steps
+    assert "script probe" not in steps
     expected = spec.expected()
     for name in ("total", "vendor_id", "date"):
         assert reading.value(name) == expected[name], (name, steps)
@@ -47,7 +50,8 @@ def test_an_english_receipt_on_a_dark_table_is_read_as_latin(read) -> None:  # t
     photo, _ = factory.on_table(factory.render(spec), side=1600, table=(20, 20, 25))
     reading = read(factory.jpeg_bytes(photo), "image/jpeg")
     steps = " | ".join(reading.steps)
-    assert "script probe: latin" in steps
+    assert "script of the page read: latin" in steps
+    assert "script probe" not in steps
     assert reading.value("total") == spec.expected()["total"], steps
 
 
@@ -96,3 +100,30 @@ def test_only_a_photographed_page_is_read_by_the_photo_engine(engine) -> None:  
     scan = factory.png_bytes(factory.render(spec))
     read_document(scan, "image/png", engine=engine, today=today, photo_engine=Recording())
     assert pages == []
+
+
+def test_flattening_evens_out_light_from_one_side_and_keeps_the_ink() -> None:
+    # Paper lit from the left (250 -> 120 grey), text strokes 80 grey darker than the paper.
+    width, height = 800, 600
+    paper = np.tile(np.linspace(250, 120, width, dtype=np.float32), (height, 1))
+    page = paper.copy()
+    for top in range(50, 550, 40):
+        page[top : top + 4, 40:760] -= 80
+    flat = np.asarray(imaging.flatten_background(Image.fromarray(page.astype(np.uint8))))
+    blank = flat[20:40, 40:760]  # paper between the lines
+    assert blank.min() >= 235  # the shaded side is as white as the lit one
+    assert flat[50:54, 40:760].mean() < 200  # the strokes stay dark on both sides
+    assert flat[50:54, 700:760].mean() < 200
+
+
+def test_a_small_line_close_under_a_read_one_is_a_region_of_its_own_when_apart() -> None:
+    page = np.full((300, 600), 255, np.uint8)
+    page[100:124, 100:500:3] = 0  # a line the page read returned words for
+    page[130:140, 100:260:2] = 0  # small print 6 px under it that it skipped (a date)
+    image = Image.fromarray(page)
+    read = [(100, 100, 500, 124)]
+    assert imaging.unread_regions(image, read) == []  # merged into the read line's region
+    regions = imaging.unread_regions(image, read, apart=True)
+    assert len(regions) == 1
+    left, top, right, bottom = regions[0]
+    assert top <= 130 and bottom >= 140 and left <= 100 and 250 <= right < 500

@@ -30,7 +30,9 @@ class FakeEngine:
             self.probes = getattr(self, "probes", 0) + 1
             return self._words(self.conf)
         self.calls += 1
-        return self._words(self.confs[self.calls - 1] if self.confs else self.conf)
+        # Reads after the listed ones (re-reads of crops) keep the last quality.
+        conf = self.confs[min(self.calls, len(self.confs)) - 1] if self.confs else self.conf
+        return self._words(conf)
 
     def _words(self, conf: float) -> OcrText:
         words = []
@@ -125,8 +127,9 @@ def test_an_allocation_number_in_a_box_ocr_skipped_is_recovered() -> None:
 
 
 def test_a_poor_read_is_probed_each_way_round_and_the_best_turn_read_again() -> None:
-    # first read, probes at 0, 180, 90, 270, then the full read turned 180
-    engine = FakeEngine(['סה"כ לתשלום 10.00'], confs=[30, 30, 85, 20, 20, 90])
+    # first read, probes at 0, 180, 90, 270, then the full read turned 180 (with a date in
+    # it, so no date re-read adds a call)
+    engine = FakeEngine(['סה"כ לתשלום 10.00', "תאריך: 05/03/2026"], confs=[30, 30, 85, 20, 20, 90])
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 3, 20))
     assert engine.calls == 6
@@ -218,3 +221,105 @@ def test_an_unconfirmed_total_is_read_again_enlarged() -> None:
     assert reading.value("total") == "9.00"
     assert reading.fields["total"].reason == "total label, on an enlarged re-read"
     assert reading.fields["total"].confidence < 0.9
+
+
+class RereadsWith(FakeEngine):
+    """The page read gives `lines`; a re-read of crops (psm 6) in `lang` gives `again`."""
+
+    def __init__(self, lines: list[str], again: list[str], lang: str) -> None:
+        super().__init__(lines)
+        self.again, self.again_lang = again, lang
+
+    def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+        if psm == 6 and lang == self.again_lang:
+            return FakeEngine(self.again)._words(self.conf)
+        return super().image_to_text(image, lang=lang, psm=psm)
+
+
+def test_a_date_read_again_under_the_header_row_without_its_slashes_is_taken() -> None:
+    # The date label misread beyond matching ("חארל"), the date itself lost by the page read:
+    # the header row (document number, date, buyer) is read again, enlarged, with `eng`.
+    engine = RereadsWith(
+        ["חשבונית מס", "מספר מסמך  חארל  לכבוד", "87823  סחר אלפא", 'סה"כ לתשלום 1,180.00'],
+        ["14052026 87823"],
+        "eng",
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("date") == "2026-05-14"
+    assert reading.fields["date"].confidence < 0.9
+    assert "separators lost" in reading.fields["date"].reason
+
+
+def test_a_date_in_small_print_the_page_read_skipped_is_found_there() -> None:
+    # A cheque's date line under its number: no word of the page read came from it.
+    engine = RereadsWith(
+        ["בנק דיסקונט  #7597", "שלמו ל- הדס דהן  ₪ 7,250.00"],
+        ["#7597", "תאריך: 05/07/2026"],
+        "Hebrew+eng",
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 8, 1))
+    assert reading.value("date") == "2026-07-05"
+    assert reading.fields["date"].confidence < 0.9
+    assert "skipped" in reading.fields["date"].reason
+
+
+def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -> None:
+    from core.reading.layout import Segment
+    from core.reading.steps import _bare_label, number_under
+
+    # The header row, right to left: number | date | buyer; the values under each, read
+    # again from a crop starting at y=100 enlarged twice: the number is last in the line.
+    label = Segment("מספר מסמך", 0, left=1400, top=110, right=1480, bottom=125)
+    words = [
+        OcrWord("Ahn", 2000, 20, 100, 30, 90.0, (1,)),
+        OcrWord("26/09/2025", 2400, 70, 200, 30, 90.0, (2,)),
+        OcrWord("2026", 2700, 70, 80, 30, 90.0, (2,)),
+        OcrWord("48646", 2820, 70, 120, 30, 90.0, (2,)),
+    ]
+    assert number_under(words, label, top=100, scale=2.0) == "48646"
+    # Nothing in the label's column: nothing, not the date's neighbour.
+    assert number_under(words[:3], label, top=100, scale=2.0) is None
+    assert _bare_label("מספר מסמך:") and not _bare_label("חשבונית מס / קבלה")
+
+
+def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() -> None:
+    vendor = factory.check_digit_id("51471328")
+    engine = RereadsWith(
+        ["חשבונית מס", "עסק מרשה", 'סה"כ לתשלום 1,180.00', "תאריך: 05/03/2026"],
+        [f"{vendor} / מורשה pow"],
+        "Hebrew+eng",
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("vendor_id") == vendor
+    assert reading.fields["vendor_id"].confidence < 0.9
+    # A number whose check digit fails is not taken as the seller's.
+    wrong = vendor[:-1] + str((int(vendor[-1]) + 1) % 10)
+    engine = RereadsWith(
+        ["חשבונית מס", "עסק מרשה", 'סה"כ לתשלום 1,180.00'], [f"{wrong} מורשה"], "Hebrew+eng"
+    )
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.fields["vendor_id"].confidence < 0.3
+
+
+def test_an_allocation_number_in_a_skipped_box_of_a_photo_takes_its_digits_from_eng() -> None:
+    class BoxReads(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            if psm == 6 and lang == "Hebrew":  # the box: label right, the 0 read as 9
+                return FakeEngine(["מספר הקצאה: 915492991"])._words(95.0)
+            if psm == 6 and lang == "eng":  # the box's digits by the Latin model
+                return FakeEngine(["915492091 :AXypn 1ponn"])._words(95.0)
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = BoxReads(
+        ['לוגיסטיקה פרו בע"מ  חשבונית מס', "תאריך: 05/03/2026", 'סה"כ לתשלום 27,081.00 ₪']
+    )
+    photo, _ = factory.on_table(factory.render(factory.hebrew_invoice()), side=1800)
+    reading = read_document(
+        factory.jpeg_bytes(photo), "image/jpeg", engine=engine, today=date(2026, 3, 20)
+    )
+    assert "page found" in " ".join(reading.steps)
+    assert reading.value("allocation_number") == "915492091"
+    assert reading.fields["allocation_number"].confidence < 0.9
