@@ -34,6 +34,7 @@ from storage.uow import SqlUnitOfWorkFactory
 log = logging.getLogger(__name__)
 Reader = Callable[[bytes, str, str], Reading]
 Announce = Callable[[reading_jobs.Applied], Any]
+NOTICES_LOOK_S = 5.0  # how often a worker looks for notices a dead worker left unsent
 
 
 def worker_name() -> str:
@@ -101,15 +102,20 @@ class Worker:
     health: ReadingHealth = field(default_factory=ReadingHealth)
     retry_pool_after: float = 5.0  # seconds between attempts to start a pool that failed
     _broken_since: float | None = field(default=None, init=False)
+    _look_for_notices_at: float = field(default=0.0, init=False)
 
     async def run_once(self) -> bool:
         """Takes and finishes one job; False when the queue had nothing runnable."""
-        if self.announce is not None:
+        if self.announce is not None and time.monotonic() >= self._look_for_notices_at:
+            # Left by a dead worker, a notice waits out its lease (minutes): a look every
+            # few seconds is soon enough, and spares the queue a query per job.
+            self._look_for_notices_at = time.monotonic() + NOTICES_LOOK_S
             async with self.uow_factory() as uow:
                 left = await reading_jobs.claim_announcement(
                     uow, worker=self.name, now=self.clock.now(), lease=self.lease
                 )
             if left is not None:  # its worker died before sending it
+                self._look_for_notices_at = 0.0  # maybe more: look again at once
                 await self._announce(left)
                 return True
         if self._broken_since is not None and not await self._restore():
