@@ -346,8 +346,7 @@ class InboxProcessor:
         try:
             while queue and not self._closing:
                 try:
-                    async with self._slots:
-                        await self._handle(key, queue[0])
+                    await self._handle(key, queue[0])
                 except Exception:
                     # Its "done" could not be written (the database is away): it stays
                     # unfinished and runs again at the next start; the chat goes on.
@@ -386,10 +385,13 @@ class InboxProcessor:
         request = REQUEST_ID.set(f"u{update.update_id}")
         started = time.perf_counter()
         outcome = "ok"
+        # Under a chat lease the runner holds a slot already (taken before the lease).
+        slot = contextlib.nullcontext() if fence is not None else self._slots
         try:
-            response = await self.dispatcher.feed_update(self.bot, update)
-            if isinstance(response, TelegramMethod):
-                await self.dispatcher.silent_call_request(self.bot, response)
+            async with slot:
+                response = await self.dispatcher.feed_update(self.bot, update)
+                if isinstance(response, TelegramMethod):
+                    await self.dispatcher.silent_call_request(self.bot, response)
         except Exception:
             # Done all the same: an update that fails every time must not block its chat.
             outcome = "failed"
