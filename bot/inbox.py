@@ -247,8 +247,8 @@ class InboxProcessor:
         A handler slot first, then the lease: a lease is held only by work that runs now.
         Taken before a slot was free, 1,000 chats' leases were held by updates waiting
         behind 16 handlers, on an event loop the burst kept busy; some ran out, the other
-        replica took those chats and handled the same updates again (issue 16, 56 chats
-        answered twice in bench/scale.py).
+        replica took those chats and handled the same updates again (issue 16: 56 chats
+        answered twice at 1,000 clients).
         """
         assert self.leases is not None and isinstance(key, int)
         leases, queue = self.leases, self._queues[key]
