@@ -8,7 +8,12 @@ finished, answer included. At start-up the unfinished ones run again, first in t
 Handlers run one chat at a time in arrival order (a chat's queue), chats side by side.
 With several replicas (`leases`, in Redis) a chat is run by the replica holding its lease,
 which reads the chat's unfinished updates from the inbox, whichever replica accepted them;
-a replica that finds the chat taken leaves its update there for the holder.
+a replica that finds the chat taken leaves its update there for the holder. A lease is
+taken only when a handler slot is free, and carries a fencing number: the inbox gives an
+update (`take`) and marks it done only under a number not older than the last one it saw,
+and an answer is sent only after Redis confirms the lease is still ours. A replica that
+stalled past its lease therefore neither answers again nor handles what the next holder
+finished.
 
 What "done" promises: a handler's effects commit in its own unit of work, and "done" is a
 later short transaction, after its answer went out. A crash in between runs the handler
@@ -30,7 +35,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +67,16 @@ class Delivery:
     update_id: int
     holds: list[Awaitable[Any]] = field(default_factory=list)
     answered: bool = False  # something reached the chat: stopping now would repeat it
+    # With chat leases: asks Redis whether the chat's lease is still ours (our fencing
+    # number), before each answer. None once the handler has returned: a held answer (an
+    # album's summary) comes after the lease is let go, and is the album's to deduplicate.
+    still_ours: Callable[[], Awaitable[bool]] | None = None
+    lost: bool = False  # the lease went to another replica: no answer, no "done" from us
+
+
+class LeaseLost(Exception):
+    """The chat's lease ran out while its update was handled here, and may be another
+    replica's now: answering would answer twice."""
 
 
 # Calls that put something in front of the client (not reads, not "typing...").
@@ -81,6 +96,11 @@ class MarkAnswered(BaseRequestMiddleware):
         name = type(method).__name__
         if delivery is None or not name.startswith(_ANSWERS) or name == "SendChatAction":
             return await make_request(bot, method)
+        if delivery.lost or (delivery.still_ours is not None and not await delivery.still_ours()):
+            # The check narrows the window; it cannot close it: the lease may run out
+            # between this look and Telegram's reply, and sendMessage has no idempotency key.
+            delivery.lost = True
+            raise LeaseLost(f"update {delivery.update_id}: the chat's lease is not ours now")
         try:
             return await make_request(bot, method)
         finally:
@@ -222,17 +242,26 @@ class InboxProcessor:
             )
 
     async def _run_leased(self, key: Hashable) -> None:
-        """Runs a chat while this replica holds its lease, from the inbox, in order."""
+        """Runs a chat while this replica holds its lease, from the inbox, in order.
+
+        A handler slot first, then the lease: a lease is held only by work that runs now.
+        Taken before a slot was free, 1,000 chats' leases were held by updates waiting
+        behind 16 handlers, on an event loop the burst kept busy; some ran out, the other
+        replica took those chats and handled the same updates again (issue 16: 56 chats
+        answered twice at 1,000 clients).
+        """
         assert self.leases is not None and isinstance(key, int)
         leases, queue = self.leases, self._queues[key]
         try:
             while not self._closing:
-                if not await leases.acquire(key):
-                    return  # another replica runs the chat and will find ours in the inbox
-                try:
-                    await self._run_from_inbox(key, queue)
-                finally:
-                    await leases.release(key)
+                async with self._slots:
+                    fence = await leases.acquire(key)
+                    if fence is None:
+                        return  # another replica runs the chat and finds ours in the inbox
+                    try:
+                        await self._run_from_inbox(key, queue, fence)
+                    finally:
+                        await leases.release(key)
                 # One may have been accepted elsewhere between our last look and the
                 # release, its replica finding the chat still ours: look once more.
                 if not [
@@ -251,7 +280,7 @@ class InboxProcessor:
             del self._queues[key], self._runners[key]
             self._current.pop(key, None)
 
-    async def _run_from_inbox(self, key: int, queue: deque[Update]) -> None:
+    async def _run_from_inbox(self, key: int, queue: deque[Update], fence: int) -> None:
         while not self._closing:
             rows = [
                 row
@@ -273,6 +302,10 @@ class InboxProcessor:
                         log.exception("update %s in the inbox cannot be read", row.update_id)
                         await self.inbox.done([row.update_id], self.clock.now())
                         continue
+                if not await self.inbox.take(row.update_id, fence):
+                    # Finished by another replica since we looked (our lease ran out and
+                    # it took the chat), or taken by a later holder: not ours to handle.
+                    continue
                 if row.update_id in self._fresh:
                     self._fresh.discard(row.update_id)
                 else:
@@ -280,7 +313,8 @@ class InboxProcessor:
                     self._retries[row.update_id] = row.attempts
                 self._handled.add(row.update_id)
                 try:
-                    await self._handle(key, update)
+                    if not await self._handle(key, update, fence):
+                        return  # the lease is lost: the chat is its new holder's
                 except Exception:
                     log.exception("update %s not marked done", row.update_id)
 
@@ -289,7 +323,7 @@ class InboxProcessor:
         if self.loose_leases is None:
             return True
         try:
-            return await self.loose_leases.acquire(update_id)
+            return await self.loose_leases.acquire(update_id) is not None
         except Exception:
             # Redis away: the update stays in the inbox for a replica that can claim it.
             log.exception("update %s: could not take its lease", update_id)
@@ -322,27 +356,39 @@ class InboxProcessor:
             del self._queues[key], self._runners[key]
             self._current.pop(key, None)
 
-    async def _handle(self, key: Hashable, update: Update) -> None:
+    async def _handle(self, key: Hashable, update: Update, fence: int | None = None) -> bool:
+        """Handles one update (in a handler slot) and marks it done; False when the chat's
+        lease (numbered `fence`) was lost meanwhile: then neither answered nor done here.
+
+        The one window left: a lease can run out between the look before an answer and
+        Telegram's reply, and a crash between the answer and "done" repeats it once; both
+        because sendMessage has no idempotency key (see the module's note).
+        """
         retries = self._retries.pop(update.update_id, None)
         if retries is not None:
             if retries >= self.max_attempts:
                 # Each try so far ended with the process (a crash it causes, or a kill):
                 # let it go rather than take the bot down forever.
                 log.error("update %s given up after %s tries", update.update_id, retries + 1)
-                await self.inbox.done([update.update_id], self.clock.now())
+                await self.inbox.done([update.update_id], self.clock.now(), fence)
                 self._handled.discard(update.update_id)
                 await self._release_loose(update.update_id)
                 metrics.UPDATES.labels("given_up").inc()
-                return
+                return True
             await self.inbox.retrying(update.update_id)
         delivery = Delivery(update.update_id)
+        if fence is not None and self.leases is not None and isinstance(key, int):
+            leases = self.leases
+            delivery.still_ours = lambda: leases.holds(key, fence)
         self._current[key] = delivery
         token = CURRENT_DELIVERY.set(delivery)
         request = REQUEST_ID.set(f"u{update.update_id}")
         started = time.perf_counter()
         outcome = "ok"
+        # Under a chat lease the runner holds a slot already (taken before the lease).
+        slot = contextlib.nullcontext() if fence is not None else self._slots
         try:
-            async with self._slots:
+            async with slot:
                 response = await self.dispatcher.feed_update(self.bot, update)
                 if isinstance(response, TelegramMethod):
                     await self.dispatcher.silent_call_request(self.bot, response)
@@ -351,29 +397,42 @@ class InboxProcessor:
             outcome = "failed"
             log.exception("update %s failed", update.update_id)
         finally:
+            delivery.still_ours = None
+            if delivery.lost:
+                outcome = "lease_lost"
             CURRENT_DELIVERY.reset(token)
             REQUEST_ID.reset(request)
             metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
             metrics.UPDATES.labels(outcome).inc()
+        if delivery.lost:
+            # Not done by us: its new holder (or ours again, once the lease is free) runs it.
+            log.warning("update %s: chat lease lost, not answered here", update.update_id)
+            self._handled.discard(update.update_id)
+            return False
         if delivery.holds:
-            task = asyncio.create_task(self._done_after(delivery))
+            task = asyncio.create_task(self._done_after(delivery, fence))
             self._finishing.add(task)
             task.add_done_callback(self._finishing.discard)
         else:
             try:
-                await self.inbox.done([update.update_id], self.clock.now())
-                self._handled.discard(update.update_id)
+                await self._mark_done(update.update_id, fence)
             finally:
                 await self._release_loose(update.update_id)
+        return True
 
-    async def _done_after(self, delivery: Delivery) -> None:
+    async def _mark_done(self, update_id: int, fence: int | None) -> None:
+        if not await self.inbox.done([update_id], self.clock.now(), fence) and fence is not None:
+            # A later holder of the chat took it (our lease ran out): its "done" counts.
+            log.warning("update %s: taken by a later holder of its chat's lease", update_id)
+        self._handled.discard(update_id)
+
+    async def _done_after(self, delivery: Delivery, fence: int | None) -> None:
         try:
             results = await asyncio.gather(*delivery.holds, return_exceptions=True)
             if any(isinstance(r, asyncio.CancelledError) for r in results):
                 return  # the answer was never given: the update runs again at the next start
             try:
-                await self.inbox.done([delivery.update_id], self.clock.now())
-                self._handled.discard(delivery.update_id)
+                await self._mark_done(delivery.update_id, fence)
             except Exception:
                 log.exception("update %s not marked done", delivery.update_id)
         finally:

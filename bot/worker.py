@@ -1,7 +1,11 @@
 """The reading worker: claims jobs from the database queue, reads off the event loop.
 
 Runs inside the bot process by default, or alone as `tayuk worker`. A worker killed in the
-middle of a job loses nothing: its lease runs out and another worker takes the job.
+middle of a job loses nothing: its lease runs out and another worker takes the job. So with
+the client's notice of a reading: it is a job written with the reading, held by the worker
+that read it, which sends it; killed before that, another worker sends it once the lease
+runs out. Killed after the send and before the notice is marked done, it is sent again:
+Telegram's sendMessage has no idempotency key, so that window cannot be closed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from storage.uow import SqlUnitOfWorkFactory
 log = logging.getLogger(__name__)
 Reader = Callable[[bytes, str, str], Reading]
 Announce = Callable[[reading_jobs.Applied], Any]
+NOTICES_LOOK_S = 5.0  # how often a worker looks for notices a dead worker left unsent
 
 
 def worker_name() -> str:
@@ -97,9 +102,22 @@ class Worker:
     health: ReadingHealth = field(default_factory=ReadingHealth)
     retry_pool_after: float = 5.0  # seconds between attempts to start a pool that failed
     _broken_since: float | None = field(default=None, init=False)
+    _look_for_notices_at: float = field(default=0.0, init=False)
 
     async def run_once(self) -> bool:
         """Takes and finishes one job; False when the queue had nothing runnable."""
+        if self.announce is not None and time.monotonic() >= self._look_for_notices_at:
+            # Left by a dead worker, a notice waits out its lease (minutes): a look every
+            # few seconds is soon enough, and spares the queue a query per job.
+            self._look_for_notices_at = time.monotonic() + NOTICES_LOOK_S
+            async with self.uow_factory() as uow:
+                left = await reading_jobs.claim_announcement(
+                    uow, worker=self.name, now=self.clock.now(), lease=self.lease
+                )
+            if left is not None:  # its worker died before sending it
+                self._look_for_notices_at = 0.0  # maybe more: look again at once
+                await self._announce(left)
+                return True
         if self._broken_since is not None and not await self._restore():
             return False
         async with self.uow_factory() as uow:
@@ -127,17 +145,31 @@ class Worker:
             return True
         async with self.uow_factory() as uow:
             applied = await reading_jobs.apply_reading(
-                uow, job, reading, worker=self.name, now=self.clock.now()
+                uow,
+                job,
+                reading,
+                worker=self.name,
+                now=self.clock.now(),
+                announce_lease=None if self.announce is None else self.lease,
             )
-        if self.announce is not None and applied.outcome in (
-            reading_jobs.ReadOutcome.TO_FILE,
-            reading_jobs.ReadOutcome.RETAKE,
-        ):
-            try:
-                await self.announce(applied)
-            except Exception:
-                log.exception("could not tell the client what was read")
+        if applied.announcement is not None:
+            await self._announce(applied)
         return True
+
+    async def _announce(self, applied: reading_jobs.Applied) -> None:
+        """Tells the client, then marks the notice done (a kill before that: sent again)."""
+        assert self.announce is not None
+        error = None
+        try:
+            await self.announce(applied)
+        except Exception as failed:
+            # Not tried again: part of it may have gone out.
+            log.exception("could not tell the client what was read")
+            error = f"{type(failed).__name__}: {failed}"
+        async with self.uow_factory() as uow:
+            await reading_jobs.announced(
+                uow, applied, worker=self.name, now=self.clock.now(), error=error
+            )
 
     async def _read(self, document_id: int | None) -> Reading:
         assert document_id is not None

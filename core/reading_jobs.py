@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core import duplicates, ready, smart_filing
-from core.domain import PARTIAL, AuditEntry, Document, DocumentKind, DocumentState, Job
+from core.domain import (
+    PARTIAL,
+    AuditEntry,
+    Document,
+    DocumentKind,
+    DocumentState,
+    Job,
+    JobState,
+)
 from core.permissions import Action, may, upload_destinations
 from core.ports import UnitOfWork
 from core.reading.result import (
@@ -39,12 +47,17 @@ class ReadOutcome(StrEnum):
     LEASE_LOST = "lease_lost"  # another worker owns the job now
 
 
+# Telling the client what was read: a job of its own, written with the reading.
+ANNOUNCE_JOB = "announce_reading"
+
+
 @dataclass(frozen=True)
 class Applied:
     outcome: ReadOutcome
     document: Document | None = None
     problem: str | None = None
     moved_from: int | None = None  # organization the client chose, when the invoice said otherwise
+    announcement: Job | None = None  # to send, held by the worker that read it
 
 
 def fields_of(reading: Reading) -> dict[str, dict[str, object]]:
@@ -55,9 +68,22 @@ def fields_of(reading: Reading) -> dict[str, dict[str, object]]:
 
 
 async def apply_reading(
-    uow: UnitOfWork, job: Job, reading: Reading, *, worker: str, now: datetime
+    uow: UnitOfWork,
+    job: Job,
+    reading: Reading,
+    *,
+    worker: str,
+    now: datetime,
+    announce_lease: timedelta | None = None,
 ) -> Applied:
-    """Stores what was read and closes the job in one transaction: a result lands once."""
+    """Stores what was read and closes the job in one transaction: a result lands once.
+
+    With `announce_lease`, the client's notice is written in the same transaction as a job
+    already held by this worker for that long (`announcement`): the worker sends it and
+    marks it done (`announced`); if it dies first, another worker takes it when the lease
+    runs out (`claim_announcement`). Sent after the commit, a notice was otherwise lost
+    with a worker killed in between.
+    """
     assert job.id is not None and job.document_id is not None
     document = await uow.documents.get(job.document_id)
     if not await uow.jobs.complete(job.id, worker=worker, now=now):
@@ -109,9 +135,61 @@ async def apply_reading(
             },
         )
     )
-    await uow.commit()
     outcome = ReadOutcome.RETAKE if problem else ReadOutcome.TO_FILE
-    return Applied(outcome, document, problem, moved_from)
+    announcement = None
+    if announce_lease is not None:
+        announcement = await uow.jobs.enqueue(
+            Job(
+                kind=ANNOUNCE_JOB,
+                # No document_id: the document's jobs are its readings.
+                payload={
+                    "document_id": document.id,
+                    "outcome": outcome.value,
+                    "problem": problem,
+                    "moved_from": moved_from,
+                },
+                state=JobState.RUNNING,
+                attempts=1,
+                lease_until=now + announce_lease,
+                leased_by=worker,
+            )
+        )
+    await uow.commit()
+    return Applied(outcome, document, problem, moved_from, announcement)
+
+
+async def claim_announcement(
+    uow: UnitOfWork, *, worker: str, now: datetime, lease: timedelta
+) -> Applied | None:
+    """A notice whose worker died before sending it (its lease ran out), taken for `lease`;
+    None when there is none. Claimed like any job, so two workers never both take it."""
+    job = await uow.jobs.claim(
+        worker=worker, now=now, lease=lease, kinds=[ANNOUNCE_JOB], fair=False
+    )
+    if job is None:
+        return None
+    document = await uow.documents.get(int(job.payload["document_id"]))
+    await uow.commit()
+    return Applied(
+        ReadOutcome(job.payload["outcome"]),
+        document,
+        job.payload.get("problem"),
+        job.payload.get("moved_from"),
+        job,
+    )
+
+
+async def announced(
+    uow: UnitOfWork, applied: Applied, *, worker: str, now: datetime, error: str | None = None
+) -> None:
+    """The notice was sent (or, with `error`, cannot be: not tried again)."""
+    job = applied.announcement
+    assert job is not None and job.id is not None
+    if error is None:
+        await uow.jobs.complete(job.id, worker=worker, now=now)
+    else:
+        await uow.jobs.fail(job.id, worker=worker, now=now, error=error, retry_at=None)
+    await uow.commit()
 
 
 async def _route_by_buyer(

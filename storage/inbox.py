@@ -11,13 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import tables
 
 _u = tables.inbox_updates.c
+
+
+def _not_after(fence: int) -> ColumnElement[bool]:
+    """Not taken by a later lease holder than `fence` (nor by any)."""
+    return or_(_u.fence.is_(None), _u.fence <= fence)
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,35 @@ class UpdateInbox:
         async with self.engine.begin() as conn:
             return {row[0] for row in await conn.execute(statement)}
 
-    async def done(self, update_ids: list[int], now: datetime) -> None:
-        if not update_ids:
-            return
+    async def take(self, update_id: int, fence: int) -> bool:
+        """Takes an update for the holder of its chat's lease numbered `fence`.
+
+        False when it is done (another holder finished it while this one waited) or a
+        later holder took it (a greater number: this one's lease ran out meanwhile); then
+        this one must not handle it. The database decides, not Redis: a lease can expire
+        between a replica's look at Redis and its next step.
+        """
         async with self.engine.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(tables.inbox_updates)
-                .where(_u.update_id.in_(update_ids), _u.done_at.is_(None))
-                .values(done_at=now)
+                .where(_u.update_id == update_id, _u.done_at.is_(None), _not_after(fence))
+                .values(fence=fence)
             )
+            return bool(result.rowcount)
+
+    async def done(self, update_ids: list[int], now: datetime, fence: int | None = None) -> int:
+        """Marks them done; how many were marked. With `fence`, only those not taken since by
+        a later holder: of two replicas that both handled an update, one finishes it."""
+        if not update_ids:
+            return 0
+        finished = update(tables.inbox_updates).where(
+            _u.update_id.in_(update_ids), _u.done_at.is_(None)
+        )
+        if fence is not None:
+            finished = finished.where(_not_after(fence))
+        async with self.engine.begin() as conn:
+            result = await conn.execute(finished.values(done_at=now))
+            return int(result.rowcount or 0)
 
     async def unfinished(self) -> list[InboxUpdate]:
         """The updates a stopped or crashed run left, oldest first."""

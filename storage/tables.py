@@ -518,6 +518,9 @@ inbox_updates = Table(
     Column("received_at", UtcDateTime(), nullable=False, default=utcnow),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("done_at", UtcDateTime(), nullable=True),
+    # The fencing token of the chat lease under which a replica last took the update
+    # (bot/chat_leases.py): an older holder can neither take it again nor mark it done.
+    Column("fence", BigInteger, nullable=True),
     # Start-up reads the unfinished few; done rows are only kept for a while.
     Index(
         "ix_inbox_updates_open",

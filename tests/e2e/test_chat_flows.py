@@ -6,8 +6,11 @@ worker the bot uses, so a retake request, a second reading and its notices are r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 from PIL import Image
@@ -142,6 +145,48 @@ async def test_a_reply_to_a_retake_request_replaces_the_picture_and_is_read_agai
     assert row["state"] == DocumentState.TO_FILE.value
     status = await harness.say(DANA, "/status")
     assert "ממתינים לתשובה שלכם" not in (status.text or "")
+
+
+async def test_a_worker_killed_after_storing_a_reading_tells_it_once_after_all(
+    harness: Harness,
+) -> None:
+    await setup(harness)
+    await harness.after(DANA, harness.api.send_photo(DANA, jpeg(receipt_factory.blank_page())))
+    told_before = len(await harness.api.messages(DANA.id))
+    app = harness.app
+    stored = asyncio.Event()
+
+    async def killed_before_sending(applied: Applied) -> None:
+        stored.set()
+        await asyncio.Event().wait()  # the process is killed here: nothing after it runs
+
+    dying = Worker(
+        app.uow_factory, app.files, app.clock, READER, read_in_worker,
+        announce=killed_before_sending, name="dying",
+    )  # fmt: skip
+    running = asyncio.create_task(dying.run_once())
+    await asyncio.wait_for(stored.wait(), 30)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    [row] = await documents(harness)
+    assert row["state"] == DocumentState.RETURNED.value  # the reading is stored; no word yet
+    assert len(await harness.api.messages(DANA.id)) == told_before
+    # Another worker (or this one restarted), once the dead one's lease has run out.
+    later = FakeClock(app.clock.now() + timedelta(minutes=10))
+    for name in ("restarted", "another"):
+        worker = Worker(
+            app.uow_factory, app.files, later, READER, read_in_worker,
+            announce=announcer(app.bot, app.uow_factory), name=name,
+        )  # fmt: skip
+        while await worker.run_once():
+            pass
+    told = await harness.api.wait_for_messages(DANA.id, told_before + 1, timeout=10)
+    assert "נראית ריקה" in (told[-1].text or "")
+    await asyncio.sleep(0.3)  # a second notice has had time to arrive
+    assert len(await harness.api.messages(DANA.id)) == told_before + 1
+    async with app.uow_factory() as uow:
+        assert await uow.jobs.count(JobState.RUNNING) == 0
 
 
 async def test_a_new_photo_answering_a_return_is_read_again_and_the_card_shows_changes(

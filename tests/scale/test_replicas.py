@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from aiogram.types import Update
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.albums import RedisAlbumCollector
 from bot.app import App, build_app, prepare
@@ -25,7 +27,7 @@ from handlers.texts import Texts
 from local_api.client import ChatMessage, Emitted, LocalApiClient, TgUser
 from local_api.testing import DEFAULT_TOKEN, local_api
 from storage import tables
-from storage.inbox import InboxUpdate
+from storage.inbox import InboxUpdate, UpdateInbox
 from tests.e2e.harness import test_settings as settings_for
 
 OWNER = TgUser(id=6_100_000_001, first_name="Rachel", language_code="en")
@@ -33,13 +35,14 @@ OWNER = TgUser(id=6_100_000_001, first_name="Rachel", language_code="en")
 
 @contextlib.asynccontextmanager
 async def two_replicas(
-    tmp_path: Path, database_url: str, redis_url: str
+    tmp_path: Path, database_url: str, redis_url: str, *, concurrency: int = 16
 ) -> AsyncIterator[tuple[LocalApiClient, list[App]]]:
     """Two apps on one database and one Redis; the test is their load balancer."""
     async with local_api(DEFAULT_TOKEN, bot_username="tayuk_test_bot") as (base_url, api):
         replicas = []
         for n in range(2):
             settings = settings_for(tmp_path / f"replica{n}", base_url, database_url)
+            settings.inbox.concurrency = concurrency
             settings.redis = RedisSettings(
                 _env_file=None,  # type: ignore[call-arg]
                 url=SecretStr(redis_url),
@@ -228,7 +231,7 @@ async def test_an_update_with_no_chat_is_run_by_one_replica_only(
         # A replica that died holding one (accepted, its lease never renewed): not taken
         # while the lease lives, then run once, by whichever live replica sweeps first.
         dead = b.inbox.leases.for_updates()  # type: ignore[union-attr]
-        dead.lock.owner = "a dead replica"
+        dead.owner = "a dead replica"
         row = InboxUpdate(9002, None, raw_of(poll_update(9002, a)), 0)
         assert await a.inbox.inbox.accept([row], a.clock.now()) == {9002}
         assert await dead.acquire(9002)
@@ -238,3 +241,82 @@ async def test_an_update_with_no_chat_is_run_by_one_replica_only(
         assert (await a.inbox.inbox.counts())[0] == 0
         await asyncio.sleep(1.5)  # a second sweep of each replica: nothing runs it again
         assert sorted(n for _, n in seen) == [9001, 9002]
+
+
+def stall_first(until: Callable[[], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A replica that stalls on the first update it handles, until `until` returns."""
+    stalled: list[int] = []
+
+    async def middleware(
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any, data: dict[str, Any]
+    ) -> Any:
+        if isinstance(event, Update) and not stalled:
+            stalled.append(event.update_id)
+            await asyncio.wait_for(until(), 15)
+        return await handler(event, data)
+
+    return middleware
+
+
+async def joined(api: LocalApiClient, app: App) -> int:
+    """OWNER has joined an office (one answer); the answers in the chat so far."""
+    async with app.uow_factory() as uow:
+        _, issued = await create_office(uow, "Cohen CPA", app.clock.now())
+    await deliver(app, await api.send_text(OWNER, f"/start {issued.token}"))
+    return len(await answers(api, 1))
+
+
+async def test_a_chat_whose_lease_ran_out_under_a_stalled_handler_is_answered_once(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    async with two_replicas(tmp_path, database_url, redis_url) as (api, (a, b)):
+        seen = await joined(api, a)
+        # A stops renewing its leases (its event loop stalled under a burst, say) and
+        # stalls in the handler of the first of two updates, until B has answered both:
+        # B's sweep found the chat's lease run out and took the chat with a later number.
+        a.tasks.pop().cancel()
+        a.dispatcher.update.outer_middleware(stall_first(lambda: answers(api, seen + 2)))
+        for text in ("/help", "/status"):
+            await deliver(a, await api.send_text(OWNER, text))
+        # A wakes up: its answer to the first is held back (the lease is not A's), and it
+        # does not go on to the second, which B finished (the inbox refuses it to A).
+        await wait_until(lambda: a.inbox.busy == b.inbox.busy == 0)
+        await asyncio.sleep(0.3)  # anything answered twice has had time to arrive
+        said = await api.messages(OWNER.id)
+        assert len(said) == seen + 2, [m.text for m in said[seen:]]
+        assert (await a.inbox.inbox.counts())[0] == 0
+
+
+async def test_a_chat_waiting_for_a_handler_slot_holds_no_lease(
+    tmp_path: Path, database_url: str, redis_url: str, redis: Redis
+) -> None:
+    other = TgUser(id=6_100_000_002, first_name="Dana", language_code="en")
+    async with two_replicas(tmp_path, database_url, redis_url, concurrency=1) as (api, (a, b)):
+        seen = await joined(api, a)
+        free = asyncio.Event()
+        a.dispatcher.update.outer_middleware(stall_first(free.wait))
+        await deliver(a, await api.send_text(OWNER, "/help"))  # A's one slot, stalled
+        await wait_until(lambda: OWNER.id in a.inbox.leases.held)  # type: ignore[union-attr]
+        # Dana's first message waits on A for a slot: her chat's lease is not taken for it,
+        # so her second, which reached B, runs at once with the first, in order, on B.
+        await deliver(a, await api.send_text(other, "/start"))
+        assert await redis.exists(f"tayuk:chat:{other.id}") == 0
+        await deliver(b, await api.send_text(other, "/help"))
+        assert len(await api.wait_for_messages(other.id, 2, timeout=10)) == 2
+        free.set()
+        await wait_until(lambda: a.inbox.busy == b.inbox.busy == 0)
+        await asyncio.sleep(0.3)
+        assert len(await api.messages(other.id)) == 2  # A found them done: not again
+        assert len(await api.messages(OWNER.id)) == seen + 1
+
+
+async def test_the_inbox_refuses_an_update_to_an_earlier_lease_holder(engine: AsyncEngine) -> None:
+    inbox = UpdateInbox(engine)
+    now = datetime.now(UTC)
+    await inbox.accept([InboxUpdate(77, 5, {"update_id": 77}, 0)], now)
+    assert await inbox.take(77, fence=5)
+    assert await inbox.take(77, fence=6)  # 5's lease ran out; 6 took the chat
+    assert not await inbox.take(77, fence=5)  # 5 woke up: not its update any more
+    assert await inbox.done([77], now, fence=5) == 0
+    assert await inbox.done([77], now, fence=6) == 1
+    assert not await inbox.take(77, fence=7)  # done: nobody handles it again
