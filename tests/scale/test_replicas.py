@@ -31,11 +31,20 @@ from storage.inbox import InboxUpdate, UpdateInbox
 from tests.e2e.harness import test_settings as settings_for
 
 OWNER = TgUser(id=6_100_000_001, first_name="Rachel", language_code="en")
+# Short, so that a "killed" replica's chats come back soon; not shorter, because a lease is
+# renewed every third of it, and a loop late by more than the rest (a loaded CI machine)
+# loses it: fenced, the update then waits for its next holder.
+LEASE_S = 2.0
 
 
 @contextlib.asynccontextmanager
 async def two_replicas(
-    tmp_path: Path, database_url: str, redis_url: str, *, concurrency: int = 16
+    tmp_path: Path,
+    database_url: str,
+    redis_url: str,
+    *,
+    concurrency: int = 16,
+    lease_seconds: float = LEASE_S,
 ) -> AsyncIterator[tuple[LocalApiClient, list[App]]]:
     """Two apps on one database and one Redis; the test is their load balancer."""
     async with local_api(DEFAULT_TOKEN, bot_username="tayuk_test_bot") as (base_url, api):
@@ -46,7 +55,7 @@ async def two_replicas(
             settings.redis = RedisSettings(
                 _env_file=None,  # type: ignore[call-arg]
                 url=SecretStr(redis_url),
-                chat_lease_seconds=1,  # short: a "killed" replica's chats come back soon
+                chat_lease_seconds=lease_seconds,
             )
             app = build_app(settings)
             await prepare(app)
@@ -239,7 +248,7 @@ async def test_an_update_with_no_chat_is_run_by_one_replica_only(
         await wait_until(lambda: any(n == 9002 for _, n in seen))
         await wait_until(lambda: a.inbox.busy == b.inbox.busy == 0)
         assert (await a.inbox.inbox.counts())[0] == 0
-        await asyncio.sleep(1.5)  # a second sweep of each replica: nothing runs it again
+        await asyncio.sleep(LEASE_S * 1.5)  # a second sweep of each replica: none runs it again
         assert sorted(n for _, n in seen) == [9001, 9002]
 
 
@@ -291,7 +300,10 @@ async def test_a_chat_waiting_for_a_handler_slot_holds_no_lease(
     tmp_path: Path, database_url: str, redis_url: str, redis: Redis
 ) -> None:
     other = TgUser(id=6_100_000_002, first_name="Dana", language_code="en")
-    async with two_replicas(tmp_path, database_url, redis_url, concurrency=1) as (api, (a, b)):
+    # No lease here has to run out: a long one, so that none does on a loaded machine.
+    async with two_replicas(
+        tmp_path, database_url, redis_url, concurrency=1, lease_seconds=10
+    ) as (api, (a, b)):
         seen = await joined(api, a)
         free = asyncio.Event()
         a.dispatcher.update.outer_middleware(stall_first(free.wait))
