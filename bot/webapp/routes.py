@@ -7,6 +7,7 @@ Thin like the handlers: who may do what, versions, checks and audit are the core
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import html
 import io
@@ -576,8 +577,8 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             "fields": fields,
             "category": chosen,
             "suggested": suggested,
-            "categories": [{"key": k, "label": t(f"category.{k}")} for k in CATEGORIES],
-            "reasons": [{"key": r, "label": t(f"return.{r}")} for r in review.RETURN_REASONS],
+            "categories": choices(t.language, "category", CATEGORIES),
+            "reasons": choices(t.language, "return", review.RETURN_REASONS),
             "pages": pages,
         }
 
@@ -714,6 +715,14 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             return document
 
         return await act(request, document_id, action)
+
+
+@functools.cache
+def choices(language: str, kind: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    """A card's categories or return reasons with their labels: the same on every card of
+    a language (read, never changed, by the JSON answer)."""
+    t = Texts(language)
+    return [{"key": k, "label": t(f"{kind}.{k}")} for k in keys]
 
 
 def stamp_of(rows: list[ReportRow]) -> str:

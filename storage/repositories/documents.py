@@ -182,7 +182,7 @@ def _to_file_in_order(organization_id: int) -> Select[Document]:
 
 class DocumentRepository(Repository):
     async def get(self, document_id: int) -> Document | None:
-        return await self.session.get(Document, document_id)
+        return await self._get(Document, document_id)
 
     async def add(self, document: Document) -> Document:
         self.session.add(document)

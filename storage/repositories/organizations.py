@@ -117,7 +117,7 @@ def _offices_with_access_query() -> Select[Any]:
 
 class OrganizationRepository(Repository):
     async def get(self, organization_id: int) -> Organization | None:
-        return await self.session.get(Organization, organization_id)
+        return await self._get(Organization, organization_id)
 
     async def add(self, organization: Organization) -> Organization:
         self.session.add(organization)
