@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.domain import Document, DocumentState, ReportRow, StoredFile
+from core.domain import Document, DocumentState, Organization, ReportRow, StoredFile
 from core.errors import Conflict
 from storage import tables
 from storage.repositories.base import Repository
@@ -162,6 +162,16 @@ def _next_number_statement() -> Any:
 
 
 @functools.cache
+def _with_organization_query() -> Select[Document, Organization]:
+    o = tables.organizations.c
+    return (
+        select(Document, Organization)
+        .outerjoin(Organization, o.id == _d.organization_id)
+        .where(_d.id == bindparam("id"))
+    )
+
+
+@functools.cache
 def _files_query() -> Select[Any]:
     return (
         select(StoredFile)
@@ -183,6 +193,14 @@ def _to_file_in_order(organization_id: int) -> Select[Document]:
 class DocumentRepository(Repository):
     async def get(self, document_id: int) -> Document | None:
         return await self._get(Document, document_id)
+
+    async def with_organization(
+        self, document_id: int
+    ) -> tuple[Document | None, Organization | None]:
+        """The document and its organization in one statement (a card needs both; both are
+        then in the session, and `get` of either runs none)."""
+        row = (await self.session.execute(_with_organization_query(), {"id": document_id})).first()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     async def add(self, document: Document) -> Document:
         self.session.add(document)

@@ -321,12 +321,14 @@ class Statements:
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not statement.lstrip().upper().startswith("BEGIN"):
             self.statements += 1
+            self.seen.append(statement[:90])
 
     def _begin(self, _conn: Any) -> None:
         self.transactions += 1
 
     async def of(self, request: Awaitable[httpx.Response]) -> tuple[int, int]:
         self.statements = self.transactions = 0
+        self.seen: list[str] = []
         event.listen(self.engine, "before_cursor_execute", self._statement)
         event.listen(self.engine, "begin", self._begin)
         try:
@@ -361,17 +363,23 @@ async def test_an_upload_and_a_review_action_run_few_statements(harness: Harness
             await make_read(harness, document_id)
             base = f"/app/api/review/documents/{document_id}"
             card = (await alice.get(base)).json()
+            if document_id == 2:
+                # Who, the document with its organization, may she; for the suggestion
+                # (this vendor has none remembered) the vendor's category, the office, its
+                # decisions; the pages.
+                assert await counted.of(alice.get(base)) == (7, 1), counted.seen
+                card = counted.answer
             for action, body, budget in (
-                # Who, the document and its organization, may she, is its period open; the
+                # Who, the document with its organization, may she, is its period open; the
                 # audit entry and the document written. After an edit, the vendor's
                 # category is read again for the card.
-                ("field", {"field": "vendor_id", "value": "515303055"}, (8, 2)),
-                ("category", {"category": "fuel"}, (8, 1)),  # and the vendor's category
-                ("approve", {}, (7, 1)),
+                ("field", {"field": "vendor_id", "value": "515303055"}, (7, 2)),
+                ("category", {"category": "fuel"}, (7, 1)),  # and the vendor's category
+                ("approve", {}, (6, 1)),
             ):
                 answer = alice.post(
                     f"{base}/{action}", json={"version": card["version"], **body}, **post
                 )
                 spent = await counted.of(answer)
-                assert document_id == 1 or spent == budget, (action, spent)
+                assert document_id == 1 or spent == budget, (action, spent, counted.seen)
                 card = counted.answer
