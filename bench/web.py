@@ -420,6 +420,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "reviewed_documents": reviewed,
         "review_action_p50_ms": p50(review_times),
         "review_action_p99_ms": p99(review_times),
+        # The slowest few, to tell one stall (a training, a collection) from a busy loop.
+        "review_action_slowest_ms": [round(t * 1000, 1) for t in sorted(review_times)[-4:]],
         # The bot's CPU time per upload, the accountant's work included: unlike the
         # latencies, it hardly depends on what else the machine is doing.
         "bot_cpu_ms_per_upload": round(cpu * 1000 / sent, 1),

@@ -7,7 +7,7 @@ Secrets are kept out by `bot.log_redaction`, installed on the same handlers.
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from contextvars import ContextVar
 from typing import Any
 
@@ -20,7 +20,7 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 def new_request_id(prefix: str = "h") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:12]}"
+    return f"{prefix}{secrets.token_hex(6)}"
 
 
 class RequestIdFilter(logging.Filter):

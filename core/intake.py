@@ -356,6 +356,11 @@ async def receive(
     `FileRejected`.
     """
     assert person.id is not None
+    if organization_id is not None and isinstance(data, bytes):
+        return await _receive_in_hand(
+            uow, files, person=person, upload=upload, data=data, batch=batch, now=now,
+            organization_id=organization_id,
+        )  # fmt: skip
     existing = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
     if existing is not None:
         # Handled before the process stopped, maybe unanswered: answer from what is stored.
@@ -387,10 +392,49 @@ async def receive(
     except FileRejected as error:
         return Received(ReceiveOutcome.REFUSED, reason=error.key, params=dict(error.params))
     except Conflict:
-        again = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
-        return Received(ReceiveOutcome.ALREADY_HAVE, again, raced=True)
+        return await _raced(uow, upload)
     outcome = ReceiveOutcome.DUPLICATE if stored.duplicate_of else ReceiveOutcome.STORED
     return _received(outcome, stored, plan.destinations)
+
+
+async def _receive_in_hand(
+    uow: UnitOfWork,
+    files: FileStore,
+    *,
+    person: Person,
+    upload: Upload,
+    data: bytes,
+    batch: str,
+    now: datetime,
+    organization_id: int,
+) -> Received:
+    """`receive` of bytes already in hand, for an organization the channel resolved (the
+    web page): they are checked and written first, with no transaction open, so that
+    finding a redelivery and storing the document are one transaction, not two. A
+    redelivery's bytes are written again: the store keeps one copy by content."""
+    await uow.release()
+    try:
+        check_size(upload.file_size)
+        check_declared_type(upload.mime_type, upload.file_name)
+        kept = await keep_file(files, upload, data)
+    except FileRejected as error:
+        return Received(ReceiveOutcome.REFUSED, reason=error.key, params=dict(error.params))
+    existing = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
+    if existing is not None:
+        return _received(ReceiveOutcome.ALREADY_HAVE, await already_stored(uow, person, existing))
+    plan = UploadPlan(PlanOutcome.STORE, organization_id, [organization_id])
+    try:
+        stored = await store_kept(uow, person=person, kept=kept, plan=plan, batch=batch, now=now)
+    except Conflict:
+        return await _raced(uow, upload)
+    outcome = ReceiveOutcome.DUPLICATE if stored.duplicate_of else ReceiveOutcome.STORED
+    return _received(outcome, stored, plan.destinations)
+
+
+async def _raced(uow: UnitOfWork, upload: Upload) -> Received:
+    """A concurrent delivery of the same message stored it just now."""
+    again = await uow.documents.by_source(upload.platform, upload.chat_id, upload.message_id)
+    return Received(ReceiveOutcome.ALREADY_HAVE, again, raced=True)
 
 
 @asynccontextmanager

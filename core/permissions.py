@@ -114,6 +114,5 @@ async def may_on_document(
 
 async def upload_destinations(uow: UnitOfWork, person_id: int) -> list[int]:
     """Organizations this person may send documents to, as a client or through an office."""
-    ids = [org.id for org in await uow.organizations.for_person(person_id, AccessLevel.UPLOADER)]
-    ids += [org.id for org in await uow.organizations.through_offices(person_id)]
-    return list(dict.fromkeys(i for i in ids if i is not None))
+    # As a client first, then through offices; each by name.
+    return await uow.organizations.reachable_ids(person_id, AccessLevel.UPLOADER)

@@ -272,6 +272,17 @@ def _expit(score: float) -> float:
 Trainer = Callable[[Sequence[Example]], Awaitable[CategoryModel | None]]
 
 
+# The training process runs this far below the bot (as the reading processes do): its
+# seconds of import and fitting take a core the bot's answers come before.
+TRAIN_NICE = 10
+
+
+def _start_trainer(parent: int, nice: int) -> None:
+    die_with_parent(parent)
+    if nice:
+        os.nice(nice)
+
+
 class TrainApart:
     """Trains in a process of its own: scikit-learn (with numpy and scipy, about 90 MB)
     never enters the bot's process. The process is started for the first training and
@@ -296,8 +307,8 @@ class TrainApart:
             self._pool = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=die_with_parent,
-                initargs=(os.getpid(),),
+                initializer=_start_trainer,
+                initargs=(os.getpid(), TRAIN_NICE),
             )
         pool = self._pool
         self._busy += 1

@@ -10,6 +10,7 @@ token kept in a cookie. Telegram's Mini App init data is checked in `bot.webapp.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -26,6 +27,7 @@ INIT_DATA_MAX_AGE = timedelta(hours=1)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+@functools.lru_cache(maxsize=16)  # every request checks its session (and its CSRF token)
 def derive_secret(master: bytes, purpose: str) -> bytes:
     """One key per use, so a session token can never pass for a link or the other way."""
     return hmac.new(master, b"tayuk-web:" + purpose.encode(), hashlib.sha256).digest()

@@ -25,7 +25,13 @@ def catalog(language: str) -> dict[str, str]:
 
 
 def languages() -> list[str]:
-    return sorted(path.stem for path in LOCALES.glob("*.toml"))
+    return list(_languages())
+
+
+@cache
+def _languages() -> tuple[str, ...]:
+    # Every Texts asks; the locale files do not change while the process runs.
+    return tuple(sorted(path.stem for path in LOCALES.glob("*.toml")))
 
 
 def placeholders(template: str) -> set[str]:
@@ -36,7 +42,7 @@ class Texts:
     """Texts in one person's language; Hebrew lines get a direction mark where needed."""
 
     def __init__(self, language: str = DEFAULT) -> None:
-        self.language = language if language in languages() else DEFAULT
+        self.language = language if language in _languages() else DEFAULT
 
     def __call__(self, key: str, **params: Any) -> str:
         template = catalog(self.language).get(key) or catalog(DEFAULT)[key]

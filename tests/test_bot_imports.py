@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.suggestions import TRAIN_NICE
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("sklearn", "scipy", "numpy", "onnxruntime", "cv2", "rapidocr", "weasyprint", "openpyxl")
 
@@ -88,7 +90,7 @@ if __name__ == "__main__":
 """
 
 
-def test_the_training_process_dies_with_the_bot(tmp_path: Path) -> None:
+def test_the_training_process_dies_with_the_bot_and_runs_below_it(tmp_path: Path) -> None:
     import os
     import signal
     import time
@@ -106,6 +108,10 @@ def test_the_training_process_dies_with_the_bot(tmp_path: Path) -> None:
         assert bot.stdout is not None
         children = [int(pid) for pid in bot.stdout.readline().split()]
         assert children, "the training process did not start"
+        # And it runs below the bot: its import and fitting wait for the bot's answers.
+        for pid in children:
+            nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+            assert nice >= os.nice(0) + TRAIN_NICE, (pid, nice)
     finally:
         bot.send_signal(signal.SIGKILL)
         bot.wait(30)

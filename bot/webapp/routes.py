@@ -7,6 +7,7 @@ Thin like the handlers: who may do what, versions, checks and audit are the core
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import html
 import io
@@ -530,11 +531,12 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
     async def card(request: Request, document_id: int) -> Response:
         async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any]:
             pid = caller.person.id or 0
+            # Both in one statement; the check below finds the document loaded.
+            _, org = await uow.documents.with_organization(document_id)
             if not await may_on_document(uow, pid, Action.REVIEW, document_id):
                 raise NotAllowed()
             document = await uow.documents.get(document_id)
             assert document is not None
-            org = await uow.organizations.get(document.organization_id or 0)
             suggested = await review.suggested_category(uow, document)
             pages = await page_list(uow, document_id)
             return card_of(t, document, org.name if org else "?", suggested, len(pages))
@@ -576,8 +578,8 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             "fields": fields,
             "category": chosen,
             "suggested": suggested,
-            "categories": [{"key": k, "label": t(f"category.{k}")} for k in CATEGORIES],
-            "reasons": [{"key": r, "label": t(f"return.{r}")} for r in review.RETURN_REASONS],
+            "categories": choices(t.language, "category", CATEGORIES),
+            "reasons": choices(t.language, "return", review.RETURN_REASONS),
             "pages": pages,
         }
 
@@ -628,13 +630,10 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             return JSONResponse({"error": "web.bad_request"}, status_code=400)
 
         async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any]:
-            # The card's organization read in the action's own transaction (the action finds
-            # the document loaded): after its commit nothing is read again to answer, unless
-            # the suggestion must be worked out anew.
-            loaded = await uow.documents.get(document_id)
-            org = None
-            if loaded is not None and loaded.organization_id is not None:
-                org = await uow.organizations.get(loaded.organization_id)
+            # The card's organization read with the document in the action's own transaction
+            # (the action finds the document loaded): after its commit nothing is read again
+            # to answer, unless the suggestion must be worked out anew.
+            _, org = await uow.documents.with_organization(document_id)
             document = await action(uow, caller, body)
             if org is None or org.id != document.organization_id:
                 org = await uow.organizations.get(document.organization_id or 0)
@@ -714,6 +713,14 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             return document
 
         return await act(request, document_id, action)
+
+
+@functools.cache
+def choices(language: str, kind: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    """A card's categories or return reasons with their labels: the same on every card of
+    a language (read, never changed, by the JSON answer)."""
+    t = Texts(language)
+    return [{"key": k, "label": t(f"{kind}.{k}")} for k in keys]
 
 
 def stamp_of(rows: list[ReportRow]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from core.books.accounts import Bookkeeping
 from core.books.ports import PeriodRow
@@ -20,6 +20,8 @@ _r = tables.exchange_rates.c
 _d = tables.documents.c
 _e = tables.exports.c
 _c = tables.closed_periods.c
+# Asked by every review action (a closed period is final): built once.
+_CLOSED_PERIODS = select(_c.period).where(_c.organization_id == bindparam("organization_id"))
 
 
 class BooksRepository(Repository):
@@ -166,9 +168,7 @@ class BooksRepository(Repository):
         return list(result)
 
     async def closed_periods(self, organization_id: int) -> set[str]:
-        rows = await self.session.scalars(
-            select(_c.period).where(_c.organization_id == organization_id)
-        )
+        rows = await self.session.scalars(_CLOSED_PERIODS, {"organization_id": organization_id})
         return set(rows)
 
     async def close(self, closed: ClosedPeriod) -> bool:

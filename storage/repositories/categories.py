@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from storage import tables
 from storage.repositories.base import Repository
 
 _oc = tables.office_categories.c
 _vc = tables.vendor_categories.c
+# Asked by every card and every category chosen: built once.
+_VENDOR_CATEGORY = select(_vc.category).where(
+    _vc.organization_id == bindparam("organization_id"), _vc.vendor_key == bindparam("vendor_key")
+)
 
 
 class CategoryRepository(Repository):
@@ -40,9 +44,7 @@ class CategoryRepository(Repository):
 
     async def for_vendor(self, organization_id: int, vendor_key: str) -> str | None:
         return await self.session.scalar(
-            select(_vc.category).where(
-                _vc.organization_id == organization_id, _vc.vendor_key == vendor_key
-            )
+            _VENDOR_CATEGORY, {"organization_id": organization_id, "vendor_key": vendor_key}
         )
 
     async def remember_vendor(

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.domain import Document, DocumentState, ReportRow, StoredFile
+from core.domain import Document, DocumentState, Organization, ReportRow, StoredFile
 from core.errors import Conflict
 from storage import tables
 from storage.repositories.base import Repository
@@ -120,6 +120,66 @@ def _review_report_query() -> Select[Any]:
     ).join(tables.organizations, o.id == counts.c.org)
 
 
+@functools.cache
+def _by_source_query() -> Select[Any]:
+    return select(Document).where(
+        _d.source_platform == bindparam("platform"),
+        _d.source_chat_id == bindparam("chat_id"),
+        _d.source_message_id == bindparam("message_id"),
+    )
+
+
+@functools.cache
+def _original_query() -> Select[Any]:
+    return (
+        select(Document)
+        .join(tables.stored_files, _f.document_id == _d.id)
+        .where(
+            _d.organization_id == bindparam("organization_id"),
+            _f.sha256 == bindparam("sha256"),
+            _d.state.not_in(
+                [
+                    DocumentState.DUPLICATE.value,
+                    DocumentState.WITHDRAWN.value,
+                    DocumentState.MERGED.value,
+                ]
+            ),
+        )
+        .order_by(_d.id)
+        .limit(1)
+    )
+
+
+@functools.cache
+def _next_number_statement() -> Any:
+    o = tables.organizations.c
+    return (
+        update(tables.organizations)
+        .where(o.id == bindparam("organization_id"))
+        .values(last_document_number=o.last_document_number + 1)
+        .returning(o.last_document_number)
+    )
+
+
+@functools.cache
+def _with_organization_query() -> Select[Document, Organization]:
+    o = tables.organizations.c
+    return (
+        select(Document, Organization)
+        .outerjoin(Organization, o.id == _d.organization_id)
+        .where(_d.id == bindparam("id"))
+    )
+
+
+@functools.cache
+def _files_query() -> Select[Any]:
+    return (
+        select(StoredFile)
+        .where(_f.document_id == bindparam("document_id"))
+        .order_by(_f.page_order, _f.id)
+    )
+
+
 def _to_file_in_order(organization_id: int) -> Select[Document]:
     """An organization's documents waiting to be filed, oldest first: the order the review
     walks (next_to_file) and the web queue lists (to_file_queue)."""
@@ -132,7 +192,15 @@ def _to_file_in_order(organization_id: int) -> Select[Document]:
 
 class DocumentRepository(Repository):
     async def get(self, document_id: int) -> Document | None:
-        return await self.session.get(Document, document_id)
+        return await self._get(Document, document_id)
+
+    async def with_organization(
+        self, document_id: int
+    ) -> tuple[Document | None, Organization | None]:
+        """The document and its organization in one statement (a card needs both; both are
+        then in the session, and `get` of either runs none)."""
+        row = (await self.session.execute(_with_organization_query(), {"id": document_id})).first()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     async def add(self, document: Document) -> Document:
         self.session.add(document)
@@ -144,13 +212,11 @@ class DocumentRepository(Repository):
         return document
 
     async def by_source(self, platform: str, chat_id: int, message_id: int) -> Document | None:
-        return await self.session.scalar(
-            select(Document).where(
-                _d.source_platform == platform,
-                _d.source_chat_id == chat_id,
-                _d.source_message_id == message_id,
-            )
+        found: Document | None = await self.session.scalar(
+            _by_source_query(),
+            {"platform": platform, "chat_id": chat_id, "message_id": message_id},
         )
+        return found
 
     async def in_batch(self, batch: str) -> list[Document]:
         result = await self.session.scalars(
@@ -160,23 +226,10 @@ class DocumentRepository(Repository):
 
     async def original_of(self, organization_id: int, sha256: str) -> Document | None:
         """The first live document of this organization that holds a file with this hash."""
-        return await self.session.scalar(
-            select(Document)
-            .join(tables.stored_files, _f.document_id == _d.id)
-            .where(
-                _d.organization_id == organization_id,
-                _f.sha256 == sha256,
-                _d.state.not_in(
-                    [
-                        DocumentState.DUPLICATE.value,
-                        DocumentState.WITHDRAWN.value,
-                        DocumentState.MERGED.value,
-                    ]
-                ),
-            )
-            .order_by(_d.id)
-            .limit(1)
+        found: Document | None = await self.session.scalar(
+            _original_query(), {"organization_id": organization_id, "sha256": sha256}
         )
+        return found
 
     async def count_by_state(
         self, *, uploaded_by: int, since: datetime, organization_ids: list[int] | None = None
@@ -217,18 +270,13 @@ class DocumentRepository(Repository):
         return stored
 
     async def files(self, document_id: int) -> list[StoredFile]:
-        result = await self.session.scalars(
-            select(StoredFile).where(_f.document_id == document_id).order_by(_f.page_order, _f.id)
-        )
+        result = await self.session.scalars(_files_query(), {"document_id": document_id})
         return list(result)
 
     async def next_number(self, organization_id: int) -> int:
         """The organization's next document number; one UPDATE, so two uploads never share."""
         number = await self.session.scalar(
-            update(tables.organizations)
-            .where(tables.organizations.c.id == organization_id)
-            .values(last_document_number=tables.organizations.c.last_document_number + 1)
-            .returning(tables.organizations.c.last_document_number)
+            _next_number_statement(), {"organization_id": organization_id}
         )
         assert number is not None
         return int(number)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 
 from core.domain import Document, DocumentState
 from storage import tables
@@ -15,6 +16,16 @@ _d = tables.documents.c
 _a = tables.office_access.c
 _fs = tables.filing_settings.c
 _GONE = [DocumentState.DUPLICATE.value, DocumentState.WITHDRAWN.value, DocumentState.MERGED.value]
+
+
+@functools.cache  # asked by every card that suggests a category: built once
+def _decisions_query() -> Select[Any, Any]:
+    organizations = select(_a.organization_id).where(
+        _a.office_id == bindparam("office_id"), _a.revoked_at.is_(None)
+    )
+    return select(func.count(), func.max(_d.updated_at)).where(
+        _d.organization_id.in_(organizations), _d.state == DocumentState.FILED.value
+    )
 
 
 class FilingRepository(Repository):
@@ -56,17 +67,7 @@ class FilingRepository(Repository):
     async def decisions(self, office_id: int) -> tuple[int, datetime | None]:
         """How many documents the office's organizations have filed, and the newest change:
         a model trained on them is current while these stay the same."""
-        organizations = select(_a.organization_id).where(
-            _a.office_id == office_id, _a.revoked_at.is_(None)
-        )
-        row = (
-            await self.session.execute(
-                select(func.count(), func.max(_d.updated_at)).where(
-                    _d.organization_id.in_(organizations),
-                    _d.state == DocumentState.FILED.value,
-                )
-            )
-        ).one()
+        row = (await self.session.execute(_decisions_query(), {"office_id": office_id})).one()
         return int(row[0] or 0), row[1]
 
     async def to_file(self, organization_id: int, limit: int) -> list[Document]:

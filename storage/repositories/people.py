@@ -9,7 +9,7 @@ from storage.repositories.base import Repository
 
 class PeopleRepository(Repository):
     async def get(self, person_id: int) -> Person | None:
-        return await self.session.get(Person, person_id)
+        return await self._get(Person, person_id)
 
     async def by_identity(self, platform: str, external_id: int) -> tuple[Person, Identity] | None:
         row = (

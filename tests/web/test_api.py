@@ -7,13 +7,14 @@ import asyncio
 import io
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from uvicorn.logging import AccessFormatter
 
 from bot.app import build_app
@@ -306,3 +307,79 @@ async def logged_login(harness: Harness, link: str) -> None:
         access.setLevel(logging.WARNING)
     line = lines.getvalue()
     assert "GET /app/login?t=<redacted> HTTP/1.1" in line and link not in line, line
+
+
+class Statements:
+    """Statements and transactions each request runs (the CPU of a web request is mostly
+    building and running them: bench/web.py --trace)."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.engine = harness.app.engine.sync_engine
+        self.statements = self.transactions = 0
+        self.answer: dict[str, Any] = {}
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            self.statements += 1
+            self.seen.append(statement[:90])
+
+    def _begin(self, _conn: Any) -> None:
+        self.transactions += 1
+
+    async def of(self, request: Awaitable[httpx.Response]) -> tuple[int, int]:
+        self.statements = self.transactions = 0
+        self.seen: list[str] = []
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "begin", self._begin)
+        try:
+            answer = await request
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._statement)
+            event.remove(self.engine, "begin", self._begin)
+        assert answer.status_code == 200, answer.text
+        self.answer = answer.json()
+        return self.statements, self.transactions
+
+
+async def test_an_upload_and_a_review_action_run_few_statements(harness: Harness) -> None:
+    """The budgets are what the requests take now: a change that adds a statement or a
+    transaction to the busiest requests must say so here."""
+    ids = await people(harness, BASE)
+    counted = Statements(harness)
+    dana, csrf = await signed_in(harness, ids["dana"], "upload")
+    async with aclosing(dana):
+        for n in range(2):
+            upload = dana.post(
+                f"/app/api/upload?upload_id={40 + n}&name=r.jpg",
+                content=images.jpeg(label=f"counted {n}"),
+                headers={"X-CSRF-Token": csrf, "Content-Type": "image/jpeg"},
+            )
+            # Who, where to; then the document found new and stored, in one transaction.
+            assert await counted.of(upload) == (11, 2)
+    alice, csrf = await signed_in(harness, ids["alice"], "review")
+    post = {"headers": {"X-CSRF-Token": csrf}}
+    async with aclosing(alice):
+        for document_id in (1, 2):  # the first teaches the vendor's category
+            await make_read(harness, document_id)
+            base = f"/app/api/review/documents/{document_id}"
+            card = (await alice.get(base)).json()
+            if document_id == 2:
+                # Who, the document with its organization, may she; for the suggestion
+                # (this vendor has none remembered) the vendor's category, the office, its
+                # decisions; the pages.
+                assert await counted.of(alice.get(base)) == (7, 1), counted.seen
+                card = counted.answer
+            for action, body, budget in (
+                # Who, the document with its organization, may she, is its period open; the
+                # audit entry and the document written. After an edit, the vendor's
+                # category is read again for the card.
+                ("field", {"field": "vendor_id", "value": "515303055"}, (7, 2)),
+                ("category", {"category": "fuel"}, (7, 1)),  # and the vendor's category
+                ("approve", {}, (6, 1)),
+            ):
+                answer = alice.post(
+                    f"{base}/{action}", json={"version": card["version"], **body}, **post
+                )
+                spent = await counted.of(answer)
+                assert document_id == 1 or spent == budget, (action, spent, counted.seen)
+                card = counted.answer
