@@ -44,6 +44,7 @@ THRESHOLD = 0.6  # below this the model says nothing (bench/classify.py: 97% rig
 MIN_HISTORY = 20  # fewer approved documents than this: the keyword rules only
 HALF_LIFE_DAYS = 120.0  # older decisions weigh less: a vendor's category may change
 RETRAIN_SECONDS = 120.0  # an office's model is rebuilt at most this often
+FIRST_MODEL_WAIT_SECONDS = 0.5  # a card's wait for its office's first model (Models)
 HISTORY_LIMIT = 5000  # newest decisions learned from
 
 # The default chart's keyword rules: a word of the document that names its category.
@@ -355,12 +356,19 @@ class Models:
     one when done. An office that files nothing costs one small count per suggestion."""
 
     def __init__(
-        self, retrain_seconds: float = RETRAIN_SECONDS, trainer: Trainer | None = None
+        self,
+        retrain_seconds: float = RETRAIN_SECONDS,
+        trainer: Trainer | None = None,
+        first_wait_seconds: float | None = None,
     ) -> None:
         self.retrain_seconds = retrain_seconds
         self.trainer: Trainer = trainer or TrainApart()
+        # How long a card waits for an office's first model (None: until it is trained).
+        # Past it the card shows the keyword rules' suggestion and the model comes for the
+        # next card: a first training starts the training process and imports scikit-learn,
+        # 3-14 s on a busy machine, once per office after every start of the bot.
+        self.first_wait_seconds = first_wait_seconds
         self._entries: dict[int, _Entry] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
         # The background retrainings, by office: at most one each, and referenced here so
         # the event loop does not drop them half way.
         self._retraining: dict[int, asyncio.Task[None]] = {}
@@ -430,22 +438,44 @@ class Models:
                     self._retraining[office_id] = task
                     task.add_done_callback(lambda t: self._forget_task(office_id, t))
             return entry.model
-        lock = self._locks.setdefault(office_id, asyncio.Lock())
-        if decisions[0] >= MIN_HISTORY:
-            # Neither waiting for another request's training nor training holds a
-            # transaction (with SQLite, the one write lock every upload and review needs).
-            await uow.release_if_clean()
-        async with lock:
-            if self._current(self._entries.get(office_id), decisions):
-                return self._entries[office_id].model
-            model = None
-            if decisions[0] >= MIN_HISTORY:
-                history = await self._history(uow, office_id)
-                # Training is CPU work and needs scikit-learn: in a process of its own,
-                # so the bot keeps answering and stays small.
-                model = await self.trainer(history)
+        if decisions[0] < MIN_HISTORY:
+            self._entries[office_id] = _Entry(None, time.monotonic(), decisions)
+            return None
+        # Neither waiting for another request's training nor training holds a transaction
+        # (with SQLite, the one write lock every upload and review needs).
+        await uow.release_if_clean()
+        training = self._retraining.get(office_id)
+        if training is None:
+            history = await self._history(uow, office_id)
+            training = self._retraining.get(office_id)
+            if training is None:
+                if self._current(self._entries.get(office_id), decisions):
+                    return self._entries[office_id].model  # trained while we read
+                training = asyncio.create_task(self._train_first(office_id, history, decisions))
+                self._retraining[office_id] = training
+                training.add_done_callback(lambda t: self._forget_task(office_id, t))
+        # A card that stops waiting (or is cancelled) leaves the training running.
+        done, _ = await asyncio.wait({training}, timeout=self.first_wait_seconds)
+        if not done:
+            return None  # the keyword rules for now (see first_wait_seconds)
+        entry = self._entries.get(office_id)
+        return entry.model if entry is not None else None
+
+    async def _train_first(
+        self, office_id: int, history: list[Example], decisions: tuple[int, datetime | None]
+    ) -> None:
+        """The office's first model (or one for a history that shrank); holds no unit of
+        work. Training is CPU work and needs scikit-learn: in a process of its own, so the
+        bot keeps answering and stays small."""
+        before = self._entries.get(office_id)
+        try:
+            model = await self.trainer(history)
+        except Exception:
+            # The cards go on with the keyword rules; the next card tries again.
+            log.exception("training office %s's first category model failed", office_id)
+            return
+        if self._entries.get(office_id) is before:  # not forgotten nor replaced meanwhile
             self._entries[office_id] = _Entry(model, time.monotonic(), decisions)
-            return model
 
     async def _retrain(
         self,
@@ -476,7 +506,7 @@ class Models:
             del self._retraining[office_id]
 
 
-MODELS = Models()
+MODELS = Models(first_wait_seconds=FIRST_MODEL_WAIT_SECONDS)
 
 
 class Asked:

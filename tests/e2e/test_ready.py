@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.scheduler import send_auto_filed
@@ -64,8 +65,12 @@ async def documents(harness: Harness) -> list[tuple[DocumentState, str | None]]:
         return [(DocumentState(s), c) for s, c in rows]
 
 
-async def test_approve_all_ready_and_auto_file_with_undo(harness: Harness) -> None:
+async def test_approve_all_ready_and_auto_file_with_undo(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     suggestions.MODELS.forget()
+    # The first model waited for: readiness here is the model's (a card waits half a second).
+    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
     office_id, org_id = await harness.office_and_org("Falafel Ltd")
     await smart_world.staff(harness, RACHEL, office_id, OfficeRole.OWNER)
     await harness.join(DANA, org_id)

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -68,9 +69,13 @@ async def alone(
 
 
 async def test_a_card_asks_for_the_vendor_and_the_suggestion_once(
-    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory, files: DiskFileStore
+    engine: AsyncEngine,
+    uow_factory: SqlUnitOfWorkFactory,
+    files: DiskFileStore,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     suggestions.MODELS.forget()
+    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)  # trained below
     w = await world(uow_factory)
     await history(uow_factory, w)
     async with uow_factory() as uow:

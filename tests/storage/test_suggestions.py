@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -64,9 +65,11 @@ async def history(uow_factory: SqlUnitOfWorkFactory, w: World) -> None:
 
 
 async def test_the_office_model_suggests_with_a_reason_and_never_mixes_offices(
-    uow_factory: SqlUnitOfWorkFactory,
+    uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suggestions.MODELS.forget()
+    # Each first model waited for here (the bot's cards wait half a second, see below).
+    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
     w = await world(uow_factory)
     async with uow_factory() as uow:
         # No history yet: the default chart's keyword rules, from the document's words only.
@@ -163,6 +166,44 @@ async def test_no_transaction_is_held_while_the_office_model_trains(
             go_on.set()
         found = await asyncio.wait_for(suggesting, 30)
     assert found is not None and found.category == "fuel"
+
+
+async def test_a_card_waits_for_the_first_model_half_a_second_then_shows_the_rules(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """A first training (the training process started, scikit-learn imported: seconds) is
+    not waited for past `first_wait_seconds`: the card shows the keyword rules, the model
+    trains once however many cards ask, and the next card gets it."""
+    w = await world(uow_factory)
+    await history(uow_factory, w)
+    calls: list[int] = []
+    release = asyncio.Event()
+
+    async def trainer(
+        examples: Sequence[suggestions.Example],
+    ) -> suggestions.CategoryModel | None:
+        calls.append(len(examples))
+        await asyncio.wait_for(release.wait(), 10)
+        return suggestions.CategoryModel.train(examples)
+
+    models = suggestions.Models(trainer=trainer, first_wait_seconds=0.2)
+    async with uow_factory() as uow:
+        card = await uow.documents.add(paper(w, w.other_org, 1, PAZ, "תחנה ליטר"))
+        await uow.commit()
+        started = time.monotonic()
+        for _ in range(3):
+            early = await asyncio.wait_for(suggestions.suggest(uow, card, models), 5)
+            assert early is not None and early.reason is suggestions.Reason.RULE
+        assert time.monotonic() - started < 3
+        assert calls == [30], "one first training however many cards ask"
+        release.set()
+        for _ in range(500):
+            if not models._retraining:
+                break
+            await asyncio.sleep(0.01)
+        found = await suggestions.suggest(uow, card, models)
+    assert found is not None and found.reason is suggestions.Reason.VENDOR
+    assert calls == [30]
 
 
 async def test_a_stale_model_answers_at_once_while_the_office_model_retrains(
