@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import logging
 import socket
+import sys
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -97,6 +98,32 @@ def moto_s3() -> Iterator[str]:
         yield endpoint
     finally:
         server.stop()
+
+
+@contextlib.asynccontextmanager
+async def moto_s3_process() -> AsyncIterator[tuple[str, int]]:
+    """moto's S3 server as its own process (S3 is another machine's work in production: in
+    the bench's process it took the CPU and the GIL of the Bot API server and the proxy);
+    yields its endpoint and process id."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.post(f"{endpoint}/moto-api/reset") as r:
+                        if r.status == 200:
+                            break
+                await asyncio.sleep(0.1)
+        yield endpoint, process.pid
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
 
 
 def s3_store(endpoint: str) -> S3FileStore:

@@ -14,7 +14,7 @@ machine is shared: read numbers next to it).
 
 `--replicas N` (N >= 2) runs issue 16's configuration instead: N bot replicas in webhook
 mode behind a small round-robin proxy, chat leases in Redis (`--redis-url`, its database
-flushed), files in S3 (moto's server, started here), the same workers; bench/cluster.py
+flushed), files in S3 (moto's server, its own process), the same workers; bench/cluster.py
 puts it together, as for tests/scale/test_replicas_killed.py. It prints the same numbers
 (memory per replica and per worker, CPU summed over the replicas) and the chats answered
 twice. The default stays one polling bot, so that earlier numbers stay comparable.
@@ -53,7 +53,7 @@ from bench.cluster import (  # noqa: E402
     cluster,
     free_port,
     make_bucket,
-    moto_s3,
+    moto_s3_process,
     replies,
     round_robin_proxy,
     s3_store,
@@ -204,7 +204,7 @@ async def load(
     rng = random.Random(5)
     moments = [rng.uniform(0, args.window) for _ in range(args.clients)]
     users = [TgUser(id=FIRST_USER + n, first_name=f"C{n}") for n in range(args.clients)]
-    # This process too: the Bot API server, the proxy, S3 and the clients all run here.
+    # This process too: the Bot API server, the proxy and the clients run here.
     pids = pids | {"bench": os.getpid()}
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.monotonic()
@@ -284,13 +284,13 @@ async def webhook_replicas(
     args: argparse.Namespace, server: LocalApiServer, api: LocalApiClient, photos: list[bytes]
 ) -> tuple[Load, dict[str, PeakMemory], BotState]:
     """--replicas N: N webhook replicas behind the round-robin proxy, chat leases in Redis,
-    files in S3 (moto's server in this process), as tests/scale/test_replicas_killed.py."""
+    files in S3 (moto's server, its own process), as tests/scale/test_replicas_killed.py."""
     redis = Redis.from_url(args.redis_url)
     await redis.flushdb()  # the bench's own database number: leases of an earlier run
     await redis.aclose()
     workdir = Path(tempfile.mkdtemp(prefix="tayuk-scale-"))
     ports = [free_port() for _ in range(args.replicas)]
-    with moto_s3() as endpoint:
+    async with moto_s3_process() as (endpoint, s3_pid):
         store = s3_store(endpoint)
         await make_bucket(store)
         await store.close()
@@ -306,7 +306,7 @@ async def webhook_replicas(
                 await service.start(api)
                 memory = {p.name: PeakMemory(p.pid) for p in service.processes}
                 watchers = [asyncio.create_task(m.watch()) for m in memory.values()]
-                pids = {p.name: p.pid for p in service.processes}
+                pids = {p.name: p.pid for p in service.processes} | {"s3": s3_pid}
                 measured = await load(args, api, pids, photos)
                 for m in memory.values():
                     m.own_high_water()
