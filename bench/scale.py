@@ -12,14 +12,23 @@ stored per second, documents read per second per worker (measured for at most
 document; the last line is one JSON object, with the load average at start and end (the
 machine is shared: read numbers next to it).
 
+`--replicas N` (N >= 2) runs issue 16's configuration instead: N bot replicas in webhook
+mode behind a small round-robin proxy, chat leases in Redis (`--redis-url`, its database
+flushed), files in S3 (moto's server, its own process), the same workers; bench/cluster.py
+puts it together, as for tests/scale/test_replicas_killed.py. It prints the same numbers
+(memory per replica and per worker, CPU summed over the replicas) and the chats answered
+twice. The default stays one polling bot, so that earlier numbers stay comparable.
+
     .venv/bin/python bench/scale.py [--clients 1000] [--window 60] [--workers 2]
         [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+        [--replicas 2 --redis-url redis://127.0.0.1:6379/1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -28,19 +37,34 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
+from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cluster import (  # noqa: E402
+    cluster,
+    free_port,
+    make_bucket,
+    moto_s3_process,
+    replies,
+    round_robin_proxy,
+    s3_store,
+    shared_env,
+)
 from bench.intake import PeakMemory, photo  # noqa: E402
 from core.domain import AccessLevel, JobState, OfficeRole, VatFrequency  # noqa: E402
-from local_api.client import Emitted, LocalApiClient, TgUser  # noqa: E402
+from handlers.texts import Texts  # noqa: E402
+from local_api.client import ChatMessage, Emitted, LocalApiClient, TgUser  # noqa: E402
+from local_api.server import LocalApiServer  # noqa: E402
+from local_api.state import BotState  # noqa: E402
 from local_api.testing import DEFAULT_TOKEN, local_server  # noqa: E402
 from storage import migrate, tables  # noqa: E402
 from storage.database import create_engine  # noqa: E402
@@ -48,6 +72,8 @@ from tests.support.scratch import empty_postgres  # noqa: E402
 
 FIRST_USER = 7_000_000_000
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/1"
+LEASE_S = 30.0  # production's chat lease
 
 
 async def seed(url: str, clients: int) -> None:
@@ -145,113 +171,215 @@ def percentile(values: list[float], share: float) -> float | None:
     return round(ordered[max(0, int(len(ordered) * share) - 1)], 3)
 
 
+@dataclass
+class Load:
+    """What one run measured, however the bot was deployed."""
+
+    sent: list[Emitted]
+    waited: dict[int, list[ChatMessage]]
+    started_wall: float
+    acked_wall: float
+    cpu_s: dict[str, float]  # per process, from the first send to the last acknowledgement
+    progress: dict[str, int]
+    read_span: float
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU so far, with its live children's (a worker's reading process)."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        process = psutil.Process(pid)
+        for p in [process, *process.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = p.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+async def load(
+    args: argparse.Namespace, api: LocalApiClient, pids: dict[str, int], photos: list[bytes]
+) -> Load:
+    """The clients send their photos; waits for every acknowledgement, then for the reading
+    (at most --read-seconds more)."""
+    rng = random.Random(5)
+    moments = [rng.uniform(0, args.window) for _ in range(args.clients)]
+    users = [TgUser(id=FIRST_USER + n, first_name=f"C{n}") for n in range(args.clients)]
+    # This process too: the Bot API server, the proxy and the clients run here.
+    pids = pids | {"bench": os.getpid()}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    started = time.monotonic()
+    started_wall = time.time()
+
+    async def send(n: int) -> Emitted:
+        await asyncio.sleep(max(0.0, started + moments[n] - time.monotonic()))
+        return await api.send_photo(users[n], photos[n])
+
+    sent = await asyncio.gather(*(send(n) for n in range(args.clients)))
+    waited = await api.wait_for_many(
+        [u.id for u in users], 1, timeout=args.window + args.ack_timeout
+    )
+    acked_wall = time.time()
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+    # Reading: until every document is read or --read-seconds pass.
+    read_started = time.monotonic()
+    progress: dict[str, int] = {}
+    while time.monotonic() - read_started < args.read_seconds:
+        progress = await reading_progress(args.database_url)
+        if sum(progress.values()) >= args.clients:
+            break
+        await asyncio.sleep(2.0)
+    return Load(
+        list(sent), waited, started_wall, acked_wall, cpu, progress,
+        time.time() - started_wall,
+    )  # fmt: skip
+
+
+async def one_polling_bot(
+    args: argparse.Namespace, server: LocalApiServer, api: LocalApiClient, photos: list[bytes]
+) -> tuple[Load, dict[str, PeakMemory], BotState]:
+    """The default: one `tayuk run` long polling, --workers `tayuk worker`, local files."""
+    workdir = Path(tempfile.mkdtemp(prefix="tayuk-scale-"))
+    env = os.environ | {
+        "TAYUK_TELEGRAM_TOKEN": DEFAULT_TOKEN,
+        "TAYUK_TELEGRAM_API_URL": server.base_url,
+        "TAYUK_DATABASE_URL": args.database_url,
+        "TAYUK_DATA_DIR": str(workdir),
+        "TAYUK_HTTP_ENABLED": "false",
+        "TAYUK_WORKER_ENABLED": "false",
+        "TAYUK_WORKER_PROCESSES": "1",
+        "TAYUK_LOG_LEVEL": "WARNING",
+    }
+    tayuk = str(ROOT / ".venv/bin/tayuk")
+    bot = await asyncio.create_subprocess_exec(tayuk, "run", env=env, cwd=workdir)
+    workers = [
+        await asyncio.create_subprocess_exec(tayuk, "worker", env=env, cwd=workdir)
+        for _ in range(args.workers)
+    ]
+    processes = {"bot": bot} | {f"worker{n + 1}": w for n, w in enumerate(workers)}
+    memory = {name: PeakMemory(p.pid) for name, p in processes.items()}
+    watchers = [asyncio.create_task(m.watch()) for m in memory.values()]
+    try:
+        for _ in range(600):
+            if await api.calls("getUpdates"):
+                break
+            await asyncio.sleep(0.1)
+        measured = await load(args, api, {n: p.pid for n, p in processes.items()}, photos)
+        for m in memory.values():
+            m.own_high_water()
+    finally:
+        for process in processes.values():
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes.values():
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+        for watcher in watchers:
+            watcher.cancel()
+    return measured, memory, server.state.bot(DEFAULT_TOKEN)
+
+
+async def webhook_replicas(
+    args: argparse.Namespace, server: LocalApiServer, api: LocalApiClient, photos: list[bytes]
+) -> tuple[Load, dict[str, PeakMemory], BotState]:
+    """--replicas N: N webhook replicas behind the round-robin proxy, chat leases in Redis,
+    files in S3 (moto's server, its own process), as tests/scale/test_replicas_killed.py."""
+    redis = Redis.from_url(args.redis_url)
+    await redis.flushdb()  # the bench's own database number: leases of an earlier run
+    await redis.aclose()
+    workdir = Path(tempfile.mkdtemp(prefix="tayuk-scale-"))
+    ports = [free_port() for _ in range(args.replicas)]
+    async with moto_s3_process() as (endpoint, s3_pid):
+        store = s3_store(endpoint)
+        await make_bucket(store)
+        await store.close()
+        backends = [f"http://127.0.0.1:{p}" for p in ports]
+        async with round_robin_proxy(backends) as hook:
+            service = cluster(
+                server, api, args.database_url, workdir, ports=ports, hook=hook,
+                shared=shared_env(args.redis_url, endpoint, LEASE_S), workers=args.workers,
+                reading={},
+            )  # fmt: skip
+            watchers: list[asyncio.Task[None]] = []
+            try:
+                await service.start(api)
+                memory = {p.name: PeakMemory(p.pid) for p in service.processes}
+                watchers = [asyncio.create_task(m.watch()) for m in memory.values()]
+                pids = {p.name: p.pid for p in service.processes} | {"s3": s3_pid}
+                measured = await load(args, api, pids, photos)
+                for m in memory.values():
+                    m.own_high_water()
+            finally:
+                for watcher in watchers:
+                    watcher.cancel()
+                await service.close()
+    return measured, memory, server.state.bot(DEFAULT_TOKEN)
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     load_start = os.getloadavg()
     url = args.database_url
     await seed(url, args.clients)
     photos = [photo(n) for n in range(args.clients)]
-    workdir = Path(tempfile.mkdtemp(prefix="tayuk-scale-"))
-    rng = random.Random(5)
-    moments = [rng.uniform(0, args.window) for _ in range(args.clients)]
-    async with local_server() as server:
-        env = os.environ | {
-            "TAYUK_TELEGRAM_TOKEN": DEFAULT_TOKEN,
-            "TAYUK_TELEGRAM_API_URL": server.base_url,
-            "TAYUK_DATABASE_URL": url,
-            "TAYUK_DATA_DIR": str(workdir),
-            "TAYUK_HTTP_ENABLED": "false",
-            "TAYUK_WORKER_ENABLED": "false",
-            "TAYUK_WORKER_PROCESSES": "1",
-            "TAYUK_LOG_LEVEL": "WARNING",
-        }
-        tayuk = str(ROOT / ".venv/bin/tayuk")
-        bot = await asyncio.create_subprocess_exec(tayuk, "run", env=env, cwd=workdir)
-        workers = [
-            await asyncio.create_subprocess_exec(tayuk, "worker", env=env, cwd=workdir)
-            for _ in range(args.workers)
-        ]
-        processes = {"bot": bot} | {f"worker{n + 1}": w for n, w in enumerate(workers)}
-        memory = {name: PeakMemory(p.pid) for name, p in processes.items()}
-        watchers = [asyncio.create_task(m.watch()) for m in memory.values()]
-        try:
-            async with LocalApiClient(server.base_url, DEFAULT_TOKEN, transport="aiohttp") as api:
-                for _ in range(600):
-                    if await api.calls("getUpdates"):
-                        break
-                    await asyncio.sleep(0.1)
-                users = [
-                    TgUser(id=FIRST_USER + n, first_name=f"C{n}") for n in range(args.clients)
-                ]
-                bot_cpu_before = psutil.Process(bot.pid).cpu_times()
-                started = time.monotonic()
-                started_wall = time.time()
-
-                async def send(n: int) -> Emitted:
-                    await asyncio.sleep(max(0.0, started + moments[n] - time.monotonic()))
-                    return await api.send_photo(users[n], photos[n])
-
-                sent = await asyncio.gather(*(send(n) for n in range(args.clients)))
-                waited = await api.wait_for_many(
-                    [u.id for u in users], 1, timeout=args.window + args.ack_timeout
-                )
-                acked_wall = time.time()
-                bot_cpu_after = psutil.Process(bot.pid).cpu_times()
-                # Reading: until every document is read or --read-seconds pass.
-                read_started = time.monotonic()
-                progress: dict[str, int] = {}
-                while time.monotonic() - read_started < args.read_seconds:
-                    progress = await reading_progress(url)
-                    if sum(progress.values()) >= args.clients:
-                        break
-                    await asyncio.sleep(2.0)
-                read_span = time.time() - started_wall
-                for m in memory.values():
-                    m.own_high_water()
-        finally:
-            for process in processes.values():
-                if process.returncode is None:
-                    process.send_signal(signal.SIGINT)
-            for process in processes.values():
-                try:
-                    await asyncio.wait_for(process.wait(), 30)
-                except TimeoutError:
-                    process.kill()
-            for watcher in watchers:
-                watcher.cancel()
+    run = webhook_replicas if args.replicas else one_polling_bot
+    async with (
+        local_server() as server,
+        LocalApiClient(server.base_url, DEFAULT_TOKEN, transport="aiohttp") as api,
+    ):
+        measured, memory, state = await run(args, server, api, photos)
+    # A webhook's update is available once the server starts its POST, after the send.
+    available = {r.update_id: r.available_at for r in state.updates}
     acks = []
-    for emitted, user in zip(sent, users, strict=True):
-        replies = waited.get(user.id) or []
-        if replies and emitted.available_at is not None:
-            acks.append(replies[0].sent_at - emitted.available_at)
-    stored = await stored_documents(url)
-    last_ack = max((r[0].sent_at for r in waited.values() if r), default=acked_wall)
-    bot_cpu = (bot_cpu_after.user + bot_cpu_after.system) - (
-        bot_cpu_before.user + bot_cpu_before.system
+    for emitted in measured.sent:
+        chat_id = emitted.message["chat"]["id"] if emitted.message else 0
+        first = measured.waited.get(chat_id) or []
+        at = available.get(emitted.update_id, emitted.available_at)
+        if first and at is not None:
+            acks.append(first[0].sent_at - at)
+    received = Texts("he")("intake.received", id="\0", org="\0").split("\0")[0]
+    twice = sum(
+        1
+        for texts in replies(state, measured.sent).values()
+        if sum(t.startswith(received) for t in texts) > 1
     )
-    per_worker = sorted(progress.values(), reverse=True)
+    stored = await stored_documents(url)
+    bot_cpu = sum(v for k, v in measured.cpu_s.items() if k.startswith("bot"))
+    last_ack = max(
+        (r[0].sent_at for r in measured.waited.values() if r), default=measured.acked_wall
+    )
+    per_worker = sorted(measured.progress.values(), reverse=True)
     result: dict[str, Any] = {
         "clients": args.clients,
         "window_s": args.window,
+        "replicas": args.replicas,
         "workers": args.workers,
         "acked": len(acks),
+        "answered_twice": twice,
         "ack_p50_s": round(statistics.median(acks), 3) if acks else None,
         "ack_p99_s": percentile(acks, 0.99),
         "ack_max_s": round(max(acks), 3) if acks else None,
         "stored": stored,
-        "docs_per_s": round(stored / max(last_ack - started_wall, 1e-9), 1),
+        "docs_per_s": round(stored / max(last_ack - measured.started_wall, 1e-9), 1),
         "bot_cpu_ms_per_doc": round(bot_cpu * 1000 / max(stored, 1), 1),
+        "cpu_s_until_acked": {k: round(v, 1) for k, v in measured.cpu_s.items()},
         "read": sum(per_worker),
-        "read_per_s_per_worker": [round(n / read_span, 2) for n in per_worker],
+        "read_per_s_per_worker": [round(n / measured.read_span, 2) for n in per_worker],
         "peak_rss_mb": {name: round(m.peak / 2**20, 1) for name, m in memory.items()},
         "load_average": {"start": load_start[0], "end": os.getloadavg()[0]},
     }
-    print(f"clients {args.clients} over {args.window} s, {args.workers} workers, PostgreSQL")
+    bots = f"{args.replicas} webhook replicas (Redis, S3)" if args.replicas else "one polling bot"
+    print(
+        f"clients {args.clients} over {args.window} s, {bots}, {args.workers} workers, PostgreSQL"
+    )
     print(
         f"ack: p50 {result['ack_p50_s']} s, p99 {result['ack_p99_s']} s"
-        f" ({len(acks)} acked, {stored} stored, {result['docs_per_s']} documents/s,"
-        f" bot {result['bot_cpu_ms_per_doc']} ms CPU per document)"
+        f" ({len(acks)} acked, {twice} answered twice, {stored} stored,"
+        f" {result['docs_per_s']} documents/s,"
+        f" bots {result['bot_cpu_ms_per_doc']} ms CPU per document)"
     )
     print(f"read {result['read']} documents: {result['read_per_s_per_worker']} per s per worker")
+    print(f"CPU s until the last acknowledgement: {result['cpu_s_until_acked']}")
     print(f"peak memory (MB): {result['peak_rss_mb']}; load {result['load_average']}")
     return result
 
@@ -264,4 +392,8 @@ if __name__ == "__main__":
     parser.add_argument("--read-seconds", type=float, default=60.0)
     parser.add_argument("--ack-timeout", type=float, default=120.0)
     parser.add_argument("--database-url", default=DEFAULT_URL, help="emptied first")
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="N >= 2: webhook replicas, Redis, S3; 0: polling"
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="its database is flushed")
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

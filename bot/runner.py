@@ -109,5 +109,11 @@ def run(settings: Settings) -> int:
 
 
 def run_worker(settings: Settings) -> int:
+    from bot.ocr.pool import lower_priority
+
+    # A process that only reads runs at its readers' priority, from its start: a reading
+    # process spawned later imports its models (seconds of CPU) before its own initializer
+    # could lower it, and under load that import competed with the bots' answers.
+    lower_priority(settings.ocr.nice)
     asyncio.run(_main(settings, worker_only=True))
     return 0

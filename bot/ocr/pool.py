@@ -33,13 +33,19 @@ _latin: tuple[OcrEngine | None] | None = None
 _limits = ReadLimits()
 
 
+def lower_priority(nice: int) -> None:
+    """This process at niceness `nice` (what it starts inherits it), unless nicer already:
+    a priority is never raised (that takes privileges)."""
+    if nice > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+
+
 def _init_worker(parent: int, memory_bytes: int | None, limits: ReadLimits, nice: int) -> None:
     global _limits
     # Tesseract's OpenMP threads fight each other across processes: one thread each.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     die_with_parent(parent)
-    if nice:
-        os.nice(nice)  # inherited by the Tesseract it starts
+    lower_priority(nice)  # inherited by the Tesseract it starts
     if memory_bytes:
         # Past this, allocation fails (MemoryError, the job fails) instead of the machine
         # swapping; Tesseract started from here inherits the same limit.

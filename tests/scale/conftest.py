@@ -4,15 +4,16 @@ and a real S3 server over HTTP (moto's) for the file store."""
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
 
+from bench.cluster import moto_s3
+
 if TYPE_CHECKING:
-    from storage.object_store import S3FileStore
+    pass
 
 _REDIS_URL = os.environ.get("TAYUK_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
@@ -58,26 +59,11 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
     try:
-        from moto.server import ThreadedMotoServer
-
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
+        server = moto_s3()
+        endpoint = server.__enter__()
     except Exception as error:  # pragma: no cover - the package or its server is missing
         pytest.skip(f"moto's S3 server cannot start here: {error}")
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    # moto keeps its buckets in this process, not in the server: each test starts empty.
-    urllib.request.urlopen(
-        urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
-    ).close()
     try:
         yield endpoint
     finally:
-        server.stop()
-
-
-async def make_bucket(store: S3FileStore) -> None:
-    s3 = await store._s3()
-    await s3.create_bucket(
-        Bucket=store.bucket, CreateBucketConfiguration={"LocationConstraint": "il-central-1"}
-    )
+        server.__exit__(None, None, None)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.cluster import make_bucket
 from bot.cli import main
 from bot.file_stores import build_file_store
 from bot.settings import Settings
 from storage.files import DiskFileStore, FallbackFileStore
 from storage.object_store import S3FileStore
-from tests.scale.conftest import make_bucket
 
 BUCKET = "tayuk-files"
 

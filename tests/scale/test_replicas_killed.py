@@ -16,25 +16,29 @@ run measures the service's plumbing, not Tesseract.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import itertools
 import os
 import random
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 from PIL import Image
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
+from bench.cluster import (
+    cluster,
+    free_port,
+    make_bucket,
+    replies,
+    round_robin_proxy,
+    s3_store,
+    shared_env,
+)
 from bench.scale import FIRST_USER, seed
 from core.domain import JobState
 from handlers.texts import Texts
@@ -43,10 +47,7 @@ from local_api.state import BotState
 from local_api.testing import DEFAULT_TOKEN, local_server
 from storage import tables
 from storage.database import create_engine
-from storage.object_store import S3FileStore
-from tests.chaos.world import BotProcess
 from tests.conftest import POSTGRES_URL
-from tests.scale.conftest import make_bucket
 
 CLIENTS = int(os.environ.get("TAYUK_TEST_REPLICA_CLIENTS", "200"))
 SEED = 20261130
@@ -54,8 +55,6 @@ SEND_WINDOW_S = max(6.0, CLIENTS / 40)  # the sends spread over this long
 LEASE_S = 5.0  # a dead replica's chats come back this soon (production: 30)
 WORKER_LEASE_S = 10  # a dead worker's job comes back this soon (production: 300)
 SETTLE_S = 60.0 + CLIENTS / 10  # bound on the wait for everything to be done
-BUCKET = "tayuk-files"
-SECRET = "replica-test-secret"
 # The reading's answer to an empty picture; the receipt's acknowledgement is anything else.
 RETAKE = Texts("he")("retake.blank", id="\0").split("\0")[0]
 
@@ -72,52 +71,6 @@ def near_blank(number: int) -> bytes:
     return out.getvalue()
 
 
-@contextlib.asynccontextmanager
-async def round_robin_proxy(backends: list[str]) -> AsyncIterator[str]:
-    """deploy/Caddyfile's part, small: the webhook's calls go round the replicas, and one
-    that cannot be reached (or drops the call) is skipped for the next."""
-    turn = itertools.count()
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-
-    async def forward(request: web.Request) -> web.Response:
-        body = await request.read()
-        headers = {
-            k: v
-            for k, v in request.headers.items()
-            if k in ("Content-Type", "X-Telegram-Bot-Api-Secret-Token")
-        }
-        first = next(turn)
-        for n in range(len(backends)):
-            backend = backends[(first + n) % len(backends)]
-            try:
-                async with session.post(backend + request.path, data=body, headers=headers) as r:
-                    return web.Response(status=r.status, body=await r.read())
-            except (aiohttp.ClientConnectionError, OSError):
-                continue
-        return web.Response(status=502)
-
-    app = web.Application()
-    app.router.add_post("/telegram/webhook", forward)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/telegram/webhook"
-    finally:
-        await runner.cleanup()
-        await session.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Said:
     """What the bot said in each chat, in reply to the client's photo."""
@@ -129,16 +82,9 @@ class Said:
 def said(state: BotState, sent: list[Emitted]) -> Said:
     acks: Counter[int] = Counter()
     readings: Counter[int] = Counter()
-    for emitted in sent:
-        assert emitted.message is not None
-        chat_id, message_id = emitted.message["chat"]["id"], emitted.message["message_id"]
-        chat = state.chats.get(chat_id)
-        for m in chat.messages.values() if chat else ():
-            if not m.from_bot:
-                continue
-            if (m.data.get("reply_to_message") or {}).get("message_id") != message_id:
-                continue
-            if (m.data.get("text") or "").startswith(RETAKE):
+    for chat_id, texts in replies(state, sent).items():
+        for text in texts:
+            if text.startswith(RETAKE):
                 readings[chat_id] += 1
             else:
                 acks[chat_id] += 1
@@ -255,60 +201,29 @@ async def test_two_replicas_two_workers_one_of_each_killed_lose_nothing_repeat_n
     phases: dict[str, float] = {}
     url = POSTGRES_URL
     await seed(url, CLIENTS)
-    store = S3FileStore(BUCKET, endpoint_url=s3_endpoint, region="il-central-1",
-                        access_key_id="tayuk", secret_access_key="a-secret-key")  # fmt: skip
+    store = s3_store(s3_endpoint)
     await make_bucket(store)
     rng = random.Random(SEED)
     users = [TgUser(id=FIRST_USER + n, first_name=f"C{n}") for n in range(CLIENTS)]
     photos = [near_blank(n) for n in range(CLIENTS)]
     moments = sorted(rng.uniform(0, SEND_WINDOW_S) for _ in range(CLIENTS))
-    shared = {
-        "TAYUK_REDIS_URL": redis_url,
-        "TAYUK_REDIS_CHAT_LEASE_SECONDS": str(LEASE_S),
-        "TAYUK_FILES_BACKEND": "s3",
-        "TAYUK_FILES_S3_BUCKET": BUCKET,
-        "TAYUK_FILES_S3_ENDPOINT_URL": s3_endpoint,
-        "TAYUK_FILES_S3_REGION": "il-central-1",
-        "TAYUK_FILES_S3_ACCESS_KEY_ID": "tayuk",
-        "TAYUK_FILES_S3_SECRET_ACCESS_KEY": "a-secret-key",
-        "TAYUK_LOG_LEVEL": "WARNING",
-    }
+    shared = shared_env(redis_url, s3_endpoint, LEASE_S)
     ports = [free_port(), free_port()]
-    processes: list[BotProcess] = []
     async with (
         local_server() as server,
         LocalApiClient(server.base_url, DEFAULT_TOKEN, transport="aiohttp") as api,
         round_robin_proxy([f"http://127.0.0.1:{p}" for p in ports]) as hook,
     ):
-        replicas = [
-            BotProcess(server, api, url, tmp_path, name=f"bot{n}", env=shared | {
-                "TAYUK_TELEGRAM_WEBHOOK_URL": hook,
-                "TAYUK_TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "TAYUK_HTTP_ENABLED": "true",
-                "TAYUK_HTTP_PORT": str(port),
-            })
-            for n, port in enumerate(ports)
-        ]  # fmt: skip
-        reading = shared | {
-            "TAYUK_WORKER_PROCESSES": "1",
-            "TAYUK_WORKER_LEASE_SECONDS": str(WORKER_LEASE_S),
-            "TAYUK_OCR_JOB_SECONDS": "8",  # a reading process starts slowly on a busy machine
-        }
-        workers = [
-            BotProcess(
-                server, api, url, tmp_path, name=f"worker{n}", command="worker", env=reading
-            )
-            for n in range(2)
-        ]
-        processes = [*replicas, *workers]
+        service = cluster(
+            server, api, url, tmp_path, ports=ports, hook=hook, shared=shared, workers=2,
+            reading={
+                "TAYUK_WORKER_LEASE_SECONDS": str(WORKER_LEASE_S),
+                "TAYUK_OCR_JOB_SECONDS": "8",  # a reading process starts slowly on a busy machine
+            },
+        )  # fmt: skip
+        replicas, workers = service.replicas, service.workers
         try:
-            for worker in workers:
-                await worker.start()
-            await asyncio.gather(*(replica.start() for replica in replicas))
-            for _ in range(1200):  # both replicas up (each sets the webhook when ready)
-                if len(await api.calls("setWebhook")) >= 2:
-                    break
-                await asyncio.sleep(0.05)
+            await service.start(api)
             phases["start"] = time.monotonic() - started_test
             victim, worker_victim = replicas[0], workers[0]
             send_started = time.monotonic()
@@ -369,8 +284,7 @@ async def test_two_replicas_two_workers_one_of_each_killed_lose_nothing_repeat_n
             records = [r for r in victim.state.updates if r.update_id in ids]
             in_s3 = [await store.has(sha) for sha in now.files]
         finally:
-            for process in processes:
-                await process.close()
+            await service.close()
             await store.close()
     took = time.monotonic() - started_test
     twice_acked = {chat for chat, n in told.acks.items() if n > 1}
