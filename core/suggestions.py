@@ -44,7 +44,7 @@ THRESHOLD = 0.6  # below this the model says nothing (bench/classify.py: 97% rig
 MIN_HISTORY = 20  # fewer approved documents than this: the keyword rules only
 HALF_LIFE_DAYS = 120.0  # older decisions weigh less: a vendor's category may change
 RETRAIN_SECONDS = 120.0  # an office's model is rebuilt at most this often
-FIRST_MODEL_WAIT_SECONDS = 0.5  # a card's wait for its office's first model (Models)
+FIRST_MODEL_WAIT_SECONDS = 0.0  # a card's wait for its office's first model (Models)
 HISTORY_LIMIT = 5000  # newest decisions learned from
 
 # The default chart's keyword rules: a word of the document that names its category.
@@ -366,7 +366,9 @@ class Models:
         # How long a card waits for an office's first model (None: until it is trained).
         # Past it the card shows the keyword rules' suggestion and the model comes for the
         # next card: a first training starts the training process and imports scikit-learn,
-        # 3-14 s on a busy machine, once per office after every start of the bot.
+        # 3-14 s on a busy machine, once per office after every start of the bot. The bot
+        # waits 0: even half a second made every card opened during that training wait it
+        # (bench/web.py's review p99 0.52 s).
         self.first_wait_seconds = first_wait_seconds
         self._entries: dict[int, _Entry] = {}
         # The background retrainings, by office: at most one each, and referenced here so

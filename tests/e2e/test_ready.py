@@ -69,7 +69,7 @@ async def test_approve_all_ready_and_auto_file_with_undo(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suggestions.MODELS.forget()
-    # The first model waited for: readiness here is the model's (a card waits half a second).
+    # The first model waited for: readiness here is the model's (the bot's cards do not wait).
     monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
     office_id, org_id = await harness.office_and_org("Falafel Ltd")
     await smart_world.staff(harness, RACHEL, office_id, OfficeRole.OWNER)

@@ -68,7 +68,7 @@ async def test_the_office_model_suggests_with_a_reason_and_never_mixes_offices(
     uow_factory: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suggestions.MODELS.forget()
-    # Each first model waited for here (the bot's cards wait half a second, see below).
+    # Each first model waited for here (the bot's cards do not wait, see below).
     monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
     w = await world(uow_factory)
     async with uow_factory() as uow:
@@ -168,7 +168,7 @@ async def test_no_transaction_is_held_while_the_office_model_trains(
     assert found is not None and found.category == "fuel"
 
 
-async def test_a_card_waits_for_the_first_model_half_a_second_then_shows_the_rules(
+async def test_a_card_does_not_wait_for_the_first_model_it_shows_the_rules_meanwhile(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     """A first training (the training process started, scikit-learn imported: seconds) is
