@@ -4,6 +4,7 @@ import ast
 from datetime import date
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from core.domain import DocumentKind
@@ -236,33 +237,42 @@ class RereadsWith(FakeEngine):
         return super().image_to_text(image, lang=lang, psm=psm)
 
 
-def test_a_date_read_again_under_the_header_row_without_its_slashes_is_taken() -> None:
-    # The date label misread beyond matching ("חארל"), the date itself lost by the page read:
-    # the header row (document number, date, buyer) is read again, enlarged, with `eng`.
-    engine = RereadsWith(
-        ["חשבונית מס", "מספר מסמך  חארל  לכבוד", "87823  סחר אלפא", 'סה"כ לתשלום 1,180.00'],
-        ["14052026 87823"],
-        "eng",
-    )
+@pytest.mark.parametrize(
+    ("page", "again", "lang", "today", "date_read", "reason"),
+    [
+        pytest.param(
+            # The date label misread beyond matching ("חארל"), the date itself lost by the
+            # page read: the header row (document number, date, buyer) is read again,
+            # enlarged, with `eng`.
+            ["חשבונית מס", "מספר מסמך  חארל  לכבוד", "87823  סחר אלפא", 'סה"כ לתשלום 1,180.00'],
+            ["14052026 87823"],
+            "eng",
+            date(2026, 6, 1),
+            "2026-05-14",
+            "separators lost",
+            id="under the header row, without its slashes",
+        ),
+        pytest.param(
+            # A cheque's date line under its number: no word of the page read came from it.
+            ["בנק דיסקונט  #7597", "שלמו ל- הדס דהן  ₪ 7,250.00"],
+            ["#7597", "תאריך: 05/07/2026"],
+            "Hebrew+eng",
+            date(2026, 8, 1),
+            "2026-07-05",
+            "skipped",
+            id="in small print the page read skipped",
+        ),
+    ],
+)
+def test_a_date_the_page_read_lost_is_read_again_below_confidence(
+    page: list[str], again: list[str], lang: str, today: date, date_read: str, reason: str
+) -> None:
+    engine = RereadsWith(page, again, lang)
     image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
-    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
-    assert reading.value("date") == "2026-05-14"
+    reading = read_document(image, "image/png", engine=engine, today=today)
+    assert reading.value("date") == date_read
     assert reading.fields["date"].confidence < 0.9
-    assert "separators lost" in reading.fields["date"].reason
-
-
-def test_a_date_in_small_print_the_page_read_skipped_is_found_there() -> None:
-    # A cheque's date line under its number: no word of the page read came from it.
-    engine = RereadsWith(
-        ["בנק דיסקונט  #7597", "שלמו ל- הדס דהן  ₪ 7,250.00"],
-        ["#7597", "תאריך: 05/07/2026"],
-        "Hebrew+eng",
-    )
-    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
-    reading = read_document(image, "image/png", engine=engine, today=date(2026, 8, 1))
-    assert reading.value("date") == "2026-07-05"
-    assert reading.fields["date"].confidence < 0.9
-    assert "skipped" in reading.fields["date"].reason
+    assert reason in reading.fields["date"].reason
 
 
 def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -> None:
