@@ -83,6 +83,14 @@ class Trace:
                 record["statements"] = record.get("statements", 0.0) + 1
                 if os.environ.get("BENCH_SQL"):  # the statements of each kind's last request
                     record.setdefault("sql", []).append(" ".join(statement.split())[:160])
+                record["_sql_at"] = time.perf_counter()
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def timed_sql(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            record = _CURRENT.get()
+            if record is not None and "_sql_at" in record:
+                spent = time.perf_counter() - record.pop("_sql_at")
+                record.setdefault("timed", []).append((" ".join(statement.split()[:4]), spent))
 
         pool = engine.sync_engine.pool
         original = pool._do_get
@@ -168,6 +176,28 @@ class Trace:
 
         self._lag_task = asyncio.create_task(watch())
 
+    @staticmethod
+    def _slowest(records: list[dict[str, Any]], share: float = 0.02) -> list[dict[str, Any]]:
+        """The slowest requests of a kind: their statements' own times, and the rest of the
+        connection's hold (the commit, and the loop's delays between statements)."""
+        ordered = sorted(records, key=lambda r: -r["total"])[: max(1, int(len(records) * share))]
+        out = []
+        for r in ordered:
+            timed = r.get("timed", [])
+            in_sql = sum(t for _, t in timed)
+            out.append(
+                {
+                    "total_ms": round(r["total"] * 1e3, 1),
+                    "held_ms": round(r["hold"] * 1e3, 1),
+                    "sql_ms": round(in_sql * 1e3, 1),
+                    "top": [
+                        (name, round(t * 1e3, 1))
+                        for name, t in sorted(timed, key=lambda x: -x[1])[:3]
+                    ],
+                }
+            )
+        return out
+
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"loop_lag_ms": percentiles(self.lag)}
         for kind, records in sorted(self.requests.items()):
@@ -181,6 +211,7 @@ class Trace:
                     sum(r.get("statements", 0) for r in records) / len(records), 2
                 ),
             }
+            out[kind]["slowest"] = self._slowest(records)
         out["connection_held_ms"] = percentiles(self.holds["all"])
         out["gc_pause_ms"] = {
             gen: {**percentiles(times), "sum": round(sum(times) * 1000)}

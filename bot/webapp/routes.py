@@ -350,9 +350,46 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             status_code=413,
         )
 
+    # Uploads come fifty at a time near a deadline; each needs a database connection to
+    # check who sends and to store. Admitted a few at a time, they leave the rest of the
+    # pool, and the database's processors, to the clicks of an accountant filing meanwhile
+    # (bench/web.py: behind fifty uploads a review action waited for a connection, then
+    # ran among fifty busy statements).
+    places = asyncio.Semaphore(max(1, 2 * settings.intake.downloads))
+
+    @asynccontextmanager
+    async def upload_place() -> AsyncIterator[Callable[[float], Awaitable[None]]]:
+        """A place among the uploads admitted at once, and a way to wait without it."""
+        await places.acquire()
+        held = True
+
+        async def wait_outside(seconds: float) -> None:
+            nonlocal held
+            places.release()
+            held = False
+            await asyncio.sleep(seconds)
+            await places.acquire()  # cancelled here, it holds nothing: none released twice
+            held = True
+
+        try:
+            yield wait_outside
+        finally:
+            if held:
+                places.release()
+
     @web.post("/app/api/upload")
     async def upload(
         request: Request, name: str = "", upload_id: int = 0, org: int = 0
+    ) -> Response:
+        async with upload_place() as wait_outside:
+            return await admitted_upload(request, name, upload_id, org, wait_outside)
+
+    async def admitted_upload(
+        request: Request,
+        name: str,
+        upload_id: int,
+        org: int,
+        wait_outside: Callable[[float], Awaitable[None]],
     ) -> Response:
         async def work(uow: UnitOfWork, caller: Caller, t: Texts) -> dict[str, Any] | Response:
             person = caller.person
@@ -373,8 +410,8 @@ def add_webapp_routes(web: FastAPI, app: App) -> None:
             if declared.isdigit() and int(declared) > ZIP_MAX_BYTES:
                 return over_limit(t, name, too_big(ZIP_MAX_BYTES))  # before any waiting
             wait = gate.reserve(person.id)
-            if wait > 0:
-                await asyncio.sleep(wait)  # before the body is read: nothing held meanwhile
+            if wait > 0:  # a client over their pace waits without holding a place
+                await wait_outside(wait)  # before the body is read: nothing held meanwhile
             # The slot before the body: only so many uploads are in memory at once.
             async with gate.slot():
                 try:

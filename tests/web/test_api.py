@@ -18,6 +18,7 @@ from sqlalchemy import event, func, select
 from uvicorn.logging import AccessFormatter
 
 from bot.app import build_app
+from bot.uploads import UploadGate
 from bot.web import build_web
 from bot.webapp.config import master_key
 from core.web_access import sign_link
@@ -383,3 +384,50 @@ async def test_an_upload_and_a_review_action_run_few_statements(harness: Harness
                 spent = await counted.of(answer)
                 assert document_id == 1 or spent == budget, (action, spent, counted.seen)
                 card = counted.answer
+
+
+async def test_a_burst_of_uploads_leaves_connections_for_the_accountant(harness: Harness) -> None:
+    """Fifty uploads at once are admitted a few at a time: they never hold more than twice
+    the intake's downloads of the pool's connections, and one client over their pace waits
+    without holding a place (all fifty are stored, none twice)."""
+    ids = await people(harness, BASE)
+    # One client's flood over its pace: each file past the first waits a few milliseconds.
+    harness.app.dispatcher.workflow_data["uploads"] = UploadGate(
+        downloads=harness.app.settings.intake.downloads, burst=1, per_minute=20_000
+    )
+    dana, csrf = await signed_in(harness, ids["dana"], "upload")
+    engine = harness.app.engine.sync_engine
+    held = peak = 0
+
+    def checkout(*_args: Any) -> None:
+        nonlocal held, peak
+        held += 1
+        peak = max(peak, held)
+
+    def checkin(*_args: Any) -> None:
+        nonlocal held
+        held -= 1
+
+    before = await stored_count(harness)
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        async with aclosing(dana):
+            answers = await asyncio.gather(
+                *(
+                    dana.post(
+                        f"/app/api/upload?upload_id={100 + n}&name=r{n}.jpg",
+                        content=images.jpeg(label=f"burst {n}"),
+                        headers={"X-CSRF-Token": csrf, "Content-Type": "image/jpeg"},
+                    )
+                    for n in range(50)
+                )
+            )
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert [a.status_code for a in answers] == [200] * 50
+    assert {a.json()["results"][0]["outcome"] for a in answers} == {"stored"}
+    assert (await stored_count(harness))[0] == before[0] + 50
+    # SQLite has one connection whatever comes; PostgreSQL's pool would give all twenty.
+    assert peak <= 2 * harness.app.settings.intake.downloads, peak
