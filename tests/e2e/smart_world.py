@@ -18,8 +18,11 @@ from tests import scenario
 from tests.e2e.harness import Harness
 
 
-async def staff(harness: Harness, user: TgUser, office_id: int, role: OfficeRole) -> int:
-    person = await scenario.person(harness.app.uow_factory, user.id, user.first_name, "en")
+async def staff(
+    harness: Harness, user: TgUser, office_id: int, role: OfficeRole, language: str = "en"
+) -> int:
+    """An office member; English unless said (the tests of Hebrew cards pass "he")."""
+    person = await scenario.person(harness.app.uow_factory, user.id, user.first_name, language)
     async with harness.app.uow_factory() as uow:
         await uow.offices.add_member(
             OfficeMember(office_id=office_id, person_id=person.id or 0, role=role)

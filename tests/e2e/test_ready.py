@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.scheduler import send_auto_filed
 from core import suggestions
 from core.domain import Document, DocumentKind, DocumentState, OfficeRole
+from handlers.texts import Texts
 from local_api.client import TgUser
 from storage import tables
 from tests import images
@@ -22,6 +23,7 @@ from tests.e2e.smart_world import buttons, open_org
 
 DANA = TgUser(id=5_000_017_201, first_name="Dana", language_code="he")
 RACHEL = TgUser(id=5_000_017_202, first_name="Rachel", language_code="en")  # office owner
+MIRI = TgUser(id=5_000_017_203, first_name="Miri", language_code="he")  # another office's owner
 PAZ = {"vendor_id": "510000003", "vendor_name": "Paz Ltd", "date": "2026-11-20"}
 
 
@@ -145,3 +147,33 @@ async def test_approve_all_ready_and_auto_file_with_undo(
     # /autofiled shows the same list on demand (nothing now).
     again = await harness.say(RACHEL, "/autofiled")
     assert "Nothing was filed automatically" in (again.text or "")
+
+
+async def test_a_hebrew_owner_reads_the_ready_card_in_hebrew(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same card, for an owner whose language is Hebrew: every line of it in Hebrew."""
+    suggestions.MODELS.forget()
+    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
+    office_id, org_id = await harness.office_and_org("Falafel Ltd")
+    await smart_world.staff(harness, MIRI, office_id, OfficeRole.OWNER, language="he")
+    await harness.join(DANA, org_id)
+    async with harness.app.uow_factory() as uow:
+        found = await uow.people.by_identity("telegram", DANA.id)
+        assert found is not None
+    await history(harness, org_id, found[0].id or 0)
+    await harness.after(DANA, harness.api.send_photo(DANA, images.jpeg(label="2001")))
+    fields = {**PAZ, "doc_number": "2001", "total": "210.00"}
+    await smart_world.read(
+        harness, DANA, fields, kind=DocumentKind.RECEIPT, text="דלק 95 ליטר", confidence=0.95
+    )
+
+    card = await open_org(harness, MIRI, "Falafel Ltd")
+    caption = card.caption or ""
+    he = Texts("he")
+    assert he("ready.card") in caption
+    assert he("review.card_suggested", category="דלק") in caption
+    assert he("suggest.reason_vendor", count=20, vendor="Paz Ltd") in caption
+    assert he("ready.button_all") in buttons(card)
+    for english in ("Ready", "Suggested", "earlier documents", "Approve"):
+        assert english not in caption + " ".join(buttons(card)), english
