@@ -737,7 +737,8 @@ class RereadDate(BaseStep):
             for s in page.layout.segments
             if labels.label_strength(s.text, labels.DATE_LABELS, labels.NOT_DATE)[0] > 0
         ][: self.rows]
-        if not labels_found:
+        header = not labels_found
+        if header:
             # The date label itself misread ("חארל"): an invoice's header row names the
             # document number, the date and the buyer together; read under the row instead.
             labels_found = [
@@ -760,6 +761,8 @@ class RereadDate(BaseStep):
                 )
             )
         texts = read_crops(ctx.engine, crops, lang="eng", psm=6)
+        if header:
+            ctx.header_rows = texts
         found = self._dates(ctx, texts)
         current = ctx.fields["date"]
         ctx.steps.append(f"reread date: {current.value} -> {sorted(found) or 'nothing'}")
@@ -838,6 +841,14 @@ class RereadDocNumber(BaseStep):
         # with words after it ("חשבונית מס / קבלה") does not.
         label = next((s for s in page.layout.segments if _bare_label(s.text)), None)
         if label is None:
+            label = header_row_label(page.layout)
+        if label is None:
+            value = number_beside_date(ctx.header_rows, ctx.fields["date"].value)
+            ctx.steps.append(f"doc_number beside the date in the header row: {value or 'none'}")
+            if value:
+                ctx.fields["doc_number"] = FieldReading(
+                    value, 0.5, "number beside the date, header row re-read enlarged"
+                )
             return
         image = page.ocr_image
         pad = (label.bottom - label.top) // 2 + 3
@@ -860,6 +871,52 @@ class RereadDocNumber(BaseStep):
 def _bare_label(text: str) -> bool:
     strength, end = labels.label_strength(text, labels.DOC_NUMBER_LABELS)
     return strength > 0 and not re.sub(r"[\W_]", "", text[end:])
+
+
+_HEBREW_WORD = re.compile(r"[\u05D0-\u05EA]{2,}")
+_DATE_LABEL = (labels.DATE_LABELS, labels.NOT_DATE)
+
+
+def header_row_label(page_layout: layout.Layout) -> layout.Segment | None:
+    """The document number's label misread beyond matching ("ספ נוסנון", "מספר מגאזן"),
+    told by its place: an invoice's header row puts it beside the date's label (and the
+    buyer's), so the one other cell of words on the date label's row is taken for it."""
+    for line in page_layout.lines():
+        dated = [s for s in line if labels.label_strength(s.text, *_DATE_LABEL)[0]]
+        if not dated:
+            continue
+        others = [
+            s
+            for s in line
+            if s not in dated
+            and not labels.CUSTOMER_LABELS.search(s.text)
+            and _HEBREW_WORD.search(s.text)
+            and not re.search(r"\d", s.text)
+            and len(s.text.split()) <= 3
+        ]
+        if len(others) == 1:
+            return others[0]
+    return None
+
+
+def number_beside_date(rows: list[str], date_value: str | None) -> str | None:
+    """The one number (not an id of nine digits, not a phone) on the line of a re-read header
+    row that holds the document's date: the header row's values are number, date, buyer."""
+    if not date_value:
+        return None
+    found = set()
+    for text in rows:
+        for line in text.splitlines():
+            if date_value not in {d.value.isoformat() for d in find_dates(line)}:
+                continue
+            for token in line.split():
+                digits_only = re.sub(r"\D", "", token)
+                if find_dates(token) or ids.PHONE.match(token) or len(digits_only) == 9:
+                    continue
+                for value, _, _ in fields.doc_number_reader(token):
+                    if value.isdigit() and 3 <= len(value) <= 8:
+                        found.add(value)
+    return found.pop() if len(found) == 1 else None
 
 
 def number_under(

@@ -294,6 +294,50 @@ def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -
     assert _bare_label("מספר מסמך:") and not _bare_label("חשבונית מס / קבלה")
 
 
+def test_a_document_number_label_misread_beyond_matching_is_told_by_its_place() -> None:
+    from core.reading.layout import Layout, Segment
+    from core.reading.steps import header_row_label
+
+    # The header row as a photo's Hebrew read gave it: "מספר מסמך" as "ספ נוסנון", beside
+    # the date's label and the buyer's (both misread within matching).
+    row = [
+        Segment("ספ נוסנון", 1, left=900, top=100, right=1000, bottom=120),
+        Segment("תארץ", 1, left=600, top=100, right=650, bottom=120),
+        Segment("לכבו", 1, left=100, top=100, right=150, bottom=120),
+    ]
+    under = Segment("87821  סחר אלפא", 2, left=100, top=130, right=1000, bottom=150)
+    assert header_row_label(Layout([*row, under], has_boxes=True)) is row[0]
+    # Two unknown cells beside the date: which one is the number's is not known.
+    other = Segment("שעה", 1, left=300, top=100, right=350, bottom=120)
+    assert header_row_label(Layout([*row, other, under], has_boxes=True)) is None
+    # No date label on the row: nothing told by place.
+    assert header_row_label(Layout([row[0], row[2], under], has_boxes=True)) is None
+
+
+def test_the_document_number_beside_the_date_of_a_re_read_header_row() -> None:
+    from core.reading.steps import number_beside_date
+
+    rows = ["1097 ywn non won\nnya NO?N INO 14/05/2026 87823\n178345559 -1.n/ on"]
+    assert number_beside_date(rows, "2026-05-14") == "87823"
+    # Not the buyer's nine digits, not on another date's line, not two numbers to choose from.
+    assert number_beside_date(rows, "2026-05-15") is None
+    assert number_beside_date(["14/05/2026 87823 4411"], "2026-05-14") is None
+    assert number_beside_date(["14/05/2026 178345559"], "2026-05-14") is None
+
+
+def test_a_document_number_whose_header_row_the_page_read_lost_is_read_beside_the_date() -> None:
+    # No document-number or date label read, the buyer's label is: its row is re-read with
+    # `eng` for the date, and the number beside the date is the document's.
+    engine = RereadsWith(
+        ["חשבונית מס", "לכבוד", "סחר אלפא", 'סה"כ לתשלום 1,180.00'], ["14/05/2026 87823"], "eng"
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("date") == "2026-05-14"
+    assert reading.value("doc_number") == "87823"
+    assert reading.fields["doc_number"].confidence < 0.9
+
+
 def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() -> None:
     vendor = factory.check_digit_id("51471328")
     engine = RereadsWith(
