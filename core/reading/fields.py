@@ -292,7 +292,7 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         elif _near_label(layout, seg, L.CUSTOMER_LABELS, 4.0):
             cand.strength = 1.0
             customer = customer or cand
-        elif _buyer_id_pair(seg.text):
+        elif buyer_id_pair(seg.text):
             cand.strength = 0.8  # a label shape, not its words: never confident alone
             customer = customer or cand
         else:
@@ -317,7 +317,7 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
 _WORD = re.compile(r"[\u05D0-\u05EAA-Za-z]{3,}")
 
 
-def _buyer_id_pair(text: str) -> bool:
+def buyer_id_pair(text: str) -> bool:
     """A number labelled only by the buyer's two-id label ("ח.פ/ת.ז", misread or not): no
     seller's label and no word beside it (the seller's "עוסק מורשה / ח.פ" has a slash too)."""
     pair = L.ID_PAIR.search(text)
@@ -414,6 +414,8 @@ def read_vendor_name(layout: Layout) -> FieldReading:
             continue
         if _ADDRESS.search(name) and not _COMPANY.search(name):
             continue
+        if _a_label(name):
+            continue  # the header row's "מספר מסמך" as a photo misreads it ("מספר מסמן")
         names.append((name, seg))
     for name, seg in names[:4]:
         if _COMPANY.search(name):
@@ -426,6 +428,14 @@ def read_vendor_name(layout: Layout) -> FieldReading:
             name, round(0.5 * ocr_factor(seg.conf()), 3), "first line that reads like a name"
         )
     return NONE
+
+
+def _a_label(text: str) -> bool:
+    return bool(
+        L.label_strength(text, L.DOC_NUMBER_LABELS)[0]
+        or L.label_strength(text, L.DATE_LABELS)[0]
+        or L.CUSTOMER_LABELS.search(text)
+    )
 
 
 _ADDRESS = re.compile(

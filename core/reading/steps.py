@@ -625,6 +625,57 @@ class FindVendorNumber(BaseStep):
             )
 
 
+class FindCustomerNumber(BaseStep):
+    """The buyer's label or its two-id label ("ח.פ/ת.ז", read as "in/sn") was read but no
+    number: the Hebrew model read its digits as letters ("SBMS") or glued them to the label
+    ("nפ/3310311123n"). Read around the label again with `eng` and take the one number whose
+    check digit holds that is not the seller's."""
+
+    name = "find_customer_number"
+    lines_below = 3.5  # "לכבוד" heads the buyer's name, and the number's row under it
+    lines_aside = 12
+
+    def applies(self, ctx: Context) -> bool:
+        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        reading = ctx.fields.get("customer_id")
+        return single and ctx.hebrew and reading is not None and reading.value is None
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        image, line = page.ocr_image, page.layout.line_height
+        pair = next((s for s in page.layout.segments if fields.buyer_id_pair(s.text)), None)
+        label = next(
+            (s for s in page.layout.segments if labels.CUSTOMER_LABELS.search(s.text)), None
+        )
+        crops = []
+        for seg, below in ((pair, 0.0), (label, self.lines_below)):
+            if seg is None:
+                continue
+            pad = (seg.bottom - seg.top) // 2 + 4
+            box = (
+                max(0, round(seg.left - self.lines_aside * line)),
+                max(0, seg.top - pad),
+                min(image.width, round(seg.right + self.lines_aside * line)),
+                min(image.height, round(seg.bottom + below * line) + pad),
+            )
+            crops.append(image.crop(box))
+        if not crops:
+            return
+        seller = {ctx.fields[n].value for n in ("vendor_id", "allocation_number")}
+        valid = {
+            n
+            for text in read_crops(ctx.engine, crops, lang="eng", psm=6)
+            for n, _ in nine_digit_numbers(text)
+            if n not in seller and is_valid_business_number(n)
+        }
+        ctx.steps.append(f"customer number near its label: {sorted(valid) or 'nothing valid'}")
+        if len(valid) == 1:
+            ctx.fields["customer_id"] = FieldReading(
+                valid.pop(), 0.8, "check digit ok, re-read beside the buyer's label"
+            )
+
+
 class RereadRows(BaseStep):
     """A value nothing confirmed may be small print misread: read its label rows again,
     across the page and enlarged, and take what the second read finds."""
@@ -1071,6 +1122,7 @@ def default_steps() -> list[Step]:
         Classify(),
         ReadFields(),
         FindVendorNumber(),
+        FindCustomerNumber(),
         RereadNumbers(),
         RereadDate(),
         RereadDocNumber(),

@@ -117,6 +117,12 @@ def test_an_address_line_is_not_the_vendors_name() -> None:
     assert name.value == "מאפיית השכונה"
 
 
+def test_the_header_rows_document_number_label_misread_is_not_the_vendors_name() -> None:
+    # The seller's name lost by the page read: a label is no name at all.
+    name = read_vendor_name(from_text("מספר מסמן  תארץ\n99286  25/09/2025"))
+    assert name.value != "מספר מסמן"
+
+
 @pytest.mark.parametrize("line", ['מע"ם 18%  180.00', 'מע"מ 18%  180.00', "מעם  180.00"])
 def test_vat_is_found_when_ocr_ends_its_label_with_a_final_letter(line: str) -> None:
     from core.reading.fields import read_total, read_vat
@@ -175,6 +181,7 @@ def test_an_eight_digit_number_without_a_date_label_is_not_a_date() -> None:
     [
         ("חשבונ ת מס 1001", DocumentKind.TAX_INVOICE),
         ("חשבנית מס / קבלה", DocumentKind.TAX_INVOICE_RECEIPT),
+        ('אחזקות גמא בע"מ  חשבונית מס / קבל\nמקור', DocumentKind.TAX_INVOICE_RECEIPT),
         ("דף חשבק עובר ושב", DocumentKind.BANK_STATEMENT),
         ("תאריך  תיאור התנועה  חובה  זכות  יתרה", DocumentKind.BANK_STATEMENT),
         ("סן של שנים אלף שקלים חדשים", DocumentKind.CHEQUE),

@@ -358,6 +358,30 @@ def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() ->
     assert reading.fields["vendor_id"].confidence < 0.3
 
 
+@pytest.mark.parametrize(
+    "buyer_line",
+    [
+        pytest.param("SBMS in/sn", id="digits read as letters beside the two-id label"),
+        pytest.param('סחר אלפא בע"מ', id="only the buyer's label and name read"),
+    ],
+)
+def test_a_buyers_number_the_page_read_lost_is_read_again_beside_its_label(
+    buyer_line: str,
+) -> None:
+    buyer = factory.check_digit_id("33103111")
+    page = ["חשבונית מס", "לכבוד", buyer_line, 'סה"כ לתשלום 1,180.00', "תאריך: 05/03/2026"]
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    engine = RereadsWith(page, [f"{buyer} 1.n/ on"], "eng")
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("customer_id") == buyer
+    assert reading.fields["customer_id"].confidence < 0.9
+    # A number whose check digit fails is not taken.
+    wrong = buyer[:-1] + str((int(buyer[-1]) + 1) % 10)
+    engine = RereadsWith(page, [f"{wrong} 1.n/ on"], "eng")
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("customer_id") is None
+
+
 def test_an_allocation_number_in_a_skipped_box_of_a_photo_takes_its_digits_from_eng() -> None:
     class BoxReads(FakeEngine):
         def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
