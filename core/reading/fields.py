@@ -19,7 +19,7 @@ from core.reading.result import FieldReading
 NONE = FieldReading(None, 0.0, "not found")
 
 
-def _amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
+def amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
     found = []
     for amount in find_amounts(text, decimals_only=True):
         if text[amount.end : amount.end + 2].strip().startswith("%"):
@@ -31,7 +31,7 @@ def _amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
 def _money_line_reader(text: str) -> list[tuple[Decimal, int, int]]:
     """Amounts on a total or payment line, where receipt print often loses its decimal point
     to OCR ("RM8 60", "6 00"): read as printed first, closing the gap only if nothing reads."""
-    return _amount_reader(text) or _amount_reader(close_decimal_gaps(text))
+    return amount_reader(text) or amount_reader(close_decimal_gaps(text))
 
 
 def _best_amount(cands: list[Candidate[Decimal]], *, last: bool) -> Candidate[Decimal] | None:
@@ -63,19 +63,19 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
         # A bare "Amount" above a number heads a column (tax summaries), not the total.
         if not (c.where == "below" and c.strength < L.BARE_AMOUNT + 1e-9)
     ]
-    everything = [c.value for c in anywhere(layout, _amount_reader)]
+    everything = [c.value for c in anywhere(layout, amount_reader)]
     paid = [
         c.value for c in labelled(layout, lambda t: _flag(L.PAYMENT_LABELS, t), _money_line_reader)
     ]
     change = [
-        c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t), _amount_reader)
+        c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t), amount_reader)
     ]
     confirmed = set(paid) | {p - c for p in paid for c in change if p > c > 0}
     counts = Counter(everything)
     # A rounding line turns one total into the final one: total + rounding = final total.
     rounding = [
         c.value
-        for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t), _amount_reader)
+        for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t), amount_reader)
         if abs(c.value) < 1
     ]
     values = {c.value for c in cands}
@@ -147,13 +147,13 @@ def _flag(pattern: re.Pattern[str], text: str) -> tuple[float, int]:
 
 def read_vat(layout: Layout) -> FieldReading:
     cands = list(
-        labelled(layout, lambda t: L.label_strength(t, L.VAT_LABELS, L.NOT_VAT), _amount_reader)
+        labelled(layout, lambda t: L.label_strength(t, L.VAT_LABELS, L.NOT_VAT), amount_reader)
     )
     return _amount_field(_best_amount(cands, last=True), "VAT")
 
 
 def read_net(layout: Layout) -> FieldReading:
-    cands = list(labelled(layout, lambda t: L.label_strength(t, L.NET_LABELS), _amount_reader))
+    cands = list(labelled(layout, lambda t: L.label_strength(t, L.NET_LABELS), amount_reader))
     return _amount_field(_best_amount(cands, last=False), "before-VAT")
 
 
@@ -466,7 +466,7 @@ def _clean_name(text: str) -> str:
 
 def read_cheque_amount(layout: Layout) -> FieldReading:
     """A cheque prints its amount once, beside the payee, usually with the shekel sign."""
-    for cand in anywhere(layout, _amount_reader):
+    for cand in anywhere(layout, amount_reader):
         if "₪" in cand.segment.text or 'ש"ח' in cand.segment.text:
             conf = 0.7 * ocr_factor(cand.ocr_conf)
             return FieldReading(format_amount(cand.value), round(conf, 3), "amount on a cheque")

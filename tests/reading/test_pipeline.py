@@ -401,3 +401,78 @@ def test_an_allocation_number_in_a_skipped_box_of_a_photo_takes_its_digits_from_
     assert "page found" in " ".join(reading.steps)
     assert reading.value("allocation_number") == "915492091"
     assert reading.fields["allocation_number"].confidence < 0.9
+
+
+def test_a_poorly_read_photo_probes_its_turns_with_the_model_already_loaded() -> None:
+    from core.reading.steps import Ocr
+
+    class Counting(FakeEngine):
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__(lines, conf=40.0)
+            self.langs: list[str] = []
+
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            self.langs.append(lang)
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    command, in_process = Counting(["שלמו ל"]), Counting(["שלמו ל"])
+    ctx = Context(b"", "image/jpeg", command, date(2026, 6, 1), photo_engine=in_process)
+    step = Ocr()
+    step.photo = True
+    page = Image.new("L", (400, 300), 255)
+    first = in_process.image_to_text(page, lang="Hebrew")
+    in_process.langs.clear()
+    step._turned(ctx, page, page, first, command, lang="Hebrew")
+    # Four turns probed by the in-process reader with the page's own model; the command
+    # (which loads `Hebrew+eng` afresh each run) is not asked to read.
+    assert in_process.langs == ["Hebrew"] * 4
+    assert command.langs == []
+
+
+def test_a_photos_amount_rows_read_without_their_amounts_are_read_again_with_eng() -> None:
+    from core.reading.crops import GAP
+
+    rows = ["41,100.00 (D\"yn 99'7) oO", '7,398.00 18% n"yn', "48,498.00 pI'7wn? 2\"n0"]
+
+    class LosesTheFigures(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            if psm == 6 and lang == "eng":  # the three label rows stacked, one under another
+                height = (image.height - GAP * (len(rows) + 1)) / len(rows)
+                return OcrText(
+                    [
+                        OcrWord(
+                            text,
+                            30 + 120 * k,
+                            round(GAP + i * (height + GAP) + 5),
+                            100,
+                            20,
+                            90.0,
+                            (1, 1, 1, i),
+                        )
+                        for i, row in enumerate(rows)
+                        for k, text in enumerate(row.split())
+                    ]
+                )
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = LosesTheFigures(
+        [
+            'אחזקות טק בע"מ  קבלה',
+            "תאריך: 07/06/2025",
+            'סכום ביניים (לפני מע"מ)',
+            'מע"מ 18%',
+            'סה"כ לתשלום',
+        ]
+    )
+    photo, _ = factory.on_table(factory.render(factory.hebrew_invoice()), side=1800)
+    reading = read_document(
+        factory.jpeg_bytes(photo), "image/jpeg", engine=engine, today=date(2026, 3, 20)
+    )
+    assert "page found" in " ".join(reading.steps)
+    assert (reading.value("net"), reading.value("vat"), reading.value("total")) == (
+        "41100.00",
+        "7398.00",
+        "48498.00",
+    )
+    # Sure only because the three add up at the date's rate.
+    assert "net + VAT" in reading.fields["total"].reason
