@@ -235,9 +235,15 @@ def _issue_date_rank(cand: Candidate[date], today: date) -> tuple[bool, bool]:
 _DOC_NO = re.compile(r"(?<![\w/])#?\s?([A-Za-z]{0,6}[#/_-]?\d[\w/_-]*)")
 
 
+_GLUED_SYMBOLS = set("$§&@%")
+
+
 def doc_number_reader(text: str) -> list[tuple[str, int, int]]:
     found = []
     for match in _DOC_NO.finditer(text):
+        if text[match.start(1) - 1 : match.start(1)] in _GLUED_SYMBOLS:
+            # A digit read as a symbol ("$5195" for 65195): the rest is not the number.
+            continue
         token = match.group(1).strip("-/_")
         if find_dates(token) or len(re.sub(r"\D", "", token)) < 2:
             continue

@@ -117,6 +117,12 @@ def test_an_address_line_is_not_the_vendors_name() -> None:
     assert name.value == "מאפיית השכונה"
 
 
+def test_a_document_number_glued_to_a_symbol_is_not_taken_without_its_misread_digit() -> None:
+    # "65195" read as "$5195": "5195" would be confidently wrong; none lets the row be re-read.
+    assert read_doc_number(from_text("מספר מסמך  תאריך\n$5195  25/09/2025")).value is None
+    assert read_doc_number(from_text("מספר מסמך  תאריך\n65195  25/09/2025")).value == "65195"
+
+
 def test_the_header_rows_document_number_label_misread_is_not_the_vendors_name() -> None:
     # The seller's name lost by the page read: a label is no name at all.
     name = read_vendor_name(from_text("מספר מסמן  תארץ\n99286  25/09/2025"))
