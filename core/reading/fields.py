@@ -410,7 +410,12 @@ def read_vendor_name(layout: Layout) -> FieldReading:
     """A company name near the top (בע"מ, Ltd, Sdn Bhd...), else the first line that reads
     like a name rather than an address or a label."""
     names: list[tuple[str, Segment]] = []
-    for seg in _head(layout):
+    head = _head(layout)
+    # Under the buyer's label ("לכבוד") the names are the buyer's, not the seller's.
+    buyer = min((s.line for s in head if L.CUSTOMER_LABELS.search(s.text)), default=None)
+    for seg in head:
+        if buyer is not None and seg.line > buyer:
+            continue
         name = _clean_name(seg.text)
         if (
             len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) < 4

@@ -127,6 +127,9 @@ def test_the_header_rows_document_number_label_misread_is_not_the_vendors_name()
     # The seller's name lost by the page read: a label is no name at all.
     name = read_vendor_name(from_text("מספר מסמן  תארץ\n99286  25/09/2025"))
     assert name.value != "מספר מסמן"
+    # Nor is a company under the buyer's label the seller.
+    page = 'אחזקות גמא בע"ם  חשבונית מס / קבלה\nמספר מסמך  תאריך  לכבוד\n48646  אחזקות TH בע"מ'
+    assert read_vendor_name(from_text(page)).value == 'אחזקות גמא בע"ם'
 
 
 @pytest.mark.parametrize("line", ['מע"ם 18%  180.00', 'מע"מ 18%  180.00', "מעם  180.00"])
