@@ -409,13 +409,8 @@ def _head(layout: Layout, rows: int = 7) -> list[Segment]:
 def read_vendor_name(layout: Layout) -> FieldReading:
     """A company name near the top (בע"מ, Ltd, Sdn Bhd...), else the first line that reads
     like a name rather than an address or a label."""
-    names: list[tuple[str, Segment]] = []
-    head = _head(layout)
-    # Under the buyer's label ("לכבוד") the names are the buyer's, not the seller's.
-    buyer = min((s.line for s in head if L.CUSTOMER_LABELS.search(s.text)), default=None)
-    for seg in head:
-        if buyer is not None and seg.line > buyer:
-            continue
+    names: list[tuple[str, Segment, bool]] = []
+    for seg in _head(layout):
         name = _clean_name(seg.text)
         if (
             len(re.findall(r"[A-Za-z\u0590-\u05FF]", name)) < 4
@@ -425,19 +420,19 @@ def read_vendor_name(layout: Layout) -> FieldReading:
             continue
         if _ADDRESS.search(name) and not _COMPANY.search(name):
             continue
-        if _a_label(name):
-            continue  # the header row's "מספר מסמך" as a photo misreads it ("מספר מסמן")
-        names.append((name, seg))
-    for name, seg in names[:4]:
-        if _COMPANY.search(name):
+        # A header label ("מספר מסמך", as photos misread it "מספר מסמן") is never the name,
+        # but still fills its place at the top: a company further down is the buyer's.
+        names.append((name, seg, _a_label(name)))
+    for name, seg, label in names[:4]:
+        if _COMPANY.search(name) and not label:
             return FieldReading(
                 name, round(0.75 * ocr_factor(seg.conf()), 3), "company name at the top"
             )
-    if names:
-        name, seg = names[0]
-        return FieldReading(
-            name, round(0.5 * ocr_factor(seg.conf()), 3), "first line that reads like a name"
-        )
+    for name, seg, label in names:
+        if not label:
+            return FieldReading(
+                name, round(0.5 * ocr_factor(seg.conf()), 3), "first line that reads like a name"
+            )
     return NONE
 
 
