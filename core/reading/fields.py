@@ -19,7 +19,7 @@ from core.reading.result import FieldReading
 NONE = FieldReading(None, 0.0, "not found")
 
 
-def _amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
+def amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
     found = []
     for amount in find_amounts(text, decimals_only=True):
         if text[amount.end : amount.end + 2].strip().startswith("%"):
@@ -31,7 +31,7 @@ def _amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
 def _money_line_reader(text: str) -> list[tuple[Decimal, int, int]]:
     """Amounts on a total or payment line, where receipt print often loses its decimal point
     to OCR ("RM8 60", "6 00"): read as printed first, closing the gap only if nothing reads."""
-    return _amount_reader(text) or _amount_reader(close_decimal_gaps(text))
+    return amount_reader(text) or amount_reader(close_decimal_gaps(text))
 
 
 def _best_amount(cands: list[Candidate[Decimal]], *, last: bool) -> Candidate[Decimal] | None:
@@ -63,19 +63,19 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
         # A bare "Amount" above a number heads a column (tax summaries), not the total.
         if not (c.where == "below" and c.strength < L.BARE_AMOUNT + 1e-9)
     ]
-    everything = [c.value for c in anywhere(layout, _amount_reader)]
+    everything = [c.value for c in anywhere(layout, amount_reader)]
     paid = [
         c.value for c in labelled(layout, lambda t: _flag(L.PAYMENT_LABELS, t), _money_line_reader)
     ]
     change = [
-        c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t), _amount_reader)
+        c.value for c in labelled(layout, lambda t: _flag(L.CHANGE_LABELS, t), amount_reader)
     ]
     confirmed = set(paid) | {p - c for p in paid for c in change if p > c > 0}
     counts = Counter(everything)
     # A rounding line turns one total into the final one: total + rounding = final total.
     rounding = [
         c.value
-        for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t), _amount_reader)
+        for c in labelled(layout, lambda t: _flag(L.ROUNDING_LABELS, t), amount_reader)
         if abs(c.value) < 1
     ]
     values = {c.value for c in cands}
@@ -147,13 +147,13 @@ def _flag(pattern: re.Pattern[str], text: str) -> tuple[float, int]:
 
 def read_vat(layout: Layout) -> FieldReading:
     cands = list(
-        labelled(layout, lambda t: L.label_strength(t, L.VAT_LABELS, L.NOT_VAT), _amount_reader)
+        labelled(layout, lambda t: L.label_strength(t, L.VAT_LABELS, L.NOT_VAT), amount_reader)
     )
     return _amount_field(_best_amount(cands, last=True), "VAT")
 
 
 def read_net(layout: Layout) -> FieldReading:
-    cands = list(labelled(layout, lambda t: L.label_strength(t, L.NET_LABELS), _amount_reader))
+    cands = list(labelled(layout, lambda t: L.label_strength(t, L.NET_LABELS), amount_reader))
     return _amount_field(_best_amount(cands, last=False), "before-VAT")
 
 
@@ -235,9 +235,15 @@ def _issue_date_rank(cand: Candidate[date], today: date) -> tuple[bool, bool]:
 _DOC_NO = re.compile(r"(?<![\w/])#?\s?([A-Za-z]{0,6}[#/_-]?\d[\w/_-]*)")
 
 
+_GLUED_SYMBOLS = set("$§&@%")
+
+
 def doc_number_reader(text: str) -> list[tuple[str, int, int]]:
     found = []
     for match in _DOC_NO.finditer(text):
+        if text[match.start(1) - 1 : match.start(1)] in _GLUED_SYMBOLS:
+            # A digit read as a symbol ("$5195" for 65195): the rest is not the number.
+            continue
         token = match.group(1).strip("-/_")
         if find_dates(token) or len(re.sub(r"\D", "", token)) < 2:
             continue
@@ -292,7 +298,7 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         elif _near_label(layout, seg, L.CUSTOMER_LABELS, 4.0):
             cand.strength = 1.0
             customer = customer or cand
-        elif _buyer_id_pair(seg.text):
+        elif buyer_id_pair(seg.text):
             cand.strength = 0.8  # a label shape, not its words: never confident alone
             customer = customer or cand
         else:
@@ -317,7 +323,7 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
 _WORD = re.compile(r"[\u05D0-\u05EAA-Za-z]{3,}")
 
 
-def _buyer_id_pair(text: str) -> bool:
+def buyer_id_pair(text: str) -> bool:
     """A number labelled only by the buyer's two-id label ("ח.פ/ת.ז", misread or not): no
     seller's label and no word beside it (the seller's "עוסק מורשה / ח.פ" has a slash too)."""
     pair = L.ID_PAIR.search(text)
@@ -403,7 +409,7 @@ def _head(layout: Layout, rows: int = 7) -> list[Segment]:
 def read_vendor_name(layout: Layout) -> FieldReading:
     """A company name near the top (בע"מ, Ltd, Sdn Bhd...), else the first line that reads
     like a name rather than an address or a label."""
-    names: list[tuple[str, Segment]] = []
+    names: list[tuple[str, Segment, bool]] = []
     for seg in _head(layout):
         name = _clean_name(seg.text)
         if (
@@ -414,18 +420,28 @@ def read_vendor_name(layout: Layout) -> FieldReading:
             continue
         if _ADDRESS.search(name) and not _COMPANY.search(name):
             continue
-        names.append((name, seg))
-    for name, seg in names[:4]:
-        if _COMPANY.search(name):
+        # A header label ("מספר מסמך", as photos misread it "מספר מסמן") is never the name,
+        # but still fills its place at the top: a company further down is the buyer's.
+        names.append((name, seg, _a_label(name)))
+    for name, seg, label in names[:4]:
+        if _COMPANY.search(name) and not label:
             return FieldReading(
                 name, round(0.75 * ocr_factor(seg.conf()), 3), "company name at the top"
             )
-    if names:
-        name, seg = names[0]
-        return FieldReading(
-            name, round(0.5 * ocr_factor(seg.conf()), 3), "first line that reads like a name"
-        )
+    for name, seg, label in names:
+        if not label:
+            return FieldReading(
+                name, round(0.5 * ocr_factor(seg.conf()), 3), "first line that reads like a name"
+            )
     return NONE
+
+
+def _a_label(text: str) -> bool:
+    return bool(
+        L.label_strength(text, L.DOC_NUMBER_LABELS)[0]
+        or L.label_strength(text, L.DATE_LABELS)[0]
+        or L.CUSTOMER_LABELS.search(text)
+    )
 
 
 _ADDRESS = re.compile(
@@ -456,7 +472,7 @@ def _clean_name(text: str) -> str:
 
 def read_cheque_amount(layout: Layout) -> FieldReading:
     """A cheque prints its amount once, beside the payee, usually with the shekel sign."""
-    for cand in anywhere(layout, _amount_reader):
+    for cand in anywhere(layout, amount_reader):
         if "₪" in cand.segment.text or 'ש"ח' in cand.segment.text:
             conf = 0.7 * ocr_factor(cand.ocr_conf)
             return FieldReading(format_amount(cand.value), round(conf, 3), "amount on a cheque")

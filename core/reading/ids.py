@@ -7,7 +7,9 @@ import re
 from stdnum.il import idnr
 
 NINE_DIGITS = re.compile(r"(?<![\d/.,-])(\d[\d -]{7,10}\d)(?![\d/]|[.,]\d)")
-PHONE = re.compile(r"0\d{1,2}-")  # 03-1234567, 052-1234567: nine digits, not an id
+# 03-1234567, 052-1234567: nine digits, not an id; also with its 0 misread ("99-9784331"):
+# a business number printed with a dash splits as 51-234567-8, never as two and seven.
+PHONE = re.compile(r"0\d{1,2}-|\d{2,3}-\d{7}(?!\d)")
 
 
 def is_valid_business_number(digits: str) -> bool:

@@ -43,6 +43,13 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
         ),
         0.95,
     ),
+    # Its last letter lost at the title's end ("חשבונית מס / קבל"): the slash still says
+    # the title names both.
+    (
+        K.TAX_INVOICE_RECEIPT,
+        re.compile(rf"{INVOICE}\s*מס\s*[/\\|]\s*(?:ו)?קבל(?![\u0590-\u05FF])"),
+        0.85,
+    ),
     (
         K.PROFORMA,
         re.compile(r"חשבו(?:ן|נית)\s*עסקה|דרישת\s*תשלום|פרופורמה|pro\s*-?forma", re.I),

@@ -84,6 +84,9 @@ class Context:
     steps: list[str] = field(default_factory=list)
     resources: list[Any] = field(default_factory=list)  # closed by the steps' clean-up
     picture_hash: str | None = None  # core.reading.fingerprint
+    # Text of the header rows RereadDate read again with `eng` when the page read lost the
+    # date label: the document number printed beside the date is in it too.
+    header_rows: list[str] = field(default_factory=list)
 
     def problem(self, name: str) -> None:
         if name not in self.problems:

@@ -117,6 +117,21 @@ def test_an_address_line_is_not_the_vendors_name() -> None:
     assert name.value == "מאפיית השכונה"
 
 
+def test_a_document_number_glued_to_a_symbol_is_not_taken_without_its_misread_digit() -> None:
+    # "65195" read as "$5195": "5195" would be confidently wrong; none lets the row be re-read.
+    assert read_doc_number(from_text("מספר מסמך  תאריך\n$5195  25/09/2025")).value is None
+    assert read_doc_number(from_text("מספר מסמך  תאריך\n65195  25/09/2025")).value == "65195"
+
+
+def test_the_header_rows_document_number_label_misread_is_not_the_vendors_name() -> None:
+    # The seller's name lost by the page read: a label is no name at all.
+    name = read_vendor_name(from_text("מספר מסמן  תארץ\n99286  25/09/2025"))
+    assert name.value != "מספר מסמן"
+    # Nor is a company under the buyer's label the seller.
+    page = 'אחזקות גמא בע"ם  חשבונית מס / קבלה\nמספר מסמך  תאריך  לכבוד\n48646  אחזקות TH בע"מ'
+    assert read_vendor_name(from_text(page)).value == 'אחזקות גמא בע"ם'
+
+
 @pytest.mark.parametrize("line", ['מע"ם 18%  180.00', 'מע"מ 18%  180.00', "מעם  180.00"])
 def test_vat_is_found_when_ocr_ends_its_label_with_a_final_letter(line: str) -> None:
     from core.reading.fields import read_total, read_vat
@@ -175,6 +190,7 @@ def test_an_eight_digit_number_without_a_date_label_is_not_a_date() -> None:
     [
         ("חשבונ ת מס 1001", DocumentKind.TAX_INVOICE),
         ("חשבנית מס / קבלה", DocumentKind.TAX_INVOICE_RECEIPT),
+        ('אחזקות גמא בע"מ  חשבונית מס / קבל\nמקור', DocumentKind.TAX_INVOICE_RECEIPT),
         ("דף חשבק עובר ושב", DocumentKind.BANK_STATEMENT),
         ("תאריך  תיאור התנועה  חובה  זכות  יתרה", DocumentKind.BANK_STATEMENT),
         ("סן של שנים אלף שקלים חדשים", DocumentKind.CHEQUE),

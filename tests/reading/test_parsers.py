@@ -85,6 +85,13 @@ def test_business_number_check_digit() -> None:
     assert [n for n, _ in nine_digit_numbers("ח.פ: 301102703, טל 03-1234567")] == ["301102703"]
 
 
+def test_a_phone_number_whose_leading_zero_ocr_misread_is_not_an_id() -> None:
+    # "טל 09-9784331" read as "סל 99-9784331": the label and the 0 lost, the shape kept.
+    assert nine_digit_numbers("סל 99-9784331") == []
+    # A company number printed with its dashes is still one.
+    assert [n for n, _ in nine_digit_numbers("ח.פ 51-471328-1")] == ["514713281"]
+
+
 def test_direction_marks_are_stripped_and_quotes_unified() -> None:
     assert strip_bidi('\u200fמע"מ\u200e 18%\u202b') == 'מע"מ 18%'
     assert normalise("סה״כ\r\nמע''מ") == 'סה"כ\nמע"מ'

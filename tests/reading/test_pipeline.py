@@ -294,6 +294,50 @@ def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -
     assert _bare_label("מספר מסמך:") and not _bare_label("חשבונית מס / קבלה")
 
 
+def test_a_document_number_label_misread_beyond_matching_is_told_by_its_place() -> None:
+    from core.reading.layout import Layout, Segment
+    from core.reading.steps import header_row_label
+
+    # The header row as a photo's Hebrew read gave it: "מספר מסמך" as "ספ נוסנון", beside
+    # the date's label and the buyer's (both misread within matching).
+    row = [
+        Segment("ספ נוסנון", 1, left=900, top=100, right=1000, bottom=120),
+        Segment("תארץ", 1, left=600, top=100, right=650, bottom=120),
+        Segment("לכבו", 1, left=100, top=100, right=150, bottom=120),
+    ]
+    under = Segment("87821  סחר אלפא", 2, left=100, top=130, right=1000, bottom=150)
+    assert header_row_label(Layout([*row, under], has_boxes=True)) is row[0]
+    # Two unknown cells beside the date: which one is the number's is not known.
+    other = Segment("שעה", 1, left=300, top=100, right=350, bottom=120)
+    assert header_row_label(Layout([*row, other, under], has_boxes=True)) is None
+    # No date label on the row: nothing told by place.
+    assert header_row_label(Layout([row[0], row[2], under], has_boxes=True)) is None
+
+
+def test_the_document_number_beside_the_date_of_a_re_read_header_row() -> None:
+    from core.reading.steps import number_beside_date
+
+    rows = ["1097 ywn non won\nnya NO?N INO 14/05/2026 87823\n178345559 -1.n/ on"]
+    assert number_beside_date(rows, "2026-05-14") == "87823"
+    # Not the buyer's nine digits, not on another date's line, not two numbers to choose from.
+    assert number_beside_date(rows, "2026-05-15") is None
+    assert number_beside_date(["14/05/2026 87823 4411"], "2026-05-14") is None
+    assert number_beside_date(["14/05/2026 178345559"], "2026-05-14") is None
+
+
+def test_a_document_number_whose_header_row_the_page_read_lost_is_read_beside_the_date() -> None:
+    # No document-number or date label read, the buyer's label is: its row is re-read with
+    # `eng` for the date, and the number beside the date is the document's.
+    engine = RereadsWith(
+        ["חשבונית מס", "לכבוד", "סחר אלפא", 'סה"כ לתשלום 1,180.00'], ["14/05/2026 87823"], "eng"
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("date") == "2026-05-14"
+    assert reading.value("doc_number") == "87823"
+    assert reading.fields["doc_number"].confidence < 0.9
+
+
 def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() -> None:
     vendor = factory.check_digit_id("51471328")
     engine = RereadsWith(
@@ -312,6 +356,30 @@ def test_a_sellers_number_the_page_read_lost_is_read_again_beside_its_label() ->
     )
     reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
     assert reading.fields["vendor_id"].confidence < 0.3
+
+
+@pytest.mark.parametrize(
+    "buyer_line",
+    [
+        pytest.param("SBMS in/sn", id="digits read as letters beside the two-id label"),
+        pytest.param('סחר אלפא בע"מ', id="only the buyer's label and name read"),
+    ],
+)
+def test_a_buyers_number_the_page_read_lost_is_read_again_beside_its_label(
+    buyer_line: str,
+) -> None:
+    buyer = factory.check_digit_id("33103111")
+    page = ["חשבונית מס", "לכבוד", buyer_line, 'סה"כ לתשלום 1,180.00', "תאריך: 05/03/2026"]
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    engine = RereadsWith(page, [f"{buyer} 1.n/ on"], "eng")
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("customer_id") == buyer
+    assert reading.fields["customer_id"].confidence < 0.9
+    # A number whose check digit fails is not taken.
+    wrong = buyer[:-1] + str((int(buyer[-1]) + 1) % 10)
+    engine = RereadsWith(page, [f"{wrong} 1.n/ on"], "eng")
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("customer_id") is None
 
 
 def test_an_allocation_number_in_a_skipped_box_of_a_photo_takes_its_digits_from_eng() -> None:
@@ -333,3 +401,78 @@ def test_an_allocation_number_in_a_skipped_box_of_a_photo_takes_its_digits_from_
     assert "page found" in " ".join(reading.steps)
     assert reading.value("allocation_number") == "915492091"
     assert reading.fields["allocation_number"].confidence < 0.9
+
+
+def test_a_poorly_read_photo_probes_its_turns_with_the_model_already_loaded() -> None:
+    from core.reading.steps import Ocr
+
+    class Counting(FakeEngine):
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__(lines, conf=40.0)
+            self.langs: list[str] = []
+
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            self.langs.append(lang)
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    command, in_process = Counting(["שלמו ל"]), Counting(["שלמו ל"])
+    ctx = Context(b"", "image/jpeg", command, date(2026, 6, 1), photo_engine=in_process)
+    step = Ocr()
+    step.photo = True
+    page = Image.new("L", (400, 300), 255)
+    first = in_process.image_to_text(page, lang="Hebrew")
+    in_process.langs.clear()
+    step._turned(ctx, page, page, first, command, lang="Hebrew")
+    # Four turns probed by the in-process reader with the page's own model; the command
+    # (which loads `Hebrew+eng` afresh each run) is not asked to read.
+    assert in_process.langs == ["Hebrew"] * 4
+    assert command.langs == []
+
+
+def test_a_photos_amount_rows_read_without_their_amounts_are_read_again_with_eng() -> None:
+    from core.reading.crops import GAP
+
+    rows = ["41,100.00 (D\"yn 99'7) oO", '7,398.00 18% n"yn', "48,498.00 pI'7wn? 2\"n0"]
+
+    class LosesTheFigures(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            if psm == 6 and lang == "eng":  # the three label rows stacked, one under another
+                height = (image.height - GAP * (len(rows) + 1)) / len(rows)
+                return OcrText(
+                    [
+                        OcrWord(
+                            text,
+                            30 + 120 * k,
+                            round(GAP + i * (height + GAP) + 5),
+                            100,
+                            20,
+                            90.0,
+                            (1, 1, 1, i),
+                        )
+                        for i, row in enumerate(rows)
+                        for k, text in enumerate(row.split())
+                    ]
+                )
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    engine = LosesTheFigures(
+        [
+            'אחזקות טק בע"מ  קבלה',
+            "תאריך: 07/06/2025",
+            'סכום ביניים (לפני מע"מ)',
+            'מע"מ 18%',
+            'סה"כ לתשלום',
+        ]
+    )
+    photo, _ = factory.on_table(factory.render(factory.hebrew_invoice()), side=1800)
+    reading = read_document(
+        factory.jpeg_bytes(photo), "image/jpeg", engine=engine, today=date(2026, 3, 20)
+    )
+    assert "page found" in " ".join(reading.steps)
+    assert (reading.value("net"), reading.value("vat"), reading.value("total")) == (
+        "41100.00",
+        "7398.00",
+        "48498.00",
+    )
+    # Sure only because the three add up at the date's rate.
+    assert "net + VAT" in reading.fields["total"].reason
