@@ -111,7 +111,8 @@ def test_the_training_process_dies_with_the_bot_and_runs_below_it(tmp_path: Path
         # And it runs below the bot: its import and fitting wait for the bot's answers.
         for pid in children:
             nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
-            assert nice >= os.nice(0) + TRAIN_NICE, (pid, nice)
+            # 19 is the lowest priority there is (a suite run under `nice` reaches it).
+            assert nice >= min(19, os.nice(0) + TRAIN_NICE), (pid, nice)
     finally:
         bot.send_signal(signal.SIGKILL)
         bot.wait(30)
