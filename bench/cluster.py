@@ -137,10 +137,7 @@ def s3_store(endpoint: str) -> S3FileStore:
 
 
 async def make_bucket(store: S3FileStore) -> None:
-    s3 = await store._s3()
-    await s3.create_bucket(
-        Bucket=store.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
+    await asyncio.to_thread(store.client.make_bucket, store.bucket, REGION)
 
 
 def shared_env(redis_url: str, s3_endpoint: str, lease_seconds: float) -> dict[str, str]:

@@ -50,6 +50,39 @@ def import_aiogram() -> None:
                 module.__dict__.setdefault(key, value)
 
 
+def filters_inline() -> None:
+    """Runs the filters that are plain functions in the event loop, not in a thread.
+
+    aiogram calls every filter that is not a coroutine through `asyncio.to_thread`: a magic
+    filter (`F.photo`, `F.text`) or an FSM state (`NewOrg.name`), each a few attribute
+    reads. A photo met ten of them on its way through the routers, each a thread
+    hop (a future, a wake-up of the pool's thread, the GIL handed over and back, a wake-up
+    of the loop), for a check of microseconds (seen with py-spy under bench/scale.py).
+    Handlers are left as aiogram runs them. A filter here must therefore never block (none
+    does: they look at the update and the state aiogram already read).
+    """
+    from aiogram.dispatcher.event.handler import FilterObject
+
+    if getattr(FilterObject, "_tayuk_inline", False):
+        return
+    original = FilterObject.__post_init__
+
+    def post_init(self: FilterObject) -> None:
+        original(self)
+        if not self.awaitable:
+            check = self.callback
+
+            async def inline(*args: Any, **kwargs: Any) -> Any:
+                return check(*args, **kwargs)
+
+            # The parameters stay those aiogram read off the filter itself.
+            self.callback = inline
+            self.awaitable = True
+
+    FilterObject.__post_init__ = post_init  # type: ignore[method-assign]
+    FilterObject._tayuk_inline = True  # type: ignore[attr-defined]
+
+
 # Strong references: pydantic caches `Response[X]` weakly, so without these aiogram builds a
 # new generic model class (and, with models built lazily, X's whole validator) for a
 # Bot API answer whenever the garbage collector has dropped the last one.

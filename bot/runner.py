@@ -8,7 +8,7 @@ import logging
 import signal
 
 from bot import log_redaction
-from bot.app import App, build_app, prepare, run_polling, set_commands
+from bot.app import App, build_app, prepare, run_polling, set_commands, settle_memory
 from bot.logs import secrets_of
 from bot.settings import Settings, webhook_secret
 
@@ -54,6 +54,7 @@ async def serve(app: App, stop: asyncio.Event) -> None:
         await prepare(app)
         await set_commands(app.bot)
         await app.inbox.replay()
+        settle_memory()  # as a polling bot does: full collections no longer walk start-up's
         await app.bot.set_webhook(
             settings.telegram.webhook_url,
             secret_token=secret.get_secret_value(),

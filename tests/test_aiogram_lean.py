@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from aiogram.dispatcher.event.bases import UNHANDLED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,3 +77,66 @@ def test_every_model_and_every_answer_type_resolves() -> None:
     )
     models, answers = map(int, out.split())
     assert models > 400 and answers > 150
+
+
+def test_no_filter_of_the_bot_runs_in_a_thread() -> None:
+    """aiogram runs a filter that is a plain function (F.photo, an FSM state) through
+    asyncio.to_thread: a thread hop per filter, ten per photo. The bot's run
+    in the event loop (bot.aiogram_lean.filters_inline)."""
+    from aiogram.dispatcher.event.handler import FilterObject
+
+    from bot.app import build_dispatcher
+
+    dispatcher = build_dispatcher(None)  # type: ignore[arg-type]  # nothing is handled
+    filters: list[FilterObject] = []
+    routers = [dispatcher]
+    while routers:
+        router = routers.pop()
+        routers.extend(router.sub_routers)
+        for observer in router.observers.values():
+            for handler in observer.handlers:
+                filters.extend(handler.filters or ())
+    magic = [f for f in filters if f.magic is not None]
+    assert len(magic) > 10 and len(filters) > 60
+    assert [f for f in filters if not f.awaitable] == []
+
+
+async def test_plain_filters_still_decide_without_a_thread(monkeypatch: Any) -> None:
+    import aiogram.dispatcher.event.handler as handler_module
+    from aiogram import F, Router
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.types import Chat, Message, PhotoSize
+
+    import bot  # noqa: F401  # the filters are made inline on import
+
+    def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a filter went to a thread")
+
+    monkeypatch.setattr(handler_module.asyncio, "to_thread", no_thread)
+
+    class Flow(StatesGroup):
+        naming = State()
+
+    seen: list[str] = []
+    router = Router()
+
+    async def named(message: Message) -> None:
+        seen.append("named")
+
+    async def photo(message: Message) -> None:
+        seen.append("photo")
+
+    router.message.register(named, Flow.naming, F.text)
+    router.message.register(photo, F.photo | F.document)
+    chat = Chat(id=7, type="private")
+    text = Message(message_id=1, date=datetime(2026, 1, 1), chat=chat, text="Falafel")
+    assert await router.message.trigger(text, raw_state=Flow.naming.state) is None
+    assert await router.message.trigger(text, raw_state=None) is UNHANDLED
+    picture = Message(
+        message_id=2,
+        date=datetime(2026, 1, 1),
+        chat=chat,
+        photo=[PhotoSize(file_id="f", file_unique_id="u", width=9, height=9)],
+    )
+    await router.message.trigger(picture, raw_state=None)
+    assert seen == ["named", "photo"]

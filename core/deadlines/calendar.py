@@ -8,6 +8,9 @@ that category leaves out Hoshana Rabba and mixes in Purim, Sigd and the like.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import types
 from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -28,8 +31,29 @@ _FESTIVAL_SPANS = (
 )
 
 
+def _countries_one_by_one() -> None:
+    """Israel's module without the other 250 countries'.
+
+    `holidays` finds a country by importing `holidays.countries.<name>`, and that package
+    imports every country's module first: 8 MB in each process (a bot replica, a worker)
+    for one country (issue 16: a replica under 200 MB). Standing in an empty package with
+    the same folder lets each country's module be imported when asked for, alone. Not if
+    the package is imported already (its own would be whole anyway).
+    """
+    if "holidays.countries" in sys.modules:
+        return
+    spec = importlib.util.find_spec("holidays.countries")
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    package = types.ModuleType("holidays.countries")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__package__ = "holidays.countries"
+    sys.modules["holidays.countries"] = package
+
+
 @lru_cache(maxsize=64)
 def _statutory(year: int) -> dict[date, str]:
+    _countries_one_by_one()
     found = holidays.country_holidays("IL", years=year, categories=("public",), language="en_US")
     return dict(found.items())
 

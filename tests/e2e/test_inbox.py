@@ -13,6 +13,7 @@ from aiogram.types import Update
 from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
+from bench.cluster import free_port
 from bot import runner
 from bot.albums import AlbumCollector
 from bot.app import build_app
@@ -154,6 +155,42 @@ async def test_webhook_mode_refuses_to_start_without_a_secret(tmp_path: Path) ->
     with pytest.raises(SystemExit, match="TAYUK_TELEGRAM_WEBHOOK_SECRET"):
         await runner._main(settings)
     assert not (tmp_path / "data").exists()  # refused before anything started
+
+
+async def test_a_webhook_replica_settles_its_memory_before_it_takes_updates(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a polling bot: what start-up built is frozen out of the garbage collector's walks
+    (bot.app.settle_memory) before the webhook is set, not walked by every full collection
+    while updates come (issue 16's replicas)."""
+    async with local_api(DEFAULT_TOKEN) as (base_url, api):
+        settings = settings_for(tmp_path, base_url, database_url)
+        settings.telegram.webhook_url = "https://bot.example.com/telegram/webhook"
+        settings.telegram.webhook_secret = SecretStr(SECRET)
+        settings.http.enabled = True
+        settings.http.port = free_port()
+        webhooks_when_settled: list[int] = []
+
+        def settle() -> None:
+            webhooks_when_settled.append(len(api_calls))
+
+        api_calls: list[Any] = []
+        monkeypatch.setattr(runner, "settle_memory", settle)
+        app = build_app(settings)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(runner.serve(app, stop))
+        try:
+            for _ in range(200):
+                api_calls = await api.calls("setWebhook")
+                if api_calls or serving.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert api_calls, "the webhook was never set"
+            assert webhooks_when_settled == [0]
+        finally:
+            stop.set()
+            await asyncio.wait_for(serving, 30)
+            await app.close()
 
 
 async def test_the_webhook_keeps_each_update_before_answering_200_and_only_once(

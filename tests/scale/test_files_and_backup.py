@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import re
 import sqlite3
 from pathlib import Path
 
@@ -94,6 +96,35 @@ def test_files_move_from_disk_to_s3_and_back_while_the_bot_reads_them(
     # And back: the file that only S3 had comes to the disk.
     assert main(["files", "migrate", "--to", "disk"]) == 0
     assert disk.path(new).read_bytes() == b"a new receipt"
+
+
+async def test_a_file_is_written_with_one_request_encrypted(
+    s3_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Content-addressed: no HEAD before the PUT (issue 16, a replica's CPU per document);
+    the same file written again is one more PUT of the same object, nothing else."""
+    store = S3FileStore(
+        BUCKET,
+        endpoint_url=s3_endpoint,
+        region="il-central-1",
+        access_key_id="tayuk",
+        secret_access_key="a-secret-key",
+    )
+    try:
+        await make_bucket(store)
+        # The S3 server's own log of the requests it answered (werkzeug's, a line each).
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            name = await store.put(b"a receipt")
+            again = await store.put(b"a receipt")
+        asked = [re.findall(r"\b(GET|HEAD|PUT|POST) /", r.getMessage()) for r in caplog.records]
+        assert asked == [["PUT"], ["PUT"]]
+        assert name == again == hashlib.sha256(b"a receipt").hexdigest()
+        assert await store.get(name) == b"a receipt"
+        assert await store.encryption_of(name) == "AES256"
+        assert await store.has(name) and not await store.has("0" * 64)
+        assert [n async for n in store.names()] == [name]
+    finally:
+        await store.close()
 
 
 def test_a_sqlite_install_is_backed_up_and_restored_whole(install: Path, tmp_path: Path) -> None:

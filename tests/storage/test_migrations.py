@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+import textwrap
+from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +15,8 @@ from sqlalchemy import JSON, bindparam, inspect, select, text
 from storage import migrate, tables
 from storage.database import create_engine
 from storage.tables import metadata
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_an_empty_database_upgrades_to_head_and_back_down(database_url: str) -> None:
@@ -40,6 +46,49 @@ async def test_migrations_match_the_table_definitions(database_url: str) -> None
         assert diff == []
     finally:
         await engine.dispose()
+
+
+def test_the_heads_read_off_the_scripts_are_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
+    assert migrate.script_heads() == set(heads) and len(heads) == 1
+
+
+async def test_a_process_starting_on_a_migrated_database_never_loads_alembic(
+    database_url: str,
+) -> None:
+    """Every replica but the first and every worker start on a database at the head: they
+    check its version and do not import alembic (about 11 MB each, issue 16)."""
+    engine = create_engine(database_url)
+    try:
+        assert not await migrate.at_head(engine)  # a new database
+        await migrate.upgrade(engine)
+        assert await migrate.at_head(engine)
+    finally:
+        await engine.dispose()
+    code = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        import bot.cli  # the command a replica runs, as it starts
+        from storage import migrate
+        from storage.database import create_engine
+
+        async def main():
+            engine = create_engine({database_url!r})
+            await migrate.upgrade(engine)
+            await engine.dispose()
+
+        asyncio.run(main())
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "alembic"))
+        """
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, cwd=ROOT, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 300)
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert out.decode().strip() == "[]"
 
 
 def test_every_migration_file_is_named_in_order() -> None:
