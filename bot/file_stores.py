@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def s3_store(files: FilesSettings) -> S3FileStore:
-    from storage.object_store import S3FileStore  # boto: only when S3 is chosen
+    from storage.object_store import S3FileStore  # the S3 client: only when S3 is chosen
 
     if not files.s3_bucket:
         raise SystemExit("TAYUK_FILES_S3_BUCKET is not set: the S3 file store needs a bucket.")
