@@ -571,6 +571,13 @@ class RereadNumbers(BaseStep):
                 )
 
 
+def _hebrew_page_lacks(ctx: Context, field: str) -> bool:
+    """One Hebrew page, its picture at hand, and `field` read with no value."""
+    single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+    reading = ctx.fields.get(field)
+    return single and ctx.hebrew and reading is not None and reading.value is None
+
+
 class FindVendorNumber(BaseStep):
     """The seller's label was read but no business number: the Hebrew model drops or
     garbles digits of small print on photos. Read the label's row and the row under it again
@@ -581,9 +588,7 @@ class FindVendorNumber(BaseStep):
     lines_aside = 12  # how far left or right of its label a number may stand
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
-        reading = ctx.fields.get("vendor_id")
-        return single and ctx.hebrew and reading is not None and reading.value is None
+        return _hebrew_page_lacks(ctx, "vendor_id")
 
     def run(self, ctx: Context) -> None:
         page = ctx.pages[0]
@@ -647,9 +652,7 @@ class FindCustomerNumber(BaseStep):
     lines_aside = 12
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
-        reading = ctx.fields.get("customer_id")
-        return single and ctx.hebrew and reading is not None and reading.value is None
+        return _hebrew_page_lacks(ctx, "customer_id")
 
     def run(self, ctx: Context) -> None:
         page = ctx.pages[0]

@@ -56,6 +56,22 @@ async def history(harness: Harness, org_id: int, client: int) -> None:
         await uow.commit()
 
 
+async def office_with_history(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, owner: TgUser, language: str
+) -> None:
+    """Falafel Ltd in an office `owner` owns, Dana its client, the office's filed history;
+    the first model waited for: readiness here is the model's (the bot's cards do not wait)."""
+    suggestions.MODELS.forget()
+    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
+    office_id, org_id = await harness.office_and_org("Falafel Ltd")
+    await smart_world.staff(harness, owner, office_id, OfficeRole.OWNER, language=language)
+    await harness.join(DANA, org_id)
+    async with harness.app.uow_factory() as uow:
+        found = await uow.people.by_identity("telegram", DANA.id)
+        assert found is not None
+    await history(harness, org_id, found[0].id or 0)
+
+
 async def documents(harness: Harness) -> list[tuple[DocumentState, str | None]]:
     """State and category of each read document, in order."""
     async with harness.app.uow_factory() as uow:
@@ -70,16 +86,7 @@ async def documents(harness: Harness) -> list[tuple[DocumentState, str | None]]:
 async def test_approve_all_ready_and_auto_file_with_undo(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    suggestions.MODELS.forget()
-    # The first model waited for: readiness here is the model's (the bot's cards do not wait).
-    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
-    office_id, org_id = await harness.office_and_org("Falafel Ltd")
-    await smart_world.staff(harness, RACHEL, office_id, OfficeRole.OWNER)
-    await harness.join(DANA, org_id)
-    async with harness.app.uow_factory() as uow:
-        found = await uow.people.by_identity("telegram", DANA.id)
-        assert found is not None
-    await history(harness, org_id, found[0].id or 0)
+    await office_with_history(harness, monkeypatch, RACHEL, "en")
 
     async def receipt(number: str, total: str, confidence: float = 0.95) -> None:
         await harness.after(DANA, harness.api.send_photo(DANA, images.jpeg(label=number)))
@@ -153,15 +160,7 @@ async def test_a_hebrew_owner_reads_the_ready_card_in_hebrew(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same card, for an owner whose language is Hebrew: every line of it in Hebrew."""
-    suggestions.MODELS.forget()
-    monkeypatch.setattr(suggestions.MODELS, "first_wait_seconds", None)
-    office_id, org_id = await harness.office_and_org("Falafel Ltd")
-    await smart_world.staff(harness, MIRI, office_id, OfficeRole.OWNER, language="he")
-    await harness.join(DANA, org_id)
-    async with harness.app.uow_factory() as uow:
-        found = await uow.people.by_identity("telegram", DANA.id)
-        assert found is not None
-    await history(harness, org_id, found[0].id or 0)
+    await office_with_history(harness, monkeypatch, MIRI, "he")
     await harness.after(DANA, harness.api.send_photo(DANA, images.jpeg(label="2001")))
     fields = {**PAZ, "doc_number": "2001", "total": "210.00"}
     await smart_world.read(
