@@ -530,7 +530,7 @@ class RereadNumbers(BaseStep):
     scale = 2.5
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        single = _one_page(ctx)
         return single and any(
             ctx.fields[n].value and ctx.fields[n].confidence < 0.3 and n in ctx.number_segments
             for n in ("vendor_id", "customer_id")
@@ -571,11 +571,29 @@ class RereadNumbers(BaseStep):
                 )
 
 
+def _one_page(ctx: Context) -> bool:
+    """One page, its picture as read at hand: what the steps re-reading its crops need."""
+    return len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+
+
 def _hebrew_page_lacks(ctx: Context, field: str) -> bool:
     """One Hebrew page, its picture at hand, and `field` read with no value."""
-    single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
     reading = ctx.fields.get(field)
-    return single and ctx.hebrew and reading is not None and reading.value is None
+    return _one_page(ctx) and ctx.hebrew and reading is not None and reading.value is None
+
+
+def _around(
+    seg: layout.Segment, image: Image.Image, line: float, aside: float, below: float
+) -> tuple[int, int, int, int]:
+    """A label's row and `below` lines under it, `aside` lines to either side, within the
+    picture."""
+    pad = (seg.bottom - seg.top) // 2 + 4
+    return (
+        max(0, round(seg.left - aside * line)),
+        max(0, seg.top - pad),
+        min(image.width, round(seg.right + aside * line)),
+        min(image.height, round(seg.bottom + below * line) + pad),
+    )
 
 
 class FindVendorNumber(BaseStep):
@@ -604,13 +622,7 @@ class FindVendorNumber(BaseStep):
         )
         if label is None:
             return
-        pad = (label.bottom - label.top) // 2 + 4
-        box = (
-            max(0, round(label.left - self.lines_aside * line)),
-            max(0, label.top - pad),
-            min(image.width, round(label.right + self.lines_aside * line)),
-            min(image.height, round(label.bottom + self.lines_below * line) + pad),
-        )
+        box = _around(label, image, line, self.lines_aside, self.lines_below)
         words = read_crops_words(ctx.engine, [image.crop(box)], lang=DEFAULT_LANG, psm=6)[0]
         buyer = ctx.fields["customer_id"].value
         numbers = [
@@ -666,14 +678,7 @@ class FindCustomerNumber(BaseStep):
         for seg, below in ((pair, 0.0), (label, self.lines_below)):
             if seg is None:
                 continue
-            pad = (seg.bottom - seg.top) // 2 + 4
-            box = (
-                max(0, round(seg.left - self.lines_aside * line)),
-                max(0, seg.top - pad),
-                min(image.width, round(seg.right + self.lines_aside * line)),
-                min(image.height, round(seg.bottom + below * line) + pad),
-            )
-            crops.append(image.crop(box))
+            crops.append(image.crop(_around(seg, image, line, self.lines_aside, below)))
         if not crops:
             return
         seller = {ctx.fields[n].value for n in ("vendor_id", "allocation_number")}
@@ -701,7 +706,7 @@ class RereadRows(BaseStep):
     rows = 3
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        single = _one_page(ctx)
         reading = ctx.fields.get(self.field)
         # A page OCR already read enlarged gains nothing from a second enlarged read (SROIE:
         # of the totals such re-reads changed, one went right to wrong, none wrong to right).
@@ -782,7 +787,7 @@ class RereadDate(BaseStep):
     rows = 2
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        single = _one_page(ctx)
         reading = ctx.fields.get("date")
         if not single or reading is None:
             return False
@@ -895,7 +900,7 @@ class RereadDocNumber(BaseStep):
     scale = 2.0
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        single = _one_page(ctx)
         reading = ctx.fields.get("doc_number")
         return single and reading is not None and reading.value is None
 
@@ -1018,7 +1023,7 @@ class RereadAmountRows(BaseStep):
     name = "reread_amount_rows"
 
     def applies(self, ctx: Context) -> bool:
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        single = _one_page(ctx)
         return (
             single
             and ctx.pages[0].photo
@@ -1118,7 +1123,7 @@ class RecoverAllocation(BaseStep):
 
     def applies(self, ctx: Context) -> bool:
         reading = ctx.fields.get("allocation_number")
-        single = len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+        single = _one_page(ctx)
         # Also below the threshold: dealers often get a number anyway.
         return (
             single
