@@ -4,7 +4,10 @@ The timing half of tests/e2e/test_reminder_throughput.py (which keeps the functi
 checks): one scheduler tick sends 1,000 reminders through the local Bot API server with the
 rate limiter at --rate sends a second. Prints the tick's wall time against the ideal
 (clients / rate), the busiest second as the server saw it, and the 429s beyond the injected
-ones; the last line is one JSON object.
+ones. Then a second tick at the same minute (the usual one: a pass over the 1,000
+organizations that finds everything sent): its wall time. For both, the longest the tick held
+the event loop (`loop_held_ms`): in a bot replica the chats' updates wait that long behind it
+(issue 16). The last line is one JSON object.
 
     .venv/bin/python bench/reminders.py [--rate 200] [--postgres URL]
 """
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +39,29 @@ from tests.support.scratch import empty_postgres  # noqa: E402
 INJECTED_429 = 5
 
 
+@contextlib.asynccontextmanager
+async def loop_held() -> AsyncIterator[list[float]]:
+    """The longest the event loop went without running a 1 ms timer, in ms, into the list."""
+    worst = [0.0]
+    asleep = [time.perf_counter()]  # when the watcher last went to sleep
+
+    def held_since_sleep() -> float:
+        return (time.perf_counter() - asleep[0] - 0.001) * 1000
+
+    async def watch() -> None:
+        while True:
+            asleep[0] = time.perf_counter()
+            await asyncio.sleep(0.001)
+            worst[0] = max(worst[0], held_since_sleep())
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield worst
+    finally:
+        worst[0] = max(worst[0], held_since_sleep())  # a hold still going on at the end
+        watcher.cancel()
+
+
 async def measure(url: str, rate: float) -> dict[str, float | int]:
     with tempfile.TemporaryDirectory(prefix="tayuk-reminders-") as folder:
         async with running_bot(Path(folder), url) as harness:
@@ -44,10 +72,16 @@ async def measure(url: str, rate: float) -> dict[str, float | int]:
             clock = FakeClock(at("2026-11-04 09:00"))
             sender = TelegramSender(harness.app.bot, RateLimiter(per_second=rate))
             ticker = DeadlineTicker(harness.app.uow_factory, sender.send, clock)
-            started = time.monotonic()
-            await ticker.tick()
-            wall = time.monotonic() - started
+            async with loop_held() as held:
+                started = time.monotonic()
+                await ticker.tick()
+                wall = time.monotonic() - started
             calls = await harness.api.calls("sendMessage", since_seq=since)
+            async with loop_held() as quiet_held:
+                started = time.monotonic()
+                again = await ticker.tick()
+                quiet_wall = time.monotonic() - started
+            assert not again.notices, "the second tick sent again"
     starts = sorted(c.at for c in calls)
     window = int(rate * 2)
     busiest = max(
@@ -62,6 +96,9 @@ async def measure(url: str, rate: float) -> dict[str, float | int]:
         "busiest_second": busiest,
         "rate": rate,
         "extra_429": refused - INJECTED_429,
+        "loop_held_ms": round(held[0], 1),
+        "quiet_tick_ms": round(quiet_wall * 1000, 1),
+        "quiet_loop_held_ms": round(quiet_held[0], 1),
     }
 
 

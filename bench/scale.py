@@ -348,12 +348,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     # A webhook's update is available once the server starts its POST, after the send.
     available = {r.update_id: r.available_at for r in state.updates}
     acks = []
+    moments = []  # (ack, seconds into the run): whether the slowest come together
     for emitted in measured.sent:
         chat_id = emitted.message["chat"]["id"] if emitted.message else 0
         first = measured.waited.get(chat_id) or []
         at = available.get(emitted.update_id, emitted.available_at)
         if first and at is not None:
             acks.append(first[0].sent_at - at)
+            moments.append((acks[-1], at - measured.started_wall))
+    slowest = sorted(moments, reverse=True)[: max(1, len(moments) // 100)]
     received = Texts("he")("intake.received", id="\0", org="\0").split("\0")[0]
     twice = sum(
         1
@@ -376,6 +379,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ack_p50_s": round(statistics.median(acks), 3) if acks else None,
         "ack_p99_s": percentile(acks, 0.99),
         "ack_max_s": round(max(acks), 3) if acks else None,
+        "slowest_at_s": sorted(round(moment, 1) for _, moment in slowest),
         "stored": stored,
         "docs_per_s": round(stored / max(last_ack - measured.started_wall, 1e-9), 1),
         "bot_cpu_ms_per_doc": round(bot_cpu * 1000 / max(stored, 1), 1),
@@ -396,6 +400,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f" {result['docs_per_s']} documents/s,"
         f" bots {result['bot_cpu_ms_per_doc']} ms CPU per document)"
     )
+    print(f"the slowest 1 % became available at (s into the run): {result['slowest_at_s']}")
     print(f"read {result['read']} documents: {result['read_per_s_per_worker']} per s per worker")
     print(f"CPU s until the last acknowledgement: {result['cpu_s_until_acked']}")
     print(f"peak memory (MB): {result['peak_rss_mb']}; load {result['load_average']}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from core.deadlines import (
@@ -12,6 +12,7 @@ from core.deadlines import (
     Obligation,
     Period,
     ReminderPolicy,
+    ReportingProfile,
     ReportKind,
     cutoff_date,
     obligation_due_date,
@@ -20,6 +21,7 @@ from core.deadlines import (
 from core.domain import DocumentState, OfficeSchedule, Organization, ReportingSettings
 from core.ports import UnitOfWork
 from core.reporting.profiles import owes, policy_of, profile_of
+from core.turns import taking_turns
 
 # What the office still has to work on (brief: received, to file, typed in by hand).
 TO_FILE_STATES = (DocumentState.RECEIVED, DocumentState.TO_FILE, DocumentState.NEEDS_MANUAL)
@@ -39,7 +41,12 @@ class Deadline:
 
 @dataclass
 class Books:
-    """What the database knows about a set of organizations' reports."""
+    """What the database knows about a set of organizations' reports.
+
+    The deadline tick asks it about every organization each minute, and most organizations
+    share a profile: an organization without due-date overrides gets its profile's plan,
+    worked out once per `Books` (1,000 organizations: a third of the tick's processor time).
+    """
 
     orgs: dict[int, Organization]
     office_of: dict[int, int]
@@ -47,29 +54,53 @@ class Books:
     settings: dict[int, ReportingSettings]
     overrides: dict[int, dict[tuple[ReportKind, Period], date]]
     filed: set[tuple[int, str, str]]
+    _plans: dict[tuple[object, ...], tuple[tuple[Obligation, DueDate], ...]] = field(
+        default_factory=dict, repr=False
+    )
+    _policies: dict[int | None, ReminderPolicy] = field(default_factory=dict, repr=False)
 
     def policy(self, org_id: int) -> ReminderPolicy:
         office = self.office_of.get(org_id)
-        return policy_of(self.schedules.get(office) if office is not None else None)
+        if office not in self._policies:
+            self._policies[office] = policy_of(
+                self.schedules.get(office) if office is not None else None
+            )
+        return self._policies[office]
 
     def is_filed(self, org_id: int, obligation: Obligation) -> bool:
         return (org_id, obligation.kind.value, obligation.period.label) in self.filed
 
-    def obligations(self, org_id: int, start: date, end: date) -> list[tuple[Obligation, DueDate]]:
+    def obligations(
+        self, org_id: int, start: date, end: date
+    ) -> tuple[tuple[Obligation, DueDate], ...]:
         """Obligations (annual ones of the year before too) with their due dates."""
         org = self.orgs[org_id]
         profile = profile_of(org, self.settings.get(org_id))
-        found = obligations_between(profile, start, end)
-        last_year = date(start.year - 1, 1, 1)
-        found += [
-            o for o in obligations_between(profile, last_year, last_year) if o.kind.is_annual
-        ]
         overrides = self.overrides.get(org_id)
-        return [
-            (o, obligation_due_date(o, overrides=overrides))
-            for o in dict.fromkeys(found)
-            if owes(org, o)
-        ]
+        if overrides:
+            return _plan(org, profile, start, end, overrides)
+        key = (profile, org.dealer_type, start, end)
+        if key not in self._plans:
+            self._plans[key] = _plan(org, profile, start, end, None)
+        return self._plans[key]
+
+
+def _plan(
+    org: Organization,
+    profile: ReportingProfile,
+    start: date,
+    end: date,
+    overrides: dict[tuple[ReportKind, Period], date] | None,
+) -> tuple[tuple[Obligation, DueDate], ...]:
+    """What `org` (of `profile`; only its dealer type counts) owes, and by when."""
+    found = obligations_between(profile, start, end)
+    last_year = date(start.year - 1, 1, 1)
+    found += [o for o in obligations_between(profile, last_year, last_year) if o.kind.is_annual]
+    return tuple(
+        (o, obligation_due_date(o, overrides=overrides))
+        for o in dict.fromkeys(found)
+        if owes(org, o)
+    )
 
 
 async def load_books(
@@ -118,7 +149,7 @@ async def due_between(
     books = await load_books(uow, orgs)
     counts = await uow.reporting.document_counts(list(books.orgs))
     found = []
-    for org_id, org in books.orgs.items():
+    async for org_id, org in taking_turns(books.orgs.items()):
         to_file = sum(counts.get((org_id, state), 0) for state in TO_FILE_STATES)
         policy = books.policy(org_id)
         # Reports due before the business was opened here were not this office's to file.

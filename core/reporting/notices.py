@@ -43,6 +43,7 @@ from core.reporting.deadlines import (
     local_day,
 )
 from core.reporting.profiles import digest_settings_of, policy_of, quiet_of
+from core.turns import taking_turns
 
 # Not documents the client sent: copies, pieces of another document, taken back.
 NOT_SENT_STATES = (DocumentState.DUPLICATE, DocumentState.MERGED, DocumentState.WITHDRAWN)
@@ -153,7 +154,7 @@ async def _due_reminders(
         if recipient.organization_id in books.orgs:
             by_org[recipient.organization_id].append(recipient)
     due: list[tuple[Recipient, list[Reminder]]] = []
-    for org_id, recipients in sorted(by_org.items()):
+    async for org_id, recipients in taking_turns(sorted(by_org.items())):
         policy, planned = _reminders_now(books, org_id, now)
         if not planned:
             continue

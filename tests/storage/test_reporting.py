@@ -155,6 +155,40 @@ def test_an_exempt_dealer_owes_no_periodic_vat() -> None:
     assert reporting.owes(exempt, Obligation(period, ReportKind.ADVANCES))
 
 
+def test_organizations_share_a_plan_but_never_across_dealer_types_or_overrides() -> None:
+    """The tick works a profile's plan out once for all its organizations (issue 16)."""
+    from core.deadlines import Obligation
+    from core.domain import VatFrequency
+    from core.reporting.deadlines import Books
+
+    def org(org_id: int, dealer: DealerType) -> Organization:
+        return Organization(
+            id=org_id, name=f"O{org_id}", dealer_type=dealer, vat_frequency=VatFrequency.MONTHLY
+        )
+
+    october_vat = Obligation(Period.month(2026, 10), ReportKind.VAT)
+    moved = date(2026, 11, 26)
+    orgs = {1: org(1, DealerType.LICENSED), 2: org(2, DealerType.EXEMPT)}
+    orgs[3] = org(3, DealerType.LICENSED)
+    books = Books(
+        orgs=orgs,
+        office_of={},
+        schedules={},
+        settings={},
+        overrides={3: {(ReportKind.VAT, october_vat.period): moved}},
+        filed=set(),
+    )
+    start, end = date(2026, 8, 1), date(2026, 11, 30)
+    first = books.obligations(1, start, end)  # worked out first, then shared
+    assert october_vat in dict(first) and dict(first)[october_vat].date != moved
+    assert ReportKind.VAT not in {o.kind for o, _ in books.obligations(2, start, end)}
+    assert dict(books.obligations(3, start, end))[october_vat].date == moved
+    alone = Books(
+        orgs={1: orgs[1]}, office_of={}, schedules={}, settings={}, overrides={}, filed=set()
+    )
+    assert books.obligations(1, start, end) == alone.obligations(1, start, end)
+
+
 async def _stranger(uow_factory: SqlUnitOfWorkFactory) -> int:
     """The owner of another office, which serves none of the world's organizations."""
     from core.domain import OfficeMember, OfficeRole
