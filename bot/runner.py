@@ -10,6 +10,7 @@ import signal
 from bot import log_redaction
 from bot.app import App, build_app, prepare, run_polling, set_commands, settle_memory
 from bot.logs import secrets_of
+from bot.loop_watch import LoopWatch
 from bot.settings import Settings, webhook_secret
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,10 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, on_signal)
+    watch = None
+    if settings.loop_held_warn_ms > 0:
+        watch = LoopWatch(settings.loop_held_warn_ms / 1000)
+        watch.start()
     try:
         if worker_only:
             from bot.worker import start_worker
@@ -101,6 +106,8 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
     except asyncio.CancelledError:
         log.info("stopping")
     finally:
+        if watch is not None:
+            watch.stop()
         await app.close()
 
 

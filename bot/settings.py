@@ -230,6 +230,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # "json": one JSON object a line with a request id (for a log collector); "text": plain.
     log_format: Literal["text", "json"] = "text"
+    # A stretch of work that holds the event loop (and so every chat) longer than this is
+    # logged with the code that held it; 0: the loop is not watched (bot/loop_watch.py).
+    loop_held_warn_ms: int = Field(default=250, ge=0)
 
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -1,0 +1,62 @@
+"""The loop watch names the code that held the event loop (issue 16)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from bot.loop_watch import LoopWatch
+from bot.metrics import REGISTRY
+
+
+def _count_over(seconds: float) -> float:
+    """Heartbeats the histogram saw later than `seconds`."""
+    total = REGISTRY.get_sample_value("tayuk_event_loop_held_seconds_count") or 0.0
+    under = REGISTRY.get_sample_value("tayuk_event_loop_held_seconds_bucket", {"le": str(seconds)})
+    return total - (under or 0.0)
+
+
+def a_pass_that_never_awaits() -> None:
+    time.sleep(0.3)
+
+
+def a_short_step() -> None:
+    time.sleep(0.005)
+
+
+async def test_a_hold_is_logged_with_the_code_that_held_the_loop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    late_before = _count_over(0.1)
+    watch = LoopWatch(warn_after=0.1)
+    watch.start()
+    try:
+        await asyncio.sleep(0.05)
+        with caplog.at_level(logging.WARNING, logger="bot.loop_watch"):
+            a_pass_that_never_awaits()
+            for _ in range(50):  # the watch logs once the heartbeat runs again
+                await asyncio.sleep(0.02)
+                if watch.holds:
+                    break
+    finally:
+        watch.stop()
+    [(held, where)] = watch.holds
+    assert 0.2 <= held < 1.0
+    assert "a_pass_that_never_awaits" in where
+    assert any("a_pass_that_never_awaits" in r.getMessage() for r in caplog.records)
+    assert _count_over(0.1) == late_before + 1
+
+
+async def test_a_loop_that_keeps_turning_logs_nothing() -> None:
+    watch = LoopWatch(warn_after=0.1)
+    watch.start()
+    try:
+        for _ in range(20):
+            a_short_step()  # short steps between awaits: no hold
+            await asyncio.sleep(0.01)
+    finally:
+        watch.stop()
+    assert watch.holds == []
