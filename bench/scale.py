@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import random
 import signal
@@ -66,6 +67,7 @@ from bench.cluster import (  # noqa: E402
     shared_env,
 )
 from bench.intake import PeakMemory, photo  # noqa: E402
+from bot.loop_watch import LoopWatch  # noqa: E402
 from core.domain import AccessLevel, JobState, OfficeRole, VatFrequency  # noqa: E402
 from handlers.texts import Texts  # noqa: E402
 from local_api.client import ChatMessage, Emitted, LocalApiClient, TgUser  # noqa: E402
@@ -188,6 +190,7 @@ class Load:
     cpu_s: dict[str, float]  # per process, from the first send to the last acknowledgement
     progress: dict[str, int]
     read_span: float
+    holds: list[tuple[float, str]]  # this process's event loop held over 0.1 s: (s, where)
 
 
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
@@ -221,6 +224,10 @@ async def load(
     # under their own names (before session 7 "bench" summed them all).
     own = {"bench"}
     cpu_before = {name: cpu_seconds(pid, children=name not in own) for name, pid in pids.items()}
+    # Where this process stalls, it stalls every update on its way (see bench_holds).
+    logging.getLogger("bot.loop_watch").setLevel(logging.ERROR)  # summed up at the end
+    watch = LoopWatch(warn_after=0.1)
+    watch.start()
     started = time.monotonic()
     started_wall = time.time()
 
@@ -233,6 +240,7 @@ async def load(
         [u.id for u in users], 1, timeout=args.window + args.ack_timeout
     )
     acked_wall = time.time()
+    watch.stop()
     cpu = {
         name: cpu_seconds(pid, children=name not in own) - cpu_before[name]
         for name, pid in pids.items()
@@ -247,7 +255,7 @@ async def load(
         await asyncio.sleep(2.0)
     return Load(
         list(sent), waited, started_wall, acked_wall, cpu, progress,
-        time.time() - started_wall,
+        time.time() - started_wall, watch.holds,
     )  # fmt: skip
 
 
@@ -380,6 +388,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ack_p99_s": percentile(acks, 0.99),
         "ack_max_s": round(max(acks), 3) if acks else None,
         "slowest_at_s": sorted(round(moment, 1) for _, moment in slowest),
+        # This process plays Telegram: while its loop is held, updates wait on their way.
+        "bench_holds_over_0_1_s": len(measured.holds),
+        "bench_longest_holds": [
+            (round(s, 2), where) for s, where in sorted(measured.holds, reverse=True)[:3]
+        ],
+        "started_at": datetime.fromtimestamp(measured.started_wall, UTC).isoformat(),
         "stored": stored,
         "docs_per_s": round(stored / max(last_ack - measured.started_wall, 1e-9), 1),
         "bot_cpu_ms_per_doc": round(bot_cpu * 1000 / max(stored, 1), 1),
@@ -401,6 +415,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f" bots {result['bot_cpu_ms_per_doc']} ms CPU per document)"
     )
     print(f"the slowest 1 % became available at (s into the run): {result['slowest_at_s']}")
+    longest = max((s for s, _ in measured.holds), default=0.0)
+    print(
+        f"this process (Telegram's side) held its event loop over 0.1 s"
+        f" {len(measured.holds)} times, the longest {longest:.2f} s"
+    )
     print(f"read {result['read']} documents: {result['read_per_s_per_worker']} per s per worker")
     print(f"CPU s until the last acknowledgement: {result['cpu_s_until_acked']}")
     print(f"peak memory (MB): {result['peak_rss_mb']}; load {result['load_average']}")
