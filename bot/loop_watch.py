@@ -39,7 +39,7 @@ def _where(frame: object) -> str:
 class LoopWatch:
     """Start it in the loop it watches; `stop` (or the loop closing) ends it."""
 
-    def __init__(self, warn_after: float, interval: float = 0.01) -> None:
+    def __init__(self, warn_after: float, interval: float = 0.02) -> None:
         self.warn_after = warn_after
         self.interval = interval
         self._beat = time.perf_counter()

@@ -78,7 +78,7 @@ SENDS = Counter(
 )
 LOOP_HELD_SECONDS = Histogram(
     "tayuk_event_loop_held_seconds",
-    "How late the event loop ran a 10 ms heartbeat: every chat of the process waited as long",
+    "How late the event loop ran a 20 ms heartbeat: every chat of the process waited as long",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     registry=REGISTRY,
 )
