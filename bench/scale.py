@@ -46,12 +46,13 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,7 @@ FIRST_USER = 7_000_000_000
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/1"
 LEASE_S = 30.0  # production's chat lease
+BOT_HOLD_S = 0.1  # the replicas log holds of their event loop from this long
 
 
 async def seed(url: str, clients: int) -> None:
@@ -198,6 +200,24 @@ class Load:
     progress: dict[str, int]
     read_span: float
     holds: list[tuple[float, str]]  # this process's event loop held over 0.1 s: (s, where)
+    bot_holds: list[tuple[float, str]] = field(default_factory=list)  # the replicas' (logged)
+
+
+HELD = re.compile(
+    r"^(\S+ \S+) WARNING bot\.loop_watch: the event loop was held (\d+) ms, mostly at (.*) \("
+)
+
+
+def logged_holds(log: Path, since: float) -> list[tuple[float, str]]:
+    """The holds a bot's loop watch logged from `since` (a wall-clock time) on."""
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        if (match := HELD.match(line)) is None:
+            continue
+        at = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S,%f").astimezone(UTC)
+        if at.timestamp() >= since:
+            found.append((int(match[2]) / 1000, match[3]))
+    return found
 
 
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
@@ -336,8 +356,10 @@ async def webhook_replicas(
         async with round_robin_proxy(backends) as hook:
             service = cluster(
                 server, api, args.database_url, workdir, ports=ports, hook=hook,
-                shared=shared_env(args.redis_url, endpoint, LEASE_S), workers=args.workers,
-                reading={},
+                shared=shared_env(args.redis_url, endpoint, LEASE_S) | {
+                    "TAYUK_LOOP_HELD_WARN_MS": str(int(BOT_HOLD_S * 1000))
+                },
+                workers=args.workers, reading={},
             )  # fmt: skip
             watchers: list[asyncio.Task[None]] = []
             try:
@@ -348,6 +370,9 @@ async def webhook_replicas(
                 measured = await load(args, api, pids, photos)
                 for m in memory.values():
                     m.own_high_water()
+                for replica in service.processes:
+                    if replica.name.startswith("bot"):
+                        measured.bot_holds += logged_holds(replica.log, measured.started_wall)
             finally:
                 for watcher in watchers:
                     watcher.cancel()
@@ -403,6 +428,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "slowest_at_s": sorted(round(moment, 1) for _, moment in slowest),
         # This process plays Telegram: while its loop is held, updates wait on their way.
         "bench_holds_over_0_1_s": len(measured.holds),
+        "bot_holds_over_0_1_s": len(measured.bot_holds),
+        "bot_longest_holds": [
+            (round(s, 2), where) for s, where in sorted(measured.bot_holds, reverse=True)[:3]
+        ],
         "bench_longest_holds": [
             (round(s, 2), where) for s, where in sorted(measured.holds, reverse=True)[:3]
         ],
@@ -433,6 +462,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f"this process (Telegram's side) held its event loop over 0.1 s"
         f" {len(measured.holds)} times, the longest {longest:.2f} s"
     )
+    if args.replicas:
+        longest = max((s for s, _ in measured.bot_holds), default=0.0)
+        print(
+            f"the replicas' event loops were held over 0.1 s {len(measured.bot_holds)} times,"
+            f" the longest {longest:.2f} s"
+        )
     print(f"read {result['read']} documents: {result['read_per_s_per_worker']} per s per worker")
     print(f"CPU s until the last acknowledgement: {result['cpu_s_until_acked']}")
     print(f"peak memory (MB): {result['peak_rss_mb']}; load {result['load_average']}")
