@@ -242,6 +242,19 @@ document_counts = Table(
     Column("oldest", UtcDateTime(), nullable=True),
 )
 
+# What waits in each organization, one row each, recomputed from its `document_counts` rows
+# by database triggers (migration 0019) whenever one of its open counters changes: /tofile
+# reads one row per organization by key instead of grouping the counters.
+organization_queues = Table(
+    "organization_queues",
+    metadata,
+    Column("organization_id", Integer, ForeignKey("organizations.id"), primary_key=True),
+    Column("waiting", Integer, nullable=False),  # to file or to type in
+    Column("oldest", UtcDateTime(), nullable=True),  # the oldest of those arrived then
+    Column("returned", Integer, nullable=False),  # returned by the office
+    Column("retake", Integer, nullable=False),  # returned by the bot for a retake
+)
+
 stored_files = Table(
     "stored_files",
     metadata,

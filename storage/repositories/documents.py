@@ -71,36 +71,20 @@ def _utc(value: datetime | str | None) -> datetime | None:
 @functools.cache
 def _review_report_query() -> Select[Any]:
     """/tofile's statement, built once: building it (subqueries, cases, coercions) cost
-    about 2 ms of CPU a call; only the person changes, as a bound parameter."""
+    about 2 ms of CPU a call; only the person changes, as a bound parameter. It reads one
+    queue row per organization (migration 0019) by key: grouping the counters behind them
+    was most of the report's SQL."""
     o = tables.organizations.c
     a = tables.office_access.c
     m = tables.office_members.c
     p = tables.people.c
-    c = tables.document_counts.c
+    q = tables.organization_queues.c
     reachable_orgs = (
         select(a.organization_id)
         .join(tables.office_members, m.office_id == a.office_id)
         .where(
             m.person_id == bindparam("person_id"), m.removed_at.is_(None), a.revoked_at.is_(None)
         )
-    )
-    waiting = c.state.in_(_REVIEW)
-    returned = c.state == DocumentState.RETURNED.value
-    counts = (
-        select(
-            c.organization_id.label("org"),
-            func.sum(case((waiting, c.count), else_=0)).label("waiting"),
-            func.min(case((waiting & (c.count > 0), c.oldest))).label("oldest"),
-            func.sum(case((returned & ~c.retake, c.count), else_=0)).label("returned"),
-            func.sum(case((returned & c.retake, c.count), else_=0)).label("retake"),
-        )
-        .where(
-            c.organization_id.in_(reachable_orgs),
-            c.state.in_(tables.OPEN_STATES),
-            c.count > 0,
-        )
-        .group_by(c.organization_id)
-        .subquery()
     )
     # From the few clients who blocked the bot to their returned documents (by index).
     # Written as "uploaded by one of these people" so that even a planner without
@@ -109,15 +93,22 @@ def _review_report_query() -> Select[Any]:
         _d.uploaded_by.in_(select(p.id).where(p.reachable.is_(False))),
         _d.state == DocumentState.RETURNED.value,
     )
-    return select(
-        counts.c.org,
-        o.name,
-        counts.c.waiting,
-        counts.c.oldest,
-        counts.c.returned,
-        type_coerce(counts.c.org.in_(unreachable), Boolean),  # SQLite's 0/1 as bool
-        counts.c.retake,
-    ).join(tables.organizations, o.id == counts.c.org)
+    return (
+        select(
+            q.organization_id,
+            o.name,
+            q.waiting,
+            q.oldest,
+            q.returned,
+            type_coerce(q.organization_id.in_(unreachable), Boolean),  # SQLite's 0/1 as bool
+            q.retake,
+        )
+        .join(tables.organizations, o.id == q.organization_id)
+        .where(
+            q.organization_id.in_(reachable_orgs),
+            (q.waiting > 0) | (q.returned > 0) | (q.retake > 0),
+        )
+    )
 
 
 @functools.cache
@@ -297,13 +288,26 @@ class DocumentRepository(Repository):
             raise Conflict("review.already_handled") from exc
 
     async def review_report(self, person_id: int) -> list[ReportRow]:
-        """Read from the per-organization counters (kept by triggers, migration 0016): a few
-        rows per organization, not every open document."""
+        """Read from the per-organization queue rows (kept by triggers, migrations 0016 and
+        0019): one row per organization, not every open document."""
         # All at once: iterating fetches row by row through the async adapter. The columns
-        # come in ReportRow's order, and none is NULL (each group has a counted row and
-        # every sum an ELSE 0): each row becomes a ReportRow as it is, no call per value.
+        # come in ReportRow's order and no count is NULL: each row becomes a ReportRow as
+        # it is, no call per value.
         rows = (await self.session.execute(_review_report_query(), {"person_id": person_id})).all()
         return list(map(ReportRow._make, rows))
+
+    async def kept_queues(self) -> dict[int, tuple[int, datetime | None, int, int]]:
+        """The queue rows as kept, those with nothing waiting left out (for tests and checks)."""
+        q = tables.organization_queues.c
+        rows = await self.session.execute(
+            select(q.organization_id, q.waiting, q.oldest, q.returned, q.retake).where(
+                (q.waiting != 0) | (q.returned != 0) | (q.retake != 0)
+            )
+        )
+        return {
+            org: (waiting, oldest, returned, retake)
+            for org, waiting, oldest, returned, retake in rows
+        }
 
     async def fresh_counts(self) -> dict[tuple[int, str, bool], tuple[int, datetime | None]]:
         """What `document_counts` must hold, aggregated afresh (for tests and checks)."""
