@@ -37,7 +37,9 @@ def report_text(t: Texts, rows: list[ReportRow], now: datetime, page: int) -> st
     lines = [t("review.report_title")]
     for row in rows[page * PAGE : (page + 1) * PAGE]:
         days = (now - row.oldest).days if row.oldest else 0
-        if days >= 2:
+        if not row.to_file:  # only the client's side waits: no "0 to file, all from today"
+            line = t("review.report_line_none", org=row.name)
+        elif days >= 2:
             line = t("review.report_line", org=row.name, count=row.to_file, days=days)
         else:  # "0 days old" is no way to say "today"
             key = "review.report_line_one" if days == 1 else "review.report_line_today"
