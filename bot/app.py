@@ -24,6 +24,7 @@ from bot.albums import AlbumCollector, RedisAlbumCollector
 from bot.chat_leases import ChatLeases
 from bot.file_stores import build_file_store
 from bot.inbox import InboxProcessor, MarkAnswered, poll
+from bot.loop_watch import LoopWatch
 from bot.mailer import SmtpMailer
 from bot.metrics import CountSends, HandlerTimer
 from bot.middlewares import ChatOrderMiddleware, UnitOfWorkMiddleware
@@ -85,6 +86,9 @@ class App:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     reading_health: ReadingHealth = field(default_factory=ReadingHealth)
     redis: Redis | None = None  # shared state of the replicas, when TAYUK_REDIS_URL is set
+    # Started once start-up is over (`started`): imports and migrations hold the loop then,
+    # as they must, and nobody waits on them.
+    loop_watch: LoopWatch | None = None
 
     async def close(self) -> None:
         await self.inbox.cancel()  # what did not finish stays in the inbox for next time
@@ -305,6 +309,13 @@ async def prepare(app: App) -> None:
     await migrate.upgrade(app.engine)
 
 
+def started(app: App) -> None:
+    """Start-up is over: what it made leaves the collector's sight, the loop is watched."""
+    settle_memory()
+    if app.loop_watch is not None:
+        app.loop_watch.start()
+
+
 def settle_memory() -> None:
     """Moves what start-up made out of the garbage collector's sight.
 
@@ -328,7 +339,7 @@ async def run_polling(app: App, stop: asyncio.Event | None = None) -> None:
         log.warning("could not set the command list", exc_info=True)
     await app.bot.delete_webhook(drop_pending_updates=False)
     await app.inbox.replay()
-    settle_memory()
+    started(app)
     await poll(
         app.bot,
         app.inbox,

@@ -8,7 +8,7 @@ import logging
 import signal
 
 from bot import log_redaction
-from bot.app import App, build_app, prepare, run_polling, set_commands, settle_memory
+from bot.app import App, build_app, prepare, run_polling, set_commands, started
 from bot.logs import secrets_of
 from bot.loop_watch import LoopWatch
 from bot.settings import Settings, webhook_secret
@@ -55,7 +55,7 @@ async def serve(app: App, stop: asyncio.Event) -> None:
         await prepare(app)
         await set_commands(app.bot)
         await app.inbox.replay()
-        settle_memory()  # as a polling bot does: full collections no longer walk start-up's
+        started(app)  # as a polling bot does: full collections no longer walk start-up's
         await app.bot.set_webhook(
             settings.telegram.webhook_url,
             secret_token=secret.get_secret_value(),
@@ -89,10 +89,8 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, on_signal)
-    watch = None
     if settings.loop_held_warn_ms > 0:
-        watch = LoopWatch(settings.loop_held_warn_ms / 1000)
-        watch.start()
+        app.loop_watch = LoopWatch(settings.loop_held_warn_ms / 1000)
     try:
         if worker_only:
             from bot.worker import start_worker
@@ -100,14 +98,16 @@ async def _main(settings: Settings, *, worker_only: bool = False) -> None:
             await prepare(app)
             if settings.http.enabled:
                 start_http(app, webhook=False)  # a worker's health and reading metrics
+            if app.loop_watch is not None:
+                app.loop_watch.start()
             await start_worker(app)
         else:
             await serve(app, stop)
     except asyncio.CancelledError:
         log.info("stopping")
     finally:
-        if watch is not None:
-            watch.stop()
+        if app.loop_watch is not None:
+            app.loop_watch.stop()
         await app.close()
 
 

@@ -6,8 +6,6 @@ import asyncio
 import logging
 import time
 
-import pytest
-
 from bot.loop_watch import LoopWatch
 from bot.metrics import REGISTRY
 
@@ -27,26 +25,40 @@ def a_short_step() -> None:
     time.sleep(0.005)
 
 
-async def test_a_hold_is_logged_with_the_code_that_held_the_loop(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+class Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_a_hold_is_logged_with_the_code_that_held_the_loop() -> None:
+    # On the logger itself: a test that set up the bot's logging may have stopped "bot"
+    # records from reaching the root logger, where pytest's capture listens.
+    logger = logging.getLogger("bot.loop_watch")
+    kept, level = Kept(), logger.level
+    logger.addHandler(kept)
+    logger.setLevel(logging.WARNING)
     late_before = _count_over(0.1)
     watch = LoopWatch(warn_after=0.1)
     watch.start()
     try:
         await asyncio.sleep(0.05)
-        with caplog.at_level(logging.WARNING, logger="bot.loop_watch"):
-            a_pass_that_never_awaits()
-            for _ in range(50):  # the watch logs once the heartbeat runs again
-                await asyncio.sleep(0.02)
-                if watch.holds:
-                    break
+        a_pass_that_never_awaits()
+        for _ in range(50):  # the watch logs once the heartbeat runs again
+            await asyncio.sleep(0.02)
+            if watch.holds:
+                break
     finally:
         watch.stop()
+        logger.removeHandler(kept)
+        logger.setLevel(level)
     [(held, where)] = watch.holds
     assert 0.2 <= held < 1.0
     assert "a_pass_that_never_awaits" in where
-    assert any("a_pass_that_never_awaits" in r.getMessage() for r in caplog.records)
+    assert any("a_pass_that_never_awaits" in r.getMessage() for r in kept.records)
     assert _count_over(0.1) == late_before + 1
 
 
