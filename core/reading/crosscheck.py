@@ -33,7 +33,7 @@ def _set(
     fields[name] = FieldReading(format_amount(value), conf, reason)
 
 
-def _vat_matches(net: Decimal, vat: Decimal, rate: Decimal) -> bool:
+def vat_matches(net: Decimal, vat: Decimal, rate: Decimal) -> bool:
     # Documents round VAT per line or on the sum: allow a few agorot.
     return abs(abs(net) * rate - abs(vat)) <= Decimal("0.05") and net * vat >= 0
 
@@ -47,7 +47,7 @@ def _find_triple(
     best: tuple[Decimal, Decimal, Decimal] | None = None
     for net in values:
         for vat in values:
-            if abs(vat) >= abs(net) or not _vat_matches(net, vat, rate):
+            if abs(vat) >= abs(net) or not vat_matches(net, vat, rate):
                 continue
             gross = net + vat
             wanted = gross in present and (total is None or gross == total)
@@ -80,7 +80,7 @@ def check_amounts(
     pct = f"{rate * 100:.0f}%" if rate is not None else ""
 
     if total is not None and vat is not None and net is not None and net + vat == total:
-        if rate is not None and _vat_matches(net, vat, rate):
+        if rate is not None and vat_matches(net, vat, rate):
             reason, conf = f"total = net + VAT at {pct}", 0.97
         else:
             reason, conf = "total = net + VAT", 0.93
@@ -102,7 +102,7 @@ def check_amounts(
         and vat is not None
         and net is None
         and rate is not None
-        and _vat_matches(total - vat, vat, rate)
+        and vat_matches(total - vat, vat, rate)
     ):
         _set(fields, "net", total - vat, 0.9, f"total - VAT, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.9)
@@ -114,7 +114,7 @@ def check_amounts(
         and vat is not None
         and net is not None
         and rate is not None
-        and (_vat_matches(net, vat, rate))
+        and (vat_matches(net, vat, rate))
     ):
         _set(fields, "total", net + vat, 0.88, f"net + VAT, VAT at {pct}")
         fields["net"].confidence = max(fields["net"].confidence, 0.88)
@@ -125,7 +125,7 @@ def check_amounts(
         and total is not None
         and net is not None
         and rate is not None
-        and (_vat_matches(net, total - net, rate))
+        and (vat_matches(net, total - net, rate))
     ):
         _set(fields, "vat", total - net, 0.88, f"total - net, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.88)
