@@ -532,6 +532,59 @@ class ReadFields(BaseStep):
             ctx.fields["total"] = fields.read_cheque_amount(page)
 
 
+class VendorNumberInSkippedPrint(BaseStep):
+    """No seller's label nor number read at all: its line may be print the page's read
+    skipped (Tesseract's layout analysis drops a shaded or framed header). Read the ink
+    regions no word came from with `eng` and take the one number there whose check digit
+    holds, on a line with no buyer's label, that is not the buyer's or the allocation
+    number. After the buyer's number is looked for, so it is known."""
+
+    name = "vendor_number_in_skipped_print"
+    # Papers that print the seller's business number; a cheque, a bank statement or a
+    # payslip has none to look for.
+    seller_numbered = frozenset(
+        {
+            DocumentKind.TAX_INVOICE,
+            DocumentKind.TAX_INVOICE_RECEIPT,
+            DocumentKind.RECEIPT,
+            DocumentKind.PROFORMA,
+            DocumentKind.CREDIT_NOTE,
+        }
+    )
+
+    def applies(self, ctx: Context) -> bool:
+        if not _hebrew_page_lacks(ctx, "vendor_id") or ctx.kind not in self.seller_numbered:
+            return False
+        page_layout = ctx.pages[0].layout
+        return page_layout is not None and not any(
+            labels.label_strength(s.text, labels.VENDOR_ID_LABELS)[0] > 0
+            for s in page_layout.segments
+        )
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
+        regions = imaging.unread_regions(page.ocr_image, boxes, apart=True)
+        if not regions:
+            return
+        crops = [page.ocr_image.crop(box) for box in regions]
+        others = {ctx.fields[n].value for n in ("customer_id", "allocation_number")}
+        valid = {
+            n
+            for text in read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
+            for line in text.splitlines()
+            if not labels.CUSTOMER_LABELS.search(line) and not labels.ID_PAIR.search(line)
+            for n, _ in nine_digit_numbers(line)
+            if n not in others and is_valid_business_number(n)
+        }
+        ctx.steps.append(f"vendor number in skipped print: {sorted(valid) or 'nothing valid'}")
+        if len(valid) == 1:
+            ctx.fields["vendor_id"] = FieldReading(
+                valid.pop(), 0.6, "check digit ok, in print the page's read skipped"
+            )
+
+
 class RereadNumbers(BaseStep):
     """A business number whose check digit fails was misread (6 and 8 mostly): read its line
     again, cropped and enlarged, and keep a number whose check digit holds."""
@@ -1233,6 +1286,7 @@ def default_steps() -> list[Step]:
         ReadFields(),
         FindVendorNumber(),
         FindCustomerNumber(),
+        VendorNumberInSkippedPrint(),
         RereadNumbers(),
         RereadDate(),
         RereadDocNumber(),
