@@ -284,8 +284,8 @@ class Ocr(BaseStep):
                 )
             hebrew_photo = page.photo and self.last_script == "hebrew"
             if self.reread_digits and hebrew_photo and engine is ctx.engine:
-                # Only the lines whose second read can change a field: a third of the page
-                # read's time went to re-reading lines every check already confirmed.
+                # Only the lines whose second read can change a field: it cost a sixth of a
+                # photo's processor time, much of it on lines the checks already confirm.
                 only = digits.lines_worth_rereading(
                     ocr,
                     amounts_agree=amounts_agree(layout.from_ocr(ocr)),
