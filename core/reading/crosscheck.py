@@ -33,7 +33,7 @@ def _set(
     fields[name] = FieldReading(format_amount(value), conf, reason)
 
 
-def _vat_matches(net: Decimal, vat: Decimal, rate: Decimal) -> bool:
+def vat_matches(net: Decimal, vat: Decimal, rate: Decimal) -> bool:
     # Documents round VAT per line or on the sum: allow a few agorot.
     return abs(abs(net) * rate - abs(vat)) <= Decimal("0.05") and net * vat >= 0
 
@@ -47,7 +47,7 @@ def _find_triple(
     best: tuple[Decimal, Decimal, Decimal] | None = None
     for net in values:
         for vat in values:
-            if abs(vat) >= abs(net) or not _vat_matches(net, vat, rate):
+            if abs(vat) >= abs(net) or not vat_matches(net, vat, rate):
                 continue
             gross = net + vat
             wanted = gross in present and (total is None or gross == total)
@@ -80,7 +80,7 @@ def check_amounts(
     pct = f"{rate * 100:.0f}%" if rate is not None else ""
 
     if total is not None and vat is not None and net is not None and net + vat == total:
-        if rate is not None and _vat_matches(net, vat, rate):
+        if rate is not None and vat_matches(net, vat, rate):
             reason, conf = f"total = net + VAT at {pct}", 0.97
         else:
             reason, conf = "total = net + VAT", 0.93
@@ -102,7 +102,7 @@ def check_amounts(
         and vat is not None
         and net is None
         and rate is not None
-        and _vat_matches(total - vat, vat, rate)
+        and vat_matches(total - vat, vat, rate)
     ):
         _set(fields, "net", total - vat, 0.9, f"total - VAT, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.9)
@@ -114,7 +114,7 @@ def check_amounts(
         and vat is not None
         and net is not None
         and rate is not None
-        and (_vat_matches(net, vat, rate))
+        and (vat_matches(net, vat, rate))
     ):
         _set(fields, "total", net + vat, 0.88, f"net + VAT, VAT at {pct}")
         fields["net"].confidence = max(fields["net"].confidence, 0.88)
@@ -125,11 +125,19 @@ def check_amounts(
         and total is not None
         and net is not None
         and rate is not None
-        and (_vat_matches(net, total - net, rate))
+        and (vat_matches(net, total - net, rate))
     ):
         _set(fields, "vat", total - net, 0.88, f"total - net, VAT at {pct}")
         fields["total"].confidence = max(fields["total"].confidence, 0.88)
         fields["net"].confidence = max(fields["net"].confidence, 0.88)
+        return
+    if (
+        total is not None
+        and vat is not None
+        and net is not None
+        and rate is not None
+        and _mend_one(fields, total, vat, net, rate, pct)
+    ):
         return
     if total is not None and vat is not None and net is not None:
         # Parts that do not add up: one of them is misread.
@@ -137,6 +145,63 @@ def check_amounts(
             if fields.get(name) and fields[name].value is not None:
                 fields[name].confidence = round(min(fields[name].confidence, 0.5), 3)
                 fields[name].reason += ", does not add up with the other amounts"
+
+
+def _edits(a: str, b: str) -> int:
+    """Characters to change, add or drop to turn `a` into `b` (Levenshtein)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def _misread_of(read: Decimal, value: Decimal) -> bool:
+    """`read` is `value` with one digit changed, slipped in or dropped, or with its leading
+    digits lost (a column's edge cut "10,478.40" to "0,478.40")."""
+    got, wanted = (format_amount(abs(v)).replace(".", "") for v in (read, value))
+    if (read < 0) != (value < 0):
+        return False
+    return _edits(got, wanted) <= 1 or (len(got) >= 4 and wanted.endswith(got))
+
+
+def _mend_one(
+    fields: dict[str, FieldReading],
+    total: Decimal,
+    vat: Decimal,
+    net: Decimal,
+    rate: Decimal,
+    pct: str,
+) -> bool:
+    """Net, VAT and total that do not add up, two of them agreeing at the date's rate while
+    the third is a digit off what they give or lost its leading digits ("0,478.40" for
+    10,478.40): the third was misread, and is what the other two give. A third further off
+    is left alone (a deduction at source or a deposit makes the total differ on purpose)."""
+    options = (
+        ("total", net + vat, vat_matches(net, vat, rate), ("vat", "net")),
+        ("net", total - vat, vat_matches(total - vat, vat, rate), ("total", "vat")),
+        ("vat", total - net, vat_matches(net, total - net, rate), ("total", "net")),
+    )
+    read = {"total": total, "vat": vat, "net": net}
+    mended = [
+        (name, value, others)
+        for name, value, agree, others in options
+        if agree and _misread_of(read[name], value)
+    ]
+    if len(mended) != 1:
+        return False
+    name, value, others = mended[0]
+    _set(
+        fields,
+        name,
+        value,
+        0.8,
+        f"{' and '.join(others)} agree at {pct}; {format_amount(read[name])} was misread",
+    )
+    for other in others:
+        fields[other].confidence = max(fields[other].confidence, 0.8)
+    return True
 
 
 def check_credit_note(fields: dict[str, FieldReading], kind: DocumentKind) -> None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from PIL import Image
 
 from core.reading.crops import read_crops_words
-from core.reading.ids import is_valid_business_number
+from core.reading.ids import PHONE, is_valid_business_number
 from core.reading.ports import OcrEngine, OcrText, OcrWord
 
 _DIGIT = re.compile(r"\d")
@@ -25,6 +25,10 @@ _HEBREW = re.compile(r"[\u0590-\u05FF]")
 # A number as printed on an invoice: digits with separators, a currency sign or a percent.
 _SEPARATOR = re.compile(r"[./:\-]")
 _NUMBER_WORD = re.compile(r"^[\d.,/:\-₪$€%()#*]+$")
+# Money as printed: thousands separators and two decimals ("2,301.40", "₪118.00", "-50.00").
+_MONEY = re.compile(r"^[₪$€(\-]*\d{1,3}(?:[,.]?\d{3})*[.,]\d{2}[)\-]?$")
+# A VAT rate ("18%"); a short plain number is never sure, it may be a long one's remnant.
+_RATE = re.compile(r"^\d{1,2}(?:\.\d{1,2})?%$")
 
 MAX_LINES = 40  # an A4 invoice has 10-30 lines with digits; a statement is not worth it
 
@@ -147,12 +151,50 @@ def _place(words: list[OcrWord], word: OcrWord) -> int:
     return len(words)
 
 
+def _word_is_sure(text: str, *, amounts_agree: bool) -> bool:
+    """A digit-holding word a second read cannot improve a field with: a nine-digit number
+    whose check digit holds, a phone number, or (when the page's net, VAT and total already
+    agree) money and a rate, which then decide nothing. A short plain number is never sure:
+    it may be what the first read kept of a document or business number ("73")."""
+    digits = "".join(_DIGIT.findall(text))
+    if not digits:
+        return True
+    if len(digits) == 9 and is_valid_business_number(digits) and not _HEBREW.search(text):
+        return True
+    if PHONE.match(text) and not _HEBREW.search(text):
+        return True
+    return amounts_agree and bool(_MONEY.match(text) or _RATE.match(text))
+
+
+def lines_worth_rereading(
+    ocr: OcrText, *, amounts_agree: bool, keep: re.Pattern[str] | None = None
+) -> set[tuple[int, ...]]:
+    """The digit lines whose second read can change a field: every line with a word that is
+    not sure (a date, a document number, an id failing its check, an amount while the
+    amounts do not agree). Lines matching `keep` (labels of numbers without a check, the
+    allocation number's) are always re-read."""
+    by_line: dict[tuple[int, ...], list[OcrWord]] = {}
+    for word in ocr.words:
+        by_line.setdefault(word.line_key, []).append(word)
+    wanted = set()
+    for key, words in by_line.items():
+        kept = keep is not None and bool(keep.search(" ".join(w.text for w in words)))
+        if kept or not all(_word_is_sure(w.text, amounts_agree=amounts_agree) for w in words):
+            wanted.add(key)
+    return wanted
+
+
 def reread_numbers(
-    engine: OcrEngine, image: Image.Image, ocr: OcrText, *, lang: str
+    engine: OcrEngine,
+    image: Image.Image,
+    ocr: OcrText,
+    *,
+    lang: str,
+    only: set[tuple[int, ...]] | None = None,
 ) -> tuple[OcrText, int]:
-    """`ocr` with the number words of its digit lines re-read from `image` with `lang` in
-    one run, and how many words changed."""
-    lines = _number_bands(ocr)
+    """`ocr` with the number words of its digit lines (those in `only` when given) re-read
+    from `image` with `lang` in one run, and how many words changed."""
+    lines = [line for line in _number_bands(ocr) if only is None or line[0] in only]
     if not lines:
         return ocr, 0
     height = sorted(w.height for w in ocr.words)[len(ocr.words) // 2]

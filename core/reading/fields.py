@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from core.reading import labels as L
@@ -204,7 +204,11 @@ def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
         conf *= 0.75  # the digits are sure, where the day ends is a guess
         reason += ", separators lost"
     value: date = best.value
-    if value > today:
+    repaired = _year_misread(value, today) if value > today else None
+    if repaired is not None:
+        value, conf = repaired, min(conf, 0.45)
+        reason += f", year read as {best.value.year}: in the future"
+    elif value > today:
         conf *= 0.3
         reason += ", in the future"
     elif (today - value).days > 2 * 366:
@@ -216,6 +220,29 @@ def read_date(layout: Layout, *, today: date, hebrew: bool) -> FieldReading:
         conf *= 0.85
         reason += ", day and month could be swapped"
     return FieldReading(value.isoformat(), round(conf, 3), reason)
+
+
+# Digits the Hebrew model misreads on photos (6 as 8, 0 as 9): a year in the future one such
+# digit away from a year just past was misread ("28/06/2028" for 28/06/2026).
+_YEAR_MISREAD = {"8": "6", "9": "0"}
+
+
+def _year_misread(value: date, today: date) -> date | None:
+    """The one date within the last two years that `value`'s year becomes with one of its
+    last two digits read back; None when there is none or more than one."""
+    year = str(value.year)
+    found = set()
+    for at in (2, 3):
+        back = _YEAR_MISREAD.get(year[at])
+        if back is None:
+            continue
+        try:
+            candidate = value.replace(year=int(year[:at] + back + year[at + 1 :]))
+        except ValueError:  # 29 February
+            continue
+        if today - timedelta(days=2 * 366) <= candidate <= today:
+            found.add(candidate)
+    return found.pop() if len(found) == 1 else None
 
 
 _TIME_AFTER = re.compile(r"^[\s,]{1,3}\d{1,2}\s?[:.]\s?\d{2}(?![./-]\d)")
@@ -298,7 +325,7 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
         elif _near_label(layout, seg, L.CUSTOMER_LABELS, 4.0):
             cand.strength = 1.0
             customer = customer or cand
-        elif buyer_id_pair(seg.text):
+        elif buyer_id_pair(seg.text) or _buyer_pair_on_row(layout, seg):
             cand.strength = 0.8  # a label shape, not its words: never confident alone
             customer = customer or cand
         else:
@@ -330,6 +357,26 @@ def buyer_id_pair(text: str) -> bool:
     if pair is None:
         return False
     return not _WORD.search(text[: pair.start()] + " " + text[pair.end() :])
+
+
+def _buyer_pair_on_row(layout: Layout, seg: Segment) -> bool:
+    """The buyer's two-id label ("ח.פ/ת.ז", read as "n/n") printed a gap away from its
+    number, so OCR made it a segment of its own on the number's row: the number is the
+    buyer's when that row has no seller's label and no word beside it."""
+    if not layout.has_boxes or L.label_strength(seg.text, L.VENDOR_ID_LABELS)[0] > 0:
+        return False
+    if _WORD.search(L.ID_PAIR.sub(" ", seg.text)):
+        return False
+    row = [
+        s
+        for s in layout.segments
+        if s is not seg
+        and min(s.bottom, seg.bottom) - max(s.top, seg.top)
+        > 0.5 * min(s.bottom - s.top, seg.bottom - seg.top)
+    ]
+    if any(L.label_strength(s.text, L.VENDOR_ID_LABELS)[0] > 0 for s in row):
+        return False
+    return any(buyer_id_pair(s.text) for s in row)
 
 
 def _pick_business_number(cands: list[Candidate[str]]) -> FieldReading:

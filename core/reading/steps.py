@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from PIL import Image
 
@@ -29,6 +30,7 @@ from core.reading.ids import is_valid_business_number, nine_digit_numbers
 from core.reading.pipeline import Context, Page, Step, Stop
 from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText, OcrWord
 from core.reading.result import FieldReading
+from core.reading.tax_rules import known_vat_rates
 from core.reading.text import hebrew_share, normalise
 
 _HEBREW_LETTER = re.compile(r"[\u05D0-\u05EA]")
@@ -282,11 +284,19 @@ class Ocr(BaseStep):
                 )
             hebrew_photo = page.photo and self.last_script == "hebrew"
             if self.reread_digits and hebrew_photo and engine is ctx.engine:
+                # Only the lines whose second read can change a field: it cost a sixth of a
+                # photo's processor time, much of it on lines the checks already confirm.
+                only = digits.lines_worth_rereading(
+                    ocr,
+                    amounts_agree=amounts_agree(layout.from_ocr(ocr)),
+                    keep=labels.ALLOCATION_LABELS,
+                )
                 ocr, changed = digits.reread_numbers(
-                    ctx.engine, prepared, ocr, lang=self.digits_lang
+                    ctx.engine, prepared, ocr, lang=self.digits_lang, only=only
                 )
                 ctx.steps.append(
-                    f"number lines re-read with {self.digits_lang}: {changed} changed"
+                    f"number lines re-read with {self.digits_lang}: {len(only)} lines,"
+                    f" {changed} changed"
                 )
             page.latin_engine_read = ctx.latin_engine is not None and engine is ctx.latin_engine
             page.ocr_image = prepared
@@ -522,6 +532,59 @@ class ReadFields(BaseStep):
             ctx.fields["total"] = fields.read_cheque_amount(page)
 
 
+class VendorNumberInSkippedPrint(BaseStep):
+    """No seller's label nor number read at all: its line may be print the page's read
+    skipped (Tesseract's layout analysis drops a shaded or framed header). Read the ink
+    regions no word came from with `eng` and take the one number there whose check digit
+    holds, on a line with no buyer's label, that is not the buyer's or the allocation
+    number. After the buyer's number is looked for, so it is known."""
+
+    name = "vendor_number_in_skipped_print"
+    # Papers that print the seller's business number; a cheque, a bank statement or a
+    # payslip has none to look for.
+    seller_numbered = frozenset(
+        {
+            DocumentKind.TAX_INVOICE,
+            DocumentKind.TAX_INVOICE_RECEIPT,
+            DocumentKind.RECEIPT,
+            DocumentKind.PROFORMA,
+            DocumentKind.CREDIT_NOTE,
+        }
+    )
+
+    def applies(self, ctx: Context) -> bool:
+        if not _hebrew_page_lacks(ctx, "vendor_id") or ctx.kind not in self.seller_numbered:
+            return False
+        page_layout = ctx.pages[0].layout
+        return page_layout is not None and not any(
+            labels.label_strength(s.text, labels.VENDOR_ID_LABELS)[0] > 0
+            for s in page_layout.segments
+        )
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
+        regions = imaging.unread_regions(page.ocr_image, boxes, apart=True)
+        if not regions:
+            return
+        crops = [page.ocr_image.crop(box) for box in regions]
+        others = {ctx.fields[n].value for n in ("customer_id", "allocation_number")}
+        valid = {
+            n
+            for text in read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
+            for line in text.splitlines()
+            if not labels.CUSTOMER_LABELS.search(line) and not labels.ID_PAIR.search(line)
+            for n, _ in nine_digit_numbers(line)
+            if n not in others and is_valid_business_number(n)
+        }
+        ctx.steps.append(f"vendor number in skipped print: {sorted(valid) or 'nothing valid'}")
+        if len(valid) == 1:
+            ctx.fields["vendor_id"] = FieldReading(
+                valid.pop(), 0.6, "check digit ok, in print the page's read skipped"
+            )
+
+
 class RereadNumbers(BaseStep):
     """A business number whose check digit fails was misread (6 and 8 mostly): read its line
     again, cropped and enlarged, and keep a number whose check digit holds."""
@@ -569,6 +632,21 @@ class RereadNumbers(BaseStep):
                 ctx.fields[name] = FieldReading(
                     valid[0], 0.8, "check digit ok after re-reading the line"
                 )
+
+
+def amounts_agree(page_layout: layout.Layout) -> bool:
+    """Net, VAT and total read beside their labels and adding up at a VAT rate in force at
+    some date: the amounts are settled before any re-read (the cross-check will say so)."""
+    total = fields.read_total(page_layout)[0].value
+    vat, net = fields.read_vat(page_layout).value, fields.read_net(page_layout).value
+    if total is None or vat is None or net is None:
+        return False
+    t, v, n = Decimal(total), Decimal(vat), Decimal(net)
+    return (
+        n + v == t
+        and v != 0
+        and any(crosscheck.vat_matches(n, v, rate) for rate in known_vat_rates())
+    )
 
 
 def _one_page(ctx: Context) -> bool:
@@ -1208,6 +1286,7 @@ def default_steps() -> list[Step]:
         ReadFields(),
         FindVendorNumber(),
         FindCustomerNumber(),
+        VendorNumberInSkippedPrint(),
         RereadNumbers(),
         RereadDate(),
         RereadDocNumber(),

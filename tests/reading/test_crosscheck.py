@@ -51,7 +51,8 @@ def test_17_percent_on_a_2024_invoice_matches_but_not_on_a_2025_one() -> None:
 
 
 def test_amounts_that_do_not_add_up_lose_confidence() -> None:
-    read = fields(date="2025-03-01", total="1130.00", vat="180.00", net="1000.00")
+    # Two digits off net + VAT (1,180.00): not one misread digit, so nothing is mended.
+    read = fields(date="2025-03-01", total="1250.00", vat="180.00", net="1000.00")
     check_amounts(read, [], israeli=True)
     assert read["total"].confidence <= 0.5
     assert "does not add up" in read["total"].reason
@@ -78,3 +79,21 @@ def test_missing_allocation_number_above_the_threshold_is_doubtful() -> None:
     small = fields(date="2026-02-01", net="800.00")
     check_allocation(small, DocumentKind.TAX_INVOICE, text_layer=False, label_printed=False)
     assert small["allocation_number"].confidence >= 0.8
+
+
+def test_a_total_a_character_off_what_net_and_vat_agree_on_is_mended() -> None:
+    # "10,478.40" read as "0,478.40": net and VAT agree at 18%, the total is what they give.
+    read = fields(date="2025-09-25", total="478.40", vat="1598.40", net="8880.00")
+    check_amounts(read, [], israeli=True)
+    assert read["total"].value == "10478.40" and read["total"].confidence < 0.9
+    # A VAT line misread while net and total agree.
+    read = fields(date="2025-09-25", total="10478.40", vat="1898.40", net="8880.00")
+    check_amounts(read, [], israeli=True)
+    assert read["vat"].value == "1598.40"
+
+
+def test_a_total_far_from_net_plus_vat_is_not_overruled() -> None:
+    # 10,478.40 less 5% deducted at source: the total differs on purpose, not by a misread.
+    read = fields(date="2025-09-25", total="10034.40", vat="1598.40", net="8880.00")
+    check_amounts(read, [], israeli=True)
+    assert read["total"].value == "10034.40" and read["total"].confidence <= 0.5

@@ -146,3 +146,51 @@ def test_a_lone_digit_the_first_read_left_of_a_number_is_replaced_by_the_number(
     # Two digits or more were a number: its digit count is kept.
     line = [_w("12", 400, width=30)]
     assert [w.text for w in merge_numbers(line, [_w("63164", 390, width=70)])] == ["12"]
+
+
+def test_only_lines_a_second_read_can_change_a_field_are_worth_re_reading() -> None:
+    from core.reading import labels
+    from core.reading.digits import lines_worth_rereading
+
+    ocr = OcrText(
+        [
+            _w("עוסק", 400, key=1),
+            _w("514713288", 200, key=1),  # check digit holds
+            _w("טלפון", 400, key=2),
+            _w("03-6123456", 200, key=2),
+            _w("שולחן", 400, key=3),
+            _w("1,250.00", 300, key=3),
+            _w("₪2,500.00", 200, key=3),  # an item row
+            _w('מע"מ', 400, key=4),
+            _w("18%", 300, key=4),
+            _w("225.00", 200, key=4),
+            _w("תאריך", 400, key=5),
+            _w("14/05/2026", 200, key=5),
+            _w("עוסק", 400, key=6),
+            _w("514713289", 200, key=6),  # check digit fails
+            _w("מספר", 400, key=7),
+            _w("הקצאה", 300, key=7),
+            _w("514713288", 200, key=7),  # no check digit on an allocation number
+            _w("שלום", 400, key=8),  # no digits at all
+            _w("מורשה", 400, key=9),
+            _w("73", 200, key=9),  # what the first read kept of a business number
+        ]
+    )
+    settled = lines_worth_rereading(ocr, amounts_agree=True, keep=labels.ALLOCATION_LABELS)
+    assert {key[-1] for key in settled} == {5, 6, 7, 9}
+    # While net, VAT and total do not agree every amount may still be the one misread.
+    unsettled = lines_worth_rereading(ocr, amounts_agree=False, keep=labels.ALLOCATION_LABELS)
+    assert {key[-1] for key in unsettled} == {3, 4, 5, 6, 7, 9}
+
+
+def test_amounts_agree_only_when_net_vat_and_total_add_up_at_a_vat_rate() -> None:
+    from core.reading.layout import from_text
+    from core.reading.steps import amounts_agree
+
+    assert amounts_agree(from_text('סה"כ לפני מע"מ 1,000.00\nמע"מ 180.00\nסה"כ לתשלום 1,180.00'))
+    assert amounts_agree(from_text('סה"כ לפני מע"מ 1,000.00\nמע"מ 170.00\nסה"כ לתשלום 1,170.00'))
+    # Adds up, but 5% is no VAT rate: one of them is misread.
+    assert not amounts_agree(
+        from_text('סה"כ לפני מע"מ 1,000.00\nמע"מ 50.00\nסה"כ לתשלום 1,050.00')
+    )
+    assert not amounts_agree(from_text('מע"מ 180.00\nסה"כ לתשלום 1,180.00'))

@@ -235,3 +235,42 @@ def test_ten_digits_in_two_groups_are_not_a_business_number() -> None:
 def test_words_near_the_date_label_are_not_taken_for_a_misread_of_it(word: str) -> None:
     got = read_date(from_text(f"{word}\n26/09/2025"), today=date(2026, 1, 1), hebrew=True)
     assert got.reason == "first date printed"
+
+
+def _row_words(row: int, *words: tuple[str, int]) -> list[OcrWord]:
+    """Words of one OCR line (right to left), each at its left edge, 30 px high."""
+    return [
+        OcrWord(text, left, 20 + 60 * row, 20 * len(text), 30, 90.0, (1, 1, 1, row))
+        for text, left in words
+    ]
+
+
+def test_the_buyers_two_id_label_a_gap_away_from_its_number_still_marks_the_buyer() -> None:
+    seller, buyer = check_digit_id("51471328"), check_digit_id("90893962")
+    words = [
+        *_row_words(1, ("עוסק", 900), ("מורשה", 780), (seller, 560)),
+        # "ח.פ/ת.ז" misread and set apart from the number by a wide gap: its own segment.
+        *_row_words(2, ("n/n", 900), ("1", 420), (buyer, 200)),
+    ]
+    ids = read_ids(from_ocr(OcrText(words)))
+    assert ids["customer_id"].value == buyer and ids["customer_id"].confidence < 0.9
+    assert ids["vendor_id"].value == seller
+
+
+def test_a_two_id_label_on_the_sellers_row_does_not_make_the_buyer() -> None:
+    seller = check_digit_id("51471328")
+    words = _row_words(1, ("עוסק", 900), ("מורשה", 780), ("ע.מ/ח.פ", 600), (seller, 200))
+    ids = read_ids(from_ocr(OcrText(words)))
+    assert ids["vendor_id"].value == seller and ids["customer_id"].value is None
+
+
+def test_a_future_year_one_misread_digit_from_last_year_is_read_back() -> None:
+    today = date(2026, 11, 30)
+    misread = read_date(from_text("תאריך: 28/06/2028"), today=today, hebrew=True)
+    assert misread.value == "2026-06-28" and misread.confidence < 0.5
+    # 9 read for a 0: 2029 -> 2020 is more than two years back, not a date just issued.
+    far = read_date(from_text("תאריך: 28/06/2029"), today=today, hebrew=True)
+    assert far.value == "2029-06-28" and "in the future" in far.reason
+    # No digit the model confuses: left as read, and doubtful.
+    other = read_date(from_text("תאריך: 28/06/2027"), today=today, hebrew=True)
+    assert other.value == "2027-06-28" and other.confidence < 0.3

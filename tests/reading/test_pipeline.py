@@ -476,3 +476,43 @@ def test_a_photos_amount_rows_read_without_their_amounts_are_read_again_with_eng
     )
     # Sure only because the three add up at the date's rate.
     assert "net + VAT" in reading.fields["total"].reason
+
+
+def test_a_sellers_number_in_print_the_page_read_skipped_is_found_there() -> None:
+    from PIL import ImageDraw
+
+    from core.reading import layout
+    from core.reading.pipeline import Page
+    from core.reading.result import FieldReading
+    from core.reading.steps import VendorNumberInSkippedPrint
+
+    seller, buyer = factory.check_digit_id("51471328"), factory.check_digit_id("90893962")
+
+    class SkippedLine(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            self.langs = [*getattr(self, "langs", []), lang]
+            # The skipped lines, read by the model that reads digits: the seller's, and a
+            # buyer's number beside its two-id label, which is not the seller's.
+            lines = ["514713288 :n.n nwn poly", "606263408 1.n/ on", buyer]
+            return FakeEngine(lines)._words(90.0)
+
+    page_read = FakeEngine(["חשבונית מס", "מספר מסמך 4411"])._words(90.0)
+    picture = Image.new("L", (1100, 400), 255)
+    ImageDraw.Draw(picture).rectangle((300, 250, 800, 280), fill=0)  # ink no word came from
+    ctx = Context(b"", "image/jpeg", SkippedLine([]), date(2026, 6, 1))
+    ctx.hebrew, ctx.kind = True, DocumentKind.TAX_INVOICE
+    ctx.pages = [Page(ocr_image=picture, layout=layout.from_ocr(page_read), photo=True)]
+    ctx.fields = {
+        "vendor_id": FieldReading(None, 0.0, "not found"),
+        "customer_id": FieldReading(buyer, 0.8, "buyer's label"),
+        "allocation_number": FieldReading(None, 0.0, "none"),
+    }
+    step = VendorNumberInSkippedPrint()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["vendor_id"].value == seller == "514713288"
+    assert ctx.fields["vendor_id"].confidence < 0.9
+    assert ctx.engine.langs == ["eng"]  # type: ignore[attr-defined]
+    # A cheque prints no seller's number: nothing is read for one.
+    ctx.kind, ctx.fields["vendor_id"] = DocumentKind.CHEQUE, FieldReading(None, 0.0, "")
+    assert not step.applies(ctx)
