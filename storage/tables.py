@@ -166,6 +166,7 @@ OPEN_STATES = (
     DocumentState.RETURNED.value,
 )
 OPEN_STATES_SQL = "state IN ({})".format(", ".join(f"'{state}'" for state in OPEN_STATES))
+REVIEW_STATES_SQL = "state IN ('to_file', 'needs_manual')"
 
 documents = Table(
     "documents",
@@ -224,6 +225,16 @@ documents = Table(
         "uploaded_by",
         postgresql_where=text(OPEN_STATES_SQL),
         sqlite_where=text(OPEN_STATES_SQL),
+    ),
+    # The documents waiting for the office in the order the review walks them: the next
+    # document is the first entry (migration 0020).
+    Index(
+        "ix_documents_review_order",
+        "organization_id",
+        "created_at",
+        "id",
+        postgresql_where=text(REVIEW_STATES_SQL),
+        sqlite_where=text(REVIEW_STATES_SQL),
     ),
 )
 

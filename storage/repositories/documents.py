@@ -43,6 +43,13 @@ def open_states() -> ColumnElement[bool]:
     )
 
 
+def review_states() -> ColumnElement[bool]:
+    """The review-order index's predicate (migration 0020), as literals, as above."""
+    return _d.state.in_(
+        bindparam("review_states", _REVIEW, expanding=True, type_=String(), literal_execute=True)
+    )
+
+
 async def count_by_state(conn: AsyncConnection | AsyncSession) -> dict[str, int]:
     """Documents by state (every state, 0 when none), for /metrics: the per-organization
     counters the triggers keep (migration 0016) summed, plus the few documents still
@@ -176,7 +183,7 @@ def _to_file_in_order(organization_id: int) -> Select[Document]:
     walks (next_to_file) and the web queue lists (to_file_queue)."""
     return (
         select(Document)
-        .where(_d.organization_id == organization_id, _d.state.in_(_REVIEW))
+        .where(_d.organization_id == organization_id, review_states())
         .order_by(_d.created_at, _d.id)
     )
 
