@@ -56,6 +56,10 @@ class LoopWatch:
         self._thread = threading.Thread(target=self._watch, name="loop-watch", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def stop(self) -> None:
         self._stopped.set()
         if self._task is not None:

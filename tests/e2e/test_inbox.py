@@ -16,8 +16,9 @@ from sqlalchemy import func, select, update
 from bench.cluster import free_port
 from bot import runner
 from bot.albums import AlbumCollector
-from bot.app import build_app
+from bot.app import App, build_app, started
 from bot.inbox import chat_of, raw_of
+from bot.loop_watch import LoopWatch
 from bot.web import WEBHOOK_PATH, build_web
 from local_api.client import AlbumItem, TgUser
 from local_api.testing import DEFAULT_TOKEN, local_api
@@ -161,8 +162,8 @@ async def test_a_webhook_replica_settles_its_memory_before_it_takes_updates(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As a polling bot: what start-up built is frozen out of the garbage collector's walks
-    (bot.app.settle_memory) before the webhook is set, not walked by every full collection
-    while updates come (issue 16's replicas)."""
+    (bot.app.started, which also starts the loop watch) before the webhook is set, not
+    walked by every full collection while updates come (issue 16's replicas)."""
     async with local_api(DEFAULT_TOKEN) as (base_url, api):
         settings = settings_for(tmp_path, base_url, database_url)
         settings.telegram.webhook_url = "https://bot.example.com/telegram/webhook"
@@ -171,12 +172,14 @@ async def test_a_webhook_replica_settles_its_memory_before_it_takes_updates(
         settings.http.port = free_port()
         webhooks_when_settled: list[int] = []
 
-        def settle() -> None:
+        def settle(app: App) -> None:
             webhooks_when_settled.append(len(api_calls))
+            started(app)
 
         api_calls: list[Any] = []
-        monkeypatch.setattr(runner, "settle_memory", settle)
+        monkeypatch.setattr(runner, "started", settle)
         app = build_app(settings)
+        app.loop_watch = LoopWatch(warn_after=1.0)
         stop = asyncio.Event()
         serving = asyncio.create_task(runner.serve(app, stop))
         try:
@@ -187,7 +190,9 @@ async def test_a_webhook_replica_settles_its_memory_before_it_takes_updates(
                 await asyncio.sleep(0.05)
             assert api_calls, "the webhook was never set"
             assert webhooks_when_settled == [0]
+            assert app.loop_watch.running  # watched from the end of start-up on
         finally:
+            app.loop_watch.stop()
             stop.set()
             await asyncio.wait_for(serving, 30)
             await app.close()
