@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -568,21 +569,18 @@ class VendorNumberInSkippedPrint(BaseStep):
         regions = imaging.unread_regions(page.ocr_image, boxes, apart=True)
         if not regions:
             return
-        crops = [page.ocr_image.crop(box) for box in regions]
-        others = {ctx.fields[n].value for n in ("customer_id", "allocation_number")}
-        valid = {
-            n
-            for text in read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
-            for line in text.splitlines()
-            if not labels.CUSTOMER_LABELS.search(line) and not labels.ID_PAIR.search(line)
-            for n, _ in nine_digit_numbers(line)
-            if n not in others and is_valid_business_number(n)
-        }
-        ctx.steps.append(f"vendor number in skipped print: {sorted(valid) or 'nothing valid'}")
-        if len(valid) == 1:
-            ctx.fields["vendor_id"] = FieldReading(
-                valid.pop(), 0.6, "check digit ok, in print the page's read skipped"
-            )
+        _take_the_one_valid_id(
+            ctx,
+            "vendor_id",
+            [page.ocr_image.crop(box) for box in regions],
+            besides=("customer_id", "allocation_number"),
+            line_ok=lambda line: (
+                not (labels.CUSTOMER_LABELS.search(line) or labels.ID_PAIR.search(line))
+            ),
+            step="vendor number in skipped print",
+            confidence=0.6,
+            reason="check digit ok, in print the page's read skipped",
+        )
 
 
 class RereadNumbers(BaseStep):
@@ -647,6 +645,34 @@ def amounts_agree(page_layout: layout.Layout) -> bool:
         and v != 0
         and any(crosscheck.vat_matches(n, v, rate) for rate in known_vat_rates())
     )
+
+
+def _take_the_one_valid_id(
+    ctx: Context,
+    field: str,
+    crops: list[Image.Image],
+    *,
+    besides: tuple[str, ...],
+    step: str,
+    confidence: float,
+    reason: str,
+    line_ok: Callable[[str], bool] = lambda _line: True,
+) -> None:
+    """`crops` read again with `eng`: `field` becomes the one nine-digit number there whose
+    check digit holds, on a line `line_ok` accepts, that is none of the `besides` fields'
+    values. None or several such numbers: the field stays as it was."""
+    others = {ctx.fields[n].value for n in besides}
+    valid = {
+        n
+        for text in read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
+        for line in text.splitlines()  # a nine-digit run never spans lines
+        if line_ok(line)
+        for n, _ in nine_digit_numbers(line)
+        if n not in others and is_valid_business_number(n)
+    }
+    ctx.steps.append(f"{step}: {sorted(valid) or 'nothing valid'}")
+    if len(valid) == 1:
+        ctx.fields[field] = FieldReading(valid.pop(), confidence, reason)
 
 
 def _one_page(ctx: Context) -> bool:
@@ -759,18 +785,15 @@ class FindCustomerNumber(BaseStep):
             crops.append(image.crop(_around(seg, image, line, self.lines_aside, below)))
         if not crops:
             return
-        seller = {ctx.fields[n].value for n in ("vendor_id", "allocation_number")}
-        valid = {
-            n
-            for text in read_crops(ctx.engine, crops, lang="eng", psm=6)
-            for n, _ in nine_digit_numbers(text)
-            if n not in seller and is_valid_business_number(n)
-        }
-        ctx.steps.append(f"customer number near its label: {sorted(valid) or 'nothing valid'}")
-        if len(valid) == 1:
-            ctx.fields["customer_id"] = FieldReading(
-                valid.pop(), 0.8, "check digit ok, re-read beside the buyer's label"
-            )
+        _take_the_one_valid_id(
+            ctx,
+            "customer_id",
+            crops,
+            besides=("vendor_id", "allocation_number"),
+            step="customer number near its label",
+            confidence=0.8,
+            reason="check digit ok, re-read beside the buyer's label",
+        )
 
 
 class RereadRows(BaseStep):
