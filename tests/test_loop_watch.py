@@ -59,6 +59,7 @@ async def test_a_hold_is_logged_with_the_code_that_held_the_loop() -> None:
     assert 0.2 <= held < 1.0
     assert "a_pass_that_never_awaits" in where
     assert any("a_pass_that_never_awaits" in r.getMessage() for r in kept.records)
+    assert 0.2 <= watch.longest < 1.0
     assert _count_over(0.1) == late_before + 1
 
 
@@ -72,3 +73,13 @@ async def test_a_loop_that_keeps_turning_logs_nothing() -> None:
     finally:
         watch.stop()
     assert watch.holds == []
+
+
+async def test_a_hold_still_going_on_when_the_watch_stops_is_the_longest() -> None:
+    watch = LoopWatch(warn_after=10.0)
+    watch.start()
+    await asyncio.sleep(0.05)
+    a_pass_that_never_awaits()  # no await after it: the heartbeat never sees its end
+    watch.stop()
+    assert watch.holds == []  # shorter than warn_after: nothing logged
+    assert 0.2 <= watch.longest < 1.0
