@@ -220,6 +220,11 @@ def logged_holds(log: Path, since: float) -> list[tuple[float, str]]:
     return found
 
 
+def longest(holds: list[tuple[float, str]], count: int = 3) -> list[tuple[float, str]]:
+    """The longest holds, in seconds, with where they were."""
+    return [(round(s, 2), where) for s, where in sorted(holds, reverse=True)[:count]]
+
+
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
     """A process's CPU so far, with its live children's (a worker's reading process)."""
     total = 0.0
@@ -251,13 +256,13 @@ async def load(
     # under their own names (before session 7 "bench" summed them all).
     own = {"bench"}
     cpu_before = {name: cpu_seconds(pid, children=name not in own) for name, pid in pids.items()}
-    # Where this process stalls, it stalls every update on its way (see bench_holds).
     # What this process built so far (aiogram's models, the photos, the server's state)
     # lives to the end: out of the collector's sight, as a bot's start-up is. Full
-    # collections walking it held this loop 0.5-0.8 s in mid-run, and every update on its
+    # collections walking it held this loop 0.3-0.8 s in mid-run, and every update on its
     # way waited (the slowest 1 % of a run all became available within that second).
     gc.collect()
     gc.freeze()
+    # Where this process stalls, it stalls every update on its way: its holds are counted.
     logging.getLogger("bot.loop_watch").setLevel(logging.ERROR)  # summed up at the end
     watch = LoopWatch(warn_after=0.1)
     watch.start()
@@ -429,12 +434,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         # This process plays Telegram: while its loop is held, updates wait on their way.
         "bench_holds_over_0_1_s": len(measured.holds),
         "bot_holds_over_0_1_s": len(measured.bot_holds),
-        "bot_longest_holds": [
-            (round(s, 2), where) for s, where in sorted(measured.bot_holds, reverse=True)[:3]
-        ],
-        "bench_longest_holds": [
-            (round(s, 2), where) for s, where in sorted(measured.holds, reverse=True)[:3]
-        ],
+        "bot_longest_holds": longest(measured.bot_holds),
+        "bench_longest_holds": longest(measured.holds),
         "started_at": datetime.fromtimestamp(measured.started_wall, UTC).isoformat(),
         "stored": stored,
         "docs_per_s": round(stored / max(last_ack - measured.started_wall, 1e-9), 1),
@@ -457,17 +458,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f" bots {result['bot_cpu_ms_per_doc']} ms CPU per document)"
     )
     print(f"the slowest 1 % became available at (s into the run): {result['slowest_at_s']}")
-    longest = max((s for s, _ in measured.holds), default=0.0)
-    print(
-        f"this process (Telegram's side) held its event loop over 0.1 s"
-        f" {len(measured.holds)} times, the longest {longest:.2f} s"
-    )
+    held = {"this process (Telegram's side) held its": measured.holds}
     if args.replicas:
-        longest = max((s for s, _ in measured.bot_holds), default=0.0)
-        print(
-            f"the replicas' event loops were held over 0.1 s {len(measured.bot_holds)} times,"
-            f" the longest {longest:.2f} s"
-        )
+        held["the replicas held their"] = measured.bot_holds
+    for who, holds in held.items():
+        most = max((s for s, _ in holds), default=0.0)
+        print(f"{who} event loop over 0.1 s {len(holds)} times, the longest {most:.2f} s")
     print(f"read {result['read']} documents: {result['read_per_s_per_worker']} per s per worker")
     print(f"CPU s until the last acknowledgement: {result['cpu_s_until_acked']}")
     print(f"peak memory (MB): {result['peak_rss_mb']}; load {result['load_average']}")
