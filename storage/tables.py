@@ -157,16 +157,19 @@ invites = Table(
     _created(),
 )
 
-# Documents waiting for the office or for the client. A query must repeat this predicate
-# as literals (see `open_states` in storage.repositories.documents) for the planner to
-# use the partial index.
-OPEN_STATES = (
-    DocumentState.TO_FILE.value,
-    DocumentState.NEEDS_MANUAL.value,
-    DocumentState.RETURNED.value,
-)
-OPEN_STATES_SQL = "state IN ({})".format(", ".join(f"'{state}'" for state in OPEN_STATES))
-REVIEW_STATES_SQL = "state IN ('to_file', 'needs_manual')"
+# Documents waiting for the office (review), or for the office or the client (open). A
+# query must repeat a partial index's predicate as literals (`in_states_literally` in
+# storage.repositories.documents) for the planner to use the index.
+REVIEW_STATES = (DocumentState.TO_FILE.value, DocumentState.NEEDS_MANUAL.value)
+OPEN_STATES = (*REVIEW_STATES, DocumentState.RETURNED.value)
+
+
+def _state_in(states: tuple[str, ...]) -> str:
+    return "state IN ({})".format(", ".join(f"'{state}'" for state in states))
+
+
+OPEN_STATES_SQL = _state_in(OPEN_STATES)
+REVIEW_STATES_SQL = _state_in(REVIEW_STATES)
 
 documents = Table(
     "documents",

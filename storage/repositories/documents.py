@@ -27,26 +27,14 @@ from storage.repositories.base import Repository
 
 _d = tables.documents.c
 _f = tables.stored_files.c
-_REVIEW = [DocumentState.TO_FILE.value, DocumentState.NEEDS_MANUAL.value]
+_REVIEW = list(tables.REVIEW_STATES)
 
 
-def open_states() -> ColumnElement[bool]:
-    """The partial index's predicate, as literals so that the planner can match it."""
+def in_states_literally(states: list[str]) -> ColumnElement[bool]:
+    """`state IN (...)` with the states as literals, as a partial index's predicate is
+    written, so that the planner can match the index (the review order's, migration 0020)."""
     return _d.state.in_(
-        bindparam(
-            "open_states",
-            list(tables.OPEN_STATES),
-            expanding=True,
-            type_=String(),
-            literal_execute=True,
-        )
-    )
-
-
-def review_states() -> ColumnElement[bool]:
-    """The review-order index's predicate (migration 0020), as literals, as above."""
-    return _d.state.in_(
-        bindparam("review_states", _REVIEW, expanding=True, type_=String(), literal_execute=True)
+        bindparam("states", states, expanding=True, type_=String(), literal_execute=True)
     )
 
 
@@ -183,7 +171,7 @@ def _to_file_in_order(organization_id: int) -> Select[Document]:
     walks (next_to_file) and the web queue lists (to_file_queue)."""
     return (
         select(Document)
-        .where(_d.organization_id == organization_id, review_states())
+        .where(_d.organization_id == organization_id, in_states_literally(_REVIEW))
         .order_by(_d.created_at, _d.id)
     )
 
