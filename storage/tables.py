@@ -219,7 +219,8 @@ documents = Table(
     Index("uq_documents_org_number", "organization_id", "number", unique=True),
     # The returned documents of the few clients who blocked the bot (/tofile's flag).
     Index("ix_documents_uploader_state", "uploaded_by", "state", "organization_id"),
-    # The few documents that still need someone: the /tofile report reads this alone.
+    # The few documents that still need someone (/tofile read this alone until it read the
+    # queue rows of migration 0019).
     Index(
         "ix_documents_open",
         "organization_id",
