@@ -468,6 +468,40 @@ def crop_page(image: Image.Image, outline: PageOutline) -> Image.Image:
     return Image.fromarray(warped)
 
 
+INK_SIDE = 1000  # the ink box is found on a copy this size
+
+
+def ink_box(
+    image: Image.Image, *, stroke: int = 7, darker: int = 30, min_area: int = 8, pad: float = 0.04
+) -> tuple[int, int, int, int] | None:
+    """The box around the print on a picture, `pad` of its longest side added on each side;
+    None when there is none.
+
+    Print is dark strokes thinner than `stroke` pixels at INK_SIDE (a morphological black-hat):
+    a page's edge against a darker table, a shadow or uneven light are wide dark regions, not
+    strokes, so the box holds the text and not the paper's outline (a median-background test
+    counted the edge of a page filling the frame as ink and boxed the whole picture)."""
+    gray = small_gray(image, INK_SIDE)
+    shape = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (stroke, stroke))
+    strokes = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, shape) > darker
+    _, _, stats, _ = cv2.connectedComponentsWithStats(strokes.astype(np.uint8), connectivity=8)
+    blobs = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= min_area]  # specks of noise are smaller
+    if not len(blobs):
+        return None
+    margin = pad * max(gray.shape)
+    scale = image.height / gray.shape[0]
+    left = max(0.0, blobs[:, 0].min() - margin) * scale
+    top = max(0.0, blobs[:, 1].min() - margin) * scale
+    right = min(float(gray.shape[1]), (blobs[:, 0] + blobs[:, 2]).max() + margin) * scale
+    bottom = min(float(gray.shape[0]), (blobs[:, 1] + blobs[:, 3]).max() + margin) * scale
+    return (
+        round(left),
+        round(top),
+        min(image.width, round(right)),
+        min(image.height, round(bottom)),
+    )
+
+
 def ink_band(image: Image.Image, height: int) -> tuple[int, int, int, int]:
     """Like `densest_band`, but ink is what is darker than its own surroundings, so a dark
     table or a shadow at the page's edge does not count as text."""

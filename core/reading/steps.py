@@ -140,6 +140,10 @@ class FindPage(BaseStep):
     page with no clear edge is left as it is."""
 
     name = "find_page"
+    # With no outline, a picture whose print fills less than this share of it is cut to its
+    # ink box: a cheque or a half-printed page on a table was read whole, background
+    # included (and enlarged with it for small print), at 4x bare Tesseract's time.
+    ink_crop_below = 0.8
 
     def applies(self, ctx: Context) -> bool:
         return ctx.mime_type in IMAGE_TYPES and bool(_image_pages(ctx))
@@ -149,7 +153,7 @@ class FindPage(BaseStep):
             assert page.image is not None
             outline = imaging.find_page(page.image)
             if outline is None:
-                ctx.steps.append("no page outline: the whole picture is read")
+                self._to_the_ink(ctx, page)
                 continue
             page.image = imaging.crop_page(page.image, outline)
             page.photo = True
@@ -158,6 +162,18 @@ class FindPage(BaseStep):
                 f"contrast {outline.contrast:.0f}): cropped to "
                 f"{page.image.width}x{page.image.height}"
             )
+
+    def _to_the_ink(self, ctx: Context, page: Page) -> None:
+        assert page.image is not None
+        box = imaging.ink_box(page.image)
+        share = 1.0
+        if box is not None:
+            share = (box[2] - box[0]) * (box[3] - box[1]) / (page.image.width * page.image.height)
+        if box is None or share >= self.ink_crop_below:
+            ctx.steps.append("no page outline: the whole picture is read")
+            return
+        page.image = page.image.crop(box)
+        ctx.steps.append(f"no page outline: cut to the print's box ({share:.0%} of the picture)")
 
 
 class CheckQuality(BaseStep):

@@ -127,3 +127,29 @@ def test_a_small_line_close_under_a_read_one_is_a_region_of_its_own_when_apart()
     assert len(regions) == 1
     left, top, right, bottom = regions[0]
     assert top <= 130 and bottom >= 140 and left <= 100 and 250 <= right < 500
+
+
+def test_with_no_outline_the_print_is_boxed_without_the_table() -> None:
+    """A page on a table barely darker than paper has no outline: the print's box is read
+    instead of the whole picture. Its edge, a shadow or the table are no print."""
+    page = factory.render(factory.hebrew_invoice(seed=3))
+    middle = ((0.3, 0.25), (0.75, 0.27), (0.76, 0.7), (0.28, 0.68))
+    faint, corners = factory.on_table(
+        page, table=(238, 238, 236), texture=1.0, light=1.0, corners=middle
+    )
+    assert imaging.find_page(faint) is None
+    box = imaging.ink_box(faint)
+    assert box is not None
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    pad = 0.04 * max(faint.size) + 2  # the box's own margin
+    assert min(xs) - pad <= box[0] and box[2] <= max(xs) + pad
+    assert min(ys) - pad <= box[1] and box[3] <= max(ys) + pad
+    # The print itself is in the box: its top lines and its last.
+    assert box[1] < min(ys) + 0.15 * (max(ys) - min(ys))
+    assert box[3] > max(ys) - 0.6 * (max(ys) - min(ys))
+
+
+def test_a_blank_sheet_on_a_table_has_no_print_to_box() -> None:
+    blank = Image.new("RGB", (800, 1100), "white")
+    photo, _ = factory.on_table(blank, table=(90, 80, 70))
+    assert imaging.ink_box(photo) is None
