@@ -99,3 +99,101 @@ def find_amounts(text: str, *, decimals_only: bool = False) -> list[Amount]:
 
 def format_amount(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
+
+
+# A cheque writes its amount in words too ("שבעה אלף מאתיים חמישים שקלים חדשים"): a second
+# reading of the same value, in print the Hebrew model reads well. Masculine, feminine and
+# construct forms ("שלושת אלפים").
+_UNITS = {
+    **dict.fromkeys(("אחד", "אחת"), 1),
+    **dict.fromkeys(("שניים", "שנים", "שתיים", "שתים", "שני", "שתי"), 2),
+    **dict.fromkeys(("שלושה", "שלוש", "שלושת", "שלשה", "שלש"), 3),
+    **dict.fromkeys(("ארבעה", "ארבע", "ארבעת"), 4),
+    **dict.fromkeys(("חמישה", "חמש", "חמשה", "חמשת"), 5),
+    **dict.fromkeys(("שישה", "שש", "ששה", "ששת"), 6),
+    **dict.fromkeys(("שבעה", "שבע", "שבעת"), 7),
+    **dict.fromkeys(("שמונה", "שמונת"), 8),
+    **dict.fromkeys(("תשעה", "תשע", "תשעת"), 9),
+}
+_TEN = ("עשרה", "עשר", "עשרת")
+_TENS = {
+    "עשרים": 20,
+    "שלושים": 30,
+    "שלשים": 30,
+    "ארבעים": 40,
+    "חמישים": 50,
+    "שישים": 60,
+    "ששים": 60,
+    "שבעים": 70,
+    "שמונים": 80,
+    "תשעים": 90,
+}
+_HUNDREDS = {"מאה": 100, "מאתיים": 200, "מאתים": 200}
+_THOUSANDS = {"אלף": 1, "אלפים": 1}
+_CURRENCY_WORDS = re.compile(r'^(?:שקלים|שקל|ש"ח|שח|₪)')
+_OF = ("של",)  # "סך של": the label the words follow
+
+
+def _number_word(word: str) -> str:
+    """A word without the conjunction "ו" ("ושלוש") or a hyphen, when the rest is a number."""
+    word = word.strip("-־,.")
+    known = (*_UNITS, *_TEN, *_TENS, *_HUNDREDS, *_THOUSANDS, "אלפיים", "מאות")
+    if word not in known and word.startswith("ו") and word[1:] in known:
+        return word[1:]
+    return word
+
+
+def _words_value(words: list[str]) -> int | None:
+    """Hebrew number words in order of size ("שניים אלף ארבע מאות" -> 2400); None when a
+    word is not a number word or the order is not one a number is written in."""
+    total, current, last_unit, below = 0, 0, 0, 10**7
+    for word in words:
+        if word in _THOUSANDS or word == "אלפיים":
+            count = 2 if word == "אלפיים" else current or 1
+            if total or (word == "אלפיים" and current):
+                return None
+            total, current, last_unit, below = count * 1000, 0, 0, 1000
+        elif word == "מאות":
+            if not 3 <= last_unit <= 9 or current != last_unit:
+                return None
+            current, last_unit, below = last_unit * 100, 0, 100
+        elif word in _HUNDREDS:
+            if current or below <= 100:
+                return None
+            current, below = _HUNDREDS[word], 100
+        elif word in _TENS:
+            if current % 100 or below <= 10:
+                return None
+            current, below = current + _TENS[word], 10
+        elif word in _TEN:
+            if last_unit and current % 10 == last_unit and below > 10:  # "שלושה עשר"
+                current, last_unit, below = current + 10, 0, 1
+            elif current % 100 == 0 and below > 10:
+                current, below = current + 10, 1
+            else:
+                return None
+        elif word in _UNITS:
+            if current % 10 or below <= 1:
+                return None
+            current, last_unit = current + _UNITS[word], _UNITS[word]
+        else:
+            return None
+    value = total + current
+    return value or None
+
+
+def amount_in_hebrew_words(text: str) -> Decimal | None:
+    """The whole-shekel amount a line writes in words after "של" ("סך של ...") and before
+    "שקלים"; None unless every word between the two is a number word."""
+    for line in text.splitlines():
+        words = line.split()
+        for at, word in enumerate(words):
+            if not _CURRENCY_WORDS.match(word):
+                continue
+            start = next((i + 1 for i in range(at - 1, -1, -1) if words[i] in _OF), None)
+            if start is None or start == at:
+                continue
+            value = _words_value([_number_word(w) for w in words[start:at]])
+            if value is not None:
+                return Decimal(value).quantize(Decimal("0.01"))
+    return None

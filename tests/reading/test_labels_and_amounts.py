@@ -274,3 +274,28 @@ def test_a_future_year_one_misread_digit_from_last_year_is_read_back() -> None:
     # No digit the model confuses: left as read, and doubtful.
     other = read_date(from_text("תאריך: 28/06/2027"), today=today, hebrew=True)
     assert other.value == "2027-06-28" and other.confidence < 0.3
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("סך של שבעה אלף מאתיים חמישים שקלים חדשים", "7250.00"),
+        ("סך של שניים אלף ארבע מאות שקלים חדשים", "2400.00"),
+        ("סך של אלפיים ושלוש מאות ושלושה עשר שקלים", "2313.00"),
+        ('של שלושת אלפים מאה ועשרים ואחד ש"ח', "3121.00"),
+        ("של חמישה עשר אלף שקלים", "15000.00"),
+        ("0 של שמונה מאות חמישים שקלים חדשים", "850.00"),
+        # A word misread between "של" and "שקלים": no amount rather than part of one.
+        ("0 של שמונה NINN חמישים שקלים חדשים", None),
+        ('סן של שנ"םאלף ארבע מאות שקלים חדשים', None),
+        # Words in an order no number is written in.
+        ("של שמונה שמונה שקלים", None),
+        ("של חמישים מאה שקלים", None),
+        ("שבעה אלף שקלים", None),  # no "של" before them
+    ],
+)
+def test_a_cheques_amount_in_hebrew_words(line: str, value: str | None) -> None:
+    from core.reading.amounts import amount_in_hebrew_words
+
+    found = amount_in_hebrew_words(line)
+    assert (str(found) if found is not None else None) == value

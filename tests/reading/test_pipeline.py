@@ -516,3 +516,54 @@ def test_a_sellers_number_in_print_the_page_read_skipped_is_found_there() -> Non
     # A cheque prints no seller's number: nothing is read for one.
     ctx.kind, ctx.fields["vendor_id"] = DocumentKind.CHEQUE, FieldReading(None, 0.0, "")
     assert not step.applies(ctx)
+
+
+def _cheque_ctx(engine: FakeEngine, page_lines: list[str], total: str | None) -> Context:
+    from PIL import ImageDraw
+
+    from core.reading import layout
+    from core.reading.pipeline import Page
+    from core.reading.result import FieldReading
+
+    picture = Image.new("L", (1100, 400), 255)
+    ImageDraw.Draw(picture).rectangle((300, 250, 800, 290), outline=0, width=3)  # the frame
+    ctx = Context(b"", "image/jpeg", engine, date(2026, 6, 1))
+    ctx.hebrew, ctx.kind = True, DocumentKind.CHEQUE
+    page_layout = layout.from_ocr(FakeEngine(page_lines)._words(90.0))
+    ctx.pages = [Page(ocr_image=picture, layout=page_layout, photo=True)]
+    ctx.layout = page_layout
+    ctx.fields = {"total": FieldReading(total, 0.7 if total else 0.0, "amount on a cheque")}
+    return ctx
+
+
+def test_a_cheques_amount_in_a_skipped_frame_is_sure_when_its_words_say_the_same() -> None:
+    from core.reading.steps import ChequeAmount
+
+    words = ["בנק דיסקונט", "סך של שניים אלף ארבע מאות שקלים חדשים"]
+    ctx = _cheque_ctx(FakeEngine(["2,400.00 W"]), words, None)
+    step = ChequeAmount()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert (ctx.fields["total"].value, ctx.fields["total"].confidence) == ("2400.00", 0.9)
+    # Words that do not say it: the figures alone, doubtful.
+    ctx = _cheque_ctx(FakeEngine(["2,400.00 W"]), ["סך של שלוש מאות שקלים"], None)
+    step.run(ctx)
+    assert ctx.fields["total"].value == "2400.00"
+    assert ctx.fields["total"].confidence < 0.5
+    # Words garbled ("שנ"ם"): no amount in words, the figures alone.
+    ctx = _cheque_ctx(FakeEngine(["2,400.00 W"]), ['סך של שנ"ם אלף ארבע מאות שקלים'], None)
+    step.run(ctx)
+    assert ctx.fields["total"].value == "2400.00"
+    assert 0.5 <= ctx.fields["total"].confidence < 0.9
+
+
+def test_a_cheques_amount_read_in_figures_is_confirmed_or_doubted_by_its_words() -> None:
+    from core.reading.steps import ChequeAmount
+
+    ctx = _cheque_ctx(FakeEngine([]), ["סך של שמונה מאות חמישים שקלים חדשים"], "850.00")
+    ChequeAmount().run(ctx)
+    assert ctx.fields["total"].confidence == 0.9
+    ctx = _cheque_ctx(FakeEngine([]), ["סך של שמונה מאות חמישים שקלים חדשים"], "650.00")
+    ChequeAmount().run(ctx)
+    assert ctx.fields["total"].value == "650.00"
+    assert ctx.fields["total"].confidence <= 0.4
