@@ -901,12 +901,18 @@ class RereadDate(BaseStep):
     name = "reread_date"
     below_confidence = 0.5
     scale = 2.0
+    # Print smaller than the page's own, which the page read sized the picture for (a
+    # cheque's date under its number): read again this much larger when nothing was found.
+    small_print_scale = 2.0
     rows = 2
+    # A payslip names a month and a statement a period, not a document's date: searching
+    # them cost every payslip photo two reads of skipped print for nothing.
+    undated = frozenset({DocumentKind.PAYSLIP})
 
     def applies(self, ctx: Context) -> bool:
         single = _one_page(ctx)
         reading = ctx.fields.get("date")
-        if not single or reading is None:
+        if not single or reading is None or ctx.kind in self.undated:
             return False
         if reading.value is None:
             return True
@@ -953,8 +959,15 @@ class RereadDate(BaseStep):
         found = self._dates(ctx, texts)
         current = ctx.fields["date"]
         ctx.steps.append(f"reread date: {current.value} -> {sorted(found) or 'nothing'}")
+        if not found and crops:
+            larger = [_enlarged(crop, self.small_print_scale) for crop in crops]
+            again = read_crops(ctx.engine, larger, lang="eng", psm=6)
+            found = self._dates(ctx, again)
+            ctx.steps.append(f"reread date larger: {sorted(found) or 'nothing'}")
+            texts = [*texts, *again]
         reason = "date label's line, re-read enlarged"
-        if not found and current.value is None:
+        glued = current.value is None or "separators lost" in current.reason
+        if not found and glued:
             # Read again without its slashes too ("14052026"): under its label, still a date.
             found = {
                 d.value.isoformat()
@@ -1002,7 +1015,14 @@ class RereadDate(BaseStep):
                     (int(crop.width * scale), int(crop.height * scale)), Image.Resampling.LANCZOS
                 )
             )
-        found = self._dates(ctx, read_crops(ctx.engine, crops, lang=DEFAULT_LANG, psm=6))
+        texts = read_crops(ctx.engine, crops, lang=DEFAULT_LANG, psm=6)
+        found = self._dates(ctx, texts) or {
+            # A region that is a date and nothing else, a separator lost ("2509/2025").
+            d.value.isoformat()
+            for text in texts
+            for d in find_glued_dates(text)
+            if d.value <= ctx.today and not re.sub(r"[\W_]", "", text[: d.start] + text[d.end :])
+        }
         ctx.steps.append(f"date in skipped regions: {sorted(found) or 'nothing'}")
         return found
 
@@ -1053,6 +1073,11 @@ class RereadDocNumber(BaseStep):
             ctx.fields["doc_number"] = FieldReading(
                 value, 0.6, "number label, the row under it re-read enlarged"
             )
+
+
+def _enlarged(image: Image.Image, scale: float) -> Image.Image:
+    size = (round(image.width * scale), round(image.height * scale))
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def _bare_label(text: str) -> bool:

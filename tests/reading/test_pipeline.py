@@ -262,6 +262,16 @@ class RereadsWith(FakeEngine):
             "skipped",
             id="in small print the page read skipped",
         ),
+        pytest.param(
+            # A shaded header row skipped, its date read alone with a slash lost.
+            ["חשבונית מס / קבלה", "לכבוד", 'סה"כ לתשלום 1,180.00'],
+            ["2509/2025"],
+            "Hebrew+eng",
+            date(2026, 8, 1),
+            "2025-09-25",
+            "skipped",
+            id="alone in skipped print, a separator lost",
+        ),
     ],
 )
 def test_a_date_the_page_read_lost_is_read_again_below_confidence(
@@ -567,3 +577,32 @@ def test_a_cheques_amount_read_in_figures_is_confirmed_or_doubted_by_its_words()
     ChequeAmount().run(ctx)
     assert ctx.fields["total"].value == "650.00"
     assert ctx.fields["total"].confidence <= 0.4
+
+
+def test_eight_digits_in_skipped_print_beside_other_words_are_no_date() -> None:
+    engine = RereadsWith(
+        ["חשבונית מס / קבלה", "לכבוד", 'סה"כ לתשלום 1,180.00'], ["הזמנה 2509/2025"], "Hebrew+eng"
+    )
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 8, 1))
+    assert reading.value("date") is None
+
+
+def test_a_date_in_print_smaller_than_the_page_is_read_again_larger() -> None:
+    """A cheque's date under its number, smaller than the rest: the page read ran its digits
+    together and read 6 as 8; the first re-read, sized for the page's print, finds nothing."""
+
+    class FoundWhenLarger(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            if psm == 6 and lang == "eng":
+                self.rereads = getattr(self, "rereads", 0) + 1
+                return FakeEngine(["#9155", "04062026" if self.rereads > 1 else "0 4"])._words(90)
+            return super().image_to_text(image, lang=lang, psm=psm)
+
+    page = ["בנק דיסקונט  #9155", "תאריך: 04082026", "שלמו ל- סחר  ₪ 850.00"]
+    engine = FoundWhenLarger(page, conf=50.0)  # read poorly: the date is doubtful
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 11, 30))
+    assert reading.value("date") == "2026-06-04", [s for s in reading.steps if "took" not in s]
+    assert reading.fields["date"].confidence < 0.9
+    assert engine.rereads == 2
