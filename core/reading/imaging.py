@@ -502,6 +502,22 @@ def ink_box(
     )
 
 
+def plain_paper_around(
+    image: Image.Image, box: tuple[int, int, int, int], *, darker: float = 15.0
+) -> bool:
+    """True when all of the picture outside `box` is as bright as the paper inside it: a
+    scan's margins, not a table or a page's shadowed edge around the print."""
+    gray = small_gray(image, 400).astype(np.float32)
+    scale = gray.shape[0] / image.height
+    left, top, right, bottom = (round(v * scale) for v in box)
+    outside = np.ones(gray.shape, bool)
+    outside[top:bottom, left:right] = False
+    if not outside.any() or outside.all():
+        return True
+    paper = float(np.median(gray[~outside]))
+    return float(np.percentile(gray[outside], 5)) >= paper - darker
+
+
 def ink_band(image: Image.Image, height: int) -> tuple[int, int, int, int]:
     """Like `densest_band`, but ink is what is darker than its own surroundings, so a dark
     table or a shadow at the page's edge does not count as text."""

@@ -140,7 +140,7 @@ class FindPage(BaseStep):
     page with no clear edge is left as it is."""
 
     name = "find_page"
-    # With no outline, a picture whose print fills less than this share of it is cut to its
+    # With no outline, a photo whose print fills less than this share of it is cut to its
     # ink box: a cheque or a half-printed page on a table was read whole, background
     # included (and enlarged with it for small print), at 4x bare Tesseract's time.
     ink_crop_below = 0.8
@@ -169,7 +169,12 @@ class FindPage(BaseStep):
         share = 1.0
         if box is not None:
             share = (box[2] - box[0]) * (box[3] - box[1]) / (page.image.width * page.image.height)
-        if box is None or share >= self.ink_crop_below:
+        # A scan's blank margins are left alone: cut, its clean page read differently.
+        if (
+            box is None
+            or share >= self.ink_crop_below
+            or imaging.plain_paper_around(page.image, box)
+        ):
             ctx.steps.append("no page outline: the whole picture is read")
             return
         page.image = page.image.crop(box)

@@ -147,6 +147,10 @@ def test_with_no_outline_the_print_is_boxed_without_the_table() -> None:
     # The print itself is in the box: its top lines and its last.
     assert box[1] < min(ys) + 0.15 * (max(ys) - min(ys))
     assert box[3] > max(ys) - 0.6 * (max(ys) - min(ys))
+    # The table is around it, so the picture is cut; a scan's blank margins are not.
+    assert not imaging.plain_paper_around(faint, box)
+    scan_box = imaging.ink_box(page)
+    assert scan_box is not None and imaging.plain_paper_around(page, scan_box)
 
 
 def test_a_blank_sheet_on_a_table_has_no_print_to_box() -> None:
