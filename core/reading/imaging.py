@@ -200,6 +200,7 @@ def unread_regions(
     *,
     limit: int = 4,
     apart: bool = False,
+    heights: tuple[int, int] = (15, 200),
 ) -> list[tuple[int, int, int, int]]:
     """Boxes of ink that OCR returned no words for (Tesseract's layout analysis drops framed
     or shaded boxes as pictures), largest first. With `apart`, the read words' ink is taken
@@ -216,7 +217,7 @@ def unread_regions(
     _, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     found = []
     for x, y, w, h, _ in stats[1:]:
-        if not (15 <= h <= 200 and w >= 100):
+        if not (heights[0] <= h <= heights[1] and w >= 100):
             continue
         ink = binary[y : y + h, x : x + w] > 0
         if ink.sum() and (covered[y : y + h, x : x + w][ink]).mean() < 0.2:

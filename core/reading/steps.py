@@ -280,6 +280,7 @@ class Ocr(BaseStep):
     # A page passes the quality check with ink on it, so fewer words than this means the
     # read failed (SROIE: purple print on grey paper on a dark table gave 2 words).
     few_words = 3
+    block_lines = 3  # a skipped region this many lines tall is a block, not a framed box
 
     def __init__(self, lang: str = DEFAULT_LANG, psm: int = 3, reread_digits: bool = True) -> None:
         self.lang, self.psm = lang, psm
@@ -305,6 +306,8 @@ class Ocr(BaseStep):
                     ctx, page.image, prepared, ocr, engine, lang=lang
                 )
             hebrew_photo = page.photo and self.last_script == "hebrew"
+            if hebrew_photo and engine is ctx.engine:
+                ocr = self._skipped_blocks(ctx, prepared, ocr)
             if self.reread_digits and hebrew_photo and engine is ctx.engine:
                 # Only the lines whose second read can change a field: it cost a sixth of a
                 # photo's processor time, much of it on lines the checks already confirm.
@@ -325,6 +328,40 @@ class Ocr(BaseStep):
             page.ocr_scale = max(prepared.size) / max(page.image.size)
             page.layout = layout.from_ocr(ocr)
             page.ocr_conf = ocr.mean_conf
+
+    def _skipped_blocks(self, ctx: Context, prepared: Image.Image, ocr: OcrText) -> OcrText:
+        """Blocks of print several lines tall that the page read returned no words for
+        (Tesseract's layout analysis dropped a whole table of a photo: its items, totals
+        and their labels): each read again as one block of text and added to the read."""
+        if not ocr.words:
+            return ocr
+        line = sorted(w.height for w in ocr.words)[len(ocr.words) // 2]
+        boxes = [(w.left, w.top, w.right, w.bottom) for w in ocr.words]
+        blocks = imaging.unread_regions(
+            prepared, boxes, limit=2, heights=(round(self.block_lines * 2 * line), 10**6)
+        )
+        if not blocks:
+            return ocr
+        reader = ctx.photo_engine or ctx.engine
+        words = list(ocr.words)
+        for number, (left, top, right, bottom) in enumerate(blocks):
+            read = reader.image_to_text(
+                prepared.crop((left, top, right, bottom)), lang=self.hebrew_lang, psm=6
+            )
+            words += [
+                OcrWord(
+                    w.text,
+                    w.left + left,
+                    w.top + top,
+                    w.width,
+                    w.height,
+                    w.conf,
+                    (10_000 + number, *w.line_key),
+                )
+                for w in read.words
+            ]
+        ctx.steps.append(f"blocks the page read skipped, read again: {len(blocks)}")
+        return OcrText(words)
 
     def _read(
         self, ctx: Context, image: Image.Image, *, photo: bool = False

@@ -606,3 +606,36 @@ def test_a_date_in_print_smaller_than_the_page_is_read_again_larger() -> None:
     assert reading.value("date") == "2026-06-04", [s for s in reading.steps if "took" not in s]
     assert reading.fields["date"].confidence < 0.9
     assert engine.rereads == 2
+
+
+def test_a_block_of_print_the_page_read_skipped_is_read_again_and_added() -> None:
+    """A photo's whole table of items and totals dropped by the page read: read as a block."""
+    from PIL import ImageDraw
+
+    from core.reading.steps import Ocr
+
+    class ReadsTheBlock(FakeEngine):
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            self.blocks = [*getattr(self, "blocks", []), (image.size, lang, psm)]
+            return FakeEngine(['סה"כ לתשלום 42,480.00'])._words(90.0)
+
+    picture = Image.new("L", (1000, 1400), 255)
+    draw = ImageDraw.Draw(picture)
+    for row in range(6):  # six lines of print no word came from
+        draw.rectangle((150, 600 + 26 * row, 850, 620 + 26 * row), fill=0)
+    page_read = OcrText([OcrWord("חשבונית", 700, 100, 150, 20, 90.0, (1, 1, 1, 1))])
+    engine = ReadsTheBlock([])
+    ctx = Context(b"", "image/jpeg", engine, date(2026, 6, 1), photo_engine=engine)
+    read = Ocr()._skipped_blocks(ctx, picture, page_read)
+    assert [size for size, _, _ in engine.blocks] and engine.blocks[0][1:] == ("Hebrew", 6)
+    width, height = engine.blocks[0][0]
+    assert 700 <= width < 1000 and 150 <= height < 300
+    added = [w for w in read.words if w not in page_read.words]
+    assert [w.text for w in added] == ['סה"כ', "לתשלום", "42,480.00"]
+    assert all(w.top >= 550 for w in added)  # in the page's pixels, where the block is
+    # One line of ink no word came from (a framed box) is no block: not read here.
+    engine.blocks = []
+    framed = Image.new("L", (1000, 1400), 255)
+    ImageDraw.Draw(framed).rectangle((300, 600, 700, 640), outline=0, width=3)
+    assert Ocr()._skipped_blocks(ctx, framed, page_read) is page_read
+    assert engine.blocks == []
