@@ -1285,20 +1285,23 @@ class ChequeAmount(BaseStep):
         total = ctx.fields["total"]
         if total.value is not None:
             ctx.steps.append(f"cheque amount in words: {words}")
-            if words is not None and Decimal(total.value) == words:
+            said = _words_say(words, Decimal(total.value))
+            if said == "same":
                 total.confidence = self.agreeing
                 total.reason += ", the same in words"
-            elif words is not None:
+            elif said == "other":
                 total.confidence = min(total.confidence, self.disagreeing)
-                total.reason += f", not the amount in words ({format_amount(words)})"
+                total.reason += f", not the amount in words ({words})"
             return
         figures = self._in_skipped_print(ctx)
         ctx.steps.append(f"cheque amount in skipped print: {sorted(figures)}, in words: {words}")
-        if words is not None and words in figures:
-            reading = (words, self.agreeing, "amount in figures, in skipped print, and in words")
+        same = [f for f in figures if _words_say(words, f) == "same"]
+        if len(same) == 1:
+            reading = (same[0], self.agreeing, "amount in figures, in skipped print, and in words")
         elif len(figures) == 1:
             figure = next(iter(figures))
-            conf = self.figures_alone if words is None else self.disagreeing
+            other = _words_say(words, figure) == "other"
+            conf = self.disagreeing if other else self.figures_alone
             reading = (figure, conf, "amount in figures, in print the page's read skipped")
         elif words is not None:
             reading = (words, self.words_alone, "amount in words")
@@ -1317,6 +1320,19 @@ class ChequeAmount(BaseStep):
         ]
         texts = read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
         return {value for text in texts for value, _, _ in fields.amount_reader(text) if value > 0}
+
+
+def _words_say(words: Decimal | None, figure: Decimal) -> str:
+    """ "same" when the amount in words is the figure; "" when it tells nothing (none read, or
+    the figure's whole shekels of one with agorot, which the words parser leaves out);
+    "other" when it is another amount."""
+    if words is None:
+        return ""
+    if words == figure:
+        return "same"
+    if figure != figure.to_integral_value() and words == int(figure):
+        return ""
+    return "other"
 
 
 _NOT_EXPENSES = {

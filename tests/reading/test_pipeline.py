@@ -577,6 +577,11 @@ def test_a_cheques_amount_read_in_figures_is_confirmed_or_doubted_by_its_words()
     ChequeAmount().run(ctx)
     assert ctx.fields["total"].value == "650.00"
     assert ctx.fields["total"].confidence <= 0.4
+    # Agorot are not read from the words: their shekels agreeing neither confirm nor doubt.
+    line = "סך של שמונה מאות חמישים שקלים ו-50 אגורות"
+    ctx = _cheque_ctx(FakeEngine([]), [line], "850.50")
+    ChequeAmount().run(ctx)
+    assert (ctx.fields["total"].value, ctx.fields["total"].confidence) == ("850.50", 0.7)
 
 
 def test_eight_digits_in_skipped_print_beside_other_words_are_no_date() -> None:
