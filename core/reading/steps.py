@@ -1047,7 +1047,11 @@ class RereadDate(BaseStep):
         its number, a shaded header row). Read the ink regions no word came from, enlarged
         unless the page already was, with both models; a date alone there is taken."""
         assert page.ocr_image is not None and page.layout is not None
-        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
+        boxes = [
+            (s.left, s.top, s.right, s.bottom)
+            for s in page.layout.segments
+            if not _garbage_over_print(s)
+        ]
         scale = 1.0 if page.ocr_scale > 1.05 else self.scale
         crops = []
         for box in imaging.unread_regions(page.ocr_image, boxes, apart=True):
@@ -1115,6 +1119,13 @@ class RereadDocNumber(BaseStep):
             ctx.fields["doc_number"] = FieldReading(
                 value, 0.6, "number label, the row under it re-read enlarged"
             )
+
+
+def _garbage_over_print(seg: layout.Segment) -> bool:
+    """A segment far wider than its characters: the page read gave a line of small print one
+    stray letter ("א" over a cheque's "תאריך: 28/06/2026"), which still counts as read."""
+    characters = len(re.sub(r"[\W_]", "", seg.text))
+    return seg.right - seg.left > 3 * (seg.bottom - seg.top) * max(1, characters)
 
 
 def _enlarged(image: Image.Image, scale: float) -> Image.Image:

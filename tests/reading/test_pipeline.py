@@ -644,3 +644,15 @@ def test_a_block_of_print_the_page_read_skipped_is_read_again_and_added() -> Non
     ImageDraw.Draw(framed).rectangle((300, 600, 700, 640), outline=0, width=3)
     assert Ocr()._skipped_blocks(ctx, framed, page_read) is page_read
     assert engine.blocks == []
+
+
+def test_a_stray_letter_read_over_a_line_of_small_print_does_not_count_as_read() -> None:
+    from core.reading.layout import Segment
+    from core.reading.steps import _garbage_over_print
+
+    # "א" read over a cheque's "תאריך: 28/06/2026" (108 px wide, 14 px tall).
+    assert _garbage_over_print(Segment("א", 1, left=68, top=128, right=176, bottom=142))
+    assert not _garbage_over_print(Segment("#7494", 0, left=68, top=105, right=138, bottom=123))
+    assert not _garbage_over_print(
+        Segment("₪ 2,400.00", 3, left=93, top=194, right=252, bottom=218)
+    )
