@@ -644,6 +644,10 @@ def test_a_block_of_print_the_page_read_skipped_is_read_again_and_added() -> Non
     ImageDraw.Draw(framed).rectangle((300, 600, 700, 640), outline=0, width=3)
     assert Ocr()._skipped_blocks(ctx, framed, page_read) is page_read
     assert engine.blocks == []
+    # A payslip has no document's amounts or date to lose: its blocks are not read.
+    payslip = OcrText([OcrWord("תלוש שכר", 600, 100, 250, 20, 90.0, (1, 1, 1, 1))])
+    assert Ocr()._skipped_blocks(ctx, picture, payslip) is payslip
+    assert engine.blocks == []
 
 
 def test_a_stray_letter_read_over_a_line_of_small_print_does_not_count_as_read() -> None:
