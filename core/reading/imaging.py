@@ -205,7 +205,8 @@ def unread_regions(
     """Boxes of ink that OCR returned no words for (Tesseract's layout analysis drops framed
     or shaded boxes as pictures), largest first. With `apart`, the read words' ink is taken
     out first, so a small line printed close under a read one (a cheque's date under its
-    number) is a region of its own instead of part of one mostly read."""
+    number) is a region of its own instead of part of one mostly read. `heights`: the
+    regions' smallest and largest height in pixels (a line of print by default)."""
     gray = np.asarray(image.convert("L"))
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     covered = np.zeros_like(binary)

@@ -359,7 +359,7 @@ class Ocr(BaseStep):
                     w.width,
                     w.height,
                     w.conf,
-                    (10_000 + number, *w.line_key),
+                    (10_000 + number, *w.line_key),  # lines of their own, not the page's
                 )
                 for w in read.words
             ]
@@ -950,8 +950,8 @@ class RereadDate(BaseStep):
     # cheque's date under its number): read again this much larger when nothing was found.
     small_print_scale = 2.0
     rows = 2
-    # A payslip names a month and a statement a period, not a document's date: searching
-    # them cost every payslip photo two reads of skipped print for nothing.
+    # A payslip names a month, not a document's date: searching for one cost every payslip
+    # photo two reads of skipped print for nothing.
     undated = frozenset({DocumentKind.PAYSLIP})
 
     def applies(self, ctx: Context) -> bool:
