@@ -10,6 +10,9 @@ NINE_DIGITS = re.compile(r"(?<![\d/.,-])(\d[\d -]{7,10}\d)(?![\d/]|[.,]\d)")
 # 03-1234567, 052-1234567: nine digits, not an id; also with its 0 misread ("99-9784331"):
 # a business number printed with a dash splits as 51-234567-8, never as two and seven.
 PHONE = re.compile(r"0\d{1,2}-|\d{2,3}-\d{7}(?!\d)")
+# A phone number whose dash was lost, its parts in either order (a right-to-left line puts
+# the area code after the number: "4016479 04" for 04-4016479).
+_SPLIT_PHONE = re.compile(r"0\d{1,2}\s\d{7}|\d{7}\s0\d{1,2}")
 
 
 def is_valid_business_number(digits: str) -> bool:
@@ -22,7 +25,7 @@ def nine_digit_numbers(text: str) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     for match in NINE_DIGITS.finditer(text):
         run = match.group(1)
-        if PHONE.match(run):
+        if PHONE.match(run) or _SPLIT_PHONE.fullmatch(run):
             continue
         digits = re.sub(r"\D", "", run)
         if len(digits) == 9:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -627,15 +628,15 @@ class RereadNumbers(BaseStep):
                 )
                 text = ctx.engine.image_to_text(crop, lang="eng", psm=7).text
                 numbers = [n for n, _ in nine_digit_numbers(text)]
-            # Another field's number on the line is not this one; two valid answers are none.
+            # Another field's number on the line is not this one.
             others = {
                 ctx.fields[n].value for n in ("vendor_id", "customer_id", "allocation_number")
             }
-            valid = sorted({n for n in numbers if n not in others and is_valid_business_number(n)})
-            ctx.steps.append(f"reread {name}: {reading.value} -> {valid or 'nothing valid'}")
-            if len(valid) == 1:
+            found = most_read_valid(numbers, others)
+            ctx.steps.append(f"reread {name}: {reading.value} -> {found or 'nothing valid'}")
+            if found:
                 ctx.fields[name] = FieldReading(
-                    valid[0], 0.8, "check digit ok after re-reading the line"
+                    found, 0.8, "check digit ok after re-reading the line"
                 )
 
 
@@ -672,6 +673,35 @@ class RereadAllocation(BaseStep):
                 round(min(reading.confidence, 0.8), 3),
                 reading.reason + ", a 0 read as 6, 8 or 9 put back by a re-read",
             )
+
+
+def most_read_valid(numbers: list[str], others: set[str | None]) -> str | None:
+    """The number among `numbers` (several reads of one line) whose check digit holds and
+    that was read more often than any other such number; None on a tie. A misread passes
+    the check digit one time in ten, so one read of ten may bring a wrong valid number."""
+    counts = Counter(n for n in numbers if n not in others and is_valid_business_number(n))
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
+
+
+def _reread_tight(ctx: Context, seg: layout.Segment, field: str) -> str | None:
+    """On a page enlarged for OCR (a photo), the number on `seg`'s own line read again cut
+    tight (the label's line: "עוסק מרשה / תפ 866017", "תפ/n.+t $63912005"); the most read
+    valid number that is no other id field's value."""
+    page = ctx.pages[0]
+    if page.ocr_scale <= 1.05 or page.ocr_image is None:
+        return None
+    numbers = _numbers_read_three_ways(ctx.engine, page.ocr_image, seg)
+    others = {
+        ctx.fields[n].value
+        for n in ("vendor_id", "customer_id", "allocation_number")
+        if n != field
+    }
+    found = most_read_valid(numbers, others)
+    ctx.steps.append(f"{field} on its label's line re-read cut tight: {found or 'nothing valid'}")
+    return found
 
 
 def _numbers_read_three_ways(
@@ -801,6 +831,12 @@ class FindVendorNumber(BaseStep):
         )
         if label is None:
             return
+        found = _reread_tight(ctx, label, "vendor_id")
+        if found:
+            ctx.fields["vendor_id"] = FieldReading(
+                found, 0.8, "check digit ok, its label's line re-read cut tight"
+            )
+            return
         box = _around(label, image, line, self.lines_aside, self.lines_below)
         words = read_crops_words(ctx.engine, [image.crop(box)], lang=DEFAULT_LANG, psm=6)[0]
         buyer = ctx.fields["customer_id"].value
@@ -853,6 +889,18 @@ class FindCustomerNumber(BaseStep):
         label = next(
             (s for s in page.layout.segments if labels.CUSTOMER_LABELS.search(s.text)), None
         )
+        # The number's own line: beside the two-id label, or the first line under "לכבוד"
+        # with most of a number on it ("תפ/n.+t $63912005": a 5 read as "$").
+        under = page.layout.below(label, max_lines=self.lines_below) if label else []
+        line_of_number = pair or next(
+            (s for s in under if len(re.findall(r"\d", s.text)) >= 6), None
+        )
+        found = _reread_tight(ctx, line_of_number, "customer_id") if line_of_number else None
+        if found:
+            ctx.fields["customer_id"] = FieldReading(
+                found, 0.8, "check digit ok, the buyer's number's line re-read cut tight"
+            )
+            return
         crops = []
         for seg, below in ((pair, 0.0), (label, self.lines_below)):
             if seg is None:
@@ -1312,13 +1360,12 @@ class RecoverAllocation(BaseStep):
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
         boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        regions = [
-            page.ocr_image.crop(box) for box in imaging.unread_regions(page.ocr_image, boxes)
-        ]
+        found = imaging.unread_regions(page.ocr_image, boxes)
+        regions = [page.ocr_image.crop(box) for box in found]
         hebrew_photo = ctx.hebrew and page.photo
         lang = Ocr.hebrew_lang if hebrew_photo else DEFAULT_LANG
         texts = read_crops(ctx.engine, regions, lang=lang, psm=6)
-        for region, text in zip(regions, texts, strict=True):
+        for (left, top, right, bottom), region, text in zip(found, regions, texts, strict=True):
             text = normalise(text)
             if not labels.ALLOCATION_LABELS.search(text):
                 continue
@@ -1329,10 +1376,18 @@ class RecoverAllocation(BaseStep):
                 again = read_crops(ctx.engine, [region], lang=Ocr.digits_lang, psm=6)[0]
                 numbers = [n for n, _ in nine_digit_numbers(again)] or numbers
             ctx.steps.append(f"allocation label found in a skipped region: {numbers}")
-            if len(numbers) == 1:
-                ctx.fields["allocation_number"] = FieldReading(
-                    numbers[0], 0.8, "allocation label, in a framed box OCR first skipped"
-                )
+            if len(numbers) != 1:
+                return
+            value, reason = numbers[0], "allocation label, in a framed box OCR first skipped"
+            if hebrew_photo and page.ocr_scale > 1.05:
+                # Its 0s filled by blur as on the page's own line (RereadAllocation).
+                box = layout.Segment("", 0, left=left, top=top, right=right, bottom=bottom)
+                reads = _numbers_read_three_ways(ctx.engine, page.ocr_image, box)
+                restored = ids.zeros_restored(value, reads)
+                ctx.steps.append(f"reread allocation: {value} -> {restored}")
+                if restored != value:
+                    value, reason = restored, reason + ", a 0 read as 6, 8 or 9 put back"
+            ctx.fields["allocation_number"] = FieldReading(value, 0.8, reason)
             return
 
 

@@ -129,3 +129,47 @@ def test_an_allocation_number_read_in_small_print_gets_its_zeros_back_below_sure
     # A scan's print (not enlarged for OCR) is left as read.
     ctx.pages[0].ocr_scale = 1.0
     assert not step.applies(ctx)
+
+
+def test_a_phone_number_whose_dash_was_lost_is_not_a_business_number() -> None:
+    from core.reading.ids import nine_digit_numbers
+
+    # "טל' 04-4016479" read right to left: the area code after the number, its dash lost.
+    assert nine_digit_numbers('כי" 4016479 04') == []
+    assert nine_digit_numbers("04 4016479") == []
+    assert [n for n, _ in nine_digit_numbers("ח.פ 524952231")] == ["524952231"]
+
+
+def test_the_valid_number_read_most_often_wins_and_a_tie_is_no_answer() -> None:
+    from core.reading.steps import most_read_valid
+
+    right, wrong = factory.check_digit_id("56391200"), factory.check_digit_id("96991200")
+    assert most_read_valid(["569912005", right, wrong, right, right], set()) == right
+    assert most_read_valid([right, wrong], set()) is None
+    assert most_read_valid([right, wrong, wrong], {wrong}) == right
+    assert most_read_valid(["569912005"], set()) is None
+
+
+def test_a_buyers_number_misread_under_its_label_is_read_again_on_its_own_line() -> None:
+    from core.reading.steps import FindCustomerNumber
+
+    buyer = factory.check_digit_id("56391200")
+    page_read = layout.from_ocr(
+        OcrText(
+            [
+                OcrWord("לכבוד", 900, 100, 80, 20, 90.0, (1, 1, 1, 1)),
+                OcrWord("$63912005", 880, 130, 120, 20, 90.0, (1, 1, 1, 2)),
+                OcrWord("תפ/n.+t", 1010, 130, 70, 20, 90.0, (1, 1, 1, 2)),
+            ]
+        )
+    )
+    # The line cut tight, read three ways: the right number twice, a wrong valid one once.
+    wrong = factory.check_digit_id("96991200")
+    engine = Sheets([[buyer, "569912005", wrong, buyer], [buyer, buyer], [buyer, "x"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = page_read
+    step = FindCustomerNumber()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["customer_id"].value == buyer
+    assert ctx.fields["customer_id"].confidence < 0.9
