@@ -173,3 +173,107 @@ def test_a_buyers_number_misread_under_its_label_is_read_again_on_its_own_line()
     step.run(ctx)
     assert ctx.fields["customer_id"].value == buyer
     assert ctx.fields["customer_id"].confidence < 0.9
+
+
+def test_no_document_number_label_read_the_dates_row_is_read_again_for_it() -> None:
+    from core.reading.steps import RereadDocNumber
+
+    page_read = layout.from_ocr(
+        OcrText(
+            [
+                OcrWord("ies", 1300, 300, 60, 20, 60.0, (1, 1, 1, 1)),
+                OcrWord("15/12/2025", 1100, 300, 150, 20, 90.0, (1, 1, 1, 1)),
+            ]
+        )
+    )
+    engine = Sheets([["63164 15/12/2025 @ 1.n/9n"]])
+    ctx = _ctx(engine, {"date": FieldReading("2025-12-15", 0.8, "date label")}, SEGMENT)
+    ctx.fields["doc_number"] = FieldReading(None, 0.0, "not found")
+    ctx.pages[0].layout = page_read
+    step = RereadDocNumber()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["doc_number"].value == "63164"
+    assert ctx.fields["doc_number"].confidence < 0.9
+    assert len(engine.sheets) == 1
+
+
+def test_a_buyers_number_in_print_the_page_read_skipped_is_found_there() -> None:
+    from PIL import ImageDraw
+
+    from core.reading.steps import CustomerNumberInSkippedPrint
+
+    seller, buyer = factory.check_digit_id("99679805"), factory.check_digit_id("45505326")
+    engine = Sheets([[buyer, "455052204", seller, buyer], [buyer, "x"], ["455083264", buyer]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading(seller, 0.8, "re-read")}, SEGMENT)
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord("קבלה", 100, 50, 80, 20, 90.0, (1, 1, 1, 1))])
+    )
+    assert ctx.pages[0].ocr_image is not None
+    ImageDraw.Draw(ctx.pages[0].ocr_image).rectangle((800, 300, 1000, 330), fill=0)
+    step = CustomerNumberInSkippedPrint()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["customer_id"].value == buyer
+    assert ctx.fields["customer_id"].confidence <= 0.5
+    # The seller's number misread (its check fails): another valid number may be the
+    # seller's own, read right; nothing is taken.
+    ctx.fields["customer_id"] = FieldReading(None, 0.0, "not found")
+    ctx.fields["vendor_id"] = FieldReading("998798054", 0.15, "fails")
+    assert not step.applies(ctx)
+
+
+def test_a_valid_business_number_without_a_label_yields_to_what_its_line_reads_again() -> None:
+    right = factory.check_digit_id("15693986")
+    engine = Sheets([["158039860", right, right, "156039860"], [right], ["x"]])
+    ctx = _ctx(
+        engine,
+        {"vendor_id": FieldReading("154939060", 0.599, "check digit ok, no label")},
+        SEGMENT,
+    )
+    step = RereadNumbers()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["vendor_id"].value == right == "156939860"
+    assert ctx.fields["vendor_id"].confidence <= 0.6
+    # Read back as the page read it: it stays.
+    engine = Sheets([["154939060", right, "154939060"], ["154939060"], ["x"]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("154939060", 0.599, "no label")}, SEGMENT)
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == "154939060"
+
+
+def test_an_allocation_label_beside_a_number_of_the_wrong_length_is_read_again() -> None:
+    label = "מספר הקצאה (חשבוניות ישראל): 80392580578"
+    engine = Sheets([["039250570", "639250570", "039250570", ""], ["x"], ["039250570"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText(
+            [
+                OcrWord(word, 1400 - 120 * at, 500, 110, 20, 80.0, (1, 1, 1, 9))
+                for at, word in enumerate(label.split())
+            ]
+        )
+    )
+    step = RereadAllocation()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["allocation_number"].value == "039250570"
+    assert ctx.fields["allocation_number"].confidence < 0.9
+    # Read once only: no two reads agree, nothing is taken.
+    engine = Sheets([["039250570", "639250576"], ["x"], ["y"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord(label, 900, 500, 500, 20, 80.0, (1, 1, 1, 9))])
+    )
+    RereadAllocation().run(ctx)
+    assert ctx.fields["allocation_number"].value is None
+
+
+def test_a_number_read_right_twice_on_the_first_sheet_needs_no_other_sheet() -> None:
+    right = factory.check_digit_id("99679805")
+    engine = Sheets([["", right, "998798054", right], [right], [right]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("998798054", 0.15, "fails")}, SEGMENT)
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == right
+    assert len(engine.sheets) == 1
