@@ -340,6 +340,8 @@ def read_ids(layout: Layout, found: dict[str, Segment] | None = None) -> dict[st
             found["vendor_id"] = ranked[0].segment
         if customer:
             found["customer_id"] = customer.segment
+        if allocation:
+            found["allocation_number"] = allocation.segment
     return {
         "vendor_id": _pick_business_number(vendor),
         "customer_id": _pick_business_number([customer] if customer else []),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -644,53 +645,275 @@ class VendorNumberInSkippedPrint(BaseStep):
         )
 
 
+class CustomerNumberInSkippedPrint(BaseStep):
+    """No buyer's label nor number read at all, the seller's number read valid (after its
+    re-read, so a misread seller's number is not taken for another): the page's read
+    skipped the buyer's block (a shaded header row with the document number, the date and
+    "לכבוד"). Its ink regions no word came from are read cut tight, three ways, with `eng`
+    (a single read of them gave "45sosaees 1.0/9" for 455053264 ת.פ/ת.ז); the valid number
+    read most often that is not the seller's nor the allocation number is the buyer's, at
+    0.5: no label was read beside it."""
+
+    name = "customer_number_in_skipped_print"
+
+    def applies(self, ctx: Context) -> bool:
+        seller = ctx.fields["vendor_id"].value or ""
+        if not _hebrew_page_lacks(ctx, "customer_id") or not is_valid_business_number(seller):
+            return False
+        page = ctx.pages[0]
+        return (
+            ctx.kind in VendorNumberInSkippedPrint.seller_numbered
+            and page.ocr_scale > 1.05
+            and page.layout is not None
+            and not any(
+                labels.CUSTOMER_LABELS.search(s.text) or fields.buyer_id_pair(s.text)
+                for s in page.layout.segments
+            )
+        )
+
+    def run(self, ctx: Context) -> None:
+        page = ctx.pages[0]
+        assert page.ocr_image is not None and page.layout is not None
+        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
+        others = {ctx.fields[n].value for n in ("vendor_id", "allocation_number")}
+        regions = [
+            layout.Segment("", 0, left=left, top=top, right=right, bottom=bottom)
+            for left, top, right, bottom in imaging.unread_regions(
+                page.ocr_image, boxes, apart=True
+            )
+        ]
+        if not regions:
+            return
+        # All regions on each sheet: three runs at most, not three a region.
+        numbers = _numbers_read_three_ways(ctx.engine, page.ocr_image, *regions, others=others)
+        found = most_read_valid(numbers, others)
+        ctx.steps.append(f"customer number in skipped print: {found or 'nothing valid'}")
+        if found:
+            ctx.fields["customer_id"] = FieldReading(
+                found, 0.5, "check digit ok, in print the page's read skipped, no label read"
+            )
+
+
 class RereadNumbers(BaseStep):
     """A business number whose check digit fails was misread (6 and 8 mostly): read its line
-    again, cropped and enlarged, and keep a number whose check digit holds."""
+    again, cropped and enlarged, and keep a number whose check digit holds. On a photo also
+    a valid one read without a label (0.6): a misread passes the check digit one time in
+    ten ("154939060 on" for 156939860 ח.פ); the line read again decides."""
 
     name = "reread_numbers"
     scale = 2.5
+    failing_below = 0.3
+    weak_below = 0.7  # a valid number with no label beside it
 
     def applies(self, ctx: Context) -> bool:
-        single = _one_page(ctx)
-        return single and any(
-            ctx.fields[n].value and ctx.fields[n].confidence < 0.3 and n in ctx.number_segments
-            for n in ("vendor_id", "customer_id")
-        )
+        return _one_page(ctx) and any(self._doubtful(ctx, n) for n in ("vendor_id", "customer_id"))
+
+    def _doubtful(self, ctx: Context, name: str) -> bool:
+        reading = ctx.fields[name]
+        if not reading.value or name not in ctx.number_segments:
+            return False
+        photo = ctx.hebrew and ctx.pages[0].ocr_scale > 1.05
+        if photo and reading.confidence < self.weak_below:
+            return True
+        return reading.confidence < self.failing_below
 
     def run(self, ctx: Context) -> None:
         image = ctx.pages[0].ocr_image
         assert image is not None
         for name in ("vendor_id", "customer_id"):
-            seg = ctx.number_segments.get(name)
-            reading = ctx.fields[name]
-            if seg is None or not reading.value or reading.confidence >= 0.3:
+            if not self._doubtful(ctx, name):
                 continue
-            pad = (seg.bottom - seg.top) // 2 + 4
-            crop = image.crop(
-                (
-                    max(0, seg.left - pad),
-                    max(0, seg.top - pad),
-                    min(image.width, seg.right + pad),
-                    min(image.height, seg.bottom + pad),
-                )
-            )
+            seg, reading = ctx.number_segments[name], ctx.fields[name]
+            failing = reading.confidence < self.failing_below
+            # Another field's number on the line is not this one; the page's own read of a
+            # valid number counts as one read more.
+            others = {
+                ctx.fields[n].value
+                for n in ("vendor_id", "customer_id", "allocation_number")
+                if n != name
+            }
             if ctx.pages[0].ocr_scale > 1.05:
                 # Already enlarged for OCR: enlarged again the digits blur into each other
-                # (phone photos: 606263408 read as 3.n/9.n at 5.5x, right at 2.2x with psm 6).
-                text = ctx.engine.image_to_text(crop, lang="eng", psm=6).text
+                # (606263408 read as 3.n/9.n at 5.5x). Each read of these blurred digits is
+                # a draw (one crop read 529352361, 529952361 and 329952361 on three
+                # sheets): several reads, and the check digit keeps those that read right.
+                numbers = _numbers_read_three_ways(ctx.engine, image, seg, others=others)
             else:
+                pad = (seg.bottom - seg.top) // 2 + 4
+                crop = image.crop(
+                    (
+                        max(0, seg.left - pad),
+                        max(0, seg.top - pad),
+                        min(image.width, seg.right + pad),
+                        min(image.height, seg.bottom + pad),
+                    )
+                )
                 crop = crop.resize(
                     (int(crop.width * self.scale), int(crop.height * self.scale)),
                     Image.Resampling.LANCZOS,
                 )
                 text = ctx.engine.image_to_text(crop, lang="eng", psm=7).text
-            valid = [n for n, _ in nine_digit_numbers(text) if is_valid_business_number(n)]
-            ctx.steps.append(f"reread {name}: {reading.value} -> {valid or 'nothing valid'}")
-            if len(valid) == 1:
-                ctx.fields[name] = FieldReading(
-                    valid[0], 0.8, "check digit ok after re-reading the line"
+                numbers = [n for n, _ in nine_digit_numbers(text)]
+            if not failing:
+                numbers.append(str(reading.value))
+            found = most_read_valid(numbers, others)
+            ctx.steps.append(f"reread {name}: {reading.value} -> {found or 'nothing valid'}")
+            if found and found != reading.value:
+                ctx.fields[name] = (
+                    FieldReading(found, 0.8, "check digit ok after re-reading the line")
+                    if failing
+                    else FieldReading(
+                        found,
+                        round(min(reading.confidence, 0.6), 3),
+                        "check digit ok, read so more often than the page's read on its line",
+                    )
                 )
+
+
+class RereadAllocation(BaseStep):
+    """An allocation number read in small Hebrew print (a photo) has no check digit to catch
+    a misread, and blur makes its 0s read as 6, 8 or 9. Read its line again, cut tight four
+    ways, with `eng` (three sheets, as for business numbers), and put back the 0s another
+    read saw. Its label read beside a number of the wrong length ("80392580578"): the nine
+    digits those reads give most often, twice at least. Its confidence stays below 0.9:
+    nothing checks the digits no read disagreed on."""
+
+    name = "reread_allocation"
+
+    def applies(self, ctx: Context) -> bool:
+        return (
+            _one_page(ctx)
+            and ctx.hebrew
+            and ctx.pages[0].ocr_scale > 1.05  # small print: a photo, not a scan
+            and self._line(ctx) is not None
+        )
+
+    def _line(self, ctx: Context) -> layout.Segment | None:
+        """The allocation number's line: where it was read (with a 6, 8 or 9 that may be a
+        0), or its label's beside digits."""
+        value = ctx.fields["allocation_number"].value
+        if value:
+            if not set("689").intersection(value):
+                return None
+            return ctx.number_segments.get("allocation_number")
+        page_layout = ctx.pages[0].layout
+        assert page_layout is not None
+        return next(
+            (
+                s
+                for s in page_layout.segments
+                if labels.ALLOCATION_LABELS.search(s.text) and len(re.findall(r"\d", s.text)) >= 7
+            ),
+            None,
+        )
+
+    def run(self, ctx: Context) -> None:
+        image = ctx.pages[0].ocr_image
+        line = self._line(ctx)
+        assert image is not None and line is not None
+        reading = ctx.fields["allocation_number"]
+        # One sheet: every 0 its three sheets put back on the dev photos, the first saw.
+        reads = _numbers_read_three_ways(ctx.engine, image, line, sheets=1)
+        if reading.value is None:
+            ranked = Counter(reads).most_common(2)
+            ctx.steps.append(f"allocation label beside a misread number, re-read: {ranked}")
+            if (
+                not ranked
+                or ranked[0][1] < 2
+                or (len(ranked) == 2 and ranked[1][1] == ranked[0][1])
+            ):
+                return
+            value = ids.zeros_restored(ranked[0][0], reads)
+            ctx.fields["allocation_number"] = FieldReading(
+                value, 0.6, "allocation label, its line re-read: the nine digits read most"
+            )
+            return
+        value = ids.zeros_restored(reading.value, reads)
+        ctx.steps.append(f"reread allocation: {reading.value} -> {value}")
+        if value != reading.value:
+            ctx.fields["allocation_number"] = FieldReading(
+                value,
+                round(min(reading.confidence, 0.8), 3),
+                reading.reason + ", a 0 read as 6, 8 or 9 put back by a re-read",
+            )
+
+
+def most_read_valid(numbers: list[str], others: set[str | None]) -> str | None:
+    """The number among `numbers` (several reads of one line) whose check digit holds and
+    that was read more often than any other such number; None on a tie. A misread passes
+    the check digit one time in ten, so one read of ten may bring a wrong valid number."""
+    counts = Counter(n for n in numbers if n not in others and is_valid_business_number(n))
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
+
+
+def _reread_tight(ctx: Context, seg: layout.Segment, field: str) -> str | None:
+    """On a page enlarged for OCR (a photo), the number on `seg`'s own line read again cut
+    tight (the label's line: "עוסק מרשה / תפ 866017", "תפ/n.+t $63912005"); the most read
+    valid number that is no other id field's value."""
+    page = ctx.pages[0]
+    if page.ocr_scale <= 1.05 or page.ocr_image is None:
+        return None
+    others = {
+        ctx.fields[n].value
+        for n in ("vendor_id", "customer_id", "allocation_number")
+        if n != field
+    }
+    numbers = _numbers_read_three_ways(ctx.engine, page.ocr_image, seg, others=others)
+    found = most_read_valid(numbers, others)
+    ctx.steps.append(f"{field} on its label's line re-read cut tight: {found or 'nothing valid'}")
+    return found
+
+
+def _numbers_read_three_ways(
+    engine: OcrEngine,
+    image: Image.Image,
+    *lines: layout.Segment,
+    others: set[str | None] | None = None,
+    sheets: int = 3,
+) -> list[str]:
+    """The nine-digit numbers of `lines` cut tight four ways each, read in up to `sheets`
+    sheets (all four crops, then each size alone). With `others` given, the later sheets
+    are read only while no valid number but those was read twice: they cost a fifth of the
+    photo's time and matter only for a line read badly."""
+    crops = [number_line_crops(image, line) for line in lines]
+    numbers: list[str] = []
+    for sheet in ([c for four in crops for c in four[at::step]] for at, step in _SHEETS[:sheets]):
+        numbers += [
+            number
+            for text in read_crops(engine, sheet, lang="eng", psm=6)
+            for number, _ in nine_digit_numbers(text)
+        ]
+        found = most_read_valid(numbers, others) if others is not None else None
+        if found and numbers.count(found) >= 2:
+            break
+    return numbers
+
+
+# (first, step) into each line's four crops: all of them, the crops at their size, enlarged.
+_SHEETS = ((0, 1), (0, 2), (1, 2))
+
+
+def number_line_crops(image: Image.Image, seg: layout.Segment) -> list[Image.Image]:
+    """A number's line cut out of a page already enlarged for OCR, four ways: two margins
+    and two sizes. With half a line of margin the crop cut through the lines above and below
+    and the digits came back as letters ("12 MATS"); cut tight they read."""
+    line = seg.bottom - seg.top
+    crops = []
+    for margin in (2, max(4, line // 4)):
+        crop = image.crop(
+            (
+                max(0, seg.left - 10),
+                max(0, seg.top - margin),
+                min(image.width, seg.right + 10),
+                min(image.height, seg.bottom + margin),
+            )
+        )
+        larger = crop.resize((crop.width * 3 // 2, crop.height * 3 // 2), Image.Resampling.LANCZOS)
+        crops += [crop, larger]
+    return crops
 
 
 def amounts_agree(page_layout: layout.Layout) -> bool:
@@ -787,6 +1010,12 @@ class FindVendorNumber(BaseStep):
         )
         if label is None:
             return
+        found = _reread_tight(ctx, label, "vendor_id")
+        if found:
+            ctx.fields["vendor_id"] = FieldReading(
+                found, 0.8, "check digit ok, its label's line re-read cut tight"
+            )
+            return
         box = _around(label, image, line, self.lines_aside, self.lines_below)
         words = read_crops_words(ctx.engine, [image.crop(box)], lang=DEFAULT_LANG, psm=6)[0]
         buyer = ctx.fields["customer_id"].value
@@ -839,6 +1068,18 @@ class FindCustomerNumber(BaseStep):
         label = next(
             (s for s in page.layout.segments if labels.CUSTOMER_LABELS.search(s.text)), None
         )
+        # The number's own line: beside the two-id label, or the first line under "לכבוד"
+        # with most of a number on it ("תפ/n.+t $63912005": a 5 read as "$").
+        under = page.layout.below(label, max_lines=self.lines_below) if label else []
+        line_of_number = pair or next(
+            (s for s in under if len(re.findall(r"\d", s.text)) >= 6), None
+        )
+        found = _reread_tight(ctx, line_of_number, "customer_id") if line_of_number else None
+        if found:
+            ctx.fields["customer_id"] = FieldReading(
+                found, 0.8, "check digit ok, the buyer's number's line re-read cut tight"
+            )
+            return
         crops = []
         for seg, below in ((pair, 0.0), (label, self.lines_below)):
             if seg is None:
@@ -1099,7 +1340,8 @@ class RereadDocNumber(BaseStep):
         if label is None:
             label = header_row_label(page.layout)
         if label is None:
-            value = number_beside_date(ctx.header_rows, ctx.fields["date"].value)
+            rows = ctx.header_rows or self._date_row(ctx, page)
+            value = number_beside_date(rows, ctx.fields["date"].value)
             ctx.steps.append(f"doc_number beside the date in the header row: {value or 'none'}")
             if value:
                 ctx.fields["doc_number"] = FieldReading(
@@ -1122,6 +1364,36 @@ class RereadDocNumber(BaseStep):
             ctx.fields["doc_number"] = FieldReading(
                 value, 0.6, "number label, the row under it re-read enlarged"
             )
+
+    def _date_row(self, ctx: Context, page: Page) -> list[str]:
+        """No header row re-read (the date was read, its label was not): the row the date
+        was read on, across the page, enlarged, with `eng`. A Hebrew header row prints the
+        document number beside the date ("ies 15/12/2025" where 63164 is printed)."""
+        assert page.ocr_image is not None and page.layout is not None
+        date_value = ctx.fields["date"].value
+        # Small print (a photo enlarged for OCR): a scan's header row is read as it is.
+        if not ctx.hebrew or not date_value or page.ocr_scale <= 1.05:
+            return []
+        seg = next(
+            (
+                s
+                for s in page.layout.segments
+                if date_value in {d.value.isoformat() for d in find_dates(s.text)}
+            ),
+            None,
+        )
+        if seg is None:
+            return []
+        image = page.ocr_image
+        pad = (seg.bottom - seg.top) // 2 + 3
+        crop = image.crop(
+            (0, max(0, seg.top - pad), image.width, min(image.height, seg.bottom + pad))
+        )
+        crop = crop.resize(
+            (int(crop.width * self.scale), int(crop.height * self.scale)),
+            Image.Resampling.LANCZOS,
+        )
+        return read_crops(ctx.engine, [crop], lang="eng", psm=6)
 
 
 def _garbage_over_print(seg: layout.Segment) -> bool:
@@ -1412,13 +1684,12 @@ class RecoverAllocation(BaseStep):
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
         boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        regions = [
-            page.ocr_image.crop(box) for box in imaging.unread_regions(page.ocr_image, boxes)
-        ]
+        found = imaging.unread_regions(page.ocr_image, boxes)
+        regions = [page.ocr_image.crop(box) for box in found]
         hebrew_photo = ctx.hebrew and page.photo
         lang = Ocr.hebrew_lang if hebrew_photo else DEFAULT_LANG
         texts = read_crops(ctx.engine, regions, lang=lang, psm=6)
-        for region, text in zip(regions, texts, strict=True):
+        for (left, top, right, bottom), region, text in zip(found, regions, texts, strict=True):
             text = normalise(text)
             if not labels.ALLOCATION_LABELS.search(text):
                 continue
@@ -1429,10 +1700,18 @@ class RecoverAllocation(BaseStep):
                 again = read_crops(ctx.engine, [region], lang=Ocr.digits_lang, psm=6)[0]
                 numbers = [n for n, _ in nine_digit_numbers(again)] or numbers
             ctx.steps.append(f"allocation label found in a skipped region: {numbers}")
-            if len(numbers) == 1:
-                ctx.fields["allocation_number"] = FieldReading(
-                    numbers[0], 0.8, "allocation label, in a framed box OCR first skipped"
-                )
+            if len(numbers) != 1:
+                return
+            value, reason = numbers[0], "allocation label, in a framed box OCR first skipped"
+            if hebrew_photo and page.ocr_scale > 1.05:
+                # Its 0s filled by blur as on the page's own line (RereadAllocation).
+                box = layout.Segment("", 0, left=left, top=top, right=right, bottom=bottom)
+                reads = _numbers_read_three_ways(ctx.engine, page.ocr_image, box, sheets=1)
+                restored = ids.zeros_restored(value, reads)
+                ctx.steps.append(f"reread allocation: {value} -> {restored}")
+                if restored != value:
+                    value, reason = restored, reason + ", a 0 read as 6, 8 or 9 put back"
+            ctx.fields["allocation_number"] = FieldReading(value, 0.8, reason)
             return
 
 
@@ -1486,6 +1765,8 @@ def default_steps() -> list[Step]:
         FindCustomerNumber(),
         VendorNumberInSkippedPrint(),
         RereadNumbers(),
+        CustomerNumberInSkippedPrint(),
+        RereadAllocation(),
         RereadDate(),
         RereadDocNumber(),
         RereadAmountRows(),

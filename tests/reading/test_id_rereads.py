@@ -1,0 +1,279 @@
+"""Business and allocation numbers of small print read again, cut tight, several ways."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PIL import Image
+
+from core.domain import DocumentKind
+from core.reading import layout
+from core.reading.ids import zeros_restored
+from core.reading.pipeline import Context, Page
+from core.reading.ports import OcrText, OcrWord
+from core.reading.result import FieldReading
+from core.reading.steps import RereadAllocation, RereadNumbers, number_line_crops
+from tests import receipt_factory as factory
+
+
+class Sheets:
+    """Answers each read (one stacked sheet of crops) with the next of `reads`, one line per
+    crop on the sheet, and keeps the sheets' sizes."""
+
+    def __init__(self, reads: list[list[str]]) -> None:
+        self.reads, self.sheets = reads, []
+
+    def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+        self.sheets.append(image.size)
+        lines = self.reads[min(len(self.sheets), len(self.reads)) - 1]
+        # read_crops_words puts a word in the crop whose band holds its middle: one line a
+        # crop, the crops' bands as crops.stack lays them out (24 px apart).
+        words, top = [], 24
+        for line in lines:
+            words.append(OcrWord(line, 30, top + 2, 200, 10, 90.0, (1, 1, 1, top)))
+            top += (image.size[1] - 24) // max(1, len(lines))
+        return OcrText(words)
+
+
+def _ctx(engine: Sheets, fields: dict[str, FieldReading], segment: layout.Segment) -> Context:
+    ctx = Context(b"", "image/jpeg", engine, date(2026, 6, 1))  # type: ignore[arg-type]
+    ctx.hebrew, ctx.kind = True, DocumentKind.TAX_INVOICE
+    picture = Image.new("L", (1500, 800), 255)
+    ctx.pages = [Page(image=Image.new("L", (700, 380)), ocr_image=picture, photo=True)]
+    ctx.pages[0].ocr_scale = 2.1
+    ctx.fields = {
+        "vendor_id": FieldReading(None, 0.0, "not found"),
+        "customer_id": FieldReading(None, 0.0, "not found"),
+        "allocation_number": FieldReading(None, 0.0, "none"),
+        **fields,
+    }
+    for name, reading in fields.items():
+        if reading.value:
+            ctx.number_segments[name] = segment
+    return ctx
+
+
+SEGMENT = layout.Segment(
+    "עוסק מורשה / ח.פ: 529352381", 3, left=900, top=300, right=1200, bottom=333
+)
+
+
+def test_a_number_line_is_cut_tight_so_the_lines_around_it_are_not_read_with_it() -> None:
+    crops = number_line_crops(Image.new("L", (1500, 800), 255), SEGMENT)
+    heights = sorted(c.height for c in crops)
+    # A 33 px line with 2 px and a quarter line (8 px) of margin, each at its size and half
+    # as large again; half a line of margin (53 px) reached into the lines around it.
+    assert heights == [37, 49, 55, 73]
+
+
+def test_a_failing_business_number_takes_the_one_valid_number_of_several_reads() -> None:
+    right = factory.check_digit_id("52935236")
+    engine = Sheets([["529952361 :9.n/ pow", "", "§29352361", "329952361"], [""], [right]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("529352381", 0.15, "fails")}, SEGMENT)
+    step = RereadNumbers()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["vendor_id"].value == right == "529352361"
+    assert ctx.fields["vendor_id"].confidence < 0.9
+    assert len(engine.sheets) == 3  # four crops, then each size alone
+
+
+def test_two_valid_numbers_read_from_one_line_are_no_answer() -> None:
+    one, other = factory.check_digit_id("15693986"), factory.check_digit_id("18693988")
+    engine = Sheets([[one], [other], [""]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("156939000", 0.15, "fails")}, SEGMENT)
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == "156939000"
+    assert ctx.fields["vendor_id"].confidence == 0.15
+
+
+def test_the_buyers_number_read_on_the_sellers_line_is_not_the_sellers() -> None:
+    buyer = factory.check_digit_id("47343814")
+    engine = Sheets([[buyer]])
+    ctx = _ctx(
+        engine,
+        {
+            "vendor_id": FieldReading("529352381", 0.15, "fails"),
+            "customer_id": FieldReading(buyer, 0.8, "buyer's label"),
+        },
+        SEGMENT,
+    )
+    ctx.number_segments.pop("customer_id")
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == "529352381"
+
+
+def test_zeros_filled_by_blur_are_put_back_where_another_read_saw_them() -> None:
+    assert zeros_restored("965645239", ["865645239", "065645239", "965645239"]) == "065645239"
+    assert zeros_restored("300327565", ["300327585", "300327505"]) == "300327505"
+    # No read saw a 0 there: the digits stay as read.
+    assert zeros_restored("965645239", ["865645239", "965645239"]) == "965645239"
+    # A read that differs elsewhere too (1 against 3) is a poorer read, not evidence.
+    assert zeros_restored("915492091", ["015492003"]) == "915492091"
+    # Only a 6, 8 or 9 becomes a 0, never another digit.
+    assert zeros_restored("915492091", ["015492091"]) == "015492091"
+    assert zeros_restored("135", ["035"]) == "135"
+    assert zeros_restored("965645239", []) == "965645239"
+
+
+def test_an_allocation_number_read_in_small_print_gets_its_zeros_back_below_sure() -> None:
+    segment = layout.Segment("מספר הקצאה: 965645239", 9, left=900, top=500, right=1400, bottom=530)
+    engine = Sheets([["865645239", "", "065645239", "965645239"], ["x"], ["y"]])
+    read = FieldReading("965645239", 0.85, "allocation label")
+    ctx = _ctx(engine, {"allocation_number": read}, segment)
+    step = RereadAllocation()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["allocation_number"].value == "065645239"
+    assert ctx.fields["allocation_number"].confidence <= 0.8
+    # A scan's print (not enlarged for OCR) is left as read.
+    ctx.pages[0].ocr_scale = 1.0
+    assert not step.applies(ctx)
+
+
+def test_a_phone_number_whose_dash_was_lost_is_not_a_business_number() -> None:
+    from core.reading.ids import nine_digit_numbers
+
+    # "טל' 04-4016479" read right to left: the area code after the number, its dash lost.
+    assert nine_digit_numbers('כי" 4016479 04') == []
+    assert nine_digit_numbers("04 4016479") == []
+    assert [n for n, _ in nine_digit_numbers("ח.פ 524952231")] == ["524952231"]
+
+
+def test_the_valid_number_read_most_often_wins_and_a_tie_is_no_answer() -> None:
+    from core.reading.steps import most_read_valid
+
+    right, wrong = factory.check_digit_id("56391200"), factory.check_digit_id("96991200")
+    assert most_read_valid(["569912005", right, wrong, right, right], set()) == right
+    assert most_read_valid([right, wrong], set()) is None
+    assert most_read_valid([right, wrong, wrong], {wrong}) == right
+    assert most_read_valid(["569912005"], set()) is None
+
+
+def test_a_buyers_number_misread_under_its_label_is_read_again_on_its_own_line() -> None:
+    from core.reading.steps import FindCustomerNumber
+
+    buyer = factory.check_digit_id("56391200")
+    page_read = layout.from_ocr(
+        OcrText(
+            [
+                OcrWord("לכבוד", 900, 100, 80, 20, 90.0, (1, 1, 1, 1)),
+                OcrWord("$63912005", 880, 130, 120, 20, 90.0, (1, 1, 1, 2)),
+                OcrWord("תפ/n.+t", 1010, 130, 70, 20, 90.0, (1, 1, 1, 2)),
+            ]
+        )
+    )
+    # The line cut tight, read three ways: the right number twice, a wrong valid one once.
+    wrong = factory.check_digit_id("96991200")
+    engine = Sheets([[buyer, "569912005", wrong, buyer], [buyer, buyer], [buyer, "x"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = page_read
+    step = FindCustomerNumber()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["customer_id"].value == buyer
+    assert ctx.fields["customer_id"].confidence < 0.9
+
+
+def test_no_document_number_label_read_the_dates_row_is_read_again_for_it() -> None:
+    from core.reading.steps import RereadDocNumber
+
+    page_read = layout.from_ocr(
+        OcrText(
+            [
+                OcrWord("ies", 1300, 300, 60, 20, 60.0, (1, 1, 1, 1)),
+                OcrWord("15/12/2025", 1100, 300, 150, 20, 90.0, (1, 1, 1, 1)),
+            ]
+        )
+    )
+    engine = Sheets([["63164 15/12/2025 @ 1.n/9n"]])
+    ctx = _ctx(engine, {"date": FieldReading("2025-12-15", 0.8, "date label")}, SEGMENT)
+    ctx.fields["doc_number"] = FieldReading(None, 0.0, "not found")
+    ctx.pages[0].layout = page_read
+    step = RereadDocNumber()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["doc_number"].value == "63164"
+    assert ctx.fields["doc_number"].confidence < 0.9
+    assert len(engine.sheets) == 1
+
+
+def test_a_buyers_number_in_print_the_page_read_skipped_is_found_there() -> None:
+    from PIL import ImageDraw
+
+    from core.reading.steps import CustomerNumberInSkippedPrint
+
+    seller, buyer = factory.check_digit_id("99679805"), factory.check_digit_id("45505326")
+    engine = Sheets([[buyer, "455052204", seller, buyer], [buyer, "x"], ["455083264", buyer]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading(seller, 0.8, "re-read")}, SEGMENT)
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord("קבלה", 100, 50, 80, 20, 90.0, (1, 1, 1, 1))])
+    )
+    assert ctx.pages[0].ocr_image is not None
+    ImageDraw.Draw(ctx.pages[0].ocr_image).rectangle((800, 300, 1000, 330), fill=0)
+    step = CustomerNumberInSkippedPrint()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["customer_id"].value == buyer
+    assert ctx.fields["customer_id"].confidence <= 0.5
+    # The seller's number misread (its check fails): another valid number may be the
+    # seller's own, read right; nothing is taken.
+    ctx.fields["customer_id"] = FieldReading(None, 0.0, "not found")
+    ctx.fields["vendor_id"] = FieldReading("998798054", 0.15, "fails")
+    assert not step.applies(ctx)
+
+
+def test_a_valid_business_number_without_a_label_yields_to_what_its_line_reads_again() -> None:
+    right = factory.check_digit_id("15693986")
+    engine = Sheets([["158039860", right, right, "156039860"], [right], ["x"]])
+    ctx = _ctx(
+        engine,
+        {"vendor_id": FieldReading("154939060", 0.599, "check digit ok, no label")},
+        SEGMENT,
+    )
+    step = RereadNumbers()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["vendor_id"].value == right == "156939860"
+    assert ctx.fields["vendor_id"].confidence <= 0.6
+    # Read back as the page read it: it stays.
+    engine = Sheets([["154939060", right, "154939060"], ["154939060"], ["x"]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("154939060", 0.599, "no label")}, SEGMENT)
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == "154939060"
+
+
+def test_an_allocation_label_beside_a_number_of_the_wrong_length_is_read_again() -> None:
+    label = "מספר הקצאה (חשבוניות ישראל): 80392580578"
+    engine = Sheets([["039250570", "639250570", "039250570", ""], ["x"], ["039250570"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText(
+            [
+                OcrWord(word, 1400 - 120 * at, 500, 110, 20, 80.0, (1, 1, 1, 9))
+                for at, word in enumerate(label.split())
+            ]
+        )
+    )
+    step = RereadAllocation()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["allocation_number"].value == "039250570"
+    assert ctx.fields["allocation_number"].confidence < 0.9
+    # Read once only: no two reads agree, nothing is taken.
+    engine = Sheets([["039250570", "639250576"], ["x"], ["y"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord(label, 900, 500, 500, 20, 80.0, (1, 1, 1, 9))])
+    )
+    RereadAllocation().run(ctx)
+    assert ctx.fields["allocation_number"].value is None
+
+
+def test_a_number_read_right_twice_on_the_first_sheet_needs_no_other_sheet() -> None:
+    right = factory.check_digit_id("99679805")
+    engine = Sheets([["", right, "998798054", right], [right], [right]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("998798054", 0.15, "fails")}, SEGMENT)
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == right
+    assert len(engine.sheets) == 1
