@@ -274,3 +274,19 @@ def test_a_future_year_one_misread_digit_from_last_year_is_read_back() -> None:
     # No digit the model confuses: left as read, and doubtful.
     other = read_date(from_text("תאריך: 28/06/2027"), today=today, hebrew=True)
     assert other.value == "2027-06-28" and other.confidence < 0.3
+
+
+@pytest.mark.parametrize(
+    ("line", "total"),
+    [
+        ("Grand Total  Rs 1939", "1939.00"),  # rupee bills print whole amounts
+        ("Total  Rs. 1,939", "1939.00"),
+        ("Grand Total  1939", None),  # no currency: a count or a number, not money
+        ('סה"כ לתשלום  ₪ 193900', None),  # shekel amounts print agorot: a point was lost
+        ("Total  RM 12  RM 12.50", "12.50"),  # cents printed beside it win
+    ],
+)
+def test_a_whole_amount_is_a_total_only_after_its_currency(line: str, total: str | None) -> None:
+    from core.reading.fields import read_total
+
+    assert read_total(from_text(line))[0].value == total
