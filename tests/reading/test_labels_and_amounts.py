@@ -290,3 +290,17 @@ def test_a_whole_amount_is_a_total_only_after_its_currency(line: str, total: str
     from core.reading.fields import read_total
 
     assert read_total(from_text(line))[0].value == total
+
+
+@pytest.mark.parametrize(
+    ("line", "total"),
+    [
+        ("TOTAL  110-00", "110.00"),  # the point read as a hyphen
+        ("TOTAL  28-02-2016", None),  # a date, not an amount
+        ("TOTAL  10-15-20", None),
+    ],
+)
+def test_a_total_whose_point_was_read_as_a_hyphen(line: str, total: str | None) -> None:
+    from core.reading.fields import read_total
+
+    assert read_total(from_text(line))[0].value == total
