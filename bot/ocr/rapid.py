@@ -22,12 +22,8 @@ from core.reading.ports import DEFAULT_LANG, OcrText, OcrWord
 # of 160 px (not 320) took 1.2 s a page instead of 1.9 and 750 MB at peak instead of 1200,
 # with the same totals and dates. Boxes come back upright from the pipeline's own turning,
 # so the direction classifier is off. Lines are recognised one at a time: in a batch each
-# is padded to the widest, which cost 7% on receipts and 10-20% on dense invoices. With one
-# run per line (50-60 a page) onnxruntime's memory arena pays: RapidOCR's own setting (off)
-# allocated afresh each run; on 23 Latin phone photos the arena read the same text in 6% less
-# processor time (1.62 -> 1.53 s a page, two runs each), peak memory 575 -> 590 MB.
+# is padded to the widest, which cost 7% on receipts and 10-20% on dense invoices.
 PARAMS: dict[str, Any] = {
-    "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
     "Global.use_cls": False,
     "Det.limit_type": "max",
     "Det.limit_side_len": 960,

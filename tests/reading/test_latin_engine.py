@@ -191,9 +191,3 @@ def test_rapidocr_is_not_asked_to_read_hebrew(
     assert not any(step.startswith("read with") for step in reading.steps)
     assert reading.value("total") == str(hebrew_invoice.total)
     assert reading.value("vendor_id") == hebrew_invoice.vendor_id
-
-
-def test_rapidocr_keeps_its_memory_arena(rapidocr_engine) -> None:  # type: ignore[no-untyped-def]
-    # One onnxruntime run per text line: without the arena each run allocates afresh (6% of
-    # a Latin photo's processor time); RapidOCR's own configuration turns it off.
-    assert rapidocr_engine._load().cfg.EngineConfig.onnxruntime.enable_cpu_mem_arena is True
