@@ -66,8 +66,9 @@ def _to_decimal(num: str) -> Decimal | None:
 
 # A minus before the currency: "Rounding: -RM0.02", "-$5.00".
 _SIGN_BEFORE_CURRENCY = re.compile(r"(?<![\w.,])-\s?(?:RM|\$|€|£|₪|USD|EUR|NIS)\s?$", re.I)
-# Receipt print OCR'd with the decimal point lost or spaced: "RM8 60", "6 00", "20. 40".
-_DECIMAL_GAP = re.compile(r"(?<![\d.,])(\d{1,5})(?:\s?([.,])\s|\s)(\d{2})(?![\d.,%])")
+# Receipt print OCR'd with the decimal point lost, spaced or read as a hyphen: "RM8 60",
+# "6 00", "20. 40", "110-00". Never "10-15-20" nor a date's "28-02-2016": nothing joins on.
+_DECIMAL_GAP = re.compile(r"(?<![\d.,-])(\d{1,5})(?:\s?([.,])\s|\s|-)(\d{2})(?![\d.,%]|-\d)")
 
 
 def close_decimal_gaps(text: str) -> str:

@@ -28,10 +28,31 @@ def amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
     return found
 
 
+# A whole amount after a currency, as rupee and ringgit bills print them ("Grand Total Rs
+# 1939"). Not the shekel: Israeli documents print agorot, so "₪ 193900" is a point lost.
+_WHOLE_AFTER_CURRENCY = re.compile(
+    r"(?:\bRs\.?|\bINR|\bRM|\bUSD|\bEUR|\bGBP|\$|€|£)\s?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![\d.,]|\s?%)"
+)
+
+
+def _whole_amount_reader(text: str) -> list[tuple[Decimal, int, int]]:
+    found = []
+    for match in _WHOLE_AFTER_CURRENCY.finditer(text):
+        value = Decimal(match.group("num").replace(",", ""))
+        found.append((value.quantize(Decimal("0.01")), match.start("num"), match.end("num")))
+    return found
+
+
 def _money_line_reader(text: str) -> list[tuple[Decimal, int, int]]:
     """Amounts on a total or payment line, where receipt print often loses its decimal point
-    to OCR ("RM8 60", "6 00"): read as printed first, closing the gap only if nothing reads."""
-    return amount_reader(text) or amount_reader(close_decimal_gaps(text))
+    to OCR ("RM8 60", "6 00"): read as printed first, closing the gap only if nothing reads;
+    a whole amount only after its currency, and only when no amount with cents is there."""
+    return (
+        amount_reader(text)
+        or amount_reader(close_decimal_gaps(text))
+        or _whole_amount_reader(text)
+    )
 
 
 def _best_amount(cands: list[Candidate[Decimal]], *, last: bool) -> Candidate[Decimal] | None:

@@ -299,3 +299,33 @@ def test_a_cheques_amount_in_hebrew_words(line: str, value: str | None) -> None:
 
     found = amount_in_hebrew_words(line)
     assert (str(found) if found is not None else None) == value
+
+
+@pytest.mark.parametrize(
+    ("line", "total"),
+    [
+        ("Grand Total  Rs 1939", "1939.00"),  # rupee bills print whole amounts
+        ("Total  Rs. 1,939", "1939.00"),
+        ("Grand Total  1939", None),  # no currency: a count or a number, not money
+        ('סה"כ לתשלום  ₪ 193900', None),  # shekel amounts print agorot: a point was lost
+        ("Total  RM 12  RM 12.50", "12.50"),  # cents printed beside it win
+    ],
+)
+def test_a_whole_amount_is_a_total_only_after_its_currency(line: str, total: str | None) -> None:
+    from core.reading.fields import read_total
+
+    assert read_total(from_text(line))[0].value == total
+
+
+@pytest.mark.parametrize(
+    ("line", "total"),
+    [
+        ("TOTAL  110-00", "110.00"),  # the point read as a hyphen
+        ("TOTAL  28-02-2016", None),  # a date, not an amount
+        ("TOTAL  10-15-20", None),
+    ],
+)
+def test_a_total_whose_point_was_read_as_a_hyphen(line: str, total: str | None) -> None:
+    from core.reading.fields import read_total
+
+    assert read_total(from_text(line))[0].value == total
