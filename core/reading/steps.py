@@ -383,7 +383,7 @@ class Ocr(BaseStep):
                 return read
             latin = True
         else:
-            latin = self._latin(ctx, image, height)
+            latin = self._latin(ctx, image, height, flat)
         engine = ctx.latin_engine if latin and ctx.latin_engine is not None else ctx.engine
         # The Latin engine scales each text box itself: enlarging the page only costs time.
         if latin and engine is not ctx.engine:
@@ -440,26 +440,34 @@ class Ocr(BaseStep):
         ctx.steps.append(f"binarised: {len(first.words)} -> {len(ocr.words)} words")
         return (ocr, image) if len(ocr.words) > len(first.words) else (first, prepared)
 
-    def _latin(self, ctx: Context, image: Image.Image, height: float) -> bool:
+    def _latin(
+        self, ctx: Context, image: Image.Image, height: float, flat: Image.Image | None = None
+    ) -> bool:
         """True when a strip of the page's text reads as Latin letters and no Hebrew ones.
 
         The strip is the one with the most ink darker than its surroundings (a dark table
         or a shadow is not ink), read with both scripts' models at a readable size; the
         share of Hebrew letters decides, so a Hebrew page never goes to the Latin engine.
+        It is cut from the flattened picture when the page is read flattened: a photo cut to
+        its print's box keeps a dark table beside the paper, and one Otsu threshold over
+        both read a clear Latin strip as nothing ("| כ |", a receipt then read as Hebrew).
         """
         self.last_script = ""
         if self.lang != DEFAULT_LANG or height <= 0:
             return False
-        band = image.crop(
-            imaging.ink_band(image, round(height * 2.2 * self.script_probe_lines))
-        ).convert("L")
-        if height < self.probe_text_height:
-            factor = min(3.0, self.probe_text_height / height)
-            band = band.resize(
-                (round(band.width * factor), round(band.height * factor)), Image.Resampling.LANCZOS
-            )
-        probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
-        self.last_script = self._script(ctx, probe, "script probe")
+        strip = imaging.ink_band(image, round(height * 2.2 * self.script_probe_lines))
+        for source in (flat, image) if flat is not None else (image,):
+            band = source.crop(strip).convert("L")
+            if height < self.probe_text_height:
+                factor = min(3.0, self.probe_text_height / height)
+                size = (round(band.width * factor), round(band.height * factor))
+                band = band.resize(size, Image.Resampling.LANCZOS)
+            probe = ctx.engine.image_to_text(band, lang=self.probe_lang, psm=6)
+            self.last_script = self._script(ctx, probe, "script probe")
+            # Flattening can thin faint print away too (one SROIE photo of nine changed):
+            # with too few letters to tell, the picture as it is gets its own read.
+            if self.last_script:
+                break
         return self.last_script == "latin"
 
     def _script(self, ctx: Context, read: OcrText, what: str) -> str:

@@ -157,3 +157,48 @@ def test_a_blank_sheet_on_a_table_has_no_print_to_box() -> None:
     blank = Image.new("RGB", (800, 1100), "white")
     photo, _ = factory.on_table(blank, table=(90, 80, 70))
     assert imaging.ink_box(photo) is None
+
+
+def test_the_script_probe_reads_the_picture_as_the_page_read_will() -> None:
+    """A photo cut to its print's box keeps the dark table beside the paper. Read as it is,
+    one threshold over table and paper turned a clear Latin strip into "| כ |" and the
+    receipt went to the Hebrew model; the probe reads the flattened picture the page read
+    gets, where the table is as light as the paper, and the picture as it is only when the
+    flattened one gives too few letters to tell."""
+    from datetime import date
+
+    from core.reading.pipeline import Context
+    from core.reading.ports import OcrText, OcrWord
+    from core.reading.steps import Ocr
+
+    receipt = factory.render(factory.english_receipt(seed=4)).convert("L")
+    photo = Image.new("L", (receipt.width + 240, receipt.height), 30)  # the table either side
+    photo.paste(receipt, (120, 0))
+    probes: list[Image.Image] = []
+    latin = OcrText([OcrWord("Receipt", 0, 0, 80, 20, 95.0, (1, 1, 1, 1))] * 5)
+    answers: list[OcrText] = []
+
+    class Spy:
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            probes.append(image)
+            return answers.pop(0)
+
+        def orientation(self, image: Image.Image) -> tuple[int, float] | None:
+            return None
+
+    ctx = Context(data=b"", mime_type="image/jpeg", engine=Spy(), today=date(2026, 3, 20))
+    height = imaging.text_height(photo)
+    flat = imaging.flatten_background(photo)
+    answers[:] = [latin]
+    assert Ocr()._latin(ctx, photo, height, flat)
+    assert len(probes) == 1
+    band = np.asarray(probes[0])
+    # The table's columns (scaled with the band when it was enlarged) read as paper.
+    edge = max(1, band.shape[1] * 60 // photo.width)
+    assert band[:, :edge].mean() > 200 and band[:, -edge:].mean() > 200
+    # The flattened strip read as nothing: the same strip as it is, table and all, decides.
+    probes.clear()
+    answers[:] = [OcrText([]), latin]
+    assert Ocr()._latin(ctx, photo, height, flat)
+    assert len(probes) == 2 and np.asarray(probes[1])[:, :edge].mean() < 100
+    assert probes[0].size == probes[1].size
