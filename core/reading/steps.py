@@ -1106,6 +1106,15 @@ class FindCustomerNumber(BaseStep):
         )
 
 
+def _row_enlarged(image: Image.Image, seg: layout.Segment, scale: float) -> Image.Image:
+    """A row of the page across its whole width, half its height above and below, enlarged."""
+    pad = (seg.bottom - seg.top) // 2 + 3
+    crop = image.crop((0, max(0, seg.top - pad), image.width, min(image.height, seg.bottom + pad)))
+    return crop.resize(
+        (int(crop.width * scale), int(crop.height * scale)), Image.Resampling.LANCZOS
+    )
+
+
 class RereadRows(BaseStep):
     """A value nothing confirmed may be small print misread: read its label rows again,
     across the page and enlarged, and take what the second read finds."""
@@ -1148,14 +1157,7 @@ class RereadRows(BaseStep):
         )[: self.rows]
         texts = []
         for seg in sorted(rows, key=lambda s: s.top):
-            pad = (seg.bottom - seg.top) // 2 + 3
-            crop = image.crop(
-                (0, max(0, seg.top - pad), image.width, min(image.height, seg.bottom + pad))
-            )
-            crop = crop.resize(
-                (int(crop.width * self.scale), int(crop.height * self.scale)),
-                Image.Resampling.LANCZOS,
-            )
+            crop = _row_enlarged(image, seg, self.scale)
             lang = DEFAULT_LANG if ctx.hebrew else "eng"
             texts.append(ctx.engine.image_to_text(crop, lang=lang, psm=7).text)
         if not texts:
@@ -1392,15 +1394,7 @@ class RereadDocNumber(BaseStep):
         )
         if seg is None:
             return []
-        image = page.ocr_image
-        pad = (seg.bottom - seg.top) // 2 + 3
-        crop = image.crop(
-            (0, max(0, seg.top - pad), image.width, min(image.height, seg.bottom + pad))
-        )
-        crop = crop.resize(
-            (int(crop.width * self.scale), int(crop.height * self.scale)),
-            Image.Resampling.LANCZOS,
-        )
+        crop = _row_enlarged(page.ocr_image, seg, self.scale)
         return read_crops(ctx.engine, [crop], lang="eng", psm=6)
 
 
