@@ -172,6 +172,25 @@ def rotate(image: Image.Image, degrees: float) -> Image.Image:
     )
 
 
+def component_boxes(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x, y, width, height) of the 8-connected components of a binary picture.
+
+    Each component has one outer contour, and its box is the component's: the same boxes as
+    `cv2.connectedComponentsWithStats`, which also labels every pixel and took 16-33 ms on
+    an enlarged photo against 1-1.4 ms here (checked equal on the dev photos)."""
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    # RETR_CCOMP: outer contours have no parent, holes have one (a component inside a hole
+    # is an outer contour again, with no parent).
+    boxes = []
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
+        if parent == -1:
+            x, y, w, h = cv2.boundingRect(contour)
+            boxes.append((int(x), int(y), int(w), int(h)))
+    return boxes
+
+
 def text_height(image: Image.Image) -> float:
     """Median height of ink blobs in pixels of the full image: tells if upscaling pays."""
     gray = to_gray(image)
@@ -179,8 +198,7 @@ def text_height(image: Image.Image) -> float:
     if scale < 1:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = np.array([h for _, _, _, h in component_boxes(binary)])
     heights = heights[(heights > 3) & (heights < 200)]
     return float(np.median(heights)) / scale if len(heights) else 0.0
 
@@ -215,9 +233,8 @@ def unread_regions(
     if apart:
         binary = np.where(covered > 0, 0, binary).astype(binary.dtype)
     merged = cv2.dilate(binary, np.ones((9, 31), np.uint8))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     found = []
-    for x, y, w, h, _ in stats[1:]:
+    for x, y, w, h in component_boxes(merged):
         if not (heights[0] <= h <= heights[1] and w >= 100):
             continue
         ink = binary[y : y + h, x : x + w] > 0

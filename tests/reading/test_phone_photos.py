@@ -202,3 +202,23 @@ def test_the_script_probe_reads_the_picture_as_the_page_read_will() -> None:
     assert Ocr()._latin(ctx, photo, height, flat)
     assert len(probes) == 2 and np.asarray(probes[1])[:, :edge].mean() < 100
     assert probes[0].size == probes[1].size
+
+
+def test_component_boxes_are_the_connected_components_boxes() -> None:
+    """Outer contours give each 8-connected component's box, as labelling every pixel does:
+    a frame with print inside its hole, a diagonal touch, shapes on the picture's edges."""
+    import cv2
+
+    binary = np.zeros((120, 200), np.uint8)
+    cv2.rectangle(binary, (10, 10), (150, 90), 255, 2)  # a frame ...
+    cv2.putText(binary, "7250", (30, 65), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 255, 2)  # ... print in it
+    binary[100, 5] = binary[101, 6] = 255  # touching only at a corner: one component
+    binary[0:15, 190:200] = 255  # on the top and right edges
+    binary[110:120, 0:3] = 255  # on the bottom and left edges
+    page = factory.render(factory.hebrew_invoice(seed=3)).convert("L")
+    _, letters = cv2.threshold(np.asarray(page), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    for picture in (binary, letters, cv2.dilate(letters, np.ones((9, 31), np.uint8))):
+        _, _, stats, _ = cv2.connectedComponentsWithStats(picture, connectivity=8)
+        expected = sorted(tuple(int(v) for v in row[:4]) for row in stats[1:])
+        assert sorted(imaging.component_boxes(picture)) == expected
+    assert imaging.component_boxes(np.zeros((5, 5), np.uint8)) == []
