@@ -635,15 +635,13 @@ class VendorNumberInSkippedPrint(BaseStep):
     def run(self, ctx: Context) -> None:
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
-        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        regions = imaging.unread_regions(page.ocr_image, boxes, apart=True)
+        regions = _skipped_print(page, apart=True)
         if not regions:
             return
         _take_the_one_valid_id(
             ctx,
             "vendor_id",
             [page.ocr_image.crop(box) for box in regions],
-            besides=("customer_id", "allocation_number"),
             line_ok=lambda line: (
                 not (labels.CUSTOMER_LABELS.search(line) or labels.ID_PAIR.search(line))
             ),
@@ -682,13 +680,10 @@ class CustomerNumberInSkippedPrint(BaseStep):
     def run(self, ctx: Context) -> None:
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
-        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        others = {ctx.fields[n].value for n in ("vendor_id", "allocation_number")}
+        others = _other_ids(ctx, "customer_id")
         regions = [
             layout.Segment("", 0, left=left, top=top, right=right, bottom=bottom)
-            for left, top, right, bottom in imaging.unread_regions(
-                page.ocr_image, boxes, apart=True
-            )
+            for left, top, right, bottom in _skipped_print(page, apart=True)
         ]
         if not regions:
             return
@@ -735,11 +730,7 @@ class RereadNumbers(BaseStep):
             failing = reading.confidence < self.failing_below
             # Another field's number on the line is not this one; the page's own read of a
             # valid number counts as one read more.
-            others = {
-                ctx.fields[n].value
-                for n in ("vendor_id", "customer_id", "allocation_number")
-                if n != name
-            }
+            others = _other_ids(ctx, name)
             if ctx.pages[0].ocr_scale > 1.05:
                 # Already enlarged for OCR: enlarged again the digits blur into each other
                 # (606263408 read as 3.n/9.n at 5.5x). Each read of these blurred digits is
@@ -864,11 +855,7 @@ def _reread_tight(ctx: Context, seg: layout.Segment, field: str) -> str | None:
     page = ctx.pages[0]
     if page.ocr_scale <= 1.05 or page.ocr_image is None:
         return None
-    others = {
-        ctx.fields[n].value
-        for n in ("vendor_id", "customer_id", "allocation_number")
-        if n != field
-    }
+    others = _other_ids(ctx, field)
     numbers = _numbers_read_three_ways(ctx.engine, page.ocr_image, seg, others=others)
     found = most_read_valid(numbers, others)
     ctx.steps.append(f"{field} on its label's line re-read cut tight: {found or 'nothing valid'}")
@@ -939,21 +926,35 @@ def amounts_agree(page_layout: layout.Layout) -> bool:
     )
 
 
+_IDS = ("vendor_id", "customer_id", "allocation_number")
+
+
+def _other_ids(ctx: Context, field: str) -> set[str | None]:
+    """The values of the id fields but `field`: a number read as one of them is not `field`'s."""
+    return {ctx.fields[n].value for n in _IDS if n != field}
+
+
+def _skipped_print(page: Page, *, apart: bool = False) -> list[tuple[int, int, int, int]]:
+    """Boxes of ink on the page as read that its read returned no words for."""
+    assert page.ocr_image is not None and page.layout is not None
+    boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
+    return imaging.unread_regions(page.ocr_image, boxes, apart=apart)
+
+
 def _take_the_one_valid_id(
     ctx: Context,
     field: str,
     crops: list[Image.Image],
     *,
-    besides: tuple[str, ...],
     step: str,
     confidence: float,
     reason: str,
     line_ok: Callable[[str], bool] = lambda _line: True,
 ) -> None:
     """`crops` read again with `eng`: `field` becomes the one nine-digit number there whose
-    check digit holds, on a line `line_ok` accepts, that is none of the `besides` fields'
-    values. None or several such numbers: the field stays as it was."""
-    others = {ctx.fields[n].value for n in besides}
+    check digit holds, on a line `line_ok` accepts, that is no other id field's value. None
+    or several such numbers: the field stays as it was."""
+    others = _other_ids(ctx, field)
     valid = {
         n
         for text in read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
@@ -1099,7 +1100,6 @@ class FindCustomerNumber(BaseStep):
             ctx,
             "customer_id",
             crops,
-            besides=("vendor_id", "allocation_number"),
             step="customer number near its label",
             confidence=0.8,
             reason="check digit ok, re-read beside the buyer's label",
@@ -1601,11 +1601,7 @@ class ChequeAmount(BaseStep):
     def _in_skipped_print(self, ctx: Context) -> set[Decimal]:
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
-        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        crops = [
-            page.ocr_image.crop(box)
-            for box in imaging.unread_regions(page.ocr_image, boxes, apart=True)
-        ]
+        crops = [page.ocr_image.crop(box) for box in _skipped_print(page, apart=True)]
         texts = read_crops(ctx.engine, crops, lang=Ocr.digits_lang, psm=6)
         return {value for text in texts for value, _, _ in fields.amount_reader(text) if value > 0}
 
@@ -1685,8 +1681,7 @@ class RecoverAllocation(BaseStep):
     def run(self, ctx: Context) -> None:
         page = ctx.pages[0]
         assert page.ocr_image is not None and page.layout is not None
-        boxes = [(s.left, s.top, s.right, s.bottom) for s in page.layout.segments]
-        found = imaging.unread_regions(page.ocr_image, boxes)
+        found = _skipped_print(page)
         regions = [page.ocr_image.crop(box) for box in found]
         hebrew_photo = ctx.hebrew and page.photo
         lang = Ocr.hebrew_lang if hebrew_photo else DEFAULT_LANG
