@@ -26,23 +26,30 @@ depends_on: str | Sequence[str] | None = None
 REVIEW_SQL = "('to_file', 'needs_manual')"
 OPEN_SQL = "('to_file', 'needs_manual', 'returned')"
 
-# The organization's queue row, made again from its counter rows.
-_RECOMPUTE = """
+# An organization's queue row from its counter rows: the trigger's and the backfill's.
+_QUEUE_ROW = f"""
 INSERT INTO organization_queues (organization_id, waiting, oldest, returned, retake)
-SELECT {org},
-       coalesce(sum(CASE WHEN state IN {review} THEN count END), 0),
-       min(CASE WHEN state IN {review} AND count > 0 THEN oldest END),
+SELECT {{org}},
+       coalesce(sum(CASE WHEN state IN {REVIEW_SQL} THEN count END), 0),
+       min(CASE WHEN state IN {REVIEW_SQL} AND count > 0 THEN oldest END),
        coalesce(sum(CASE WHEN state = 'returned' AND NOT retake THEN count END), 0),
        coalesce(sum(CASE WHEN state = 'returned' AND retake THEN count END), 0)
-FROM document_counts WHERE organization_id = {org}
-ON CONFLICT (organization_id) DO UPDATE SET
+FROM document_counts WHERE {{rows}}
+"""
+
+# The organization's queue row, made again from its counter rows.
+_RECOMPUTE = (
+    _QUEUE_ROW
+    + """ON CONFLICT (organization_id) DO UPDATE SET
     waiting = excluded.waiting, oldest = excluded.oldest,
     returned = excluded.returned, retake = excluded.retake
 """
+)
 
 
 def _recompute(row: str) -> str:
-    return _RECOMPUTE.format(org=f"{row}.organization_id", review=REVIEW_SQL).strip()
+    org = f"{row}.organization_id"
+    return _RECOMPUTE.format(org=org, rows=f"organization_id = {org}").strip()
 
 
 PG_FUNCTION = f"""
@@ -99,16 +106,9 @@ END
 """,
 ]
 
-_BACKFILL = f"""
-INSERT INTO organization_queues (organization_id, waiting, oldest, returned, retake)
-SELECT organization_id,
-       coalesce(sum(CASE WHEN state IN {REVIEW_SQL} THEN count END), 0),
-       min(CASE WHEN state IN {REVIEW_SQL} AND count > 0 THEN oldest END),
-       coalesce(sum(CASE WHEN state = 'returned' AND NOT retake THEN count END), 0),
-       coalesce(sum(CASE WHEN state = 'returned' AND retake THEN count END), 0)
-FROM document_counts WHERE state IN {OPEN_SQL}
-GROUP BY organization_id
-"""
+_BACKFILL = _QUEUE_ROW.format(org="organization_id", rows=f"state IN {OPEN_SQL}") + (
+    "GROUP BY organization_id\n"
+)
 
 
 def upgrade() -> None:
