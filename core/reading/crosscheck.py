@@ -62,12 +62,22 @@ def _reject(fields: dict[str, FieldReading], name: str, reason: str) -> None:
 
 def reject_impossible(fields: dict[str, FieldReading]) -> None:
     """A net equal to the VAT, or a VAT equal to the total, is one line's amount taken twice
-    (the net line's number was not read; the VAT label sat next to the total)."""
+    (the net line's number was not read; the VAT label sat next to the total). A VAT of
+    more than half the total is no VAT at any rate under 100%: the taxable amount of a tax
+    summary row ("SR @ 6%  8.21  0.49", its VAT the last figure). Unless a net larger than
+    it was read: then the total is the suspect (a digit lost), mended from the two below."""
     total, vat, net = (_decimal(fields.get(n)) for n in ("total", "vat", "net"))
     if vat is not None and net is not None and vat == net:
         _reject(fields, "net", "equal to the VAT amount")
     if vat is not None and total is not None and vat == total:
         _reject(fields, "vat", "equal to the total")
+    elif (
+        vat is not None
+        and total is not None
+        and 2 * abs(vat) > abs(total)
+        and (net is None or abs(net) <= abs(vat))
+    ):
+        _reject(fields, "vat", "more than half the total")
 
 
 def check_amounts(

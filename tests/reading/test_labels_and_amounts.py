@@ -76,6 +76,17 @@ def test_a_vat_equal_to_the_total_is_rejected() -> None:
     assert read["total"].value == "343.95"
 
 
+def test_a_vat_of_more_than_half_the_total_is_rejected() -> None:
+    # SROIE's GST summary row "SR @ 6%  8.21  0.49": the taxable amount read as the VAT.
+    read = amounts(date="2017-12-02", total="8.70", vat="8.21")
+    check_amounts(read, [], israeli=False)
+    assert read["vat"].value is None
+    assert "more than half the total" in read["vat"].reason
+    kept = amounts(date="2017-12-02", total="8.70", vat="0.49")
+    check_amounts(kept, [], israeli=False)
+    assert kept["vat"].value == "0.49"
+
+
 def test_net_and_vat_at_the_dates_rate_give_the_total() -> None:
     read = amounts(date="2025-03-01", vat="180.00", net="1000.00")
     check_amounts(read, [], israeli=True)
