@@ -167,9 +167,8 @@ def rotate(image: Image.Image, degrees: float) -> Image.Image:
         return image
     if abs(degrees % 90) < 1e-6:
         return image.rotate(degrees, expand=True)
-    return image.rotate(
-        degrees, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255)
-    )
+    white = 255 if image.mode == "L" else (255, 255, 255)
+    return image.rotate(degrees, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=white)
 
 
 def component_boxes(binary: np.ndarray) -> list[tuple[int, int, int, int]]:

