@@ -282,6 +282,8 @@ class Ocr(BaseStep):
     # of the letters); Hebrew pages 60% and more. The same line as LayOut's Hebrew verdict.
     latin_below_hebrew_share = 0.3
     script_probe_min_letters = 10  # fewer letters in the strip tell nothing
+    # A Hebrew verdict on fewer letters than this is checked against the page's own read.
+    weak_probe_letters = 20
     # A page passes the quality check with ink on it, so fewer words than this means the
     # read failed (SROIE: purple print on grey paper on a dark table gave 2 words).
     few_words = 3
@@ -297,6 +299,7 @@ class Ocr(BaseStep):
         self.photo = False  # the page being read was cropped out of a photo
         self.last_height = 0.0  # letter height measured by the last `_read`
         self.last_script = ""  # the script probe's verdict in the last `_read`, "" when none
+        self.last_letters = 0  # how many letters that verdict was drawn from
 
     def applies(self, ctx: Context) -> bool:
         return bool(_image_pages(ctx))
@@ -309,6 +312,10 @@ class Ocr(BaseStep):
             page.text_px = self.last_height
             if len(ocr.words) < self.few_words:
                 ocr, prepared = self._binarised(ctx, engine, prepared, ocr, lang)
+            if not page.photo and self._probe_misled(ctx, ocr, engine):
+                ocr, prepared, lang, engine = self._read(
+                    ctx, page.image, photo=page.photo, latin=True
+                )
             if ocr.mean_conf < self.retry_below:
                 ocr, prepared, engine = self._turned(
                     ctx, page.image, prepared, ocr, engine, lang=lang
@@ -371,14 +378,30 @@ class Ocr(BaseStep):
         ctx.steps.append(f"blocks the page read skipped, read again: {len(blocks)}")
         return OcrText(words)
 
+    def _probe_misled(self, ctx: Context, ocr: OcrText, engine: OcrEngine) -> bool:
+        """The probe's strip called the page Hebrew on a few letters, and the whole page,
+        read as Hebrew, is Latin print: a SROIE receipt with no outline, its strip read
+        as "5 Hebrew, 10 Latin letters", was read with the Hebrew model at 3x (no field)."""
+        if (
+            self.last_script != "hebrew"
+            or self.last_letters >= self.weak_probe_letters
+            or engine is not ctx.engine
+            or ctx.latin_engine is None
+        ):
+            return False
+        return self._script(ctx, ocr, "script of the page read") == "latin"
+
     def _read(
-        self, ctx: Context, image: Image.Image, *, photo: bool = False
+        self, ctx: Context, image: Image.Image, *, photo: bool = False, latin: bool | None = None
     ) -> tuple[OcrText, Image.Image, str, OcrEngine]:
+        """The page read; `latin` says the script, else the probe or the page's words do."""
         flatten = photo or imaging.paper_unevenness(image) > self.flatten_above
         flat = imaging.flatten_background(image.convert("L")) if flatten else None
         height = imaging.text_height(flat if flat is not None else image)
         self.last_height = height
-        if photo and self.lang == DEFAULT_LANG and height > 0:
+        if latin is not None:
+            self.last_script = "latin" if latin else "hebrew"
+        elif photo and self.lang == DEFAULT_LANG and height > 0:
             # No separate script probe on photos: the page is read with the Hebrew script
             # model (which reads Latin letters too) and its own words tell the script. A
             # Hebrew page, most of what clients send, is then read once; a Latin one again.
@@ -481,6 +504,7 @@ class Ocr(BaseStep):
         # A lone Hebrew letter in a Latin word is noise; Hebrew words have two or more.
         hebrew = sum(n for n in (len(_HEBREW_LETTER.findall(w)) for w in words) if n >= 2)
         latin = sum(len(_LATIN_LETTER.findall(w)) for w in words)
+        self.last_letters = hebrew + latin
         if hebrew + latin < self.script_probe_min_letters:
             ctx.steps.append(f"{what}: too few letters ({hebrew + latin})")
             return ""

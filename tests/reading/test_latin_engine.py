@@ -96,6 +96,42 @@ def test_a_hebrew_page_stays_with_tesseract() -> None:
     assert reading.value("total") == "1180.00"
 
 
+class StripEngine(SpyEngine):
+    """Stands in for Tesseract: the script probe's strip reads as `strip`, the page as its
+    lines (a Latin receipt whose strip, a logo or a stamp, came back as a few Hebrew words)."""
+
+    def __init__(self, lines: list[str], strip: str) -> None:
+        super().__init__(lines)
+        self.strip = strip
+
+    def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+        if lang == "heb+eng":
+            words = self.strip.split()
+            return OcrText(
+                [OcrWord(w, 100 + 80 * i, 100, 70, 30, 90.0, (0,)) for i, w in enumerate(words)]
+            )
+        return super().image_to_text(image, lang=lang, psm=psm)
+
+
+@pytest.mark.parametrize(
+    ("strip", "latin_reads"), [("שלום חבר abc", 1), ("שלום חבר טוב מאוד מאוד abc", 0)]
+)
+def test_a_hebrew_verdict_on_few_letters_gives_way_to_the_pages_own_latin_read(
+    strip: str, latin_reads: int
+) -> None:
+    page = ["SHOP SDN BHD", "Date: 05/03/2026", "TOTAL 9.60"]
+    latin = SpyEngine(["SHOP SDN BHD", "Date: 05/03/2026", "TOTAL RM 19.60"])
+    reading = read_document(
+        _page(), "image/png", engine=StripEngine(page, strip), today=TODAY, latin_engine=latin
+    )
+    # 10 letters tell the page is Hebrew only until its read says otherwise; 21 do.
+    assert latin.calls == latin_reads
+    assert reading.value("total") == ("19.60" if latin_reads else "9.60")
+    assert any(s.startswith("script of the page read: latin") for s in reading.steps) == bool(
+        latin_reads
+    )
+
+
 def test_boxes_of_one_row_become_one_line_read_left_to_right() -> None:
     def quad(left: int, top: int, right: int, bottom: int) -> list[list[int]]:
         return [[left, top], [right, top], [right, bottom], [left, bottom]]
