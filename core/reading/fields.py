@@ -133,6 +133,16 @@ def read_total(layout: Layout) -> tuple[FieldReading, list[Decimal]]:
             )
         return NONE, everything
     best = max(cands, key=lambda c: (c.strength + support(c), abs(c.value)))
+    if best.value not in rounded:
+        # The final total's own line misread ("Net Totai: RM7.70" after "Rounding: -RM0.02"),
+        # the payment read: the total rounded by the rounding line's amount, either sign as
+        # OCR drops it, and paid is the total paid.
+        after = {best.value + d for r in rounding for d in (r, -r) if r} & confirmed
+        if len(after) == 1:
+            return (
+                FieldReading(format_amount(after.pop()), 0.75, "total after rounding, as paid"),
+                everything,
+            )
     if not support(best):
         # Paid minus change is the total too: two lines agreeing on a value one digit away
         # from the total line's mean that line was misread (5 read as 3, 0 as 8).

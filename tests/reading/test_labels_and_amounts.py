@@ -340,3 +340,24 @@ def test_a_total_whose_point_was_read_as_a_hyphen(line: str, total: str | None) 
     from core.reading.fields import read_total
 
     assert read_total(from_text(line))[0].value == total
+
+
+def test_the_total_paid_after_a_rounding_line_is_the_total() -> None:
+    from core.reading.fields import read_total
+
+    # A SROIE photo: the final total's label misread, the amount before rounding repeated
+    # in the tax summary (so "confirmed"), the payment the rounded one.
+    lines = [
+        "Total Amount: RM7.72",
+        "Rounding: -RM0.02",
+        "Net Totai: RM7.70",
+        "CASH  RM7.70",
+        "Change  RM0.00",
+        "GST Summary  Amount(RM)  Tax(RM)",
+        "SR=GST @0%  7.72  0.00",
+    ]
+    found = read_total(from_text("\n".join(lines)))[0]
+    assert (found.value, found.reason) == ("7.70", "total after rounding, as paid")
+    # Paid the amount before rounding: it stands.
+    paid_before = [line.replace("CASH  RM7.70", "CASH  RM7.72") for line in lines]
+    assert read_total(from_text("\n".join(paid_before)))[0].value == "7.72"
