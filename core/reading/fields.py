@@ -540,6 +540,8 @@ def _mean_conf(seg: Segment) -> float:
 
 def _clean_name(text: str) -> str:
     text = re.split(r"\s{2,}|חשבונית|קבלה", text)[0]
+    # The owner's line of a shop's receipt, its label read onto the same line.
+    text = re.sub(r"^\s*(?:owned|operated)\s+by\s*:?\s*", "", text, flags=re.I)
     # Company registration numbers printed after the name: (519537-X), (139386 X)
     text = re.sub(
         r"\(?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?)?\s*\d{4,}[\s:-]*[A-Z]?\s*\)?\s*$",

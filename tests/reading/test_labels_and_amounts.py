@@ -128,6 +128,11 @@ def test_an_address_line_is_not_the_vendors_name() -> None:
     assert name.value == "מאפיית השכונה"
 
 
+def test_an_owners_label_read_onto_its_line_is_not_part_of_the_name() -> None:
+    text = "NO. 31G, JALAN SETIA INDAH\nOwned By : SANYU SUPPLY SDN BHD (1135772-K)\nCASH SALES"
+    assert read_vendor_name(from_text(text)).value == "SANYU SUPPLY SDN BHD"
+
+
 def test_a_document_number_glued_to_a_symbol_is_not_taken_without_its_misread_digit() -> None:
     # "65195" read as "$5195": "5195" would be confidently wrong; none lets the row be re-read.
     assert read_doc_number(from_text("מספר מסמך  תאריך\n$5195  25/09/2025")).value is None
