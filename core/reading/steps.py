@@ -1229,6 +1229,7 @@ class RereadDate(BaseStep):
     # cheque's date under its number): read again this much larger when nothing was found.
     small_print_scale = 2.0
     rows = 2
+    cheque_top = 0.35  # of a cheque's height, where its date is printed
     # A payslip names a month, not a document's date: searching for one cost every payslip
     # photo two reads of skipped print for nothing.
     undated = frozenset({DocumentKind.PAYSLIP})
@@ -1265,6 +1266,12 @@ class RereadDate(BaseStep):
                 or labels.CUSTOMER_LABELS.search(s.text)
             ][:1]
         crops = []
+        if not labels_found and ctx.kind is DocumentKind.CHEQUE:
+            # A cheque prints its date small at the top, under its number, often with no
+            # label read: its top band is read instead (not a header row of an invoice).
+            header = False
+            top = image.crop((0, 0, image.width, round(image.height * self.cheque_top)))
+            crops.append(_enlarged(top, self.scale))
         for seg in labels_found:
             pad = (seg.bottom - seg.top) // 2 + 3
             reach = seg.bottom + round(1.8 * page.layout.line_height)
@@ -1289,7 +1296,11 @@ class RereadDate(BaseStep):
             found = self._dates(ctx, again)
             ctx.steps.append(f"reread date larger: {sorted(found) or 'nothing'}")
             texts = [*texts, *again]
-        reason = "date label's line, re-read enlarged"
+        reason = (
+            "date label's line, re-read enlarged"
+            if header or labels_found
+            else ("the cheque's top, re-read enlarged")
+        )
         glued = current.value is None or "separators lost" in current.reason
         if not found and glued:
             # Read again without its slashes too ("14052026"): under its label, still a date.

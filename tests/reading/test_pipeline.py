@@ -263,6 +263,17 @@ class RereadsWith(FakeEngine):
             id="in small print the page read skipped",
         ),
         pytest.param(
+            # No date label read on a cheque, nor its date in the print the read skipped:
+            # its top, where a cheque prints the date, is read again with `eng`.
+            ["בנק דיסקונט  #7597", "שלמו ל- הדס דהן  ₪ 7,250.00", "סך של שבעה אלף"],
+            ["#7597", "05/07/2026"],
+            "eng",
+            date(2026, 8, 1),
+            "2026-07-05",
+            "cheque's top",
+            id="at the top of a cheque",
+        ),
+        pytest.param(
             # A shaded header row skipped, its date read alone with a slash lost.
             ["חשבונית מס / קבלה", "לכבוד", 'סה"כ לתשלום 1,180.00'],
             ["2509/2025"],
