@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from PIL import Image
@@ -1299,7 +1300,7 @@ class RereadDate(BaseStep):
         reason = (
             "date label's line, re-read enlarged"
             if header or labels_found
-            else ("the cheque's top, re-read enlarged")
+            else "the cheque's top, re-read enlarged"
         )
         glued = current.value is None or "separators lost" in current.reason
         if not found and glued:
@@ -1322,7 +1323,11 @@ class RereadDate(BaseStep):
             current.confidence = round(max(current.confidence, 0.7), 3)
             current.reason += ", same on an enlarged re-read"
         else:
-            ctx.fields["date"] = FieldReading(value, 0.6, reason)
+            conf = 0.6
+            if (ctx.today - date.fromisoformat(value)).days > 2 * 366:
+                # Doubtful as on the page's read: a year lost to blur ("2006" for 2026).
+                conf, reason = conf * 0.6, reason + ", more than two years old"
+            ctx.fields["date"] = FieldReading(value, round(conf, 3), reason)
 
     def _dates(self, ctx: Context, texts: list[str]) -> set[str]:
         found: set[str] = set()

@@ -296,6 +296,17 @@ def test_a_date_the_page_read_lost_is_read_again_below_confidence(
     assert reason in reading.fields["date"].reason
 
 
+def test_a_date_read_again_years_before_today_stays_doubtful() -> None:
+    # "14052006" under the header row: a year lost to blur is not shown as sure.
+    page = ["חשבונית מס", "מספר מסמך  חארל  לכבוד", "87823  סחר אלפא", 'סה"כ לתשלום 1,180.00']
+    engine = RereadsWith(page, ["14052006 87823"], "eng")
+    image = factory.png_bytes(factory.render(factory.hebrew_invoice()))
+    reading = read_document(image, "image/png", engine=engine, today=date(2026, 6, 1))
+    assert reading.value("date") == "2006-05-14"
+    assert reading.fields["date"].confidence < 0.6
+    assert "more than two years old" in reading.fields["date"].reason
+
+
 def test_the_number_under_the_document_number_label_is_the_one_in_its_column() -> None:
     from core.reading.layout import Segment
     from core.reading.steps import _bare_label, number_under
