@@ -1437,14 +1437,7 @@ class RereadDocNumber(BaseStep):
         # Small print (a photo enlarged for OCR): a scan's header row is read as it is.
         if not ctx.hebrew or not date_value or page.ocr_scale <= 1.05:
             return []
-        seg = next(
-            (
-                s
-                for s in page.layout.segments
-                if date_value in {d.value.isoformat() for d in find_dates(s.text)}
-            ),
-            None,
-        )
+        seg = next((s for s in page.layout.segments if date_value in _dates_in(s.text)), None)
         if seg is None:
             return []
         crop = _row_enlarged(page.ocr_image, seg, self.scale)
@@ -1494,6 +1487,12 @@ def header_row_label(page_layout: layout.Layout) -> layout.Segment | None:
     return None
 
 
+def _dates_in(text: str) -> set[str]:
+    """The dates printed in `text`, also those with their separators lost ("0906/2026"):
+    where the document's date is known, a glued one is that date, not a number."""
+    return {d.value.isoformat() for d in (*find_dates(text), *find_glued_dates(text))}
+
+
 def number_beside_date(rows: list[str], date_value: str | None) -> str | None:
     """The one number (not an id of nine digits, not a phone) on the line of a re-read header
     row that holds the document's date: the header row's values are number, date, buyer."""
@@ -1502,11 +1501,11 @@ def number_beside_date(rows: list[str], date_value: str | None) -> str | None:
     found = set()
     for text in rows:
         for line in text.splitlines():
-            if date_value not in {d.value.isoformat() for d in find_dates(line)}:
+            if date_value not in _dates_in(line):
                 continue
             for token in line.split():
                 digits_only = re.sub(r"\D", "", token)
-                if find_dates(token) or ids.PHONE.match(token) or len(digits_only) == 9:
+                if _dates_in(token) or ids.PHONE.match(token) or len(digits_only) == 9:
                     continue
                 for value, _, _ in fields.doc_number_reader(token):
                     if value.isdigit() and 3 <= len(value) <= 8:

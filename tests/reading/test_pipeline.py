@@ -355,6 +355,8 @@ def test_the_document_number_beside_the_date_of_a_re_read_header_row() -> None:
     assert number_beside_date(rows, "2026-05-15") is None
     assert number_beside_date(["14/05/2026 87823 4411"], "2026-05-14") is None
     assert number_beside_date(["14/05/2026 178345559"], "2026-05-14") is None
+    # The date with its separators lost is still the date, not the number beside it.
+    assert number_beside_date(["76856  0906/2026  אבטחת מידע"], "2026-06-09") == "76856"
 
 
 def test_a_document_number_whose_header_row_the_page_read_lost_is_read_beside_the_date() -> None:
