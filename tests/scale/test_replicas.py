@@ -123,7 +123,10 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
         else:
             raise AssertionError("the chat's lease was never free")
         await deliver(b, await api.send_text(OWNER, "/neworg"))
-        assert (await answers(api, seen + 7))[-1].text == t("neworg.ask_name")
+        # A's lease has to run out and B's sweep to come round: 3 s here, 5 s at worst with
+        # 2 s leases; once (CI, 2 workers) the 10 s wait of `answers` was not enough.
+        said = await api.wait_for_messages(OWNER.id, seen + 7, timeout=30)
+        assert said[-1].text == t("neworg.ask_name"), [m.text for m in said[seen:]]
         for app in (a, b):
             await app.inbox.drain(5)
         assert (await a.inbox.inbox.counts())[0] == 0
