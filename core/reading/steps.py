@@ -1269,10 +1269,10 @@ class RereadDate(BaseStep):
                 or labels.CUSTOMER_LABELS.search(s.text)
             ][:1]
         crops = []
-        if not labels_found and ctx.kind is DocumentKind.CHEQUE:
-            # A cheque prints its date small at the top, under its number, often with no
-            # label read: that corner is read instead (not a header row of an invoice).
-            header = False
+        # A cheque prints its date small at the top, under its number, often with no label
+        # read: that corner is read instead (not a header row of an invoice).
+        cheque_top = not labels_found and ctx.kind is DocumentKind.CHEQUE
+        if cheque_top:
             top = image.crop(
                 (
                     0,
@@ -1295,7 +1295,7 @@ class RereadDate(BaseStep):
                 )
             )
         texts = read_crops(ctx.engine, crops, lang="eng", psm=6)
-        if header:
+        if header and not cheque_top:
             ctx.header_rows = texts
         found = self._dates(ctx, texts)
         current = ctx.fields["date"]
@@ -1307,9 +1307,9 @@ class RereadDate(BaseStep):
             ctx.steps.append(f"reread date larger: {sorted(found) or 'nothing'}")
             texts = [*texts, *again]
         reason = (
-            "date label's line, re-read enlarged"
-            if header or labels_found
-            else "the cheque's top, re-read enlarged"
+            "the cheque's top, re-read enlarged"
+            if cheque_top
+            else "date label's line, re-read enlarged"
         )
         glued = current.value is None or "separators lost" in current.reason
         if not found and glued:
