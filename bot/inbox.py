@@ -265,7 +265,8 @@ class InboxProcessor:
                 # One may have been accepted elsewhere between our last look and the
                 # release, its replica finding the chat still ours: look once more. One
                 # taken here after that look began is in the queue, left to this runner
-                # (it exists): without another round it waited a lease for the sweep.
+                # (it exists): without another round it waited a lease for the sweep. The
+                # queue is looked at after the inbox, so that one taken during the look counts.
                 if (
                     not [
                         row
