@@ -40,6 +40,16 @@ def nine_digit_numbers(text: str) -> list[tuple[str, int]]:
     return found
 
 
+# The buyer's label "ת.ז/ח.פ" glued after the number, its first letter read as a digit: the
+# Latin engine read 331031112 ת.ז/ח.פ as "3310311121.0/9.0".
+_GLUED_ID_PAIR = re.compile(r"(?<![\d/.,-])(\d{9})\d[.,:]\S{0,2}\s?[/|]")
+
+
+def nine_digit_numbers_glued(text: str) -> list[str]:
+    """`nine_digit_numbers`, and the number of a run glued to an id label read as digits."""
+    return [n for n, _ in nine_digit_numbers(text)] + _GLUED_ID_PAIR.findall(text)
+
+
 def _nine_of_parts(parts: list[tuple[str, int]]) -> tuple[str, int] | None:
     """The first run of consecutive parts holding exactly nine digits, with its offset."""
     for first in range(len(parts)):

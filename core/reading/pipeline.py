@@ -64,7 +64,8 @@ class Context:
     mime_type: str
     engine: OcrEngine
     today: date
-    # Reads pages the script probe judged Latin instead of `engine` (RapidOCR); None: `engine`.
+    # Reads pages the script probe judged Latin instead of `engine` (RapidOCR), and a Hebrew
+    # photo's misread business number line (steps.RereadNumbers); None: `engine` alone.
     latin_engine: OcrEngine | None = None
     # Reads the whole page of a photo (a page found on a background) instead of `engine`;
     # None: `engine`. Crops and re-reads stay with `engine`.

@@ -277,3 +277,76 @@ def test_a_number_read_right_twice_on_the_first_sheet_needs_no_other_sheet() -> 
     RereadNumbers().run(ctx)
     assert ctx.fields["vendor_id"].value == right
     assert len(engine.sheets) == 1
+
+
+class LatinLine:
+    """The Latin engine: reads every crop it is given as `text`, and keeps the crops."""
+
+    name = "rapidocr"
+
+    def __init__(self, text: str) -> None:
+        self.text, self.crops = text, []
+
+    def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+        self.crops.append(image.size)
+        return OcrText(
+            [
+                OcrWord(w, 10 + 60 * i, 5, 50, 20, 95.0, (1,))
+                for i, w in enumerate(self.text.split())
+            ]
+        )
+
+
+def test_the_latin_engine_reads_a_failing_business_numbers_line_before_tesseract_again() -> None:
+    """On a Hebrew photo the Latin engine (RapidOCR) reads the blurred digits Tesseract's
+    reads misread; its one valid number is taken, with no further Tesseract read."""
+    right = factory.check_digit_id("52935236")
+    engine = Sheets([["529952361"], [""], [""]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("529352381", 0.15, "fails")}, SEGMENT)
+    ctx.latin_engine = LatinLine(f"nynho {right} :9.n/nmn pory")  # type: ignore[assignment]
+    RereadNumbers().run(ctx)
+    reading = ctx.fields["vendor_id"]
+    assert (reading.value, reading.confidence) == (right, 0.8)
+    assert "read again by rapidocr" in reading.reason
+    assert engine.sheets == []
+    assert len(ctx.latin_engine.crops) == 1  # type: ignore[union-attr]
+    # A scan (not enlarged for OCR) is not asked: its print reads well as it is.
+    ctx = _ctx(Sheets([[right]]), {"vendor_id": FieldReading("529352381", 0.15, "x")}, SEGMENT)
+    ctx.pages[0].ocr_scale = 1.0
+    ctx.latin_engine = latin = LatinLine("")  # type: ignore[assignment]
+    RereadNumbers().run(ctx)
+    assert latin.crops == [] and ctx.fields["vendor_id"].value == right
+
+
+def test_what_the_latin_engine_cannot_settle_goes_to_tesseracts_reads() -> None:
+    """No valid number, two of them, or the buyer's: Tesseract's reads decide as before."""
+    right = factory.check_digit_id("52935236")
+    buyer = factory.check_digit_id("47343814")
+    one, other = factory.check_digit_id("15693986"), factory.check_digit_id("18693988")
+    for text in ["529352381 9.n/nn", f"{one} {other}", f"{buyer} 1.n/9.n"]:
+        engine = Sheets([["529952361", "", right, right], [""], [""]])
+        ctx = _ctx(
+            engine,
+            {
+                "vendor_id": FieldReading("529352381", 0.15, "fails"),
+                "customer_id": FieldReading(buyer, 0.8, "buyer's label"),
+            },
+            SEGMENT,
+        )
+        ctx.number_segments.pop("customer_id")
+        ctx.latin_engine = LatinLine(text)  # type: ignore[assignment]
+        RereadNumbers().run(ctx)
+        assert ctx.fields["vendor_id"].value == right, text
+        assert "re-reading the line" in ctx.fields["vendor_id"].reason
+        assert engine.sheets, text
+
+
+def test_a_weak_number_the_latin_engine_reads_otherwise_gives_way_below_sure() -> None:
+    right = factory.check_digit_id("15693986")
+    engine = Sheets([["154939060"], ["154939060"], ["154939060"]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("154939060", 0.599, "no label")}, SEGMENT)
+    ctx.latin_engine = LatinLine(f"{right} 9n/nn pory")  # type: ignore[assignment]
+    RereadNumbers().run(ctx)
+    reading = ctx.fields["vendor_id"]
+    assert reading.value == right and reading.confidence <= 0.6, reading
+    assert "read again by rapidocr" in reading.reason

@@ -11,7 +11,7 @@ import pytest
 from core.domain import DocumentKind
 from core.reading.crosscheck import check_amounts
 from core.reading.fields import read_date, read_doc_number, read_ids, read_vendor_name
-from core.reading.ids import nine_digit_numbers
+from core.reading.ids import nine_digit_numbers, nine_digit_numbers_glued
 from core.reading.kinds import classify
 from core.reading.layout import from_ocr, from_text
 from core.reading.ports import OcrText, OcrWord
@@ -241,6 +241,22 @@ def test_a_slash_in_a_date_or_the_sellers_label_is_not_the_buyers_label(line: st
 )
 def test_a_stray_digit_beside_a_nine_digit_number_does_not_hide_it(text: str, found: str) -> None:
     assert [n for n, _ in nine_digit_numbers(text)] == [found]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("3310311121.0/9.0", ["331031112"]),  # ת of ת.ז/ח.פ read as a 1, glued on
+        ("1171893081.0|9.0", ["117189308"]),
+        ("393401922:1.0/9.0", ["393401922"]),
+        ("3310311121 0/9.0", []),  # ten digits, no label after them
+        ("33103111210", []),
+    ],
+)
+def test_a_number_glued_to_its_id_label_read_as_digits_is_found(
+    text: str, found: list[str]
+) -> None:
+    assert nine_digit_numbers_glued(text) == found
 
 
 def test_ten_digits_in_two_groups_are_not_a_business_number() -> None:
