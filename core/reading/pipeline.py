@@ -88,6 +88,9 @@ class Context:
     # Text of the header rows RereadDate read again with `eng` when the page read lost the
     # date label: the document number printed beside the date is in it too.
     header_rows: list[str] = field(default_factory=list)
+    # Where on the OCR picture RereadDate found the date in print the page's read skipped:
+    # the header row the document number is printed on.
+    date_box: tuple[int, int, int, int] | None = None
 
     def problem(self, name: str) -> None:
         if name not in self.problems:

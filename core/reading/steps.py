@@ -830,7 +830,7 @@ class RereadNumbers(BaseStep):
         reads). Its letters of a Hebrew line are noise, so only a nine-digit number whose
         check digit holds is taken. None without that engine, on a scan, or when it reads
         no such number: Tesseract's reads decide."""
-        if ctx.latin_engine is None or not ctx.hebrew or ctx.pages[0].ocr_scale <= 1.05:
+        if ctx.latin_engine is None or not _hebrew_photo(ctx):
             return None
         pad = (seg.bottom - seg.top) // 2 + 4
         crop = image.crop(
@@ -1055,6 +1055,11 @@ def _take_the_one_valid_id(
 def _one_page(ctx: Context) -> bool:
     """One page, its picture as read at hand: what the steps re-reading its crops need."""
     return len(ctx.pages) == 1 and ctx.pages[0].ocr_image is not None
+
+
+def _hebrew_photo(ctx: Context) -> bool:
+    """One Hebrew page of small print enlarged for OCR: a photo, not a scan."""
+    return _one_page(ctx) and ctx.hebrew and ctx.pages[0].ocr_scale > 1.05
 
 
 def _hebrew_page_lacks(ctx: Context, field: str) -> bool:
@@ -1415,8 +1420,9 @@ class RereadDate(BaseStep):
             if not _garbage_over_print(s)
         ]
         scale = 1.0 if page.ocr_scale > 1.05 else self.scale
+        regions = imaging.unread_regions(page.ocr_image, boxes, apart=True)
         crops = []
-        for box in imaging.unread_regions(page.ocr_image, boxes, apart=True):
+        for box in regions:
             crop = page.ocr_image.crop(box)
             crops.append(
                 crop.resize(
@@ -1424,15 +1430,38 @@ class RereadDate(BaseStep):
                 )
             )
         texts = read_crops(ctx.engine, crops, lang=DEFAULT_LANG, psm=6)
-        found = self._dates(ctx, texts) or {
+        found = self._dates_alone(ctx, texts)
+        ctx.steps.append(f"date in skipped regions: {sorted(found) or 'nothing'}")
+        if not found and _hebrew_photo(ctx) and ctx.latin_engine is not None:
+            # Each region on its own: the engine's text finder shrinks a tall sheet of them
+            # to 960 px, and small print with it.
+            texts = [
+                ctx.latin_engine.image_to_text(crop, lang="eng", psm=6).text for crop in crops
+            ]
+            found = self._dates_alone(ctx, texts)
+            ctx.steps.append(
+                f"date in skipped regions, Latin engine: {sorted(found) or 'nothing'}"
+            )
+        if len(found) == 1:
+            value = next(iter(found))
+            ctx.date_box = next(
+                (
+                    box
+                    for box, text in zip(regions, texts, strict=True)
+                    if value in self._dates_alone(ctx, [text])
+                ),
+                None,
+            )
+        return found
+
+    def _dates_alone(self, ctx: Context, texts: list[str]) -> set[str]:
+        return self._dates(ctx, texts) or {
             # A region that is a date and nothing else, a separator lost ("2509/2025").
             d.value.isoformat()
             for text in texts
             for d in find_glued_dates(text)
             if d.value <= ctx.today and not re.sub(r"[\W_]", "", text[: d.start] + text[d.end :])
         }
-        ctx.steps.append(f"date in skipped regions: {sorted(found) or 'nothing'}")
-        return found
 
 
 class RereadDocNumber(BaseStep):
@@ -1461,10 +1490,14 @@ class RereadDocNumber(BaseStep):
             rows = ctx.header_rows or self._date_row(ctx, page)
             value = number_beside_date(rows, ctx.fields["date"].value)
             ctx.steps.append(f"doc_number beside the date in the header row: {value or 'none'}")
-            if value:
-                ctx.fields["doc_number"] = FieldReading(
-                    value, 0.5, "number beside the date, header row re-read enlarged"
+            reason = "number beside the date, header row re-read enlarged"
+            if value is None:
+                value = number_beside_date(
+                    self._row_by_latin_engine(ctx, page), ctx.fields["date"].value
                 )
+                reason = "number beside the date, header row read by the Latin engine"
+            if value:
+                ctx.fields["doc_number"] = FieldReading(value, 0.5, reason)
             return
         image = page.ocr_image
         pad = (label.bottom - label.top) // 2 + 3
@@ -1483,6 +1516,34 @@ class RereadDocNumber(BaseStep):
                 value, 0.6, "number label, the row under it re-read enlarged"
             )
 
+    def _row_by_latin_engine(self, ctx: Context, page: Page) -> list[str]:
+        """A Hebrew photo's header row, across the page, read by the Latin engine: where
+        Tesseract's reads of the row gave the date alone, RapidOCR's gave "25/09/2025
+        44757" (dev photos: 3 document numbers of 3, at 0.16 s a row)."""
+        assert page.ocr_image is not None and page.layout is not None
+        date_value = ctx.fields["date"].value
+        if (
+            not date_value
+            or not _hebrew_photo(ctx)
+            or ctx.latin_engine is None
+            # A bank statement's or a payslip's row of dates has no document number.
+            or ctx.kind not in VendorNumberInSkippedPrint.seller_numbered
+        ):
+            return []
+        box = ctx.date_box
+        if box is None:
+            seg = _segment_dated(page.layout, date_value)
+            if seg is None:
+                return []
+            box = (seg.left, seg.top, seg.right, seg.bottom)
+        image, margin = page.ocr_image, (box[3] - box[1]) // 4
+        row = image.crop(
+            (0, max(0, box[1] - margin), image.width, min(image.height, box[3] + margin))
+        )
+        text = ctx.latin_engine.image_to_text(row, lang="eng", psm=6).text
+        ctx.steps.append(f"header row read by the Latin engine: {text!r}")
+        return [text]
+
     def _date_row(self, ctx: Context, page: Page) -> list[str]:
         """No header row re-read (the date was read, its label was not): the row the date
         was read on, across the page, enlarged, with `eng`. A Hebrew header row prints the
@@ -1492,11 +1553,16 @@ class RereadDocNumber(BaseStep):
         # Small print (a photo enlarged for OCR): a scan's header row is read as it is.
         if not ctx.hebrew or not date_value or page.ocr_scale <= 1.05:
             return []
-        seg = next((s for s in page.layout.segments if date_value in _dates_in(s.text)), None)
+        seg = _segment_dated(page.layout, date_value)
         if seg is None:
             return []
         crop = _row_enlarged(page.ocr_image, seg, self.scale)
         return read_crops(ctx.engine, [crop], lang="eng", psm=6)
+
+
+def _segment_dated(page_layout: layout.Layout, date_value: str) -> layout.Segment | None:
+    """The page read's first segment holding the date `date_value` (ISO)."""
+    return next((s for s in page_layout.segments if date_value in _dates_in(s.text)), None)
 
 
 def _garbage_over_print(seg: layout.Segment) -> bool:

@@ -280,7 +280,8 @@ def test_a_number_read_right_twice_on_the_first_sheet_needs_no_other_sheet() -> 
 
 
 class LatinLine:
-    """The Latin engine: reads every crop it is given as `text`, and keeps the crops."""
+    """The Latin engine: reads every crop it is given as `text` (its lines one under the
+    other), and keeps the crops' sizes."""
 
     name = "rapidocr"
 
@@ -291,8 +292,9 @@ class LatinLine:
         self.crops.append(image.size)
         return OcrText(
             [
-                OcrWord(w, 10 + 60 * i, 5, 50, 20, 95.0, (1,))
-                for i, w in enumerate(self.text.split())
+                OcrWord(w, 10 + 60 * i, 5 + 30 * n, 50, 20, 95.0, (n,))
+                for n, line in enumerate(self.text.splitlines())
+                for i, w in enumerate(line.split())
             ]
         )
 
@@ -350,3 +352,42 @@ def test_a_weak_number_the_latin_engine_reads_otherwise_gives_way_below_sure() -
     reading = ctx.fields["vendor_id"]
     assert reading.value == right and reading.confidence <= 0.6, reading
     assert "read again by rapidocr" in reading.reason
+
+
+def test_a_header_row_read_as_nothing_gives_its_date_and_number_to_the_latin_engine() -> None:
+    """A shaded header row the page read skipped, and Tesseract's reads of it gave nothing:
+    RapidOCR reads its date in the skipped print, then the row across the page, where the
+    document number stands beside the date ("25/09/2025 44757")."""
+    from PIL import ImageDraw
+
+    from core.reading.steps import RereadDate, RereadDocNumber
+
+    ctx = _ctx(Sheets([[""]]), {}, SEGMENT)
+    ctx.fields["date"] = FieldReading(None, 0.0, "not found")
+    ctx.fields["doc_number"] = FieldReading(None, 0.0, "not found")
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord("קבלה", 100, 50, 80, 20, 90.0, (1, 1, 1, 1))])
+    )
+    assert ctx.pages[0].ocr_image is not None
+    ImageDraw.Draw(ctx.pages[0].ocr_image).rectangle((1000, 260, 1170, 300), fill=0)
+    ctx.latin_engine = date_read = LatinLine("Y8n 25/09/2025")  # type: ignore[assignment]
+    step = RereadDate()
+    assert step.applies(ctx)
+    step.run(ctx)
+    assert ctx.fields["date"].value == "2025-09-25"
+    assert ctx.fields["date"].confidence < 0.9
+    assert ctx.date_box is not None and ctx.date_box[1] <= 260 and ctx.date_box[3] >= 300
+    assert date_read.crops
+    ctx.latin_engine = row_read = LatinLine("1037 7000 000\nD D 25/09/2025 44757")  # type: ignore[assignment]
+    RereadDocNumber().run(ctx)
+    reading = ctx.fields["doc_number"]
+    assert (reading.value, reading.confidence) == ("44757", 0.5)
+    assert "Latin engine" in reading.reason
+    # The whole row, across the page, around the date's box.
+    width, height = row_read.crops[0]
+    assert width == 1500 and 40 <= height <= 100
+    # A bank statement's row of dates carries no document number: not read again.
+    ctx.kind, ctx.fields["doc_number"] = DocumentKind.BANK_STATEMENT, FieldReading(None, 0, "")
+    ctx.latin_engine = unused = LatinLine("25/09/2025 44757")  # type: ignore[assignment]
+    RereadDocNumber().run(ctx)
+    assert unused.crops == [] and ctx.fields["doc_number"].value is None
