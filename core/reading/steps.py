@@ -1328,7 +1328,7 @@ class RereadDate(BaseStep):
                 if labels.label_strength(s.text, labels.DOC_NUMBER_LABELS)[0] > 0
                 or labels.CUSTOMER_LABELS.search(s.text)
             ][:1]
-        crops = []
+        crops, cut = [], []
         # A cheque prints its date small at the top, under its number, often with no label
         # read: that corner is read instead (not a header row of an invoice).
         cheque_top = not labels_found and ctx.kind is DocumentKind.CHEQUE
@@ -1341,6 +1341,7 @@ class RereadDate(BaseStep):
                     round(image.height * self.cheque_top),
                 )
             )
+            cut.append(top)
             crops.append(_enlarged(top, self.scale))
         for seg in labels_found:
             pad = (seg.bottom - seg.top) // 2 + 3
@@ -1348,6 +1349,7 @@ class RereadDate(BaseStep):
             crop = image.crop(
                 (0, max(0, seg.top - pad), image.width, min(image.height, reach + pad))
             )
+            cut.append(crop)
             crops.append(
                 crop.resize(
                     (int(crop.width * self.scale), int(crop.height * self.scale)),
@@ -1360,6 +1362,14 @@ class RereadDate(BaseStep):
         found = self._dates(ctx, texts)
         current = ctx.fields["date"]
         ctx.steps.append(f"reread date: {current.value} -> {sorted(found) or 'nothing'}")
+        latin = False
+        if not found and cut and _hebrew_photo(ctx) and ctx.latin_engine is not None:
+            # RapidOCR reads the digits of blurred small print Tesseract's models misread
+            # (as a business number's line, RereadNumbers), at the page read's size.
+            again = [ctx.latin_engine.image_to_text(c, lang="eng", psm=6).text for c in cut]
+            found, latin = self._dates(ctx, again), True
+            ctx.steps.append(f"reread date, Latin engine: {sorted(found) or 'nothing'}")
+            texts = [*texts, *again]
         if not found and crops:
             larger = [_enlarged(crop, self.small_print_scale) for crop in crops]
             again = read_crops(ctx.engine, larger, lang="eng", psm=6)
@@ -1371,6 +1381,8 @@ class RereadDate(BaseStep):
             if cheque_top
             else "date label's line, re-read enlarged"
         )
+        if latin and found:
+            reason = reason.replace("re-read enlarged", "read by the Latin engine")
         glued = current.value is None or "separators lost" in current.reason
         if not found and glued:
             # Read again without its slashes too ("14052026"): under its label, still a date.

@@ -391,3 +391,22 @@ def test_a_header_row_read_as_nothing_gives_its_date_and_number_to_the_latin_eng
     ctx.latin_engine = unused = LatinLine("25/09/2025 44757")  # type: ignore[assignment]
     RereadDocNumber().run(ctx)
     assert unused.crops == [] and ctx.fields["doc_number"].value is None
+
+
+def test_a_date_under_its_label_tesseract_cannot_read_is_read_by_the_latin_engine() -> None:
+    from core.reading.steps import RereadDate
+
+    engine = Sheets([["תאריך 6 שעה"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.fields["date"] = FieldReading(None, 0.0, "not found")
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord("תאריך:", 1100, 300, 120, 30, 90.0, (1, 1, 1, 1))])
+    )
+    ctx.latin_engine = latin = LatinLine("n'Nn 25/09/2025")  # type: ignore[assignment]
+    RereadDate().run(ctx)
+    reading = ctx.fields["date"]
+    assert reading.value == "2025-09-25" and reading.confidence < 0.9
+    assert "read by the Latin engine" in reading.reason
+    # Read once, at the page read's size, and no larger Tesseract read after it.
+    assert len(latin.crops) == 1 and latin.crops[0][0] == 1500
+    assert len(engine.sheets) == 1
