@@ -770,7 +770,7 @@ class RereadNumbers(BaseStep):
             # Another field's number on the line is not this one; the page's own read of a
             # valid number counts as one read more.
             others = _other_ids(ctx, name)
-            second = self._second_engine_read(ctx, image, seg, others)
+            second = _number_by_latin_engine(ctx, image, seg, others)
             if second is not None:
                 numbers = [second]
             elif ctx.pages[0].ocr_scale > 1.05:
@@ -817,40 +817,6 @@ class RereadNumbers(BaseStep):
                         else "check digit ok, read so more often than the page's read on its line",
                     )
                 )
-
-    @staticmethod
-    def _second_engine_read(
-        ctx: Context, image: Image.Image, seg: layout.Segment, others: set[str | None]
-    ) -> str | None:
-        """The one valid number the Latin engine reads on a Hebrew photo's number line.
-
-        RapidOCR's recogniser reads the digits of blurred small print that Tesseract's
-        models, however many times asked, misread (dev photos, 216: business numbers 9 more
-        right, none fewer; 529352361 read 529352381 by the page and 529352201 by three more
-        reads). Its letters of a Hebrew line are noise, so only a nine-digit number whose
-        check digit holds is taken. None without that engine, on a scan, or when it reads
-        no such number: Tesseract's reads decide."""
-        if ctx.latin_engine is None or not _hebrew_photo(ctx):
-            return None
-        pad = (seg.bottom - seg.top) // 2 + 4
-        crop = image.crop(
-            (
-                max(0, seg.left - pad),
-                max(0, seg.top - pad),
-                min(image.width, seg.right + pad),
-                min(image.height, seg.bottom + pad),
-            )
-        )
-        text = ctx.latin_engine.image_to_text(crop, lang="eng", psm=7).text
-        valid = {
-            n
-            for n in ids.nine_digit_numbers_glued(text)
-            if n not in others and is_valid_business_number(n)
-        }
-        ctx.steps.append(
-            f"number line read by the Latin engine: {sorted(valid) or 'nothing valid'}"
-        )
-        return valid.pop() if len(valid) == 1 else None
 
 
 class RereadAllocation(BaseStep):
@@ -932,6 +898,38 @@ def most_read_valid(numbers: list[str], others: set[str | None]) -> str | None:
     return ranked[0][0]
 
 
+def _number_by_latin_engine(
+    ctx: Context, image: Image.Image, seg: layout.Segment, others: set[str | None]
+) -> str | None:
+    """The one valid number the Latin engine reads on a Hebrew photo's number line.
+
+    RapidOCR's recogniser reads the digits of blurred small print that Tesseract's
+    models, however many times asked, misread (dev photos, 216: business numbers 9 more
+    right, none fewer; 529352361 read 529352381 by the page and 529352201 by three more
+    reads). Its letters of a Hebrew line are noise, so only a nine-digit number whose
+    check digit holds is taken. None without that engine, on a scan, or when it reads
+    no such number: Tesseract's reads decide."""
+    if ctx.latin_engine is None or not _hebrew_photo(ctx):
+        return None
+    pad = (seg.bottom - seg.top) // 2 + 4
+    crop = image.crop(
+        (
+            max(0, seg.left - pad),
+            max(0, seg.top - pad),
+            min(image.width, seg.right + pad),
+            min(image.height, seg.bottom + pad),
+        )
+    )
+    text = ctx.latin_engine.image_to_text(crop, lang="eng", psm=7).text
+    valid = {
+        n
+        for n in ids.nine_digit_numbers_glued(text)
+        if n not in others and is_valid_business_number(n)
+    }
+    ctx.steps.append(f"number line read by the Latin engine: {sorted(valid) or 'nothing valid'}")
+    return valid.pop() if len(valid) == 1 else None
+
+
 def _reread_tight(ctx: Context, seg: layout.Segment, field: str) -> str | None:
     """On a page enlarged for OCR (a photo), the number on `seg`'s own line read again cut
     tight (the label's line: "עוסק מרשה / תפ 866017", "תפ/n.+t $63912005"); the most read
@@ -940,8 +938,10 @@ def _reread_tight(ctx: Context, seg: layout.Segment, field: str) -> str | None:
     if page.ocr_scale <= 1.05 or page.ocr_image is None:
         return None
     others = _other_ids(ctx, field)
-    numbers = _numbers_read_three_ways(ctx.engine, page.ocr_image, seg, others=others)
-    found = most_read_valid(numbers, others)
+    found = _number_by_latin_engine(ctx, page.ocr_image, seg, others)
+    if found is None:
+        numbers = _numbers_read_three_ways(ctx.engine, page.ocr_image, seg, others=others)
+        found = most_read_valid(numbers, others)
     ctx.steps.append(f"{field} on its label's line re-read cut tight: {found or 'nothing valid'}")
     return found
 

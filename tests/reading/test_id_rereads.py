@@ -173,6 +173,14 @@ def test_a_buyers_number_misread_under_its_label_is_read_again_on_its_own_line()
     step.run(ctx)
     assert ctx.fields["customer_id"].value == buyer
     assert ctx.fields["customer_id"].confidence < 0.9
+    # With the Latin engine its one valid number comes first: no Tesseract read more.
+    engine = Sheets([[wrong, wrong, wrong]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.pages[0].layout = page_read
+    ctx.latin_engine = LatinLine(f"{buyer}1.n/9.n")  # type: ignore[assignment]
+    step.run(ctx)
+    assert ctx.fields["customer_id"].value == buyer
+    assert engine.sheets == []
 
 
 def test_no_document_number_label_read_the_dates_row_is_read_again_for_it() -> None:
