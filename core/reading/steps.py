@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from core.reading.ports import DEFAULT_LANG, OcrEngine, OcrText, OcrWord
 from core.reading.result import FieldReading
 from core.reading.tax_rules import known_vat_rates
 from core.reading.text import hebrew_share, normalise
+
+log = logging.getLogger(__name__)
 
 _HEBREW_LETTER = re.compile(r"[\u05D0-\u05EA]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -898,6 +901,23 @@ def most_read_valid(numbers: list[str], others: set[str | None]) -> str | None:
     return ranked[0][0]
 
 
+def _read_by_latin_engine(ctx: Context, crops: list[Image.Image]) -> list[str]:
+    """Each crop's text by the Latin engine, one at a time (its text finder shrinks a tall
+    sheet of crops to 960 px, small print with it). A second reader only: should it fail
+    (its models could not load), the reading goes on with Tesseract's, and it is not asked
+    again for this document."""
+    engine = ctx.latin_engine
+    if engine is None:
+        return [""] * len(crops)
+    try:
+        return [engine.image_to_text(crop, lang="eng", psm=6).text for crop in crops]
+    except Exception as error:
+        log.warning("the Latin engine failed on a re-read (%s); Tesseract's reads stand", error)
+        ctx.steps.append(f"Latin engine failed: {error}")
+        ctx.latin_engine = None
+        return [""] * len(crops)
+
+
 def _number_by_latin_engine(
     ctx: Context, image: Image.Image, seg: layout.Segment, others: set[str | None]
 ) -> str | None:
@@ -920,7 +940,7 @@ def _number_by_latin_engine(
             min(image.height, seg.bottom + pad),
         )
     )
-    text = ctx.latin_engine.image_to_text(crop, lang="eng", psm=7).text
+    text = _read_by_latin_engine(ctx, [crop])[0]
     valid = {
         n
         for n in ids.nine_digit_numbers_glued(text)
@@ -1366,7 +1386,7 @@ class RereadDate(BaseStep):
         if not found and cut and _hebrew_photo(ctx) and ctx.latin_engine is not None:
             # RapidOCR reads the digits of blurred small print Tesseract's models misread
             # (as a business number's line, RereadNumbers), at the page read's size.
-            again = [ctx.latin_engine.image_to_text(c, lang="eng", psm=6).text for c in cut]
+            again = _read_by_latin_engine(ctx, cut)
             found, latin = self._dates(ctx, again), True
             ctx.steps.append(f"reread date, Latin engine: {sorted(found) or 'nothing'}")
             texts = [*texts, *again]
@@ -1445,11 +1465,7 @@ class RereadDate(BaseStep):
         found = self._dates_alone(ctx, texts)
         ctx.steps.append(f"date in skipped regions: {sorted(found) or 'nothing'}")
         if not found and _hebrew_photo(ctx) and ctx.latin_engine is not None:
-            # Each region on its own: the engine's text finder shrinks a tall sheet of them
-            # to 960 px, and small print with it.
-            texts = [
-                ctx.latin_engine.image_to_text(crop, lang="eng", psm=6).text for crop in crops
-            ]
+            texts = _read_by_latin_engine(ctx, crops)
             found = self._dates_alone(ctx, texts)
             ctx.steps.append(
                 f"date in skipped regions, Latin engine: {sorted(found) or 'nothing'}"
@@ -1552,7 +1568,7 @@ class RereadDocNumber(BaseStep):
         row = image.crop(
             (0, max(0, box[1] - margin), image.width, min(image.height, box[3] + margin))
         )
-        text = ctx.latin_engine.image_to_text(row, lang="eng", psm=6).text
+        text = _read_by_latin_engine(ctx, [row])[0]
         ctx.steps.append(f"header row read by the Latin engine: {text!r}")
         return [text]
 

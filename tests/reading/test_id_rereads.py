@@ -418,3 +418,27 @@ def test_a_date_under_its_label_tesseract_cannot_read_is_read_by_the_latin_engin
     # Read once, at the page read's size, and no larger Tesseract read after it.
     assert len(latin.crops) == 1 and latin.crops[0][0] == 1500
     assert len(engine.sheets) == 1
+
+
+def test_a_latin_engine_that_fails_leaves_the_reread_to_tesseract() -> None:
+    """Its models could not load (memory, a broken wheel): the number is read as before,
+    the failure noted once, and the engine not asked again for this document."""
+
+    class Broken:
+        name = "rapidocr"
+        calls = 0
+
+        def image_to_text(self, image: Image.Image, *, lang: str = "", psm: int = 3) -> OcrText:
+            Broken.calls += 1
+            raise RuntimeError("onnxruntime: cannot allocate memory")
+
+    right = factory.check_digit_id("52935236")
+    engine = Sheets([["529952361", "", right, right], [""], [""]])
+    ctx = _ctx(engine, {"vendor_id": FieldReading("529352381", 0.15, "fails")}, SEGMENT)
+    ctx.fields["customer_id"] = FieldReading("131031112", 0.15, "fails")
+    ctx.number_segments["customer_id"] = SEGMENT
+    ctx.latin_engine = Broken()  # type: ignore[assignment]
+    RereadNumbers().run(ctx)
+    assert ctx.fields["vendor_id"].value == right
+    assert Broken.calls == 1 and ctx.latin_engine is None
+    assert sum(s.startswith("Latin engine failed") for s in ctx.steps) == 1
