@@ -319,15 +319,26 @@ class InboxProcessor:
                     log.exception("update %s not marked done", row.update_id)
 
     async def _claim_loose(self, update_id: int) -> bool:
-        """Takes the lease of an update with no chat (always granted without replicas)."""
+        """Takes the lease of an update with no chat (always granted without replicas), and
+        the update under it, as a chat's holder does (`inbox.take`).
+
+        The lease alone did not do: two replicas' sweeps listed one update a dead replica
+        left; one ran it, marked it done and let its lease go, and the other, its list now
+        stale, took the free lease and ran it again (CI, 7 ms apart)."""
         if self.loose_leases is None:
             return True
         try:
-            return await self.loose_leases.acquire(update_id) is not None
+            fence = await self.loose_leases.acquire(update_id)
+            if fence is None:
+                return False
+            if await self.inbox.take(update_id, fence):
+                return True
         except Exception:
-            # Redis away: the update stays in the inbox for a replica that can claim it.
+            # Redis or the database away: the update stays in the inbox for a replica that
+            # can claim it.
             log.exception("update %s: could not take its lease", update_id)
-            return False
+        await self._release_loose(update_id)  # done meanwhile, or not ours to run
+        return False
 
     async def _release_loose(self, update_id: int) -> None:
         if self.loose_leases is None or update_id not in self.loose_leases.held:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aiogram.types import Update
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -226,7 +227,7 @@ async def wait_until(condition: Callable[[], bool], seconds: float = 10) -> None
 
 
 async def test_an_update_with_no_chat_is_run_by_one_replica_only(
-    tmp_path: Path, database_url: str, redis_url: str
+    tmp_path: Path, database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with two_replicas(tmp_path, database_url, redis_url) as (_, (a, b)):
         seen: list[tuple[str, int]] = []
@@ -240,6 +241,20 @@ async def test_an_update_with_no_chat_is_run_by_one_replica_only(
         release.set()
         await wait_until(lambda: a.inbox.busy == 0)
         assert (await a.inbox.inbox.counts())[0] == 0
+        # B's sweep listed it before A marked it done (its list is stale) and claims it
+        # after A let its lease go: the free lease alone ran it twice (CI); now B finds it
+        # done when it takes it, runs nothing and keeps no lease.
+        stale = [InboxUpdate(9001, None, raw_of(poll_update(9001, a)), 0)]
+
+        async def listed_before_done(received_before: datetime) -> list[InboxUpdate]:
+            return stale
+
+        monkeypatch.setattr(b.inbox.inbox, "unfinished_without_chat", listed_before_done)
+        await b.inbox._sweep_loose(b.clock.now())
+        monkeypatch.undo()
+        await wait_until(lambda: b.inbox.busy == 0)
+        assert seen == [("a", 9001)]
+        assert b.inbox.loose_leases is not None and not b.inbox.loose_leases.held
         # A replica that died holding one (accepted, its lease never renewed): not taken
         # while the lease lives, then run once, by whichever live replica sweeps first.
         dead = b.inbox.leases.for_updates()  # type: ignore[union-attr]
