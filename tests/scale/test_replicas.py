@@ -126,7 +126,13 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
         # A's lease has to run out and B's sweep to come round: 3 s here, 5 s at worst with
         # 2 s leases; once (CI, 2 workers) the 10 s wait of `answers` was not enough.
         said = await api.wait_for_messages(OWNER.id, seen + 7, timeout=30)
-        assert said[-1].text == t("neworg.ask_name"), [m.text for m in said[seen:]]
+        # A stall here (B silent for 30 s, nothing logged) was seen on CI now and then and
+        # never reproduced locally: the failure says what each replica held and saw.
+        if said[-1].text != t("neworg.ask_name"):
+            pytest.fail(
+                f"B did not answer: {[m.text for m in said[seen:]]}\n"
+                f"A: {await replica_state(a)}\nB: {await replica_state(b)}"
+            )
         for app in (a, b):
             await app.inbox.drain(5)
         assert (await a.inbox.inbox.counts())[0] == 0
@@ -146,6 +152,24 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
             a.redis = Redis.from_url("redis://127.0.0.1:1/0")  # Redis gone
             ready = await http.get("/health/ready")
         assert (ready.status_code, ready.json()) == (503, {"status": "redis unavailable"})
+
+
+async def replica_state(app: App) -> dict[str, Any]:
+    """What a replica holds and waits for, and what its database and Redis say of the chat."""
+    inbox = app.inbox
+    assert inbox.leases is not None and app.redis is not None
+    key = f"{inbox.leases.prefix}{OWNER.id}"
+    return {
+        "runners": list(inbox._runners),
+        "queues": {k: [u.update_id for u in q] for k, q in inbox._queues.items()},
+        "held": dict(inbox.leases.held),
+        "handled": sorted(inbox._handled),
+        "taking": inbox.taking,
+        "tasks": [(t.get_name(), t.done()) for t in app.tasks],
+        "lease": (await app.redis.get(key), await app.redis.pttl(key)),
+        "unfinished": [(r.update_id, r.chat_id) for r in await inbox.inbox.unfinished()],
+        "now": app.clock.now().isoformat(),
+    }
 
 
 def slow_on(text: str) -> Callable[..., Awaitable[Any]]:
