@@ -783,15 +783,7 @@ class RereadNumbers(BaseStep):
                 # sheets): several reads, and the check digit keeps those that read right.
                 numbers = _numbers_read_three_ways(ctx.engine, image, seg, others=others)
             else:
-                pad = (seg.bottom - seg.top) // 2 + 4
-                crop = image.crop(
-                    (
-                        max(0, seg.left - pad),
-                        max(0, seg.top - pad),
-                        min(image.width, seg.right + pad),
-                        min(image.height, seg.bottom + pad),
-                    )
-                )
+                crop = _line_padded(image, seg)
                 crop = crop.resize(
                     (int(crop.width * self.scale), int(crop.height * self.scale)),
                     Image.Resampling.LANCZOS,
@@ -901,6 +893,19 @@ def most_read_valid(numbers: list[str], others: set[str | None]) -> str | None:
     return ranked[0][0]
 
 
+def _line_padded(image: Image.Image, seg: layout.Segment) -> Image.Image:
+    """A number's line with half its height and 4 px of margin around it."""
+    pad = (seg.bottom - seg.top) // 2 + 4
+    return image.crop(
+        (
+            max(0, seg.left - pad),
+            max(0, seg.top - pad),
+            min(image.width, seg.right + pad),
+            min(image.height, seg.bottom + pad),
+        )
+    )
+
+
 def _read_by_latin_engine(ctx: Context, crops: list[Image.Image]) -> list[str]:
     """Each crop's text by the Latin engine, one at a time (its text finder shrinks a tall
     sheet of crops to 960 px, small print with it). A second reader only: should it fail
@@ -931,16 +936,7 @@ def _number_by_latin_engine(
     no such number: Tesseract's reads decide."""
     if ctx.latin_engine is None or not _hebrew_photo(ctx):
         return None
-    pad = (seg.bottom - seg.top) // 2 + 4
-    crop = image.crop(
-        (
-            max(0, seg.left - pad),
-            max(0, seg.top - pad),
-            min(image.width, seg.right + pad),
-            min(image.height, seg.bottom + pad),
-        )
-    )
-    text = _read_by_latin_engine(ctx, [crop])[0]
+    text = _read_by_latin_engine(ctx, [_line_padded(image, seg)])[0]
     valid = {
         n
         for n in ids.nine_digit_numbers_glued(text)

@@ -58,6 +58,21 @@ SEGMENT = layout.Segment(
 )
 
 
+def _failing_seller_beside_buyer(engine: Sheets, buyer: str) -> Context:
+    """The seller's number fails its check digit on its line; the buyer's was read valid
+    elsewhere (its line not known)."""
+    ctx = _ctx(
+        engine,
+        {
+            "vendor_id": FieldReading("529352381", 0.15, "fails"),
+            "customer_id": FieldReading(buyer, 0.8, "buyer's label"),
+        },
+        SEGMENT,
+    )
+    ctx.number_segments.pop("customer_id")
+    return ctx
+
+
 def test_a_number_line_is_cut_tight_so_the_lines_around_it_are_not_read_with_it() -> None:
     crops = number_line_crops(Image.new("L", (1500, 800), 255), SEGMENT)
     heights = sorted(c.height for c in crops)
@@ -89,16 +104,7 @@ def test_two_valid_numbers_read_from_one_line_are_no_answer() -> None:
 
 def test_the_buyers_number_read_on_the_sellers_line_is_not_the_sellers() -> None:
     buyer = factory.check_digit_id("47343814")
-    engine = Sheets([[buyer]])
-    ctx = _ctx(
-        engine,
-        {
-            "vendor_id": FieldReading("529352381", 0.15, "fails"),
-            "customer_id": FieldReading(buyer, 0.8, "buyer's label"),
-        },
-        SEGMENT,
-    )
-    ctx.number_segments.pop("customer_id")
+    ctx = _failing_seller_beside_buyer(Sheets([[buyer]]), buyer)
     RereadNumbers().run(ctx)
     assert ctx.fields["vendor_id"].value == "529352381"
 
@@ -335,15 +341,7 @@ def test_what_the_latin_engine_cannot_settle_goes_to_tesseracts_reads() -> None:
     one, other = factory.check_digit_id("15693986"), factory.check_digit_id("18693988")
     for text in ["529352381 9.n/nn", f"{one} {other}", f"{buyer} 1.n/9.n"]:
         engine = Sheets([["529952361", "", right, right], [""], [""]])
-        ctx = _ctx(
-            engine,
-            {
-                "vendor_id": FieldReading("529352381", 0.15, "fails"),
-                "customer_id": FieldReading(buyer, 0.8, "buyer's label"),
-            },
-            SEGMENT,
-        )
-        ctx.number_segments.pop("customer_id")
+        ctx = _failing_seller_beside_buyer(engine, buyer)
         ctx.latin_engine = LatinLine(text)  # type: ignore[assignment]
         RereadNumbers().run(ctx)
         assert ctx.fields["vendor_id"].value == right, text
