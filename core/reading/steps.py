@@ -185,7 +185,7 @@ class FindPage(BaseStep):
         page.image = page.image.crop(box)
         # A table around the print: a photo, read as one (the Hebrew script model in process,
         # the page's own words telling the script). Read as a scan, by the command with
-        # `Hebrew+eng`, these took 0.6 s more each and read no better (dev: 13 of 216 photos).
+        # `Hebrew+eng`, these took 0.3 s more each and read no better (dev: 13 of 216 photos).
         page.photo = True
         ctx.steps.append(f"no page outline: cut to the print's box ({share:.0%} of the picture)")
 
