@@ -693,47 +693,6 @@ class VendorNumberInSkippedPrint(BaseStep):
         )
 
 
-class SellerBlockByLatinEngine(BaseStep):
-    """No seller's number at all on a Hebrew photo after every Tesseract read: its block was
-    skipped by the page's read or garbled past its label. The top of the page, where an
-    invoice prints the seller, is read by the Latin engine (RapidOCR), and the one valid
-    nine-digit number on a line without the buyer's label, that is no other id field's, is
-    the seller's, doubtful (0.5): no label was read beside it.
-
-    Dev photos: 4 of 216 had no seller's number left here; the band gave each one's number
-    (and the buyer's, told apart by its label or its value). It costs 0.75-1.8 s a photo,
-    so only these photos pay it."""
-
-    name = "seller_block_by_latin_engine"
-    top_share = 0.3
-
-    def applies(self, ctx: Context) -> bool:
-        return (
-            ctx.latin_engine is not None
-            and _hebrew_photo(ctx)
-            and ctx.fields["vendor_id"].value is None
-            and ctx.kind in VendorNumberInSkippedPrint.seller_numbered
-        )
-
-    def run(self, ctx: Context) -> None:
-        image = ctx.pages[0].ocr_image
-        assert image is not None
-        band = image.crop((0, 0, image.width, round(image.height * self.top_share)))
-        others = _other_ids(ctx, "vendor_id")
-        valid = {
-            n
-            for line in _read_by_latin_engine(ctx, [band])[0].splitlines()
-            if not (labels.CUSTOMER_LABELS.search(line) or labels.ID_PAIR.search(line))
-            for n, _ in nine_digit_numbers(line)
-            if n not in others and is_valid_business_number(n)
-        }
-        ctx.steps.append(f"seller's block read by the Latin engine: {sorted(valid) or 'nothing'}")
-        if len(valid) == 1:
-            ctx.fields["vendor_id"] = FieldReading(
-                valid.pop(), 0.5, "check digit ok, the page's top read by the Latin engine"
-            )
-
-
 class CustomerNumberInSkippedPrint(BaseStep):
     """No buyer's label nor number read at all, the seller's number read valid (after its
     re-read, so a misread seller's number is not taken for another): the page's read
@@ -1999,7 +1958,6 @@ def default_steps() -> list[Step]:
         FindVendorNumber(),
         FindCustomerNumber(),
         VendorNumberInSkippedPrint(),
-        SellerBlockByLatinEngine(),
         RereadNumbers(),
         CustomerNumberInSkippedPrint(),
         RereadAllocation(),

@@ -440,36 +440,3 @@ def test_a_latin_engine_that_fails_leaves_the_reread_to_tesseract() -> None:
     assert ctx.fields["vendor_id"].value == right
     assert Broken.calls == 1 and ctx.latin_engine is None
     assert sum(s.startswith("Latin engine failed") for s in ctx.steps) == 1
-
-
-def test_no_sellers_number_after_every_read_the_pages_top_is_read_by_the_latin_engine() -> None:
-    """The seller's block skipped or garbled past its label: the page's top, read by
-    RapidOCR, holds the seller's number beside the buyer's (known, or under its label)."""
-    from core.reading.steps import SellerBlockByLatinEngine
-
-    seller, buyer = factory.check_digit_id("99679805"), factory.check_digit_id("45505326")
-    band = f"upn7 pn {seller}:9.n/numn pomw\n08-4605140 ~70\n{buyer} 1.n/9.n"
-    ctx = _ctx(Sheets([[""]]), {}, SEGMENT)
-    ctx.latin_engine = latin = LatinLine(band)  # type: ignore[assignment]
-    step = SellerBlockByLatinEngine()
-    assert step.applies(ctx)
-    step.run(ctx)
-    reading = ctx.fields["vendor_id"]
-    assert (reading.value, reading.confidence) == (seller, 0.5)
-    # The top of the page, across it: a third of its height.
-    assert latin.crops == [(1500, 240)]
-    # The buyer's number without its label, and not known: two candidates, no answer.
-    ctx = _ctx(Sheets([[""]]), {}, SEGMENT)
-    ctx.latin_engine = LatinLine(f"{seller} pomw\n{buyer}")  # type: ignore[assignment]
-    step.run(ctx)
-    assert ctx.fields["vendor_id"].value is None
-    # Known as the buyer's, it is not the seller's.
-    ctx.fields["customer_id"] = FieldReading(buyer, 0.8, "buyer's label")
-    step.run(ctx)
-    assert ctx.fields["vendor_id"].value == seller
-    # A seller's number already read, or a scan: not asked.
-    assert not step.applies(ctx)
-    ctx.fields["vendor_id"] = FieldReading(None, 0.0, "not found")
-    assert step.applies(ctx)
-    ctx.pages[0].ocr_scale = 1.0
-    assert not step.applies(ctx)
