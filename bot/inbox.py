@@ -263,12 +263,18 @@ class InboxProcessor:
                     finally:
                         await leases.release(key)
                 # One may have been accepted elsewhere between our last look and the
-                # release, its replica finding the chat still ours: look once more.
-                if not [
-                    row
-                    for row in await self.inbox.unfinished_of_chat(key)
-                    if row.update_id not in self._handled
-                ]:
+                # release, its replica finding the chat still ours: look once more. One
+                # taken here after that look began is in the queue, left to this runner
+                # (it exists): without another round it waited a lease for the sweep. The
+                # queue is looked at after the inbox, so that one taken during the look counts.
+                if (
+                    not [
+                        row
+                        for row in await self.inbox.unfinished_of_chat(key)
+                        if row.update_id not in self._handled
+                    ]
+                    and not queue
+                ):
                     return
         except Exception:
             # Redis or the database away: the updates stay in the inbox, and the sweep
@@ -287,10 +293,11 @@ class InboxProcessor:
                 for row in await self.inbox.unfinished_of_chat(key)
                 if row.update_id not in self._handled
             ]
-            if not rows:
-                return
+            # Cleared before the return too: each round of _run_leased empties the queue.
             known = {update.update_id: update for update in queue}
             queue.clear()
+            if not rows:
+                return
             for row in rows:
                 if self._closing:
                     return

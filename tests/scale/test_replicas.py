@@ -364,6 +364,32 @@ async def test_a_chat_waiting_for_a_handler_slot_holds_no_lease(
         assert len(await api.messages(OWNER.id)) == seen + 1
 
 
+async def test_an_update_taken_as_its_chat_is_let_go_is_run_at_once(
+    tmp_path: Path, database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A long lease: the sweep, which would find the update at last, comes too late here.
+    async with two_replicas(tmp_path, database_url, redis_url, lease_seconds=10) as (api, (a, _)):
+        seen = await joined(api, a)
+        await wait_until(lambda: a.inbox.busy == 0)  # the chat's runner has ended
+        look = a.inbox.inbox.unfinished_of_chat
+        late: list[str] = ["/status"]
+
+        async def arrives_meanwhile(chat_id: int) -> list[InboxUpdate]:
+            # The runner's last look, made after it let the chat go, reads the inbox
+            # before the next update is written; the update is taken while it reads.
+            rows = await look(chat_id)
+            if chat_id == OWNER.id and late and chat_id not in a.inbox.leases.held:  # type: ignore[union-attr]
+                await deliver(a, await api.send_text(OWNER, late.pop()))
+            return rows
+
+        monkeypatch.setattr(a.inbox.inbox, "unfinished_of_chat", arrives_meanwhile)
+        await deliver(a, await api.send_text(OWNER, "/help"))
+        said = await api.wait_for_messages(OWNER.id, seen + 2, timeout=5)
+        assert not late and len(said) == seen + 2, [m.text for m in said[seen:]]
+        await wait_until(lambda: a.inbox.busy == 0)
+        assert (await a.inbox.inbox.counts())[0] == 0
+
+
 async def test_the_inbox_refuses_an_update_to_an_earlier_lease_holder(engine: AsyncEngine) -> None:
     inbox = UpdateInbox(engine)
     now = datetime.now(UTC)
