@@ -757,8 +757,7 @@ class RereadNumbers(BaseStep):
         reading = ctx.fields[name]
         if not reading.value or name not in ctx.number_segments:
             return False
-        photo = ctx.hebrew and ctx.pages[0].ocr_scale > 1.05
-        if photo and reading.confidence < self.weak_below:
+        if _hebrew_photo(ctx) and reading.confidence < self.weak_below:
             return True
         return reading.confidence < self.failing_below
 
@@ -794,24 +793,22 @@ class RereadNumbers(BaseStep):
                 numbers.append(str(reading.value))
             found = most_read_valid(numbers, others)
             ctx.steps.append(f"reread {name}: {reading.value} -> {found or 'nothing valid'}")
-            if found and found != reading.value:
+            if not found or found == reading.value:
+                continue
+            if second is not None:
                 engine_name = getattr(ctx.latin_engine, "name", "the Latin engine")
-                again = (
-                    f"its line read again by {engine_name}"
-                    if second is not None
-                    else "re-reading the line"
+                again = f"its line read again by {engine_name}"
+                failing_reason, weak_reason = f"after {again}", again
+            else:
+                failing_reason = "after re-reading the line"
+                weak_reason = "read so more often than the page's read on its line"
+            ctx.fields[name] = (
+                FieldReading(found, 0.8, f"check digit ok {failing_reason}")
+                if failing
+                else FieldReading(
+                    found, round(min(reading.confidence, 0.6), 3), f"check digit ok, {weak_reason}"
                 )
-                ctx.fields[name] = (
-                    FieldReading(found, 0.8, f"check digit ok after {again}")
-                    if failing
-                    else FieldReading(
-                        found,
-                        round(min(reading.confidence, 0.6), 3),
-                        f"check digit ok, {again}"
-                        if second is not None
-                        else "check digit ok, read so more often than the page's read on its line",
-                    )
-                )
+            )
 
 
 class RereadAllocation(BaseStep):
@@ -825,12 +822,8 @@ class RereadAllocation(BaseStep):
     name = "reread_allocation"
 
     def applies(self, ctx: Context) -> bool:
-        return (
-            _one_page(ctx)
-            and ctx.hebrew
-            and ctx.pages[0].ocr_scale > 1.05  # small print: a photo, not a scan
-            and self._line(ctx) is not None
-        )
+        # Small print: a photo, not a scan.
+        return _hebrew_photo(ctx) and self._line(ctx) is not None
 
     def _line(self, ctx: Context) -> layout.Segment | None:
         """The allocation number's line: where it was read (with a 6, 8 or 9 that may be a
@@ -1575,7 +1568,7 @@ class RereadDocNumber(BaseStep):
         assert page.ocr_image is not None and page.layout is not None
         date_value = ctx.fields["date"].value
         # Small print (a photo enlarged for OCR): a scan's header row is read as it is.
-        if not ctx.hebrew or not date_value or page.ocr_scale <= 1.05:
+        if not date_value or not _hebrew_photo(ctx):
             return []
         seg = _segment_dated(page.layout, date_value)
         if seg is None:
