@@ -1376,7 +1376,8 @@ class RereadDate(BaseStep):
             # RapidOCR reads the digits of blurred small print Tesseract's models misread
             # (as a business number's line, RereadNumbers), at the page read's size.
             again = _read_by_latin_engine(ctx, cut)
-            found, latin = self._dates(ctx, again), True
+            found = self._dates(ctx, again)
+            latin = bool(found)  # else the larger read below may find it: Tesseract's
             ctx.steps.append(f"reread date, Latin engine: {sorted(found) or 'nothing'}")
             texts = [*texts, *again]
         if not found and crops:
@@ -1385,13 +1386,8 @@ class RereadDate(BaseStep):
             found = self._dates(ctx, again)
             ctx.steps.append(f"reread date larger: {sorted(found) or 'nothing'}")
             texts = [*texts, *again]
-        reason = (
-            "the cheque's top, re-read enlarged"
-            if cheque_top
-            else "date label's line, re-read enlarged"
-        )
-        if latin and found:
-            reason = reason.replace("re-read enlarged", "read by the Latin engine")
+        how = "read by the Latin engine" if latin else "re-read enlarged"
+        reason = f"the cheque's top, {how}" if cheque_top else f"date label's line, {how}"
         glued = current.value is None or "separators lost" in current.reason
         if not found and glued:
             # Read again without its slashes too ("14052026"): under its label, still a date.

@@ -440,3 +440,19 @@ def test_a_latin_engine_that_fails_leaves_the_reread_to_tesseract() -> None:
     assert ctx.fields["vendor_id"].value == right
     assert Broken.calls == 1 and ctx.latin_engine is None
     assert sum(s.startswith("Latin engine failed") for s in ctx.steps) == 1
+
+
+def test_a_date_the_larger_tesseract_read_found_is_not_credited_to_the_latin_engine() -> None:
+    from core.reading.steps import RereadDate
+
+    engine = Sheets([["תאריך 6 שעה"], ["תאריך: 25/09/2025"]])
+    ctx = _ctx(engine, {}, SEGMENT)
+    ctx.fields["date"] = FieldReading(None, 0.0, "not found")
+    ctx.pages[0].layout = layout.from_ocr(
+        OcrText([OcrWord("תאריך:", 1100, 300, 120, 30, 90.0, (1, 1, 1, 1))])
+    )
+    ctx.latin_engine = LatinLine("n'Nn")  # type: ignore[assignment]
+    RereadDate().run(ctx)
+    reading = ctx.fields["date"]
+    assert reading.value == "2025-09-25"
+    assert reading.reason == "date label's line, re-read enlarged"
