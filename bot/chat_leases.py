@@ -128,7 +128,7 @@ class ChatLeases:
         value = await self.redis.get(f"{self.prefix}{chat_id}")
         if isinstance(value, bytes):
             value = value.decode()
-        return value == self._value(fence)
+        return bool(value == self._value(fence))
 
     async def release(self, chat_id: int) -> None:
         fence = self.held.pop(chat_id, None)

@@ -469,6 +469,7 @@ class InboxProcessor:
         loop = asyncio.get_running_loop()
         last_sweep = loop.time()
         sweeping: asyncio.Task[None] | None = None
+        me = asyncio.current_task()
         try:
             while True:
                 await asyncio.sleep(seconds / 3)
@@ -478,6 +479,11 @@ class InboxProcessor:
                         await self.loose_leases.renew_all()
                 except Exception:
                     log.exception("could not renew the chat leases")
+                if me is not None and me.cancelling():
+                    # Told to stop, but a call in the renewal lost the cancellation
+                    # (asyncio.wait_for on Python 3.11 can). Renewing on, a stopping
+                    # replica would keep its chats from every other replica for ever.
+                    raise asyncio.CancelledError
                 now = loop.time()
                 if (
                     self.taking

@@ -115,7 +115,7 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
         # A dies holding the chat (its lease is never renewed nor released): the next
         # update, sent to B, waits for the lease to expire, then B runs it.
         assert a.inbox.leases is not None
-        a.tasks.pop().cancel()
+        await stop_renewing(a)
         for _ in range(100):  # A lets go of the chat once its last update is done
             if await a.inbox.leases.acquire(OWNER.id):
                 break
@@ -152,6 +152,17 @@ async def test_a_conversation_started_on_one_replica_goes_on_on_the_other_in_ord
             a.redis = Redis.from_url("redis://127.0.0.1:1/0")  # Redis gone
             ready = await http.get("/health/ready")
         assert (ready.status_code, ready.json()) == (503, {"status": "redis unavailable"})
+
+
+async def stop_renewing(app: App) -> None:
+    """The replica's lease renewal (its last task) is cancelled, and has ended.
+
+    Once, a cancellation lost in a Redis call kept it renewing (another replica then waited
+    for the chat for ever): tests/scale/test_lease_renewal_stops.py."""
+    renewal = app.tasks.pop()
+    renewal.cancel()
+    await asyncio.wait([renewal], timeout=5)
+    assert renewal.done(), "the lease renewal went on after it was cancelled"
 
 
 async def replica_state(app: App) -> dict[str, Any]:
@@ -325,7 +336,7 @@ async def test_a_chat_whose_lease_ran_out_under_a_stalled_handler_is_answered_on
         # A stops renewing its leases (its event loop stalled under a burst, say) and
         # stalls in the handler of the first of two updates, until B has answered both:
         # B's sweep found the chat's lease run out and took the chat with a later number.
-        a.tasks.pop().cancel()
+        await stop_renewing(a)
         a.dispatcher.update.outer_middleware(stall_first(lambda: answers(api, seen + 2)))
         for text in ("/help", "/status"):
             await deliver(a, await api.send_text(OWNER, text))
