@@ -645,6 +645,66 @@ class ReadFields(BaseStep):
             ctx.fields["total"] = fields.read_cheque_amount(page)
 
 
+class VendorNumberUnderItsName(BaseStep):
+    """A Hebrew photo with no seller's number read, or one whose check digit fails: the
+    seller's block prints it in small grey print under the company's name ("עוסק מורשה /
+    ח.פ: 505891853"), which the page's read skipped or garbled past its label ("עוסק רעשה /
+    תפ: 3802229ו8"). The lines under the name, cut small (a large crop the Latin engine's
+    text finder shrinks, small print with it: the page's top third read no number on four
+    held-out photos of five), are read by the Latin engine, and the one nine-digit number
+    there whose check digit holds, no other id field's value, is the seller's. Its label
+    read as noise ("9n/nmt pou"), no label vouches for it: 0.6."""
+
+    name = "vendor_number_under_its_name"
+    lines_below = 4  # the id line, the address and the phone, in the name's line heights
+
+    def applies(self, ctx: Context) -> bool:
+        if ctx.latin_engine is None or not _hebrew_photo(ctx):
+            return False
+        reading = ctx.fields["vendor_id"]
+        return ctx.kind in VendorNumberInSkippedPrint.seller_numbered and (
+            not reading.value or reading.confidence < RereadNumbers.failing_below
+        )
+
+    def _name_line(self, ctx: Context) -> layout.Segment | None:
+        name, page_layout = ctx.fields["vendor_name"].value, ctx.pages[0].layout
+        if not name or page_layout is None:
+            return None
+        seg = next((s for s in page_layout.segments if name in s.text), None)
+        # Lines read as one (the name and those under it): where it ends is not known.
+        if seg is None or seg.bottom - seg.top > 1.6 * page_layout.line_height:
+            return None
+        return seg
+
+    def run(self, ctx: Context) -> None:
+        image, seg = ctx.pages[0].ocr_image, self._name_line(ctx)
+        if image is None or seg is None:
+            return
+        height, width = seg.bottom - seg.top, seg.right - seg.left
+        crop = image.crop(
+            (
+                max(0, seg.left - width),  # the id line is wider than a short name
+                max(0, seg.bottom - height // 4),
+                min(image.width, seg.right + height),
+                min(image.height, seg.bottom + self.lines_below * height),
+            )
+        )
+        text = _read_by_latin_engine(ctx, [crop])[0]
+        others = _other_ids(ctx, "vendor_id")
+        valid = {
+            n
+            for n in ids.nine_digit_numbers_glued(text)
+            if n not in others and is_valid_business_number(n)
+        }
+        ctx.steps.append(f"vendor number under its name: {sorted(valid) or 'nothing valid'}")
+        if len(valid) == 1:
+            engine_name = getattr(ctx.latin_engine, "name", "the Latin engine")
+            ctx.fields["vendor_id"] = FieldReading(
+                valid.pop(), 0.6, f"check digit ok, read under the seller's name by {engine_name}"
+            )
+            ctx.number_segments.pop("vendor_id", None)  # the failing number's place
+
+
 class VendorNumberInSkippedPrint(BaseStep):
     """No seller's label nor number read at all: its line may be print the page's read
     skipped (Tesseract's layout analysis drops a shaded or framed header). Read the ink
@@ -1946,6 +2006,7 @@ def default_steps() -> list[Step]:
         ReadFields(),
         FindVendorNumber(),
         FindCustomerNumber(),
+        VendorNumberUnderItsName(),
         VendorNumberInSkippedPrint(),
         RereadNumbers(),
         CustomerNumberInSkippedPrint(),

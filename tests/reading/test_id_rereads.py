@@ -12,7 +12,12 @@ from core.reading.ids import zeros_restored
 from core.reading.pipeline import Context, Page
 from core.reading.ports import OcrText, OcrWord
 from core.reading.result import FieldReading
-from core.reading.steps import RereadAllocation, RereadNumbers, number_line_crops
+from core.reading.steps import (
+    RereadAllocation,
+    RereadNumbers,
+    VendorNumberUnderItsName,
+    number_line_crops,
+)
 from tests import receipt_factory as factory
 
 
@@ -456,3 +461,74 @@ def test_a_date_the_larger_tesseract_read_found_is_not_credited_to_the_latin_eng
     reading = ctx.fields["date"]
     assert reading.value == "2025-09-25"
     assert reading.reason == "date label's line, re-read enlarged"
+
+
+NAME = layout.Segment('טכנולוגיות נט בע"מ', 1, left=1100, top=100, right=1440, bottom=130)
+
+
+def _seller_unread(latin: LatinLine, *segments: layout.Segment) -> Context:
+    """A Hebrew photo: the seller's name read at the top, its number not at all."""
+    ctx = _ctx(Sheets([[""]]), {"vendor_name": FieldReading(NAME.text, 0.7, "company")}, NAME)
+    ctx.pages[0].layout = layout.Layout(list(segments or [NAME]), True, line_height=31.0)
+    ctx.latin_engine = latin  # type: ignore[assignment]
+    return ctx
+
+
+def test_a_sellers_number_the_page_read_skipped_is_read_under_the_sellers_name() -> None:
+    """The seller's block prints its number in small grey print under the name; the page's
+    read skipped it. The lines under the name, cut small, are read by the Latin engine."""
+    right = factory.check_digit_id("81380232")
+    ctx = _seller_unread(LatinLine(f"{right} 9n/nn po\npnm,717\n02-5642027 7o"))
+    step = VendorNumberUnderItsName()
+    assert step.applies(ctx)
+    step.run(ctx)
+    reading = ctx.fields["vendor_id"]
+    assert (reading.value, reading.confidence) == (right, 0.6)
+    assert "under the seller's name by rapidocr" in reading.reason
+    # From a quarter of the name's height above its foot to four of its lines below it, and
+    # as far again to its left as the name is wide: small enough not to be shrunk (960 px).
+    assert ctx.latin_engine.crops == [(340 + 340 + 30, 30 // 4 + 4 * 30)]  # type: ignore[union-attr]
+
+
+def test_a_failing_sellers_number_gives_way_to_the_one_valid_under_the_name() -> None:
+    right = factory.check_digit_id("70987979")
+    ctx = _seller_unread(LatinLine(f"{right} :9.0\n08-4"))
+    ctx.fields["vendor_id"] = FieldReading("084534725", 0.15, "check digit fails")
+    ctx.number_segments["vendor_id"] = SEGMENT
+    assert VendorNumberUnderItsName().applies(ctx)
+    VendorNumberUnderItsName().run(ctx)
+    assert ctx.fields["vendor_id"].value == right
+    assert "vendor_id" not in ctx.number_segments  # the failing number's place, not this one's
+
+
+def test_under_the_sellers_name_only_one_valid_number_not_anothers_is_taken() -> None:
+    buyer = factory.check_digit_id("96823977")
+    one, other = factory.check_digit_id("15693986"), factory.check_digit_id("18693988")
+    for text in ["813802328 9n/nn", f"{one} {other}", f"{buyer} 1.0/9.n", ""]:
+        ctx = _seller_unread(LatinLine(text))
+        ctx.fields["customer_id"] = FieldReading(buyer, 0.8, "buyer's label")
+        VendorNumberUnderItsName().run(ctx)
+        assert ctx.fields["vendor_id"].value is None, text
+
+
+def test_the_sellers_number_is_looked_for_under_its_name_only_where_it_is_missing() -> None:
+    right = factory.check_digit_id("50589185")
+    step = VendorNumberUnderItsName()
+    # Read already (valid), a scan, a paper with no seller's number, no Latin engine.
+    ctx = _seller_unread(LatinLine(right))
+    ctx.fields["vendor_id"] = FieldReading("529352361", 0.8, "label")
+    assert not step.applies(ctx)
+    ctx = _seller_unread(LatinLine(right))
+    ctx.pages[0].ocr_scale = 1.0
+    assert not step.applies(ctx)
+    ctx = _seller_unread(LatinLine(right))
+    ctx.kind = DocumentKind.BANK_STATEMENT
+    assert not step.applies(ctx)
+    ctx = _seller_unread(LatinLine(right))
+    ctx.latin_engine = None
+    assert not step.applies(ctx)
+    # The name read as one with the lines under it: where the name ends is not known.
+    tall = layout.Segment(NAME.text, 1, left=1100, top=100, right=1440, bottom=200)
+    ctx = _seller_unread(latin := LatinLine(right), tall)
+    step.run(ctx)
+    assert latin.crops == [] and ctx.fields["vendor_id"].value is None
