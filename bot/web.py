@@ -93,7 +93,8 @@ def build_web(app: App, *, webhook: bool = True) -> FastAPI:
                 response.status_code = 503
                 return {"status": "redis unavailable"}
         try:
-            await asyncio.wait_for(app.files.ready(), 10)
+            async with asyncio.timeout(10):
+                await app.files.ready()
         except Exception:
             log.exception("file store not writable")
             response.status_code = 503

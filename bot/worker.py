@@ -221,7 +221,8 @@ class Worker:
         try:
             executor = self.rebuild()
             loop = asyncio.get_running_loop()
-            await asyncio.wait_for(loop.run_in_executor(executor, os.getpid), 120)
+            async with asyncio.timeout(120):
+                await loop.run_in_executor(executor, os.getpid)
         except Exception as error:
             if isinstance(executor, ProcessPoolExecutor):
                 kill_processes(executor)
@@ -249,7 +250,8 @@ class Worker:
                 busy = False
             if not busy:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.idle_sleep)
+                    async with asyncio.timeout(self.idle_sleep):
+                        await stop.wait()
 
 
 def start_worker(app: Any) -> asyncio.Task[None]:

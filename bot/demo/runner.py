@@ -151,7 +151,8 @@ class Demo:
         # Cancelling start_polling's task leaves aiogram's inner polling task running (it
         # would keep taking updates beside the next bot): ask the dispatcher to stop instead.
         with contextlib.suppress(RuntimeError):  # not polling
-            await asyncio.wait_for(app.dispatcher.stop_polling(), 15)
+            async with asyncio.timeout(15):
+                await app.dispatcher.stop_polling()
 
     async def close(self) -> None:
         if self.app is not None:

@@ -170,13 +170,15 @@ class ImapPoller:
                         await self._run(box.idle.wait, self.idle_seconds)
                     else:
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), self.poll_seconds)
+                            async with asyncio.timeout(self.poll_seconds):
+                                await stop.wait()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("IMAP polling failed; connecting again shortly")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 5)
+                    async with asyncio.timeout(5):
+                        await stop.wait()
             finally:
                 if box is not None:
                     with contextlib.suppress(Exception):

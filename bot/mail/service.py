@@ -113,7 +113,8 @@ class MailProcessor:
             if not busy:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.idle_sleep)
+                    async with asyncio.timeout(self.idle_sleep):
+                        await self.wake.wait()
 
 
 def authenticator_for(settings: Settings) -> mail.Authenticator:
