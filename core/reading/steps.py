@@ -666,27 +666,32 @@ class VendorNumberUnderItsName(BaseStep):
             not reading.value or reading.confidence < RereadNumbers.failing_below
         )
 
-    def _name_line(self, ctx: Context) -> layout.Segment | None:
+    def _name_line(self, ctx: Context) -> tuple[layout.Segment, int, int] | None:
+        """The name's segment, its height and where its line ends."""
         name, page_layout = ctx.fields["vendor_name"].value, ctx.pages[0].layout
         if not name or page_layout is None:
             return None
         seg = next((s for s in page_layout.segments if name in s.text), None)
-        # Lines read as one (the name and those under it): where it ends is not known.
-        if seg is None or seg.bottom - seg.top > 1.6 * page_layout.line_height:
+        if seg is None:
             return None
-        return seg
+        height = seg.bottom - seg.top
+        if height > 1.6 * page_layout.line_height:
+            # Read as one with the lines under it (its id line among them): the name is
+            # their first line, a line high.
+            height = round(page_layout.line_height)
+        return seg, height, seg.top + height
 
     def run(self, ctx: Context) -> None:
-        image, seg = ctx.pages[0].ocr_image, self._name_line(ctx)
-        if image is None or seg is None:
+        image, line = ctx.pages[0].ocr_image, self._name_line(ctx)
+        if image is None or line is None:
             return
-        height, width = seg.bottom - seg.top, seg.right - seg.left
+        seg, height, foot = line
         crop = image.crop(
             (
-                max(0, seg.left - width),  # the id line is wider than a short name
-                max(0, seg.bottom - height // 4),
+                max(0, seg.left - (seg.right - seg.left)),  # an id line is wider than a name
+                max(0, foot - height // 4),
                 min(image.width, seg.right + height),
-                min(image.height, seg.bottom + self.lines_below * height),
+                min(image.height, foot + self.lines_below * height),
             )
         )
         text = _read_by_latin_engine(ctx, [crop])[0]

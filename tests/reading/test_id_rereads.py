@@ -527,8 +527,15 @@ def test_the_sellers_number_is_looked_for_under_its_name_only_where_it_is_missin
     ctx = _seller_unread(LatinLine(right))
     ctx.latin_engine = None
     assert not step.applies(ctx)
-    # The name read as one with the lines under it: where the name ends is not known.
+
+
+def test_a_sellers_name_read_as_one_with_the_lines_under_it_is_taken_a_line_high() -> None:
+    """The name and its block's lines read as one segment (100 px, lines of 31): the name is
+    its first line, and the crop starts under that line, not under the whole segment (whose
+    foot is the block's, the buyer's box under it)."""
+    right = factory.check_digit_id("99550657")
     tall = layout.Segment(NAME.text, 1, left=1100, top=100, right=1440, bottom=200)
-    ctx = _seller_unread(latin := LatinLine(right), tall)
-    step.run(ctx)
-    assert latin.crops == [] and ctx.fields["vendor_id"].value is None
+    ctx = _seller_unread(latin := LatinLine(f"{right} sn/net pom\n08-4633280 7o"), tall)
+    VendorNumberUnderItsName().run(ctx)
+    assert ctx.fields["vendor_id"].value == right
+    assert latin.crops == [(340 + 340 + 31, 31 // 4 + 4 * 31)]
