@@ -694,18 +694,14 @@ class VendorNumberUnderItsName(BaseStep):
                 min(image.height, foot + self.lines_below * height),
             )
         )
-        text = _read_by_latin_engine(ctx, [crop])[0]
-        others = _other_ids(ctx, "vendor_id")
-        valid = {
-            n
-            for n in ids.nine_digit_numbers_glued(text)
-            if n not in others and is_valid_business_number(n)
-        }
-        ctx.steps.append(f"vendor number under its name: {sorted(valid) or 'nothing valid'}")
-        if len(valid) == 1:
-            engine_name = getattr(ctx.latin_engine, "name", "the Latin engine")
+        found = _one_valid_number_by_latin_engine(
+            ctx, crop, _other_ids(ctx, "vendor_id"), "vendor number under its name"
+        )
+        if found:
             ctx.fields["vendor_id"] = FieldReading(
-                valid.pop(), 0.6, f"check digit ok, read under the seller's name by {engine_name}"
+                found,
+                0.6,
+                f"check digit ok, read under the seller's name by {_latin_engine_name(ctx)}",
             )
             ctx.number_segments.pop("vendor_id", None)  # the failing number's place
 
@@ -861,8 +857,7 @@ class RereadNumbers(BaseStep):
             if not found or found == reading.value:
                 continue
             if second is not None:
-                engine_name = getattr(ctx.latin_engine, "name", "the Latin engine")
-                again = f"its line read again by {engine_name}"
+                again = f"its line read again by {_latin_engine_name(ctx)}"
                 failing_reason, weak_reason = f"after {again}", again
             else:
                 failing_reason = "after re-reading the line"
@@ -994,14 +989,29 @@ def _number_by_latin_engine(
     no such number: Tesseract's reads decide."""
     if ctx.latin_engine is None or not _hebrew_photo(ctx):
         return None
-    text = _read_by_latin_engine(ctx, [_line_padded(image, seg)])[0]
+    return _one_valid_number_by_latin_engine(
+        ctx, _line_padded(image, seg), others, "number line read by the Latin engine"
+    )
+
+
+def _one_valid_number_by_latin_engine(
+    ctx: Context, crop: Image.Image, others: set[str | None], what: str
+) -> str | None:
+    """The one nine-digit number whose check digit holds, and that is no other id field's
+    value, in the Latin engine's read of `crop`; None for none or several. Its letters of
+    Hebrew print are noise: only such a number is taken from it."""
+    text = _read_by_latin_engine(ctx, [crop])[0]
     valid = {
         n
         for n in ids.nine_digit_numbers_glued(text)
         if n not in others and is_valid_business_number(n)
     }
-    ctx.steps.append(f"number line read by the Latin engine: {sorted(valid) or 'nothing valid'}")
+    ctx.steps.append(f"{what}: {sorted(valid) or 'nothing valid'}")
     return valid.pop() if len(valid) == 1 else None
+
+
+def _latin_engine_name(ctx: Context) -> str:
+    return str(getattr(ctx.latin_engine, "name", "the Latin engine"))
 
 
 def _reread_tight(ctx: Context, seg: layout.Segment, field: str) -> str | None:
