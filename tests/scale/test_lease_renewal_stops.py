@@ -72,7 +72,10 @@ async def test_a_task_cancelled_in_the_middle_of_its_redis_calls_ends(
 class _LosingLeases(ChatLeases):
     """Renewals that lose the task's cancellation, as a Redis call did (see above)."""
 
-    renewing = asyncio.Event()
+    def __init__(self, redis: Redis, seconds: float, prefix: str) -> None:
+        super().__init__(redis, seconds, prefix)
+        # Each test's own: one made with the class was still set from the test before.
+        self.renewing = asyncio.Event()
 
     async def renew_all(self) -> None:
         self.renewing.set()
