@@ -110,6 +110,13 @@ class TesseractEngine:
             self._apis[lang] = api
         return api
 
+    def load(self, langs: tuple[str, ...]) -> None:
+        """Load these languages' models now rather than on the first read (in process only:
+        the command loads them on every read)."""
+        if self.in_process:
+            for lang in langs:
+                self._api(lang)
+
     def _read_in_process(self, image: Image.Image, lang: str, psm: int) -> str:
         api = self._api(lang)
         api.SetPageSegMode(psm)
