@@ -57,11 +57,21 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
     ),
     (K.TAX_INVOICE, re.compile(rf"{INVOICE}\s*מס", re.I), 0.95),
     (K.RECEIPT, re.compile(r"(?<![\u0590-\u05FF])קבלה(?![\u0590-\u05FF])"), 0.9),
-    # No title read. A cheque writes its amount in words ("סך של ... שקלים חדשים"); a
-    # document that says how it was paid is a receipt.
-    (K.CHEQUE, re.compile(r"שקלים\s*חדשים"), 0.6),
+    # No title read. A cheque writes its amount in words ("סך של ... שקלים חדשים", its
+    # small yods lost on photos: "שקלם חדשם"); a document that says how it was paid is a
+    # receipt.
+    (K.CHEQUE, re.compile(r"שקלי?ם\s*חדשי?ם"), 0.6),
     (K.RECEIPT, re.compile(r"שולם\s*[/|]?\s*באמצעות"), 0.5),
 ]
+# A payslip's own columns and totals: with its title lost ("לוש שכר", or a title under a
+# logo read as nothing), three of them say payslip; an invoice or a statement prints none
+# of them ("ניכוי מס במקור" on an invoice is not "ניכויים").
+_PAYSLIP_WORDS = re.compile(
+    r"ברוטו|(?<![\u0590-\u05FF])ניכויים|נטו\s*לתשלום|רכיבי\s*שכר|שכר\s*יסוד|"
+    r"ביטוח\s*לאומי|מס\s*בריאות|ימי\s*עבודה|gross\s*pay|net\s*pay|deductions",
+    re.I,
+)
+_PAYSLIP_AT_LEAST = 3
 _CARD_SLIP = re.compile(
     r"עסקה\s*אושרה|כרטיס\s*אשראי|(?<![\u0590-\u05FF])שובר|מסוף|אישור\s*עסקה|"
     r"העתק\s*(?:ל)?לקוח|approval\s*code|card\s*holder|cardholder\s*copy|"
@@ -83,6 +93,9 @@ def classify(text: str, *, hebrew: bool) -> tuple[DocumentKind, float, str]:
         match = pattern.search(text)
         if match:
             return kind, confidence, f"printed '{match.group(0)}'"
+    payslip = {m.group(0).casefold() for m in _PAYSLIP_WORDS.finditer(text)}
+    if len(payslip) >= _PAYSLIP_AT_LEAST:
+        return K.PAYSLIP, 0.6, "no title read; a payslip's columns: " + ", ".join(sorted(payslip))
     if _CARD_SLIP.search(text) and not _INVOICE_WORDS.search(text):
         return K.CARD_SLIP, 0.85, "card-terminal words without invoice words"
     if hebrew:

@@ -210,11 +210,29 @@ def test_an_eight_digit_number_without_a_date_label_is_not_a_date() -> None:
         ("דף חשבק עובר ושב", DocumentKind.BANK_STATEMENT),
         ("תאריך  תיאור התנועה  חובה  זכות  יתרה", DocumentKind.BANK_STATEMENT),
         ("סן של שנים אלף שקלים חדשים", DocumentKind.CHEQUE),
+        ("של שניים אלף ארבע מאות שקלם חדשם.", DocumentKind.CHEQUE),
+        (
+            "לוש שכר\nרכיבי שכר (תשלומים)  סכום  ניכויים  סכום\n"
+            'סה"כ ברוטו  18,250.00 ₪  מס בריאות  566.00 ₪\nנטו לתשלום  12,910.00',
+            DocumentKind.PAYSLIP,
+        ),
         ('סה"כ 100.00\nשולם / באמצעות העברה בנקאית', DocumentKind.RECEIPT),
     ],
 )
 def test_a_title_misread_or_lost_still_gives_the_kind(text: str, kind: DocumentKind) -> None:
     assert classify(text, hebrew=True)[0] == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An invoice that withholds tax, and a statement with a salary credited.
+        'חשבונית\nניכוי מס במקור  500.00\nסה"כ לתשלום  4,500.00\nביטוח לאומי',
+        "תאריך  תיאור  זכות\n01/05/2026  משכורת  12,910.00\nמס בריאות",
+    ],
+)
+def test_a_document_with_a_payslips_word_or_two_is_not_a_payslip(text: str) -> None:
+    assert classify(text, hebrew=True)[0] is not DocumentKind.PAYSLIP
 
 
 @pytest.mark.parametrize("label", ["ח.פ / ת.ז:", "nפ/r.n", "1.n/9n", "תפ/ת.1:"])
