@@ -93,7 +93,7 @@ def classify(text: str, *, hebrew: bool) -> tuple[DocumentKind, float, str]:
         match = pattern.search(text)
         if match:
             return kind, confidence, f"printed '{match.group(0)}'"
-    payslip = {m.group(0).casefold() for m in _PAYSLIP_WORDS.finditer(text)}
+    payslip = {" ".join(m.group(0).casefold().split()) for m in _PAYSLIP_WORDS.finditer(text)}
     if len(payslip) >= _PAYSLIP_AT_LEAST:
         return K.PAYSLIP, 0.6, "no title read; a payslip's columns: " + ", ".join(sorted(payslip))
     if _CARD_SLIP.search(text) and not _INVOICE_WORDS.search(text):

@@ -229,6 +229,8 @@ def test_a_title_misread_or_lost_still_gives_the_kind(text: str, kind: DocumentK
         # An invoice that withholds tax, and a statement with a salary credited.
         'חשבונית\nניכוי מס במקור  500.00\nסה"כ לתשלום  4,500.00\nביטוח לאומי',
         "תאריך  תיאור  זכות\n01/05/2026  משכורת  12,910.00\nמס בריאות",
+        # One word read twice, spaced differently, is still one.
+        "נטו לתשלום  12,910.00\nנטו  לתשלום\nברוטו",
     ],
 )
 def test_a_document_with_a_payslips_word_or_two_is_not_a_payslip(text: str) -> None:
