@@ -99,6 +99,8 @@ def _worker_engines(latin: str | None) -> tuple[Any, Any]:
     if latin not in _engines:
         from bot.ocr.pool import latin_engine
         from bot.ocr.tesseract import TesseractEngine
+        from core.reading.ports import DEFAULT_LANG
+        from core.reading.steps import Ocr
 
         # A loaded shared machine can slow one Tesseract run past the bot's 60 s limit (a
         # whole run was lost to one such timeout): the benchmark waits longer.
@@ -106,7 +108,7 @@ def _worker_engines(latin: str | None) -> tuple[Any, Any]:
         # Models load once in a worker's life, not once a document: loaded before the first
         # timed read, as in a worker that has been running (they cost the first read of each
         # process 1-2 s, 2-3% of a 96-photo run, as much as the pipeline's own changes).
-        engine.load(("Hebrew", "eng", "Hebrew+eng"))
+        engine.load((Ocr.hebrew_lang, Ocr.digits_lang, Ocr.latin_lang, DEFAULT_LANG))
         load = getattr(second, "load", None)
         if load is not None:
             load()

@@ -64,8 +64,8 @@ _RULES: list[tuple[DocumentKind, re.Pattern[str], float]] = [
     (K.RECEIPT, re.compile(r"שולם\s*[/|]?\s*באמצעות"), 0.5),
 ]
 # A payslip's own columns and totals: with its title lost ("לוש שכר", or a title under a
-# logo read as nothing), three of them say payslip; an invoice or a statement prints none
-# of them ("ניכוי מס במקור" on an invoice is not "ניכויים").
+# logo read as nothing), three of them say payslip. An invoice that withholds tax or a
+# statement that credits a salary may print one or two ("ניכוי מס במקור" is not "ניכויים").
 _PAYSLIP_WORDS = re.compile(
     r"ברוטו|(?<![\u0590-\u05FF])ניכויים|נטו\s*לתשלום|רכיבי\s*שכר|שכר\s*יסוד|"
     r"ביטוח\s*לאומי|מס\s*בריאות|ימי\s*עבודה|gross\s*pay|net\s*pay|deductions",
