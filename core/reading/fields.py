@@ -199,10 +199,18 @@ def _glued_date_reader(text: str) -> list[tuple[date, int, int]]:
     return [(d.value, d.start, d.end) for d in find_glued_dates(text)]
 
 
+# A time printed with points after its label ("Time. 11.14.00") is not a date.
+_TIME_LABEL_BEFORE = re.compile(r"(?i)(?:\btime|\bhour|שעה)\W{0,3}$")
+
+
 def month_first_evidence(text: str) -> bool:
     """True when the numeric dates on the page can only be month-first (US style)."""
     day_first = month_first = 0
     for match in re.finditer(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})(?!\d)", text):
+        # A receipt's time read as month-first (minute 14 as a day) turned its day-first
+        # date "05/02/2018" into 2 May (SROIE photo 130).
+        if _TIME_LABEL_BEFORE.search(text[max(0, match.start() - 12) : match.start()]):
+            continue
         a, b = int(match.group(1)), int(match.group(2))
         if a > 12 >= b:
             day_first += 1

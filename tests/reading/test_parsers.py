@@ -66,6 +66,14 @@ def test_month_first_only_when_asked_and_when_the_day_allows() -> None:
     assert not month_first_evidence("26/09/2025")
 
 
+def test_a_time_printed_with_points_is_no_evidence_of_month_first_dates() -> None:
+    # SROIE photo 130: its time read as month-first made "05/02/2018" 2 May, not 5 February.
+    text = "Doc No. C:S00065374 Date 05/02/2018\nCashier USER Time. 11.14.00"
+    assert not month_first_evidence(text)
+    assert not month_first_evidence("תאריך 05/02/2018 שעה: 11.14.00")
+    assert month_first_evidence("Invoice 11.14.00")  # no time label: a date as any other
+
+
 def test_a_date_run_into_its_time_is_read() -> None:
     # RapidOCR loses the space between a receipt's date and time.
     assert parse_date("Date :16-03-201812:07:10") == date(2018, 3, 16)
