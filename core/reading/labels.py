@@ -20,7 +20,7 @@ HB = r"(?<![\u0590-\u05FFA-Za-z])"
 # תאריך as חאריך / תארד, חשבון as חשבק). Final and plain forms are one letter here.
 _CONFUSED = {
     "א": "אנ",
-    "ב": "בכנ",
+    "ב": "בכנג",  # "לכגוד": 5 of the 134 buyer labels read on the dev photos
     "ד": "דרוך",
     "ה": "החת",
     "ו": "וזןי",

@@ -166,6 +166,13 @@ def test_the_buyers_number_is_found_under_a_misread_buyer_label(label: str) -> N
     assert ids["vendor_id"].value == VENDOR
 
 
+@pytest.mark.parametrize("label", ["לכבוד", "לכגוד", "לכגוו"])
+def test_the_buyer_label_alone_tells_the_buyers_number(label: str) -> None:
+    # No id label beside the number: the buyer's label over it is all there is.
+    ids = read_ids(from_text(f"מספר מסמך  תאריך  {label}\nמשרד כהן\n{BUYER}"))
+    assert ids["customer_id"].value == BUYER
+
+
 def test_a_word_that_only_starts_like_the_buyer_label_is_not_one() -> None:
     ids = read_ids(from_text(f"לבן\n{BUYER}"))
     assert ids["customer_id"].value is None
