@@ -207,11 +207,20 @@ def month_first_evidence(text: str) -> bool:
     """True when the numeric dates on the page can only be month-first (US style)."""
     day_first = month_first = 0
     for match in re.finditer(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})(?!\d)", text):
-        # A receipt's time read as month-first (minute 14 as a day) turned its day-first
-        # date "05/02/2018" into 2 May (SROIE photo 130).
-        if _TIME_LABEL_BEFORE.search(text[max(0, match.start() - 12) : match.start()]):
-            continue
         a, b = int(match.group(1)), int(match.group(2))
+        # A receipt's time read as month-first (minute 14 as a day) turned its day-first
+        # date "05/02/2018" into 2 May (SROIE photo 130). Only hours, minutes and seconds
+        # between points: "Date/Time: 11/14/20" is a date after a time label.
+        seconds = match.group(3)
+        if (
+            not re.search(r"[/-]", match.group(0))
+            and len(seconds) == 2
+            and a < 24
+            and b < 60
+            and int(seconds) < 60
+            and _TIME_LABEL_BEFORE.search(text[max(0, match.start() - 12) : match.start()])
+        ):
+            continue
         if a > 12 >= b:
             day_first += 1
         elif b > 12 >= a:

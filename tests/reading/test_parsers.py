@@ -72,6 +72,8 @@ def test_a_time_printed_with_points_is_no_evidence_of_month_first_dates() -> Non
     assert not month_first_evidence(text)
     assert not month_first_evidence("תאריך 05/02/2018 שעה: 11.14.00")
     assert month_first_evidence("Invoice 11.14.00")  # no time label: a date as any other
+    assert month_first_evidence("Date/Time: 11/14/2020 10:30")  # a date after the label
+    assert month_first_evidence("DATE/TIME: 11/14/20 10:30")
 
 
 def test_a_date_run_into_its_time_is_read() -> None:
