@@ -199,8 +199,10 @@ def _glued_date_reader(text: str) -> list[tuple[date, int, int]]:
     return [(d.value, d.start, d.end) for d in find_glued_dates(text)]
 
 
-# A time printed with points after its label ("Time. 11.14.00") is not a date.
+# A time printed with points after its label ("Time. 11.14.00") is not a date: hours,
+# minutes and seconds between points ("Date/Time: 11/14/20" is a date after the label).
 _TIME_LABEL_BEFORE = re.compile(r"(?i)(?:\btime|\bhour|שעה)\W{0,3}$")
+_TIME_WITH_POINTS = re.compile(r"(?:[01]?\d|2[0-3])\.[0-5]?\d\.[0-5]\d")
 
 
 def month_first_evidence(text: str) -> bool:
@@ -209,16 +211,9 @@ def month_first_evidence(text: str) -> bool:
     for match in re.finditer(r"(?<!\d)(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})(?!\d)", text):
         a, b = int(match.group(1)), int(match.group(2))
         # A receipt's time read as month-first (minute 14 as a day) turned its day-first
-        # date "05/02/2018" into 2 May (SROIE photo 130). Only hours, minutes and seconds
-        # between points: "Date/Time: 11/14/20" is a date after a time label.
-        seconds = match.group(3)
-        if (
-            not re.search(r"[/-]", match.group(0))
-            and len(seconds) == 2
-            and a < 24
-            and b < 60
-            and int(seconds) < 60
-            and _TIME_LABEL_BEFORE.search(text[max(0, match.start() - 12) : match.start()])
+        # date "05/02/2018" into 2 May (SROIE photo 130).
+        if _TIME_WITH_POINTS.fullmatch(match.group(0)) and _TIME_LABEL_BEFORE.search(
+            text[max(0, match.start() - 12) : match.start()]
         ):
             continue
         if a > 12 >= b:
